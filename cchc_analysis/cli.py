@@ -1,0 +1,200 @@
+"""The ``cchc`` command line: scheduled runs and quick answers without opening a notebook.
+
+Every user error (bad period, unknown unit, missing data folder) ends with one line on stderr
+and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """An error the user can fix; printed as one line, exit code 2."""
+
+
+def _period(text: str):
+    from .periods import PeriodError, parse_period
+
+    try:
+        return parse_period(text)
+    except PeriodError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _split_units(text: str | None) -> list[str] | None:
+    if not text or text.strip().lower() == "all":
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    from .kpis import kpi_records, kpi_table
+
+    period = _period(args.period)
+    table = kpi_table(
+        args.data,
+        period,
+        level=args.level,
+        tier=args.tier,
+        unit_codes=_split_units(args.unit),
+        by_field=args.by_field,
+    )
+    if args.unit and table.empty:
+        raise UserError(f"unit {args.unit} has no dossiers in period {period}")
+    if args.format == "json":
+        json.dump(kpi_records(table), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    elif args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        from .formatting import kpi_console_table
+
+        sys.stdout.write(kpi_console_table(table, lang=args.lang) + "\n")
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from .prepare import prepare_cube
+
+    summary = prepare_cube(args.data)
+    print(
+        f"cube: {summary['cube_rows']:,} rows from {summary['dossier_rows']:,} dossiers "
+        f"in {summary['seconds']:.1f} s -> {summary['path']}"
+    )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .runner import render_reports
+
+    period = _period(args.period)
+    manifest = render_reports(
+        data_dir=args.data,
+        period=period,
+        out_dir=Path(args.out),
+        unit_codes=_split_units(args.units),
+        workers=args.workers,
+        lang=args.lang,
+        tier=args.tier,
+        quiet=args.quiet,
+    )
+    failed = [r for r in manifest["reports"] if r["status"] == "failed"]
+    if not args.quiet:
+        print(
+            f"{len(manifest['reports']) - len(failed)} reports rendered, {len(failed)} failed "
+            f"in {manifest['seconds']:.1f} s -> {Path(args.out) / 'index.html'}"
+        )
+    for item in failed:
+        print(f"failed: {item['unit_code']}: {item['error']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(
+        data_dir=Path(args.data), reports_dir=Path(args.out), workers=args.workers, lang=args.lang
+    )
+    return 0
+
+
+def cmd_units_find(args: argparse.Namespace) -> int:
+    from . import units
+
+    table = units.find_units(args.name, province_code=args.province, era=args.era)
+    if table.empty:
+        raise UserError(f"no unit matches {args.name!r}")
+    columns = ["code", "name", "level", "era", "parent_code", "parent_name", "score"]
+    print(table[[c for c in columns if c in table]].to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cchc",
+        description="CCHC workbook: KPIs and reports on administrative-procedure dossiers.",
+    )
+    parser.add_argument("--version", action="version", version=f"cchc {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    kpis = sub.add_parser("kpis", help="print KPIs per unit for a period")
+    kpis.add_argument("--data", required=True, help="data folder (e.g. data/demo)")
+    kpis.add_argument("--period", required=True, help="2023-Q3, 2023-09, 2023-H1, 2023, A:B")
+    kpis.add_argument("--level", choices=["district", "commune"], default="district")
+    kpis.add_argument(
+        "--tier",
+        choices=["district", "commune", "both"],
+        default="both",
+        help="whose dossiers count for a district: its own offices, its communes, or both",
+    )
+    kpis.add_argument("--unit", help="unit code(s), comma-separated")
+    kpis.add_argument("--by-field", action="store_true", help="one row per unit and field")
+    kpis.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    kpis.add_argument("--lang", choices=["vi", "en"], default="vi")
+    kpis.set_defaults(func=cmd_kpis)
+
+    prepare = sub.add_parser("prepare", help="build the monthly cube of a data folder")
+    prepare.add_argument("--data", required=True)
+    prepare.set_defaults(func=cmd_prepare)
+
+    report = sub.add_parser("report", help="render one HTML report per unit, overview, index")
+    report.add_argument("--data", required=True)
+    report.add_argument("--period", required=True)
+    report.add_argument("--units", default="all", help="'all' or CODE,CODE")
+    report.add_argument("--out", required=True, help="output folder")
+    report.add_argument("--workers", type=int, default=None, help="parallel reports (cores)")
+    report.add_argument("--lang", choices=["vi", "en"], default="vi")
+    report.add_argument("--tier", choices=["district", "commune", "both"], default="both")
+    report.add_argument("--quiet", action="store_true", help="print only errors (for cron)")
+    report.set_defaults(func=cmd_report)
+
+    demo = sub.add_parser("demo", help="generate the demo province and render its reports")
+    demo.add_argument("--data", default="data/demo")
+    demo.add_argument("--out", default="reports/demo")
+    demo.add_argument("--workers", type=int, default=None)
+    demo.add_argument("--lang", choices=["vi", "en"], default="vi")
+    demo.set_defaults(func=cmd_demo)
+
+    units_cmd = sub.add_parser("units", help="administrative-unit registry")
+    units_sub = units_cmd.add_subparsers(dest="units_command", required=True)
+    find = units_sub.add_parser("find", help="find units by name")
+    find.add_argument("name")
+    find.add_argument("--province", help="province code to narrow the search")
+    find.add_argument("--era", choices=["2024", "2025"], default=None)
+    find.set_defaults(func=cmd_units_find)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cchc`` console script."""
+    from .kpis import UnitNotInDataError
+    from .store import DataFolderError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (UserError, DataFolderError, UnitNotInDataError) as exc:
+        print(f"cchc: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("cchc: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    pd.set_option("display.width", 200)
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""Charts for the reports, in one style: calm colours, Vietnamese number formats, no chartjunk.
+
+Every function returns a matplotlib Figure and never calls ``plt.show``; the report layer
+decides how to embed it (PNG inline, with alt text).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from .formatting import fmt_count, fmt_month, fmt_rate  # noqa: E402
+
+PALETTE = {
+    "primary": "#1f5f8b",
+    "secondary": "#e07b39",
+    "tertiary": "#5a9e6f",
+    "muted": "#9aa5b1",
+    "highlight": "#c0392b",
+    "good": "#2e7d32",
+    "bad": "#b71c1c",
+    "grid": "#e3e7eb",
+    "text": "#1b2631",
+}
+CHANNEL_COLOURS = {"online": "#1f5f8b", "in_person": "#e07b39", "postal": "#5a9e6f"}
+OUTCOME_COLOURS = {"early": "#2e7d32", "on_time": "#8bc34a", "late": "#c0392b"}
+
+STYLE = {
+    "font.family": "DejaVu Sans",  # ships with matplotlib; covers Vietnamese diacritics
+    "font.size": 9.5,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.edgecolor": "#b0b8c1",
+    "axes.labelcolor": PALETTE["text"],
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": PALETTE["grid"],
+    "grid.linewidth": 0.8,
+    "xtick.color": PALETTE["text"],
+    "ytick.color": PALETTE["text"],
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 110,
+    "savefig.bbox": "tight",
+}
+
+
+def apply_style() -> None:
+    """Apply the workbook's chart style to matplotlib (idempotent)."""
+    plt.rcParams.update(STYLE)
+
+
+def _count_axis(ax, lang: str) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v, lang)))
+
+
+def _rate_axis(ax, lang: str, digits: int = 0) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, digits)))
+
+
+def _month_ticks(ax, months: pd.Series, lang: str) -> None:
+    positions = np.arange(len(months))
+    step = max(1, len(months) // 12)
+    ax.set_xticks(positions[::step])
+    ax.set_xticklabels([fmt_month(m, lang) for m in months[::step]], rotation=45, ha="right")
+
+
+def volume_by_channel(
+    monthly: pd.DataFrame, labels: dict[str, str], title: str, lang: str = "vi"
+) -> Figure:
+    """Stacked monthly bars of new dossiers by channel (columns month + one per channel)."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    bottom = np.zeros(len(monthly))
+    x = np.arange(len(monthly))
+    for channel in ("online", "in_person", "postal"):
+        if channel not in monthly:
+            continue
+        values = monthly[channel].to_numpy(dtype=float)
+        ax.bar(x, values, bottom=bottom, color=CHANNEL_COLOURS[channel], label=labels[channel])
+        bottom += values
+    _month_ticks(ax, monthly["month"], lang)
+    _count_axis(ax, lang)
+    ax.set_title(title)
+    ax.legend(loc="upper left", ncols=3, fontsize=8.5)
+    fig.tight_layout()
+    return fig
+
+
+def rate_trend(
+    monthly: pd.DataFrame,
+    series: dict[str, str],
+    title: str,
+    lang: str = "vi",
+    target: float | None = None,
+    target_label: str | None = None,
+) -> Figure:
+    """Monthly rate lines (columns month + the rates named in ``series``: column -> label)."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    x = np.arange(len(monthly))
+    colours = [PALETTE["primary"], PALETTE["secondary"], PALETTE["tertiary"]]
+    for (column, name), colour in zip(series.items(), colours, strict=False):
+        ax.plot(x, monthly[column], marker="o", markersize=3, color=colour, label=name)
+    if target is not None:
+        ax.axhline(target, color=PALETTE["muted"], linestyle="--", linewidth=1)
+        if target_label:
+            ax.annotate(
+                target_label,
+                (0, target),
+                xytext=(2, 3),
+                textcoords="offset points",
+                fontsize=8,
+                color=PALETTE["muted"],
+            )
+    _month_ticks(ax, monthly["month"], lang)
+    _rate_axis(ax, lang)
+    low = np.nanmin(monthly[list(series)].to_numpy(dtype=float)) if len(monthly) else 0
+    ax.set_ylim(max(0.0, min(low, target or 1.0) - 0.05), 1.005)
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8.5)
+    fig.tight_layout()
+    return fig
+
+
+def outcome_bars(
+    table: pd.DataFrame, name_column: str, labels: dict[str, str], title: str, lang: str = "vi"
+) -> Figure:
+    """Horizontal 100% bars of early / on time / late shares per unit."""
+    apply_style()
+    height = max(2.2, 0.32 * len(table) + 1.0)
+    fig, ax = plt.subplots(figsize=(8, height))
+    y = np.arange(len(table))
+    left = np.zeros(len(table))
+    total = table["resolved_total_count"].replace(0, np.nan).to_numpy(dtype=float)
+    for key in ("early", "on_time", "late"):
+        share = table[f"resolved_{key}_count"].to_numpy(dtype=float) / total
+        share = np.nan_to_num(share)
+        ax.barh(y, share, left=left, color=OUTCOME_COLOURS[key], label=labels[key])
+        left += share
+    ax.set_yticks(y)
+    ax.set_yticklabels(table[name_column])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, 0)))
+    ax.set_xlim(0, 1)
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.02 - 0.9 / height), ncols=3, fontsize=8.5)
+    fig.tight_layout()
+    return fig
+
+
+def ranking_bars(
+    table: pd.DataFrame,
+    value_column: str,
+    name_column: str,
+    highlight_code: str | None,
+    title: str,
+    lang: str = "vi",
+) -> Figure:
+    """Units sorted by a rate, the unit of the report highlighted."""
+    apply_style()
+    ordered = table.sort_values(value_column, ascending=True)
+    height = max(2.2, 0.3 * len(ordered) + 0.8)
+    fig, ax = plt.subplots(figsize=(8, height))
+    colours = [
+        PALETTE["highlight"] if code == highlight_code else PALETTE["muted"]
+        for code in ordered["unit_code"]
+    ]
+    values = ordered[value_column].to_numpy(dtype=float)
+    ax.barh(np.arange(len(ordered)), values, color=colours)
+    for i, value in enumerate(values):
+        ax.annotate(
+            fmt_rate(value, lang, 1),
+            (value, i),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(np.arange(len(ordered)))
+    ax.set_yticklabels(ordered[name_column])
+    finite = values[np.isfinite(values)]
+    low = float(finite.min()) if finite.size else 0.0
+    ax.set_xlim(max(0.0, low - 0.05), 1.04)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, 0)))
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def aspect_bars(shares: pd.DataFrame, title: str, lang: str = "vi") -> Figure:
+    """Satisfied share per survey aspect (columns label, share)."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 2.6))
+    y = np.arange(len(shares))
+    ax.barh(y, shares["share"], color=PALETTE["primary"])
+    for i, value in enumerate(shares["share"]):
+        ax.annotate(
+            fmt_rate(value, lang, 1),
+            (value, i),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(y)
+    ax.set_yticklabels(shares["label"])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.08)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, 0)))
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def small_multiples(
+    monthly: pd.DataFrame,
+    unit_names: dict[str, str],
+    value_column: str,
+    title: str,
+    lang: str = "vi",
+    ncols: int = 4,
+) -> Figure:
+    """One small line chart per unit of a monthly rate (columns unit_code, month, value)."""
+    apply_style()
+    codes = list(unit_names)
+    nrows = int(np.ceil(len(codes) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(8, 1.55 * nrows + 0.5), sharex=True, sharey=True, squeeze=False
+    )
+    for ax, code in zip(axes.ravel(), codes, strict=False):
+        part = monthly[monthly["unit_code"] == code].sort_values("month")
+        ax.plot(np.arange(len(part)), part[value_column], color=PALETTE["primary"], lw=1.2)
+        ax.set_title(unit_names[code], fontsize=8.5, fontweight="normal")
+        _rate_axis(ax, lang)
+        ax.tick_params(labelsize=7)
+        ax.set_xticks([])
+    for ax in axes.ravel()[len(codes) :]:
+        ax.set_visible(False)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    fig.tight_layout()
+    return fig

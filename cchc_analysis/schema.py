@@ -1,0 +1,128 @@
+"""Canonical tables: column names, types and allowed values (DESIGN.md §3).
+
+Every other module speaks these names, so ingest (Vietnamese headers), the demo generator and
+the reports meet on one contract. Counts end in ``_count``, fractions in ``_rate``/``_share``,
+durations in ``_days`` and booleans start with ``is_``/``has_``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import pandas as pd
+
+# --- dossiers: one row per hồ sơ -------------------------------------------------------------
+
+CHANNELS: Final = ("in_person", "online", "postal")
+ONLINE_LEVELS: Final = ("full", "partial", "none")
+STATUSES: Final = (
+    "received",
+    "processing",
+    "supplement_requested",
+    "resolved",
+    "returned",
+    "rejected",
+    "withdrawn",
+)
+# A dossier with one of these statuses and a resolved_at date was finished with a result.
+RESULT_STATUSES: Final = frozenset({"resolved", "returned"})
+# Closed without a result: counted apart (withdrawn_count), never as early/on time/late.
+CLOSED_WITHOUT_RESULT_STATUSES: Final = frozenset({"rejected", "withdrawn"})
+RATINGS: Final = ("very_satisfied", "satisfied", "dissatisfied")
+
+DOSSIER_DTYPES: Final[dict[str, str]] = {
+    "dossier_id": "string",
+    "unit_code": "string",
+    "unit_name": "string",
+    "district_code": "string",  # the district a unit belongs to (itself for district offices)
+    "unit_level": "string",  # district | commune (the tier whose office received it)
+    "procedure_code": "string",
+    "procedure_name": "string",
+    "field": "string",
+    "channel": "category",
+    "online_level": "category",
+    "received_at": "datetime64[ms]",
+    "due_at": "datetime64[ms]",
+    "resolved_at": "datetime64[ms]",
+    "returned_at": "datetime64[ms]",
+    "status": "category",
+    "is_digitized": "boolean",
+    "has_e_result": "boolean",
+    "is_fee_bearing": "boolean",
+    "is_paid_online": "boolean",
+    "rating": "category",
+}
+DOSSIER_COLUMNS: Final = tuple(DOSSIER_DTYPES)
+DOSSIER_REQUIRED: Final = ("dossier_id", "unit_code", "received_at", "due_at", "status")
+
+CATEGORY_VALUES: Final[dict[str, tuple[str, ...]]] = {
+    "channel": CHANNELS,
+    "online_level": ONLINE_LEVELS,
+    "status": STATUSES,
+    "rating": RATINGS,
+}
+
+# --- period_reports: Biểu 06 counts, one row per unit × period (× field) ----------------------
+
+BIEU06_COUNT_COLUMNS: Final = (
+    "received_new_count",
+    "received_online_count",
+    "received_offline_count",
+    "carried_over_count",
+    "received_total_count",
+    "resolved_early_count",
+    "resolved_on_time_count",
+    "resolved_late_count",
+    "resolved_total_count",
+    "pending_in_time_count",
+    "pending_late_count",
+    "pending_total_count",
+)
+# Counts the dossier data gives beyond the form; optional in aggregate tables.
+EXTRA_COUNT_COLUMNS: Final = (
+    "online_full_count",
+    "online_partial_count",
+    "withdrawn_count",
+    "digitized_count",
+    "fee_bearing_count",
+    "paid_online_count",
+    "rated_count",
+    "satisfied_count",
+)
+COUNT_COLUMNS: Final = BIEU06_COUNT_COLUMNS + EXTRA_COUNT_COLUMNS
+
+PERIOD_REPORT_KEYS: Final = ("unit_code", "unit_name", "period_start", "period_end")
+
+# --- survey: SIPAS-style respondents ------------------------------------------------------------
+
+SURVEY_ASPECTS: Final = ("access", "procedure", "staff", "result", "feedback")
+SURVEY_ITEMS_PER_ASPECT: Final = 3
+SURVEY_ITEM_COLUMNS: Final = tuple(
+    f"{aspect}__item{i}" for aspect in SURVEY_ASPECTS for i in range(1, SURVEY_ITEMS_PER_ASPECT + 1)
+)
+SURVEY_SCORE_MIN: Final = 1
+SURVEY_SCORE_MAX: Final = 5
+SURVEY_SATISFIED_MIN_SCORE: Final = 4  # 4 = hài lòng, 5 = rất hài lòng
+
+
+def empty_dossiers() -> pd.DataFrame:
+    """An empty dossiers table with the canonical dtypes (a safe neutral element)."""
+    return coerce_dossiers(pd.DataFrame({c: [] for c in DOSSIER_COLUMNS}))
+
+
+def coerce_dossiers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cast a dossiers frame to the canonical dtypes; missing optional columns become empty.
+
+    Category columns get the fixed value sets so that concatenating monthly files never
+    degrades them to object dtype.
+    """
+    out = pd.DataFrame(index=frame.index)
+    for column, dtype in DOSSIER_DTYPES.items():
+        values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index)
+        if dtype == "category":
+            out[column] = pd.Categorical(values, categories=CATEGORY_VALUES[column])
+        elif dtype.startswith("datetime64"):
+            out[column] = pd.to_datetime(values).astype(dtype)
+        else:
+            out[column] = values.astype(dtype)
+    return out

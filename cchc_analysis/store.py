@@ -1,0 +1,162 @@
+"""On-disk layout of a data folder, and reads that touch only what a caller needs.
+
+A data folder (``data/demo``, ``data/processed``) holds::
+
+    dossiers/district_code=<code>/part-*.parquet   one partition per district (or new-era unit)
+    cube.parquet                                   monthly counts (built by ``cchc prepare``)
+    period_reports.parquet                         Biểu 06 aggregate rows (from ingest)
+    survey.parquet                                 SIPAS-style respondents
+    dataset.json                                   what produced the folder (source, seed, rows)
+
+Dossiers are partitioned by district so that one district's report reads only its slice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from .schema import DOSSIER_COLUMNS, coerce_dossiers
+
+DOSSIERS_DIR = "dossiers"
+CUBE_FILE = "cube.parquet"
+PERIOD_REPORTS_FILE = "period_reports.parquet"
+SURVEY_FILE = "survey.parquet"
+DATASET_FILE = "dataset.json"
+PARTITION_COLUMN = "district_code"
+
+
+class DataFolderError(FileNotFoundError):
+    """The data folder is missing or holds none of the tables a command needs."""
+
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def resolve_data_dir(data_dir: str | os.PathLike) -> Path:
+    """A relative folder is looked up from the working directory, then from the project root,
+    so a notebook run from ``notebooks/`` or from the repository finds ``data/demo`` alike."""
+    path = Path(data_dir)
+    if path.is_absolute() or path.exists():
+        return path
+    candidate = PROJECT_DIR / path
+    return candidate if candidate.exists() else path
+
+
+def check_data_dir(data_dir: str | os.PathLike) -> Path:
+    """Return the folder as a Path, or raise DataFolderError saying what is missing."""
+    path = Path(data_dir)
+    if not path.is_dir():
+        raise DataFolderError(f"data folder not found: {path}")
+    if not (has_dossiers(path) or (path / PERIOD_REPORTS_FILE).exists()):
+        raise DataFolderError(
+            f"data folder {path} holds no dossiers/ and no {PERIOD_REPORTS_FILE}; "
+            "run `cchc demo` or `cchc ingest` first"
+        )
+    return path
+
+
+def has_dossiers(data_dir: str | os.PathLike) -> bool:
+    path = Path(data_dir) / DOSSIERS_DIR
+    return path.is_dir() and any(path.glob("*/*.parquet"))
+
+
+def write_dossiers(
+    frame: pd.DataFrame, data_dir: str | os.PathLike, *, replace: bool = True
+) -> int:
+    """Write dossiers partitioned by district; returns the number of rows written.
+
+    ``replace`` rewrites the partitions that ``frame`` touches (others are kept), so that a
+    re-run never leaves a half-old partition behind.
+    """
+    target = Path(data_dir) / DOSSIERS_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    table_frame = coerce_dossiers(frame)
+    for code, part in table_frame.groupby(PARTITION_COLUMN, observed=True, sort=True):
+        part_dir = target / f"{PARTITION_COLUMN}={code}"
+        tmp_dir = target / f".tmp-{PARTITION_COLUMN}={code}"
+        if tmp_dir.exists():
+            shutil.rmtree(tmp_dir)
+        tmp_dir.mkdir()
+        body = part.drop(columns=[PARTITION_COLUMN]).sort_values(["unit_code", "received_at"])
+        table = pa.Table.from_pandas(body, preserve_index=False)
+        pq.write_table(table, tmp_dir / "part-0.parquet", row_group_size=256_000)
+        if part_dir.exists():
+            if not replace:
+                raise FileExistsError(part_dir)
+            shutil.rmtree(part_dir)
+        tmp_dir.rename(part_dir)
+    return len(table_frame)
+
+
+def dossier_partitions(data_dir: str | os.PathLike) -> list[str]:
+    """Codes of the districts (partitions) present in the folder."""
+    root = Path(data_dir) / DOSSIERS_DIR
+    if not root.is_dir():
+        return []
+    prefix = f"{PARTITION_COLUMN}="
+    return sorted(p.name[len(prefix) :] for p in root.iterdir() if p.name.startswith(prefix))
+
+
+def read_dossiers(
+    data_dir: str | os.PathLike,
+    district_codes: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    unit_codes: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read dossiers of the given districts only (all when None), with canonical dtypes."""
+    root = Path(data_dir) / DOSSIERS_DIR
+    codes = dossier_partitions(data_dir) if district_codes is None else list(district_codes)
+    wanted = list(DOSSIER_COLUMNS) if columns is None else list(columns)
+    frames = []
+    for code in codes:
+        part_dir = root / f"{PARTITION_COLUMN}={code}"
+        if not part_dir.is_dir():
+            continue
+        dataset = ds.dataset(part_dir, format="parquet")
+        file_columns = [c for c in wanted if c in dataset.schema.names]
+        filt = ds.field("unit_code").isin(list(unit_codes)) if unit_codes else None
+        frame = dataset.to_table(columns=file_columns, filter=filt).to_pandas()
+        frame[PARTITION_COLUMN] = code
+        frames.append(frame)
+    if not frames:
+        return coerce_dossiers(pd.DataFrame(columns=list(DOSSIER_COLUMNS)))[wanted]
+    frame = pd.concat(frames, ignore_index=True)
+    return coerce_dossiers(frame)[wanted]
+
+
+def read_table(data_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
+    """Read one of the single-file tables (cube, survey, period_reports) if present."""
+    path = Path(data_dir) / name
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def write_table(frame: pd.DataFrame, data_dir: str | os.PathLike, name: str) -> Path:
+    """Write a single-file table atomically (temporary file, then rename)."""
+    path = Path(data_dir) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
+def read_dataset_info(data_dir: str | os.PathLike) -> dict[str, Any]:
+    path = Path(data_dir) / DATASET_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def write_dataset_info(data_dir: str | os.PathLike, info: dict[str, Any]) -> None:
+    path = Path(data_dir) / DATASET_FILE
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(info, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,236 @@
+"""Counting rules on hand-made dossiers, and the cube agreeing with dossier rows."""
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cchc_analysis.cube import build_cube, period_counts, period_counts_from_cube
+from cchc_analysis.metrics import add_metrics, check_identities
+from cchc_analysis.periods import parse_period
+from cchc_analysis.schema import COUNT_COLUMNS, coerce_dossiers
+
+Q3 = parse_period("2023-Q3")
+
+
+def dossiers(rows):
+    base = {
+        "unit_code": "314",
+        "district_code": "314",
+        "unit_level": "district",
+        "field": "Hộ tịch",
+        "channel": "online",
+        "online_level": "full",
+        "status": "returned",
+    }
+    frame = pd.DataFrame([{**base, "dossier_id": f"d{i}", **row} for i, row in enumerate(rows)])
+    return coerce_dossiers(frame)
+
+
+def counts(frame, period=Q3):
+    return period_counts(frame, period, by=()).iloc[0]
+
+
+def test_period_edges():
+    frame = dossiers(
+        [
+            # received before the period, resolved inside it, before due: carried over + early
+            {"received_at": "2023-06-20", "due_at": "2023-07-05", "resolved_at": "2023-07-03"},
+            # received before and resolved before: not in scope
+            {"received_at": "2023-06-01", "due_at": "2023-06-10", "resolved_at": "2023-06-30"},
+            # resolved exactly on the due date: on time
+            {"received_at": "2023-07-03", "due_at": "2023-07-10", "resolved_at": "2023-07-10"},
+            # resolved a day after due: late
+            {"received_at": "2023-07-03", "due_at": "2023-07-10", "resolved_at": "2023-07-11"},
+            # pending at the end, due on the last day: pending in time
+            {
+                "received_at": "2023-09-25",
+                "due_at": "2023-09-30",
+                "resolved_at": None,
+                "status": "processing",
+            },
+            # pending at the end, due before it: pending late
+            {
+                "received_at": "2023-09-01",
+                "due_at": "2023-09-29",
+                "resolved_at": None,
+                "status": "supplement_requested",
+            },
+            # resolved after the period ends: pending at the end (in time, due later)
+            {"received_at": "2023-09-28", "due_at": "2023-10-05", "resolved_at": "2023-10-02"},
+            # received on the first day, in person
+            {
+                "received_at": "2023-07-01",
+                "due_at": "2023-07-04",
+                "resolved_at": "2023-07-04",
+                "channel": "in_person",
+                "online_level": "none",
+            },
+            # withdrawn inside the period: counted apart, not resolved
+            {
+                "received_at": "2023-08-01",
+                "due_at": "2023-08-10",
+                "resolved_at": "2023-08-02",
+                "status": "withdrawn",
+            },
+            # received after the period: ignored
+            {
+                "received_at": "2023-10-01",
+                "due_at": "2023-10-05",
+                "resolved_at": None,
+                "status": "processing",
+            },
+            # carried over and still pending at the end, due long ago: pending late
+            {
+                "received_at": "2023-05-02",
+                "due_at": "2023-05-20",
+                "resolved_at": None,
+                "status": "processing",
+            },
+        ]
+    )
+    c = counts(frame)
+    assert c["received_new_count"] == 7
+    assert c["carried_over_count"] == 2
+    assert c["received_total_count"] == 9
+    assert c["received_online_count"] == 6
+    assert c["received_offline_count"] == 1
+    assert c["resolved_early_count"] == 1
+    assert c["resolved_on_time_count"] == 2
+    assert c["resolved_late_count"] == 1
+    assert c["resolved_total_count"] == 4
+    assert c["withdrawn_count"] == 1
+    assert c["pending_in_time_count"] == 2
+    assert c["pending_late_count"] == 2
+    assert c["pending_total_count"] == 4
+    assert check_identities(period_counts(frame, Q3, by=())).all()
+
+
+def test_metrics_from_counts_reproduce_published_kien_thuy():
+    published = pd.DataFrame(
+        [
+            {
+                "received_new_count": 1463,
+                "carried_over_count": 10,
+                "received_total_count": 1473,
+                "resolved_early_count": 1400,
+                "resolved_on_time_count": 65,
+                "resolved_late_count": 3,
+                "resolved_total_count": 1468,
+                "pending_in_time_count": 5,
+                "pending_late_count": 0,
+                "pending_total_count": 5,
+                "received_online_count": 1462,
+                "received_offline_count": 1,
+                "online_full_count": 909,
+                "online_partial_count": 553,
+            }
+        ]
+    )
+    m = add_metrics(published).iloc[0]
+    assert round(m["within_deadline_of_received_rate"], 4) == 0.9946
+    assert round(m["online_rate"], 4) == 0.9925
+    assert m["resolved_within_deadline_count"] == 1465
+    assert round(m["within_deadline_rate"], 4) == round(1465 / 1468, 4)
+    assert round(m["timeliness_766_rate"], 4) == round(1470 / 1473, 4)
+    assert round(m["online_full_share"], 4) == round(909 / 1462, 4)
+
+
+def test_rate_is_nan_when_denominator_is_zero():
+    m = add_metrics(
+        pd.DataFrame(
+            [{"resolved_early_count": 0, "resolved_on_time_count": 0, "resolved_total_count": 0}]
+        )
+    ).iloc[0]
+    assert np.isnan(m["within_deadline_rate"])
+
+
+def random_dossiers(seed, n=400):
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2023-01-01")
+    received = start + rng.integers(0, 300, n).astype("timedelta64[D]")
+    due = received + rng.integers(0, 25, n).astype("timedelta64[D]")
+    duration = rng.integers(0, 40, n).astype("timedelta64[D]")
+    resolved = (received + duration).astype("datetime64[ns]")
+    is_open = rng.random(n) < 0.15
+    resolved = np.where(is_open, np.datetime64("NaT"), resolved)
+    status = np.where(
+        is_open,
+        "processing",
+        rng.choice(["returned", "resolved", "withdrawn", "rejected"], n, p=[0.7, 0.2, 0.05, 0.05]),
+    )
+    frame = pd.DataFrame(
+        {
+            "dossier_id": [f"x{i}" for i in range(n)],
+            "unit_code": rng.choice(["314", "11680", "11683"], n),
+            "field": rng.choice(["Hộ tịch", "Đất đai"], n),
+            "channel": rng.choice(["online", "in_person", "postal"], n),
+            "online_level": rng.choice(["full", "partial", "none"], n),
+            "received_at": received,
+            "due_at": due,
+            "resolved_at": resolved,
+            "status": status,
+            "is_digitized": rng.random(n) < 0.5,
+            "is_fee_bearing": rng.random(n) < 0.3,
+            "is_paid_online": rng.random(n) < 0.5,
+            "rating": rng.choice(["very_satisfied", "satisfied", "dissatisfied", None], n),
+        }
+    )
+    frame["district_code"] = "314"
+    frame["unit_level"] = np.where(frame["unit_code"] == "314", "district", "commune")
+    return coerce_dossiers(frame)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), first_month=st.integers(1, 9), months=st.integers(1, 4))
+def test_cube_agrees_with_rows_for_month_aligned_periods(seed, first_month, months):
+    frame = random_dossiers(seed)
+    cube = build_cube(frame)
+    start = date(2023, first_month, 1)
+    last = first_month + months - 1
+    end = (pd.Timestamp(date(2023, last, 1)) + pd.offsets.MonthEnd(0)).date()
+    period = parse_period(f"{start.isoformat()}:{end.isoformat()}")
+    if pd.Timestamp(end) > cube["month"].max() + pd.offsets.MonthEnd(0):
+        with pytest.raises(ValueError, match="after the cube's last month"):
+            period_counts_from_cube(cube, period)
+        cube = build_cube(frame, horizon=end)  # a cube built to the period's end answers it
+    for by in ((), ("unit_code",), ("unit_code", "field")):
+        rows = period_counts(frame, period, by=by)
+        if by:
+            rows = rows[rows["received_total_count"] > 0]
+        from_cube = period_counts_from_cube(cube, period, by=by)
+        keys = list(by)
+        left = rows.sort_values(keys).reset_index(drop=True) if keys else rows
+        right = from_cube.sort_values(keys).reset_index(drop=True) if keys else from_cube
+        pd.testing.assert_frame_equal(
+            left[keys + list(COUNT_COLUMNS)].astype({c: "int64" for c in COUNT_COLUMNS}),
+            right[keys + list(COUNT_COLUMNS)],
+            check_dtype=False,
+        )
+        assert check_identities(right).all()
+
+
+def test_cube_refuses_day_aligned_periods():
+    cube = build_cube(random_dossiers(1))
+    with pytest.raises(ValueError, match="month-aligned"):
+        period_counts_from_cube(cube, parse_period("2023-07-15:2023-08-14"))
+
+
+def test_day_aligned_period_counts_are_consistent():
+    frame = random_dossiers(7)
+    total_new = 0
+    start = date(2023, 1, 1)
+    # Consecutive day-aligned windows: new counts add up; each window's carried-over equals
+    # the previous window's pending.
+    previous_pending = 0
+    for i in range(10):
+        s = start + timedelta(days=30 * i)
+        e = s + timedelta(days=29)
+        c = counts(frame, parse_period(f"{s.isoformat()}:{e.isoformat()}"))
+        total_new += c["received_new_count"]
+        assert c["carried_over_count"] == previous_pending
+        previous_pending = c["pending_total_count"]
+    assert total_new == (frame["received_at"] < pd.Timestamp(start + timedelta(days=300))).sum()
