@@ -30,7 +30,6 @@ PALETTE = {
     "text": "#1b2631",
 }
 CHANNEL_COLOURS = {"online": "#1f5f8b", "in_person": "#e07b39", "postal": "#5a9e6f"}
-OUTCOME_COLOURS = {"early": "#2e7d32", "on_time": "#8bc34a", "late": "#c0392b"}
 
 STYLE = {
     "font.family": "DejaVu Sans",  # ships with matplotlib; covers Vietnamese diacritics
@@ -129,33 +128,6 @@ def rate_trend(
     ax.set_ylim(max(0.0, min(low, target or 1.0) - 0.05), 1.005)
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8.5)
-    fig.tight_layout()
-    return fig
-
-
-def outcome_bars(
-    table: pd.DataFrame, name_column: str, labels: dict[str, str], title: str, lang: str = "vi"
-) -> Figure:
-    """Horizontal 100% bars of early / on time / late shares per unit."""
-    apply_style()
-    height = max(2.2, 0.32 * len(table) + 1.0)
-    fig, ax = plt.subplots(figsize=(8, height))
-    y = np.arange(len(table))
-    left = np.zeros(len(table))
-    total = table["resolved_total_count"].replace(0, np.nan).to_numpy(dtype=float)
-    for key in ("early", "on_time", "late"):
-        share = table[f"resolved_{key}_count"].to_numpy(dtype=float) / total
-        share = np.nan_to_num(share)
-        ax.barh(y, share, left=left, color=OUTCOME_COLOURS[key], label=labels[key])
-        left += share
-    ax.set_yticks(y)
-    ax.set_yticklabels(table[name_column])
-    ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, 0)))
-    ax.set_xlim(0, 1)
-    ax.grid(axis="y", visible=False)
-    ax.set_title(title)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.02 - 0.9 / height), ncols=3, fontsize=8.5)
     fig.tight_layout()
     return fig
 

@@ -148,12 +148,13 @@ class UnitReport:
         self.year_before = self._safe(self.period.year_before())
         self.districts = kpi_table(self.data_dir, self.period, "district", self.tier)
         self.districts["short_name"] = [_short(c, "district") for c in self.districts["unit_code"]]
-        self.communes = (
+        self.commune_table = (
             kpi_table(self.data_dir, self.period, "commune", "commune", [self.unit_code])
             if self.tier != "district"
             else pd.DataFrame()
         )
-        trend_start = pd.Timestamp(self.period.end) - pd.DateOffset(months=self.trend_months - 1)
+        self.dataset = store.read_dataset_info(self.data_dir)
+        trend_start = _trend_start(self.period, self.trend_months, self.dataset)
         self.monthly = monthly_counts(
             self.data_dir, trend_start, self.period.end, "district", self.tier, [self.unit_code]
         )
@@ -172,7 +173,6 @@ class UnitReport:
             if survey is not None
             else None
         )
-        self.dataset = store.read_dataset_info(self.data_dir)
 
     def _safe(self, period: Period) -> pd.Series | None:
         try:
@@ -398,11 +398,11 @@ class UnitReport:
             )
             + "</p>"
         )
-        survey = self._survey_window()
-        if survey is None or survey.empty:
+        window = self._survey_window()
+        if window is None or window[0].empty:
             parts.append(f"<p>{ESC(text('no_data', lang))}</p>")
             return HTML("".join(parts))
-        frame, window_note = survey
+        frame, window_note = window
         shares = []
         for aspect in SURVEY_ASPECTS:
             cols = [c for c in frame.columns if c.startswith(f"{aspect}__")]
@@ -460,10 +460,10 @@ class UnitReport:
     def communes(self) -> HTML:
         lang = self.lang
         parts = [heading(_vi(lang, "Các xã, thị trấn", "Communes"), anchor="communes")]
-        if self.communes.empty:
+        if self.commune_table.empty:
             parts.append(f"<p>{ESC(text('no_data', lang))}</p>")
             return HTML("".join(parts))
-        table = self.communes.sort_values("within_deadline_rate", ascending=False)
+        table = self.commune_table.sort_values("within_deadline_rate", ascending=False)
         table = table.assign(short_name=[_short(c, "commune") for c in table["unit_code"]])
         columns = [
             "received_total_count",
@@ -476,22 +476,18 @@ class UnitReport:
         shown = pd.DataFrame({text("commune", lang): table["short_name"]})
         for c in columns:
             shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
-        labels = {
-            "early": label("resolved_early_count", lang),
-            "on_time": label("resolved_on_time_count", lang),
-            "late": label("resolved_late_count", lang),
-        }
-        title = _vi(lang, "Kết quả giải quyết theo xã", "Outcome by commune")
-        fig = plots.outcome_bars(table, "short_name", labels, title, lang)
-        late = table.sort_values("late_rate", ascending=False).iloc[0]
+        title = _vi(lang, "Tỷ lệ hồ sơ trực tuyến theo xã", "Online share by commune")
+        fig = plots.ranking_bars(table, "online_rate", "short_name", None, title, lang)
+        low = table.loc[table["online_rate"].idxmin()]
+        high = table.loc[table["online_rate"].idxmax()]
         alt = _vi(
             lang,
-            f"Biểu đồ thanh tỷ lệ trước hạn, đúng hạn, quá hạn của {len(table)} xã; "
-            f"tỷ lệ quá hạn cao nhất ở {late['short_name']} "
-            f"({_fmt_rate(late['late_rate'], lang)}).",
-            f"Bar chart of early, on-time and late shares for {len(table)} communes; the "
-            f"highest late share is in {late['short_name']} "
-            f"({_fmt_rate(late['late_rate'], lang)}).",
+            f"Biểu đồ thanh tỷ lệ hồ sơ trực tuyến của {len(table)} xã; cao nhất "
+            f"{high['short_name']} ({_fmt_rate(high['online_rate'], lang)}), thấp nhất "
+            f"{low['short_name']} ({_fmt_rate(low['online_rate'], lang)}).",
+            f"Bar chart of the online share of {len(table)} communes; highest "
+            f"{high['short_name']} ({_fmt_rate(high['online_rate'], lang)}), lowest "
+            f"{low['short_name']} ({_fmt_rate(low['online_rate'], lang)}).",
         )
         parts.append(table_html(shown))
         parts.append(figure_html(fig, alt))
@@ -591,6 +587,18 @@ class UnitReport:
         )
 
 
+def _trend_start(period: Period, months: int, dataset: dict) -> pd.Timestamp:
+    """First month of a trend chart: ``months`` back from the period's end, but not before the
+    data's own start (rows received earlier are only the dossiers carried into it)."""
+    start = pd.Timestamp(period.end).to_period("M").to_timestamp() - pd.DateOffset(
+        months=months - 1
+    )
+    data_start = (dataset.get("date_range") or {}).get("start")
+    if data_start:
+        start = max(start, pd.Timestamp(data_start).to_period("M").to_timestamp())
+    return start
+
+
 def _short(code: str, level: str) -> str:
     try:
         return units.get_unit(code, level=level).short_name
@@ -648,9 +656,9 @@ class ProvinceReport:
         self.districts["short_name"] = [_short(c, "district") for c in self.districts["unit_code"]]
         province_code = units.get_unit(self.districts["unit_code"].iloc[0], level="district")
         self.province = units.get_unit(province_code.province_code, level="province")
-        start = pd.Timestamp(self.period.end) - pd.DateOffset(months=23)
-        self.monthly = monthly_counts(self.data_dir, start, self.period.end, "district", self.tier)
         self.dataset = store.read_dataset_info(self.data_dir)
+        start = _trend_start(self.period, 24, self.dataset)
+        self.monthly = monthly_counts(self.data_dir, start, self.period.end, "district", self.tier)
 
     def title(self) -> HTML:
         lang = self.lang

@@ -168,6 +168,8 @@ def run_job(job: ReportJob, out_dir: Path, lang: str) -> ReportResult:
                 name = Path(job.html_name).with_suffix(".ipynb").name
                 (failed_dir / name).write_bytes(executed.read_bytes())
         else:
+            stale = out_dir / "failed" / Path(job.html_name).with_suffix(".ipynb").name
+            stale.unlink(missing_ok=True)
             nb = nbformat.read(executed, as_version=4)
             result.warnings = _strip_noise(nb)
             result.cells_seconds = round(_cells_seconds(nb), 3)
