@@ -88,11 +88,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         lang=args.lang,
         tier=args.tier,
         quiet=args.quiet,
+        force=args.force,
+        retry_failed=args.retry_failed,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        lock_timeout_s=args.lock_timeout,
     )
-    failed = [r for r in manifest["reports"] if r["status"] == "failed"]
+    reports = manifest["reports"]
+    failed = [r for r in reports if r["status"] == "failed"]
     if not args.quiet:
+        rendered = sum(r["status"] == "ok" for r in reports)
+        skipped = sum(r["status"] == "skipped" for r in reports)
         print(
-            f"{len(manifest['reports']) - len(failed)} reports rendered, {len(failed)} failed "
+            f"{rendered} reports rendered, {skipped} unchanged, {len(failed)} failed "
             f"in {manifest['seconds']:.1f} s -> {Path(args.out) / 'index.html'}"
         )
     for item in failed:
@@ -157,6 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", choices=["vi", "en"], default="vi")
     report.add_argument("--tier", choices=["district", "commune", "both"], default="both")
     report.add_argument("--quiet", action="store_true", help="print only errors (for cron)")
+    report.add_argument("--force", action="store_true", help="render even unchanged reports")
+    report.add_argument(
+        "--retry-failed", action="store_true", help="rerun only the reports that failed last time"
+    )
+    report.add_argument("--executor", choices=["process", "dask"], default="process")
+    report.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
+    report.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        help="seconds to wait when another run holds the output folder (default: exit)",
+    )
     report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="generate the demo province and render its reports")
@@ -179,13 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cchc`` console script."""
     from .kpis import UnitNotInDataError
+    from .locking import LockBusyError
+    from .runner import ParameterError
     from .store import DataFolderError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (UserError, DataFolderError, UnitNotInDataError) as exc:
+    except (UserError, DataFolderError, UnitNotInDataError, LockBusyError, ParameterError) as exc:
         print(f"cchc: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

@@ -68,7 +68,7 @@ def write_index(
     for _, row in table.iterrows():
         result = by_code.get(row["unit_code"])
         name = ESC(str(row["unit_name"]))
-        if result is not None and result.status == "ok":
+        if result is not None and result.status in ("ok", "skipped"):
             name_cell = f'<a href="{ESC(result.file)}">{name}</a>'
         else:
             name_cell = f"{name} ({'lỗi' if lang == 'vi' else 'failed'})"
@@ -88,7 +88,7 @@ def write_index(
         f'<li><a href="{ESC(r.file)}">{ESC(text("overview_title", lang))}: '
         f"{ESC(r.unit_name)}</a></li>"
         for r in provinces
-        if r.status == "ok"
+        if r.status in ("ok", "skipped")
     )
     title = f"{text('index_title', lang)} — {period_label(period, lang)}"
     hint = "Bấm vào tiêu đề cột để sắp xếp." if lang == "vi" else "Click a column heading to sort."

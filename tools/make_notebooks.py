@@ -41,12 +41,13 @@ district = notebook(
             'period: str = "2023-Q3"  # 2023-Q3, 2023-09, 2023-H1, 2023 or 2023-07-01:2023-09-30\n'
             'data_dir: str = "data/demo"  # data folder (dossiers/, cube.parquet, survey.parquet)\n'
             'lang: str = "vi"  # report language: vi (default) or en\n'
-            'tier: str = "both"  # whose dossiers count: district offices, commune, or both',
+            'tier: str = "both"  # whose dossiers count: district offices, commune, or both\n'
+            'input_hash: str = ""  # set by cchc report: hash of the inputs, for provenance',
             metadata={"tags": ["parameters"]},
         ),
         new_code_cell(
             "from cchc_analysis.report import UnitReport\n\n"
-            "report = UnitReport.load(unit_code, period, data_dir, lang, tier)"
+            "report = UnitReport.load(unit_code, period, data_dir, lang, tier, input_hash)"
         ),
         new_code_cell("report.title()"),
         new_code_cell("report.scorecard()"),
@@ -73,12 +74,13 @@ province = notebook(
             'period: str = "2023-Q3"  # 2023-Q3, 2023-09, 2023-H1, 2023 or 2023-07-01:2023-09-30\n'
             'data_dir: str = "data/demo"  # data folder (dossiers/, cube.parquet)\n'
             'lang: str = "vi"  # report language: vi (default) or en\n'
-            'tier: str = "both"  # whose dossiers count: district offices, commune, or both',
+            'tier: str = "both"  # whose dossiers count: district offices, commune, or both\n'
+            'input_hash: str = ""  # set by cchc report: hash of the inputs, for provenance',
             metadata={"tags": ["parameters"]},
         ),
         new_code_cell(
             "from cchc_analysis.report import ProvinceReport\n\n"
-            "report = ProvinceReport.load(period, data_dir, lang, tier)"
+            "report = ProvinceReport.load(period, data_dir, lang, tier, input_hash)"
         ),
         new_code_cell("report.title()"),
         new_code_cell("report.totals()"),

@@ -1,0 +1,65 @@
+"""A lock file so two scheduled runs never write the same output folder at once.
+
+``flock`` locks die with their process, so a run killed by a signal never leaves a stale lock
+behind; the file's text (pid, start time) only serves the message shown to the second run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+
+class LockBusyError(RuntimeError):
+    """Another run holds the lock of this output folder."""
+
+
+class RunLock:
+    """Exclusive lock on ``path``; waits up to ``timeout_s`` seconds (0: fail at once)."""
+
+    def __init__(self, path: str | os.PathLike, timeout_s: float = 0.0) -> None:
+        self.path = Path(path)
+        self.timeout_s = timeout_s
+        self._handle = None
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+", encoding="utf-8")
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    handle.close()
+                    raise LockBusyError(
+                        f"another run is writing to {self.path.parent} ({holder}); "
+                        "wait for it to finish or pass --lock-timeout SECONDS"
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now():%Y-%m-%d %H:%M:%S}")
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._handle is not None:
+            self._handle.seek(0)
+            self._handle.truncate()
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
