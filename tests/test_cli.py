@@ -5,7 +5,6 @@ import io
 import json
 
 import pytest
-
 from conftest import run_cchc
 
 COMMON = ("--period", "2023-Q3", "--level", "district", "--unit", "314")

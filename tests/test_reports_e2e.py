@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import BIN, run_cchc
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -37,7 +37,7 @@ district = notebook(
             metadata=HIDDEN,
         ),
         new_code_cell(
-            'unit_code: str = "314"  # GSO code of the district (3 digits), e.g. 314 for Kiến Thụy\n'
+            'unit_code: str = "314"  # GSO code of the district (3 digits), e.g. 314: Kiến Thụy\n'
             'period: str = "2023-Q3"  # 2023-Q3, 2023-09, 2023-H1, 2023 or 2023-07-01:2023-09-30\n'
             'data_dir: str = "data/demo"  # data folder (dossiers/, cube.parquet, survey.parquet)\n'
             'lang: str = "vi"  # report language: vi (default) or en\n'
