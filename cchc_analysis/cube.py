@@ -167,23 +167,20 @@ def build_cube(
     due = _day(dossiers["due_at"])
     closed_at = _day(dossiers["resolved_at"])
     has_closed = ~np.isnat(closed_at)
-    status = dossiers["status"].astype("string").fillna("")
-    without_result = status.isin(CLOSED_WITHOUT_RESULT_STATUSES).to_numpy()
-    channel = dossiers["channel"].astype("string").fillna("")
-    is_online = (channel == "online").to_numpy()
-    level = dossiers["online_level"].astype("string").fillna("")
-    rating = dossiers["rating"].astype("string")
+    without_result = _isin(dossiers["status"], CLOSED_WITHOUT_RESULT_STATUSES)
+    is_online = _isin(dossiers["channel"], {"online"})
+    is_full = _isin(dossiers["online_level"], {"full"})
+    is_partial = _isin(dossiers["online_level"], {"partial"})
+    has_rating = dossiers["rating"].notna().to_numpy()
+    is_satisfied = _isin(dossiers["rating"], {"satisfied", "very_satisfied"})
 
     def flag(name: str) -> np.ndarray:
         if name not in dossiers:
             return np.zeros(len(dossiers), dtype=bool)
         return dossiers[name].fillna(False).to_numpy(dtype=bool)
 
-    codes, uniques = pd.MultiIndex.from_frame(
-        dossiers[keys].astype("string").fillna("")
-    ).factorize()
-    group = np.asarray(codes, dtype=np.int64)
-    n_groups = len(uniques)
+    group, index = _group_ids(dossiers, keys)
+    n_groups = len(index)
 
     first_month = int(_month_index(received).min())
     last_day = np.nanmax(
@@ -197,50 +194,50 @@ def build_cube(
         last_month = max(last_month, horizon_month)
     n_months = last_month - first_month + 1
 
-    def add_flow(values: np.ndarray, month: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        grid = np.zeros((n_groups, n_months), dtype=np.int64)
-        idx = mask.nonzero()[0]
-        np.add.at(grid, (group[idx], month[idx] - first_month), values[idx])
-        return grid
-
-    one = np.ones(len(dossiers), dtype=np.int64)
-    rec_m = _month_index(received)
+    size = n_groups * n_months
+    rec_cell = group * n_months + (_month_index(received) - first_month)
     close_m = _month_index(closed_at)
+    close_cell = np.where(has_closed, group * n_months + (close_m - first_month), 0)
+
+    def count(cells: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(cells[mask], minlength=size).reshape(n_groups, n_months)
+
+    everyone = np.ones(len(dossiers), dtype=bool)
     resolved = has_closed & ~without_result
-    has_rating = rating.notna().to_numpy()
-    is_satisfied = rating.isin(["satisfied", "very_satisfied"]).fillna(False).to_numpy()
+    is_fee = flag("is_fee_bearing")
     flows = {
-        "received_new_count": add_flow(one, rec_m, np.ones(len(one), bool)),
-        "received_online_count": add_flow(one, rec_m, is_online),
-        "received_offline_count": add_flow(one, rec_m, ~is_online),
-        "online_full_count": add_flow(one, rec_m, is_online & (level == "full").to_numpy()),
-        "online_partial_count": add_flow(one, rec_m, is_online & (level == "partial").to_numpy()),
-        "digitized_count": add_flow(one, rec_m, flag("is_digitized")),
-        "fee_bearing_count": add_flow(one, rec_m, flag("is_fee_bearing")),
-        "paid_online_count": add_flow(one, rec_m, flag("is_fee_bearing") & flag("is_paid_online")),
-        "resolved_early_count": add_flow(one, close_m, resolved & (closed_at < due)),
-        "resolved_on_time_count": add_flow(one, close_m, resolved & (closed_at == due)),
-        "resolved_late_count": add_flow(one, close_m, resolved & (closed_at > due)),
-        "withdrawn_count": add_flow(one, close_m, has_closed & without_result),
-        "rated_count": add_flow(one, close_m, resolved & has_rating),
-        "satisfied_count": add_flow(one, close_m, resolved & has_rating & is_satisfied),
-        "closed_count": add_flow(one, close_m, has_closed),
+        "received_new_count": count(rec_cell, everyone),
+        "received_online_count": count(rec_cell, is_online),
+        "received_offline_count": count(rec_cell, ~is_online),
+        "online_full_count": count(rec_cell, is_online & is_full),
+        "online_partial_count": count(rec_cell, is_online & is_partial),
+        "digitized_count": count(rec_cell, flag("is_digitized")),
+        "fee_bearing_count": count(rec_cell, is_fee),
+        "paid_online_count": count(rec_cell, is_fee & flag("is_paid_online")),
+        "resolved_early_count": count(close_cell, resolved & (closed_at < due)),
+        "resolved_on_time_count": count(close_cell, resolved & (closed_at == due)),
+        "resolved_late_count": count(close_cell, resolved & (closed_at > due)),
+        "withdrawn_count": count(close_cell, has_closed & without_result),
+        "rated_count": count(close_cell, resolved & has_rating),
+        "satisfied_count": count(close_cell, resolved & has_rating & is_satisfied),
+        "closed_count": count(close_cell, has_closed),
     }
 
     # Month-end stocks. A dossier is pending at the end of month m when received by then and
     # not closed by then: months [rec_m, close_m). It is in time while month end <= due date:
     # months < due_m, plus due_m itself when the due date is that month's last day.
-    open_from = rec_m - first_month
+    open_from = _month_index(received) - first_month
     open_to = np.where(has_closed, close_m - first_month, n_months)
     due_m = _month_index(due) - first_month
     due_is_month_end = (due + 1).astype("datetime64[M]") != due.astype("datetime64[M]")
     in_time_to = np.clip(due_m + due_is_month_end.astype(np.int64), open_from, open_to)
 
     def stock(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        diff = np.zeros((n_groups, n_months + 1), dtype=np.int64)
+        width = n_months + 1
         mask = hi > lo
-        np.add.at(diff, (group[mask], lo[mask]), 1)
-        np.add.at(diff, (group[mask], hi[mask]), -1)
+        starts = np.bincount(group[mask] * width + lo[mask], minlength=n_groups * width)
+        ends = np.bincount(group[mask] * width + hi[mask], minlength=n_groups * width)
+        diff = (starts - ends).reshape(n_groups, width)
         return np.cumsum(diff, axis=1)[:, :n_months]
 
     stocks = {
@@ -250,7 +247,6 @@ def build_cube(
 
     months = (np.arange(n_months) + first_month).astype("datetime64[M]").astype("datetime64[ns]")
     data = {name: grid.ravel() for name, grid in {**flows, **stocks}.items()}
-    index = uniques.set_names(keys).to_frame(index=False)
     out = index.loc[np.repeat(np.arange(n_groups), n_months)].reset_index(drop=True)
     out["month"] = np.tile(months, n_groups)
     for name, values in data.items():
@@ -258,6 +254,37 @@ def build_cube(
     activity = out[[*CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS]].to_numpy().any(axis=1)
     # Keep a row where anything happened or anything is pending (stocks must stay dense).
     return out[activity].reset_index(drop=True)
+
+
+def _isin(values: pd.Series, wanted: set[str] | frozenset[str]) -> np.ndarray:
+    """Membership test that works on category codes when it can (no string conversion)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        hits = [i for i, c in enumerate(values.cat.categories) if c in wanted]
+        return np.isin(values.cat.codes.to_numpy(), hits)
+    return values.isin(list(wanted)).fillna(False).to_numpy(dtype=bool)
+
+
+def _group_ids(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Dense group number per row over ``keys`` (missing values form their own group), and
+    the key values of each group."""
+    if not keys:
+        return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=[0])
+    combined = np.zeros(len(frame), dtype=np.int64)
+    levels = []
+    for key in keys:
+        codes, uniques = pd.factorize(frame[key], use_na_sentinel=False)
+        levels.append(uniques)
+        combined = combined * len(uniques) + codes
+    unique_combined, group = np.unique(combined, return_inverse=True)
+    columns = {}
+    remainder = unique_combined
+    for key, uniques in zip(reversed(keys), reversed(levels), strict=True):
+        remainder, code = np.divmod(remainder, len(uniques))
+        columns[key] = np.asarray(uniques, dtype=object)[code]
+    index = pd.DataFrame({key: columns[key] for key in keys})
+    for key in keys:
+        index[key] = index[key].astype("string")
+    return group.astype(np.int64), index
 
 
 def period_counts_from_cube(

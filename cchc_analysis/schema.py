@@ -119,10 +119,20 @@ def coerce_dossiers(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for column, dtype in DOSSIER_DTYPES.items():
         values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index)
-        if dtype == "category":
+        if _has_dtype(values, column, dtype):
+            out[column] = values  # already canonical (e.g. read back from Parquet): no copy
+        elif dtype == "category":
             out[column] = pd.Categorical(values, categories=CATEGORY_VALUES[column])
         elif dtype.startswith("datetime64"):
             out[column] = pd.to_datetime(values).astype(dtype)
         else:
             out[column] = values.astype(dtype)
     return out
+
+
+def _has_dtype(values: pd.Series, column: str, dtype: str) -> bool:
+    if dtype == "category":
+        return isinstance(values.dtype, pd.CategoricalDtype) and tuple(
+            values.cat.categories
+        ) == CATEGORY_VALUES.get(column)
+    return str(values.dtype) == dtype
