@@ -40,6 +40,15 @@ def fmt_number(value: float | None, lang: str = "vi", digits: int = 1) -> str:
     return format_decimal(value, format=pattern, locale=_locale(lang))
 
 
+def fmt_p(p: float | None, lang: str = "vi") -> str:
+    """A p-value as written in reports: 'p = 0,044', or 'p < 0,001' when tiny."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p = –"
+    if p < 0.001:
+        return f"p < {fmt_number(0.001, lang, 3)}"
+    return f"p = {fmt_number(p, lang, 3)}"
+
+
 def fmt_rate(value: float | None, lang: str = "vi", digits: int = 2) -> str:
     """A 0–1 rate as a percentage: 99,46% (vi), 99.46% (en); '–' when undefined."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

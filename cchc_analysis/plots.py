@@ -6,17 +6,13 @@ decides how to embed it (PNG inline, with alt text).
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg", force=False)
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from .formatting import fmt_count, fmt_month, fmt_rate  # noqa: E402
+from .formatting import fmt_count, fmt_month, fmt_rate
 
 PALETTE = {
     "primary": "#1f5f8b",
@@ -103,13 +99,18 @@ def rate_trend(
     lang: str = "vi",
     target: float | None = None,
     target_label: str | None = None,
+    bands: dict[str, tuple[str, str]] | None = None,
 ) -> Figure:
-    """Monthly rate lines (columns month + the rates named in ``series``: column -> label)."""
+    """Monthly rate lines (columns month + the rates named in ``series``: column -> label),
+    with optional confidence bands (``bands``: column -> (low column, high column))."""
     apply_style()
     fig, ax = plt.subplots(figsize=(8, 3.2))
     x = np.arange(len(monthly))
     colours = [PALETTE["primary"], PALETTE["secondary"], PALETTE["tertiary"]]
     for (column, name), colour in zip(series.items(), colours, strict=False):
+        if bands and column in bands:
+            low, high = bands[column]
+            rate_band(ax, x, monthly[low].to_numpy(float), monthly[high].to_numpy(float), colour)
         ax.plot(x, monthly[column], marker="o", markersize=3, color=colour, label=name)
     if target is not None:
         ax.axhline(target, color=PALETTE["muted"], linestyle="--", linewidth=1)
@@ -164,7 +165,9 @@ def ranking_bars(
     ax.set_yticklabels(ordered[name_column])
     finite = values[np.isfinite(values)]
     low = float(finite.min()) if finite.size else 0.0
-    ax.set_xlim(max(0.0, low - 0.05), 1.04)
+    ax.set_xlim(max(0.0, low - 0.05), 1.06)  # room for the value labels
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= 1.0001]
+    ax.set_xticks(ticks)  # no tick beyond 100%
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, 0)))
     ax.grid(axis="y", visible=False)
     ax.set_title(title)
@@ -223,5 +226,137 @@ def small_multiples(
     for ax in axes.ravel()[len(codes) :]:
         ax.set_visible(False)
     fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def rate_band(ax, x: np.ndarray, low: np.ndarray, high: np.ndarray, colour: str) -> None:
+    """Shade a confidence band (e.g. Wilson 95%) behind a rate line."""
+    ax.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
+
+
+def funnel_plot(
+    units: pd.DataFrame,
+    limits: pd.DataFrame,
+    target: float,
+    title: str,
+    x_label: str,
+    y_label: str,
+    lang: str = "vi",
+    highlight_code: str | None = None,
+    label_band_prefixes: tuple[str, ...] = ("above_998", "below_998"),
+) -> Figure:
+    """Funnel plot: each unit's rate against its size, with binomial control limits.
+
+    ``units`` has unit_code, short_name, trials, rate, band; ``limits`` comes from
+    stats.funnel_limits. Units outside the 99.8% limits are labelled by name.
+    """
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    ax.plot(
+        limits["trials"],
+        limits["upper_998"],
+        color=PALETTE["bad"],
+        lw=1,
+        ls="--",
+        label="99,8%" if lang == "vi" else "99.8%",
+    )
+    ax.plot(limits["trials"], limits["lower_998"], color=PALETTE["bad"], lw=1, ls="--")
+    ax.plot(limits["trials"], limits["upper_95"], color=PALETTE["muted"], lw=1, ls=":", label="95%")
+    ax.plot(limits["trials"], limits["lower_95"], color=PALETTE["muted"], lw=1, ls=":")
+    ax.axhline(target, color=PALETTE["text"], lw=0.8)
+    colours = [
+        PALETTE["highlight"] if code == highlight_code else PALETTE["primary"]
+        for code in units["unit_code"]
+    ]
+    ax.scatter(units["trials"], units["rate"], s=22, color=colours, zorder=3)
+    for _, row in units.iterrows():
+        if row["band"] in label_band_prefixes or row["unit_code"] == highlight_code:
+            ax.annotate(
+                row["short_name"],
+                (row["trials"], row["rate"]),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=8,
+            )
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v, lang)))
+    _rate_axis(ax, lang, 1)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    finite = units["rate"].to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    top = max(float(finite.max()) if finite.size else target, target) * 1.15 + 0.002
+    ax.set_ylim(0, min(1.0, top))
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def completion_curves(
+    curves: dict[str, pd.DataFrame],
+    deadlines: dict[str, float],
+    title: str,
+    x_label: str,
+    lang: str = "vi",
+    max_days: float | None = None,
+) -> Figure:
+    """Share of dossiers finished by working day t (1 − Kaplan–Meier), one line per group,
+    with each group's statutory deadline marked."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    colours = plt.get_cmap("tab10").colors
+    for (name, curve), colour in zip(curves.items(), colours, strict=False):
+        ax.step(
+            curve["time"], 1 - curve["survival"], where="post", color=colour, lw=1.3, label=name
+        )
+        ax.fill_between(
+            curve["time"],
+            1 - curve["high"].fillna(1),
+            1 - curve["low"],
+            step="post",
+            color=colour,
+            alpha=0.12,
+            linewidth=0,
+        )
+        if name in deadlines and np.isfinite(deadlines[name]):
+            ax.axvline(deadlines[name], color=colour, lw=0.8, ls=":")
+    if max_days:
+        ax.set_xlim(0, max_days)
+    _rate_axis(ax, lang)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel(x_label)
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8, ncols=2)
+    fig.tight_layout()
+    return fig
+
+
+LIKERT_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#bababa", 4: "#67a9cf", 5: "#2166ac"}
+
+
+def likert_diverging(
+    shares: pd.DataFrame, level_labels: dict[int, str], title: str, lang: str = "vi"
+) -> Figure:
+    """Diverging stacked bars: dissatisfied levels left of zero, satisfied right, the neutral
+    level split across zero (rows: aspects; columns: levels 1–5 as shares)."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(shares) + 1.4))
+    y = np.arange(len(shares))
+    left_start = -(shares[1] + shares[2] + shares[3] / 2).to_numpy(dtype=float)
+    start = left_start.copy()
+    for level in (1, 2, 3, 4, 5):
+        width = shares[level].to_numpy(dtype=float)
+        ax.barh(y, width, left=start, color=LIKERT_COLOURS[level], label=level_labels[level])
+        start = start + width
+    ax.axvline(0, color=PALETTE["text"], lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(shares.index)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(abs(v), lang, 0)))
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=5, fontsize=7.5)
     fig.tight_layout()
     return fig

@@ -1,47 +1,45 @@
-"""Report sections for the notebooks: every number, sentence and chart a report shows.
+"""The district report: every number, sentence and chart it shows, one method per section.
 
-The notebooks are thin: a parameters cell, then one call per section. Each section returns an
+The notebook is thin: a parameters cell, then one call per section. Each section returns an
 ``IPython.display.HTML`` block (headings, tables, figures as inline PNG with alt text), so the
-rendered HTML needs nothing from any other host and reads the same offline.
+rendered HTML needs nothing from any other host and reads the same offline. Loading reads this
+district's own dossier partition (exact counts, processing times) and the province's monthly
+cube (comparisons), never the other districts' dossiers.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import HTML
 
-from . import __version__, plots, store, units
+from . import __version__, plots, service_index, stats, store, units
+from . import targets as target_rules
 from .formatting import (
-    fmt_count as _fmt_count,
-)
-from .formatting import (
-    fmt_points as _fmt_points,
-)
-from .formatting import (
-    fmt_rate as _fmt_rate,
-)
-from .formatting import (
+    fmt_count,
+    fmt_date,
+    fmt_number,
+    fmt_p,
+    fmt_points,
+    fmt_rate,
     format_value,
     label,
     period_label,
     text,
 )
-from .kpis import kpi_table, monthly_counts
-from .metrics import RATES
+from .html_blocks import ESC, card, contents, figure_html, heading, paragraph, table_html
+from .kpis import COUNT_READ_COLUMNS, kpi_table, monthly_counts
+from .methodology import methodology_html
+from .metrics import RATES, rate_parts
 from .periods import Period, parse_period
 from .schema import SURVEY_ASPECTS, SURVEY_SATISFIED_MIN_SCORE
-
-ESC = html.escape
+from .summary import summary_sentences
+from .workdays import working_days_between
 
 ASPECT_LABELS = {
     "access": ("Tiếp cận dịch vụ", "Access to the service"),
@@ -50,7 +48,13 @@ ASPECT_LABELS = {
     "result": ("Kết quả giải quyết", "The result"),
     "feedback": ("Tiếp nhận, xử lý góp ý", "Handling of feedback"),
 }
-
+LIKERT_LABELS = {
+    1: ("Rất không hài lòng", "Very dissatisfied"),
+    2: ("Không hài lòng", "Dissatisfied"),
+    3: ("Bình thường", "Neutral"),
+    4: ("Hài lòng", "Satisfied"),
+    5: ("Rất hài lòng", "Very satisfied"),
+}
 SCORECARD = (
     "received_total_count",
     "resolved_total_count",
@@ -61,50 +65,56 @@ SCORECARD = (
     "online_payment_rate",
     "satisfaction_rate",
 )
-# Higher is better for every scorecard rate except these.
-LOWER_IS_BETTER = {"late_rate", "resolved_late_count", "pending_late_count"}
-
-
-def figure_html(fig, alt: str, caption: str | None = None) -> str:
-    """Embed a figure as an inline PNG with alt text (no external file, no other host)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    cap = f"<figcaption>{ESC(caption)}</figcaption>" if caption else ""
-    return (
-        f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{ESC(alt)}">'
-        f"{cap}</figure>"
-    )
-
-
-def table_html(frame: pd.DataFrame, caption: str | None = None, css_class: str = "kpi") -> str:
-    """A plain, escaped HTML table (values are already formatted strings)."""
-    head = "".join(f'<th scope="col">{ESC(str(c))}</th>' for c in frame.columns)
-    rows = []
-    for _, row in frame.iterrows():
-        cells = "".join(f"<td>{ESC(str(v))}</td>" for v in row)
-        rows.append(f"<tr>{cells}</tr>")
-    cap = f"<caption>{ESC(caption)}</caption>" if caption else ""
-    return (
-        f'<table class="{css_class}">{cap}<thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
-
-
-def heading(title: str, level: int = 2, anchor: str | None = None) -> str:
-    ident = f' id="{ESC(anchor)}"' if anchor else ""
-    return f"<h{level}{ident}>{ESC(title)}</h{level}>"
+SECTIONS = {
+    "summary": ("Tóm tắt", "Summary"),
+    "scorecard": ("Chỉ số chính", "Key indicators"),
+    "counts": ("Số liệu theo Biểu 06", "Counts as in form 06"),
+    "volumes": ("Khối lượng hồ sơ", "Dossier volumes"),
+    "timeliness": ("Tiến độ giải quyết", "Timeliness"),
+    "processing-time": ("Thời gian giải quyết", "Processing time"),
+    "online": ("Dịch vụ công trực tuyến", "Online services"),
+    "satisfaction": ("Mức độ hài lòng", "Satisfaction"),
+    "communes": ("Các xã, thị trấn", "Communes"),
+    "position": ("Vị trí trong tỉnh", "Position in the province"),
+    "index": ("Ước tính Bộ chỉ số (QĐ 766)", "Service index estimate (Decision 766)"),
+    "method": ("Phương pháp và nguồn dữ liệu", "Method and data"),
+}
 
 
 def _vi(lang: str, vi: str, en: str) -> str:
     return vi if lang == "vi" else en
 
 
+def _section(anchor: str, lang: str) -> str:
+    vi, en = SECTIONS[anchor]
+    return heading(vi if lang == "vi" else en, anchor=anchor)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def with_wilson(table: pd.DataFrame, rate: str, prefix: str | None = None) -> pd.DataFrame:
+    """Add ``<rate>_low``/``<rate>_high`` Wilson 95% bounds from the rate's own counts."""
+    definition = RATES[rate]
+    successes = table[list(definition.numerator)].sum(axis=1).to_numpy()
+    trials = table[definition.denominator].to_numpy()
+    low, high = stats.wilson_interval(successes, trials)
+    name = prefix or rate
+    table = table.copy()
+    table[f"{name}_low"], table[f"{name}_high"] = low, high
+    return table
+
+
+def fmt_interval(low: float, high: float, lang: str) -> str:
+    if _missing(low) or _missing(high):
+        return "–"
+    return f"{fmt_rate(low, lang, 1)}–{fmt_rate(high, lang, 1)}"
+
+
 @dataclass
 class UnitReport:
-    """Everything one district's report needs, loaded once: this unit's slice plus the
-    province's per-district table (from the cube, which is small)."""
+    """Everything one district's report needs, loaded once."""
 
     unit_code: str
     period: Period
@@ -144,6 +154,12 @@ class UnitReport:
         table = kpi_table(self.data_dir, period, "district", self.tier, [self.unit_code])
         return None if table.empty else table.iloc[0]
 
+    def _safe(self, period: Period) -> pd.Series | None:
+        try:
+            return self._one(period)
+        except Exception:  # an earlier period outside the data is simply not compared
+            return None
+
     def _load(self) -> None:
         self.unit = units.get_unit(self.unit_code, level="district")
         self.province = units.get_unit(self.unit.province_code, level="province")
@@ -162,8 +178,9 @@ class UnitReport:
         )
         self.dataset = store.read_dataset_info(self.data_dir)
         trend_start = _trend_start(self.period, self.trend_months, self.dataset)
+        scope = [self.unit_code]
         self.monthly = monthly_counts(
-            self.data_dir, trend_start, self.period.end, "district", self.tier, [self.unit_code]
+            self.data_dir, trend_start, self.period.end, "district", self.tier, scope
         )
         self.monthly_channel = monthly_counts(
             self.data_dir,
@@ -171,21 +188,23 @@ class UnitReport:
             self.period.end,
             "district",
             self.tier,
-            [self.unit_code],
+            scope,
             extra_keys=["channel"],
         )
         survey = store.read_table(self.data_dir, store.SURVEY_FILE)
+        self.province_survey = survey
         self.survey = (
             survey[survey["unit_code"].astype(str) == self.unit_code]
             if survey is not None
             else None
         )
-
-    def _safe(self, period: Period) -> pd.Series | None:
-        try:
-            return self._one(period)
-        except Exception:  # an earlier period outside the data is simply not compared
-            return None
+        dossiers = store.read_dossiers(self.data_dir, [self.unit_code], columns=COUNT_READ_COLUMNS)
+        if self.tier != "both":
+            dossiers = dossiers[dossiers["unit_level"] == self.tier]
+        self.dossiers = dossiers
+        self.trend = stats.trend_test(
+            self.monthly["within_deadline_rate"].to_numpy(float), self.monthly["month"]
+        )
 
     # --- sections ---------------------------------------------------------------------------
 
@@ -194,7 +213,7 @@ class UnitReport:
         subtitle = f"{self.unit.name} — {self.province.name}"
         tier_note = {
             "both": _vi(
-                lang, "UBND cấp huyện và các xã, thị trấn", "district offices and communes"
+                lang, "cơ quan cấp huyện và các xã, thị trấn", "district offices and communes"
             ),
             "district": _vi(lang, "các cơ quan cấp huyện", "district offices only"),
             "commune": _vi(lang, "các xã, thị trấn", "communes only"),
@@ -207,35 +226,68 @@ class UnitReport:
             f"({ESC(_fmt_date_range(self.period, lang))}) · {ESC(tier_note)}</p></header>"
         )
 
+    def contents(self) -> HTML:
+        entries = [(a, t[0] if self.lang == "vi" else t[1]) for a, t in SECTIONS.items()]
+        if self.tier == "district":
+            entries = [e for e in entries if e[0] != "communes"]
+        return HTML(contents(entries, _vi(self.lang, "Mục lục", "Contents")))
+
+    def summary(self) -> HTML:
+        """3–6 plain-language sentences generated from the numbers."""
+        rank = self._rank("within_deadline_rate")
+        band = self._district_funnel().set_index("unit_code")["band"].get(self.unit_code)
+        sentences = summary_sentences(
+            self.current,
+            self.unit.name,
+            period_label(self.period, self.lang),
+            self.lang,
+            year_before=self.year_before,
+            rank=rank,
+            trend=self.trend,
+            funnel_band=band if isinstance(band, str) else None,
+        )
+        items = "".join(f"<li>{ESC(s)}</li>" for s in sentences)
+        return HTML(_section("summary", self.lang) + f'<ul class="summary">{items}</ul>')
+
     def scorecard(self) -> HTML:
-        """KPI cards: value, change on the previous period and on the same period last year."""
+        """KPI cards: value, target status in words, change on the previous period and on the
+        same period last year."""
         lang = self.lang
         cards = []
         for name in SCORECARD:
             value = self.current.get(name)
-            if value is None or (isinstance(value, float) and np.isnan(value)):
+            if _missing(value):
                 continue
-            deltas = []
+            lines = []
+            if name in RATES:
+                k, n = rate_parts(self.current, name)
+                low, high = stats.wilson_interval(k, n)
+                lines.append(f"95% CI: {fmt_interval(low, high, lang)}")
             for other, key in (
                 (self.previous, "previous_period"),
                 (self.year_before, "year_before"),
             ):
-                deltas.append(
-                    f'<span class="delta">{ESC(text(key, lang))}: '
-                    f"{ESC(_change(name, value, other, lang))}</span>"
+                lines.append(f"{text(key, lang)}: {_change(name, value, other, lang)}")
+            check = target_rules.check(name, value)
+            status_text = None
+            if check.target is not None:
+                status_text = (
+                    f"{check.text(lang)} ({_vi(lang, 'mục tiêu', 'target')} "
+                    f"{fmt_rate(check.target.value, lang, 0)})"
                 )
             cards.append(
-                f'<div class="card"><div class="card-label">{ESC(label(name, lang))}</div>'
-                f'<div class="card-value">{ESC(format_value(name, value, lang))}</div>'
-                f"{''.join(deltas)}</div>"
+                card(
+                    label(name, lang),
+                    format_value(name, value, lang),
+                    lines,
+                    check.status,
+                    status_text,
+                )
             )
-        title = _vi(lang, "Chỉ số chính", "Key indicators")
-        return HTML(
-            heading(title, anchor="scorecard") + f'<div class="cards">{"".join(cards)}</div>'
-        )
+        return HTML(_section("scorecard", lang) + f'<div class="cards">{"".join(cards)}</div>')
 
     def summary_table(self) -> HTML:
-        """The unit's Biểu 06 counts for the period, as the form lays them out."""
+        """The unit's form-06 counts for the period, with the comparison periods."""
         lang = self.lang
         rows = [
             "received_total_count",
@@ -252,16 +304,17 @@ class UnitReport:
             "pending_late_count",
             "withdrawn_count",
         ]
-        frame = pd.DataFrame(
-            {
-                text("indicator", lang): [label(r, lang) for r in rows],
-                period_label(self.period, lang): [
-                    format_value(r, self.current[r], lang) for r in rows
-                ],
-            }
-        )
-        title = _vi(lang, "Số liệu theo Biểu 06", "Counts as in form 06")
-        return HTML(heading(title, anchor="counts") + table_html(frame))
+        frame = pd.DataFrame({text("indicator", lang): [label(r, lang) for r in rows]})
+        frame[period_label(self.period, lang)] = [
+            format_value(r, self.current[r], lang) for r in rows
+        ]
+        for other, period in (
+            (self.previous, self.period.previous()),
+            (self.year_before, self.period.year_before()),
+        ):
+            if other is not None:
+                frame[period_label(period, lang)] = [format_value(r, other[r], lang) for r in rows]
+        return HTML(_section("counts", lang) + table_html(frame))
 
     def volumes(self) -> HTML:
         lang = self.lang
@@ -286,60 +339,161 @@ class UnitReport:
         alt = _vi(
             lang,
             f"Biểu đồ cột chồng số hồ sơ tiếp nhận mới mỗi tháng theo kênh, "
-            f"{len(wide)} tháng; cao nhất {_fmt_count(peak.max(), lang)} hồ sơ "
+            f"{len(wide)} tháng; cao nhất {fmt_count(peak.max(), lang)} hồ sơ "
             f"vào tháng {peak.idxmax():%m/%Y}.",
             f"Stacked bar chart of new dossiers per month by channel over {len(wide)} months; "
-            f"the highest is {_fmt_count(peak.max(), lang)} in {peak.idxmax():%b %Y}.",
+            f"the highest is {fmt_count(peak.max(), lang)} in {peak.idxmax():%b %Y}.",
         )
         sentence = _vi(
             lang,
-            f"Trong kỳ, đơn vị tiếp nhận mới {_fmt_count(total, lang)} hồ sơ, "
-            f"cộng {_fmt_count(self.current['carried_over_count'], lang)} hồ sơ từ kỳ trước "
+            f"Trong kỳ, đơn vị tiếp nhận mới {fmt_count(total, lang)} hồ sơ, "
+            f"cộng {fmt_count(self.current['carried_over_count'], lang)} hồ sơ từ kỳ trước "
             "chuyển sang.",
-            f"In the period the unit received {_fmt_count(total, lang)} new dossiers, plus "
-            f"{_fmt_count(self.current['carried_over_count'], lang)} carried over.",
+            f"In the period the unit received {fmt_count(total, lang)} new dossiers, plus "
+            f"{fmt_count(self.current['carried_over_count'], lang)} carried over.",
         )
-        return HTML(
-            heading(_vi(lang, "Khối lượng hồ sơ", "Dossier volumes"), anchor="volumes")
-            + f"<p>{ESC(sentence)}</p>"
-            + figure_html(fig, alt)
-        )
+        return HTML(_section("volumes", lang) + paragraph(sentence) + figure_html(fig, alt))
 
     def timeliness(self) -> HTML:
         lang = self.lang
         cur = self.current
+        k, n = rate_parts(cur, "within_deadline_rate")
+        low, high = stats.wilson_interval(k, n)
         sentence = _vi(
             lang,
-            f"Đã giải quyết {_fmt_count(cur['resolved_total_count'], lang)} hồ sơ, trong đó "
-            f"{_fmt_count(cur['resolved_within_deadline_count'], lang)} trước hoặc đúng hạn "
-            f"({_fmt_rate(cur['within_deadline_rate'], lang)}) và "
-            f"{_fmt_count(cur['resolved_late_count'], lang)} quá hạn; "
-            f"{_fmt_count(cur['pending_total_count'], lang)} hồ sơ đang giải quyết cuối kỳ, "
-            f"{_fmt_count(cur['pending_late_count'], lang)} đã quá hạn.",
-            f"{_fmt_count(cur['resolved_total_count'], lang)} dossiers were resolved, "
-            f"{_fmt_count(cur['resolved_within_deadline_count'], lang)} early or on time "
-            f"({_fmt_rate(cur['within_deadline_rate'], lang)}) and "
-            f"{_fmt_count(cur['resolved_late_count'], lang)} late; "
-            f"{_fmt_count(cur['pending_total_count'], lang)} were pending at the end of the "
-            f"period, {_fmt_count(cur['pending_late_count'], lang)} of them overdue.",
+            f"Đã giải quyết {fmt_count(cur['resolved_total_count'], lang)} hồ sơ, trong đó "
+            f"{fmt_count(cur['resolved_within_deadline_count'], lang)} trước hoặc đúng hạn "
+            f"({fmt_rate(cur['within_deadline_rate'], lang)}, khoảng tin cậy 95% "
+            f"{fmt_interval(low, high, lang)}) và "
+            f"{fmt_count(cur['resolved_late_count'], lang)} quá hạn; "
+            f"{fmt_count(cur['pending_total_count'], lang)} hồ sơ đang giải quyết cuối kỳ, "
+            f"{fmt_count(cur['pending_late_count'], lang)} đã quá hạn.",
+            f"{fmt_count(cur['resolved_total_count'], lang)} dossiers were resolved, "
+            f"{fmt_count(cur['resolved_within_deadline_count'], lang)} early or on time "
+            f"({fmt_rate(cur['within_deadline_rate'], lang)}, 95% CI "
+            f"{fmt_interval(low, high, lang)}) and "
+            f"{fmt_count(cur['resolved_late_count'], lang)} late; "
+            f"{fmt_count(cur['pending_total_count'], lang)} were pending at the end of the "
+            f"period, {fmt_count(cur['pending_late_count'], lang)} of them overdue.",
+        )
+        monthly = with_wilson(
+            self.monthly.dropna(subset=["within_deadline_rate"]), "within_deadline_rate"
         )
         series = {
             "within_deadline_rate": label("within_deadline_rate", lang),
             "timeliness_766_rate": label("timeliness_766_rate", lang),
         }
-        monthly = self.monthly.dropna(subset=["within_deadline_rate"])
-        title = _vi(lang, "Tỷ lệ giải quyết đúng hạn theo tháng", "Within-deadline rate by month")
-        fig = plots.rate_trend(monthly, series, title, lang)
+        title = _vi(
+            lang,
+            "Tỷ lệ giải quyết đúng hạn theo tháng (dải: khoảng tin cậy 95%)",
+            "Within-deadline rate by month (band: 95% CI)",
+        )
+        target = target_rules.check("within_deadline_rate", 1.0).target
+        fig = plots.rate_trend(
+            monthly,
+            series,
+            title,
+            lang,
+            target=target.value if target else None,
+            target_label=_vi(lang, "mục tiêu", "target") if target else None,
+            bands={
+                "within_deadline_rate": ("within_deadline_rate_low", "within_deadline_rate_high")
+            },
+        )
         alt = _vi(
             lang,
-            "Biểu đồ đường tỷ lệ giải quyết đúng hạn và tiến độ theo QĐ 766 mỗi tháng; "
-            f"tháng thấp nhất {_fmt_rate(monthly['within_deadline_rate'].min(), lang)}.",
-            "Line chart of the monthly within-deadline rate and the Decision 766 progress "
-            f"rate; lowest month {_fmt_rate(monthly['within_deadline_rate'].min(), lang)}.",
+            "Biểu đồ đường tỷ lệ giải quyết đúng hạn (có dải khoảng tin cậy 95%) và tiến độ "
+            f"theo QĐ 766 mỗi tháng; tháng thấp nhất "
+            f"{fmt_rate(monthly['within_deadline_rate'].min(), lang)}.",
+            "Line chart of the monthly within-deadline rate with its 95% band, and the "
+            f"Decision 766 progress rate; lowest month "
+            f"{fmt_rate(monthly['within_deadline_rate'].min(), lang)}.",
+        )
+        trend_sentence = stats.describe_trend(
+            self.trend,
+            label("within_deadline_rate", lang) if lang == "vi" else "The within-deadline rate",
+            lang=lang,
         )
         return HTML(
-            heading(_vi(lang, "Tiến độ giải quyết", "Timeliness"), anchor="timeliness")
-            + f"<p>{ESC(sentence)}</p>"
+            _section("timeliness", lang)
+            + paragraph(sentence)
+            + figure_html(fig, alt)
+            + paragraph(trend_sentence)
+        )
+
+    def processing_time(self) -> HTML:
+        """Kaplan–Meier share finished by working day, per field, pending dossiers censored."""
+        lang = self.lang
+        frame = self.dossiers
+        start, end = pd.Timestamp(self.period.start), pd.Timestamp(self.period.end)
+        frame = frame[(frame["received_at"] >= start) & (frame["received_at"] <= end)]
+        parts = [_section("processing-time", lang)]
+        if frame.empty:
+            return HTML("".join(parts) + paragraph(text("no_data", lang)))
+        closed = frame["resolved_at"].where(frame["resolved_at"] <= end)
+        is_event = closed.notna() & ~frame["status"].astype("string").isin(
+            ["withdrawn", "rejected"]
+        ).fillna(False)
+        stop = closed.fillna(end)
+        days = working_days_between(frame["received_at"], stop)
+        deadline = working_days_between(frame["received_at"], frame["due_at"])
+        data = pd.DataFrame(
+            {
+                "field": frame["field"].to_numpy(),
+                "days": days,
+                "event": is_event.to_numpy(),
+                "deadline": deadline,
+            }
+        )
+        fields = data["field"].value_counts().index[:6]
+        curves, deadlines, rows = {}, {}, []
+        for name in fields:
+            part = data[data["field"] == name]
+            curves[name] = stats.kaplan_meier(part["days"], part["event"])
+            deadlines[name] = float(np.nanmedian(part["deadline"]))
+            quantiles = stats.km_quantiles(part["days"], part["event"]).set_index("probability")
+            median, p90 = quantiles.loc[0.5], quantiles.loc[0.9]
+            rows.append(
+                {
+                    text("field", lang): name,
+                    text("dossiers", lang): fmt_count(len(part), lang),
+                    _vi(lang, "Thời hạn (ngày LV)", "Deadline (working days)"): fmt_number(
+                        deadlines[name], lang, 0
+                    ),
+                    _vi(lang, "Trung vị (KTC 95%)", "Median (95% CI)"): _fmt_days(median, lang),
+                    _vi(lang, "Bách phân vị 90 (KTC 95%)", "90th percentile (95% CI)"): _fmt_days(
+                        p90, lang
+                    ),
+                }
+            )
+        title = _vi(
+            lang,
+            "Tỷ lệ hồ sơ đã giải quyết theo số ngày làm việc",
+            "Share of dossiers finished by working day",
+        )
+        x_label = _vi(lang, "Ngày làm việc kể từ khi tiếp nhận", "Working days since receipt")
+        finite_deadlines = [d for d in deadlines.values() if np.isfinite(d)]
+        horizon = max([float(np.nanpercentile(data["days"], 99)), *finite_deadlines]) + 2
+        fig = plots.completion_curves(curves, deadlines, title, x_label, lang, max_days=horizon)
+        alt = _vi(
+            lang,
+            f"Đường Kaplan–Meier tỷ lệ hồ sơ đã giải quyết theo ngày làm việc cho "
+            f"{len(curves)} lĩnh vực, đường chấm là thời hạn giải quyết của từng lĩnh vực.",
+            f"Kaplan–Meier curves of the share finished by working day for {len(curves)} "
+            "fields; dotted lines mark each field's statutory deadline.",
+        )
+        note = _vi(
+            lang,
+            "Hồ sơ tiếp nhận trong kỳ; hồ sơ chưa xong đến cuối kỳ được tính là quan sát bị "
+            "kiểm duyệt (không bỏ đi). Thời hạn là trung vị số ngày làm việc từ tiếp nhận "
+            "đến ngày hẹn trả.",
+            "Dossiers received in the period; those unfinished at its end are censored, not "
+            "dropped. The deadline is the median of working days from receipt to due date.",
+        )
+        return HTML(
+            "".join(parts)
+            + paragraph(note)
+            + table_html(pd.DataFrame(rows))
             + figure_html(fig, alt)
         )
 
@@ -348,95 +502,152 @@ class UnitReport:
         cur = self.current
         sentence = _vi(
             lang,
-            f"{_fmt_count(cur['received_online_count'], lang)} hồ sơ nộp trực tuyến "
-            f"({_fmt_rate(cur['online_rate'], lang)} tổng số tiếp nhận; "
-            f"{_fmt_rate(cur['online_new_rate'], lang)} hồ sơ mới trong kỳ), trong đó "
-            f"{_fmt_count(cur['online_full_count'], lang)} toàn trình và "
-            f"{_fmt_count(cur['online_partial_count'], lang)} một phần. Tỷ lệ số hóa "
-            f"{_fmt_rate(cur['digitization_rate'], lang)}; thanh toán trực tuyến "
-            f"{_fmt_rate(cur['online_payment_rate'], lang)} hồ sơ có phí.",
-            f"{_fmt_count(cur['received_online_count'], lang)} dossiers were filed online "
-            f"({_fmt_rate(cur['online_rate'], lang)} of all received; "
-            f"{_fmt_rate(cur['online_new_rate'], lang)} of new ones): "
-            f"{_fmt_count(cur['online_full_count'], lang)} fully and "
-            f"{_fmt_count(cur['online_partial_count'], lang)} partly online. Digitisation "
-            f"{_fmt_rate(cur['digitization_rate'], lang)}; online payment "
-            f"{_fmt_rate(cur['online_payment_rate'], lang)} of fee-bearing dossiers.",
+            f"{fmt_count(cur['received_online_count'], lang)} hồ sơ nộp trực tuyến "
+            f"({fmt_rate(cur['online_rate'], lang)} tổng số tiếp nhận; "
+            f"{fmt_rate(cur['online_new_rate'], lang)} hồ sơ mới trong kỳ), trong đó "
+            f"{fmt_count(cur['online_full_count'], lang)} toàn trình và "
+            f"{fmt_count(cur['online_partial_count'], lang)} một phần. Tỷ lệ số hóa "
+            f"{fmt_rate(cur['digitization_rate'], lang)}; thanh toán trực tuyến "
+            f"{fmt_rate(cur['online_payment_rate'], lang)} hồ sơ có phí.",
+            f"{fmt_count(cur['received_online_count'], lang)} dossiers were filed online "
+            f"({fmt_rate(cur['online_rate'], lang)} of all received; "
+            f"{fmt_rate(cur['online_new_rate'], lang)} of new ones): "
+            f"{fmt_count(cur['online_full_count'], lang)} fully and "
+            f"{fmt_count(cur['online_partial_count'], lang)} partly online. Digitisation "
+            f"{fmt_rate(cur['digitization_rate'], lang)}; online payment "
+            f"{fmt_rate(cur['online_payment_rate'], lang)} of fee-bearing dossiers.",
         )
+        monthly = self.monthly.dropna(subset=["online_new_rate"])
+        for name in ("online_new_rate", "digitization_rate", "online_payment_rate"):
+            monthly = with_wilson(monthly, name)
         series = {
             "online_new_rate": label("online_new_rate", lang),
             "digitization_rate": label("digitization_rate", lang),
             "online_payment_rate": label("online_payment_rate", lang),
         }
-        monthly = self.monthly.dropna(subset=["online_new_rate"])
+        bands = {name: (f"{name}_low", f"{name}_high") for name in series}
         title = _vi(
             lang, "Trực tuyến, số hóa và thanh toán trực tuyến", "Online, digitised, paid online"
         )
-        fig = plots.rate_trend(monthly, series, title, lang)
+        fig = plots.rate_trend(monthly, series, title, lang, bands=bands)
         first, last = monthly["online_new_rate"].iloc[0], monthly["online_new_rate"].iloc[-1]
         alt = _vi(
             lang,
             "Biểu đồ đường tỷ lệ hồ sơ trực tuyến, số hóa và thanh toán trực tuyến mỗi tháng; "
-            f"tỷ lệ trực tuyến từ {_fmt_rate(first, lang)} lên {_fmt_rate(last, lang)}.",
+            f"tỷ lệ trực tuyến từ {fmt_rate(first, lang)} lên {fmt_rate(last, lang)}.",
             "Line chart of monthly online, digitisation and online-payment rates; the online "
-            f"rate went from {_fmt_rate(first, lang)} to {_fmt_rate(last, lang)}.",
+            f"rate went from {fmt_rate(first, lang)} to {fmt_rate(last, lang)}.",
+        )
+        trend = stats.trend_test(monthly["online_new_rate"].to_numpy(float), monthly["month"])
+        trend_sentence = stats.describe_trend(
+            trend,
+            label("online_new_rate", lang) if lang == "vi" else "The online rate",
+            lang=lang,
         )
         return HTML(
-            heading(_vi(lang, "Dịch vụ công trực tuyến", "Online services"), anchor="online")
-            + f"<p>{ESC(sentence)}</p>"
+            _section("online", lang)
+            + paragraph(sentence)
             + figure_html(fig, alt)
+            + paragraph(trend_sentence)
         )
 
     def satisfaction(self) -> HTML:
         lang = self.lang
         cur = self.current
-        parts = [heading(_vi(lang, "Mức độ hài lòng", "Satisfaction"), anchor="satisfaction")]
+        parts = [_section("satisfaction", lang)]
+        k, n = rate_parts(cur, "satisfaction_rate")
+        low, high = stats.wilson_interval(k, n)
         parts.append(
-            "<p>"
-            + ESC(
+            paragraph(
                 _vi(
                     lang,
-                    f"Đánh giá trên cổng dịch vụ công: {_fmt_count(cur['rated_count'], lang)} "
-                    "lượt, "
-                    f"{_fmt_rate(cur['satisfaction_rate'], lang)} hài lòng trở lên.",
-                    f"Portal ratings: {_fmt_count(cur['rated_count'], lang)}, "
-                    f"{_fmt_rate(cur['satisfaction_rate'], lang)} satisfied or better.",
+                    f"Đánh giá trên cổng dịch vụ công: {fmt_count(cur['rated_count'], lang)} lượt, "
+                    f"{fmt_rate(cur['satisfaction_rate'], lang)} hài lòng trở lên "
+                    "(khoảng tin cậy 95% "
+                    f"{fmt_interval(low, high, lang)}).",
+                    f"Portal ratings: {fmt_count(cur['rated_count'], lang)}, "
+                    f"{fmt_rate(cur['satisfaction_rate'], lang)} satisfied or better (95% CI "
+                    f"{fmt_interval(low, high, lang)}).",
                 )
             )
-            + "</p>"
         )
         window = self._survey_window()
         if window is None or window[0].empty:
-            parts.append(f"<p>{ESC(text('no_data', lang))}</p>")
+            parts.append(paragraph(text("no_data", lang)))
             return HTML("".join(parts))
         frame, window_note = window
-        shares = []
+        parts.append(paragraph(window_note))
+        rows, likert = [], {}
         for aspect in SURVEY_ASPECTS:
             cols = [c for c in frame.columns if c.startswith(f"{aspect}__")]
             scores = frame[cols].to_numpy(dtype=float).ravel()
-            scores = scores[~np.isnan(scores)]
-            share = float((scores >= SURVEY_SATISFIED_MIN_SCORE).mean()) if scores.size else np.nan
-            vi, en = ASPECT_LABELS[aspect]
-            shares.append({"label": vi if lang == "vi" else en, "share": share})
-        shares = pd.DataFrame(shares)
+            share, low, high, n_answers = stats.satisfied_share(
+                scores, threshold=SURVEY_SATISFIED_MIN_SCORE
+            )
+            alpha = stats.cronbach_alpha(frame[cols])
+            name = ASPECT_LABELS[aspect][0 if lang == "vi" else 1]
+            rows.append(
+                {
+                    _vi(lang, "Khía cạnh", "Aspect"): name,
+                    _vi(lang, "Số câu trả lời", "Answers"): fmt_count(n_answers, lang),
+                    _vi(lang, "Hài lòng trở lên", "Satisfied or better"): fmt_rate(share, lang, 1),
+                    _vi(lang, "KTC 95%", "95% CI"): fmt_interval(low, high, lang),
+                    "Cronbach α": fmt_number(alpha, lang, 2),
+                }
+            )
+            dist = stats.likert_distribution(scores[~np.isnan(scores)])
+            likert[name] = dist["share"]
+        parts.append(table_html(pd.DataFrame(rows)))
+        shares = pd.DataFrame(likert).T
+        level_labels = {lv: LIKERT_LABELS[lv][0 if lang == "vi" else 1] for lv in LIKERT_LABELS}
         title = _vi(
-            lang, "Tỷ lệ hài lòng theo khía cạnh (khảo sát)", "Satisfied share by aspect (survey)"
+            lang,
+            "Phân bố mức độ hài lòng theo khía cạnh (khảo sát)",
+            "Satisfaction by aspect (survey), diverging",
         )
-        fig = plots.aspect_bars(shares, title, lang)
-        best = shares.loc[shares["share"].idxmax()]
-        worst = shares.loc[shares["share"].idxmin()]
+        fig = plots.likert_diverging(shares, level_labels, title, lang)
         alt = _vi(
             lang,
-            f"Biểu đồ thanh tỷ lệ người trả lời hài lòng theo 5 khía cạnh; cao nhất "
-            f"{best['label']} {_fmt_rate(best['share'], lang)}, thấp nhất {worst['label']} "
-            f"{_fmt_rate(worst['share'], lang)}.",
-            f"Bar chart of the satisfied share across 5 aspects; highest {best['label']} "
-            f"{_fmt_rate(best['share'], lang)}, lowest {worst['label']} "
-            f"{_fmt_rate(worst['share'], lang)}.",
+            "Biểu đồ thanh phân kỳ phân bố 5 mức hài lòng cho 5 khía cạnh khảo sát; phần bên "
+            "phải trục là hài lòng, bên trái là không hài lòng.",
+            "Diverging bar chart of the five answer levels for five survey aspects; satisfied "
+            "answers to the right of the axis, dissatisfied to the left.",
         )
-        parts.append(f"<p>{ESC(window_note)}</p>")
         parts.append(figure_html(fig, alt))
+        parts.append(paragraph(self._kruskal_sentence()))
         return HTML("".join(parts))
+
+    def _kruskal_sentence(self) -> str:
+        lang = self.lang
+        survey = self.province_survey
+        if survey is None or survey.empty:
+            return ""
+        when = pd.to_datetime(survey["surveyed_at"])
+        end = pd.Timestamp(self.period.end)
+        recent = survey[(when > end - pd.DateOffset(months=12)) & (when <= end)]
+        items = [c for c in recent.columns if "__" in c]
+        score = recent[items].mean(axis=1)
+        groups = {
+            code: score[recent["unit_code"].astype(str) == code].to_numpy()
+            for code in recent["unit_code"].astype(str).unique()
+        }
+        result = stats.kruskal_test(groups)
+        if _missing(result.get("p_value")):
+            return ""
+        significant = result["p_value"] < 0.05
+        return _vi(
+            lang,
+            f"So sánh điểm hài lòng trung bình giữa {len(groups)} huyện, quận trong 12 tháng "
+            f"(kiểm định Kruskal–Wallis): {fmt_p(result['p_value'], lang)}, "
+            + (
+                "khác biệt có ý nghĩa thống kê."
+                if significant
+                else "chưa có khác biệt có ý nghĩa thống kê."
+            ),
+            f"Mean satisfaction scores across {len(groups)} districts over 12 months "
+            f"(Kruskal–Wallis test): {fmt_p(result['p_value'], lang)}, "
+            + ("a significant difference." if significant else "no significant difference."),
+        )
 
     def _survey_window(self) -> tuple[pd.DataFrame, str] | None:
         """Survey answers in the period; the 12 months to its end when the period has < 30."""
@@ -449,8 +660,8 @@ class UnitReport:
         if len(frame) >= 30:
             note = _vi(
                 lang,
-                f"Khảo sát người dân trong kỳ: {_fmt_count(len(frame), lang)} người trả lời.",
-                f"Citizen survey in the period: {_fmt_count(len(frame), lang)} respondents.",
+                f"Khảo sát người dân trong kỳ: {fmt_count(len(frame), lang)} người trả lời.",
+                f"Citizen survey in the period: {fmt_count(len(frame), lang)} respondents.",
             )
             return frame, note
         start = end - pd.DateOffset(months=12) + pd.Timedelta(days=1)
@@ -458,142 +669,163 @@ class UnitReport:
         note = _vi(
             lang,
             f"Trong kỳ có dưới 30 phiếu khảo sát nên dùng 12 tháng đến hết kỳ: "
-            f"{_fmt_count(len(frame), lang)} người trả lời.",
+            f"{fmt_count(len(frame), lang)} người trả lời.",
             f"Fewer than 30 survey answers in the period, so the 12 months to its end are used: "
-            f"{_fmt_count(len(frame), lang)} respondents.",
+            f"{fmt_count(len(frame), lang)} respondents.",
         )
         return frame, note
 
     def communes(self) -> HTML:
         lang = self.lang
-        parts = [heading(_vi(lang, "Các xã, thị trấn", "Communes"), anchor="communes")]
+        if self.tier == "district":
+            return HTML("")  # district offices only: no commune section (nor TOC entry)
+        parts = [_section("communes", lang)]
         if self.commune_table.empty:
-            parts.append(f"<p>{ESC(text('no_data', lang))}</p>")
+            parts.append(paragraph(text("no_data", lang)))
             return HTML("".join(parts))
-        table = self.commune_table.sort_values("within_deadline_rate", ascending=False)
+        table = with_wilson(self.commune_table, "within_deadline_rate")
+        table = table.sort_values("within_deadline_rate", ascending=False)
         table = table.assign(short_name=[_short(c, "commune") for c in table["unit_code"]])
-        columns = [
+        shown = pd.DataFrame({text("commune", lang): table["short_name"]})
+        for c in (
             "received_total_count",
             "resolved_late_count",
             "pending_late_count",
             "within_deadline_rate",
-            "online_rate",
-            "digitization_rate",
-        ]
-        shown = pd.DataFrame({text("commune", lang): table["short_name"]})
-        for c in columns:
+        ):
             shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
-        title = _vi(lang, "Tỷ lệ hồ sơ trực tuyến theo xã", "Online share by commune")
-        fig = plots.ranking_bars(table, "online_rate", "short_name", None, title, lang)
-        low = table.loc[table["online_rate"].idxmin()]
-        high = table.loc[table["online_rate"].idxmax()]
-        alt = _vi(
-            lang,
-            f"Biểu đồ thanh tỷ lệ hồ sơ trực tuyến của {len(table)} xã; cao nhất "
-            f"{high['short_name']} ({_fmt_rate(high['online_rate'], lang)}), thấp nhất "
-            f"{low['short_name']} ({_fmt_rate(low['online_rate'], lang)}).",
-            f"Bar chart of the online share of {len(table)} communes; highest "
-            f"{high['short_name']} ({_fmt_rate(high['online_rate'], lang)}), lowest "
-            f"{low['short_name']} ({_fmt_rate(low['online_rate'], lang)}).",
-        )
+        shown[_vi(lang, "KTC 95%", "95% CI")] = [
+            fmt_interval(lo, hi, lang)
+            for lo, hi in zip(
+                table["within_deadline_rate_low"], table["within_deadline_rate_high"], strict=True
+            )
+        ]
+        for c in ("online_rate", "digitization_rate"):
+            shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
         parts.append(table_html(shown))
-        parts.append(figure_html(fig, alt))
+        parts.append(funnel_html(table, "commune", lang))
         return HTML("".join(parts))
+
+    def _district_funnel(self) -> pd.DataFrame:
+        return funnel_frame(self.districts)
+
+    def _rank(self, name: str) -> tuple[int, int] | None:
+        ranked = self.districts[name].rank(ascending=False, method="min")
+        mine = ranked[self.districts["unit_code"] == self.unit_code]
+        if mine.empty or _missing(mine.iloc[0]):
+            return None
+        return int(mine.iloc[0]), len(self.districts)
 
     def position(self) -> HTML:
         """Where the district stands among the province's districts."""
         lang = self.lang
-        table = self.districts
-        parts = [
-            heading(
-                _vi(lang, "Vị trí so với các huyện, quận trong tỉnh", "Position among districts"),
-                anchor="position",
-            )
-        ]
+        parts = [_section("position", lang)]
         sentences = []
         for name in ("within_deadline_rate", "online_rate", "digitization_rate"):
-            ranked = table[name].rank(ascending=False, method="min")
-            mine = ranked[table["unit_code"] == self.unit_code]
-            if mine.empty or np.isnan(mine.iloc[0]):
-                continue
-            sentences.append(
-                _vi(
-                    lang,
-                    f"{label(name, lang)}: hạng {int(mine.iloc[0])}/{len(table)}.",
-                    f"{label(name, lang)}: rank {int(mine.iloc[0])} of {len(table)}.",
+            rank = self._rank(name)
+            if rank:
+                sentences.append(
+                    _vi(
+                        lang,
+                        f"{label(name, lang)}: hạng {rank[0]}/{rank[1]}.",
+                        f"{label(name, lang)}: rank {rank[0]} of {rank[1]}.",
+                    )
                 )
-            )
-        parts.append("<p>" + ESC(" ".join(sentences)) + "</p>")
+        parts.append(paragraph(" ".join(sentences)))
         title = _vi(
             lang, "Tỷ lệ giải quyết đúng hạn các huyện, quận", "Within-deadline rate, districts"
         )
         fig = plots.ranking_bars(
-            table, "within_deadline_rate", "short_name", self.unit_code, title, lang
+            self.districts, "within_deadline_rate", "short_name", self.unit_code, title, lang
         )
         alt = _vi(
             lang,
-            f"Biểu đồ thanh xếp hạng {len(table)} huyện, quận theo tỷ lệ đúng hạn, "
+            f"Biểu đồ thanh xếp hạng {len(self.districts)} huyện, quận theo tỷ lệ đúng hạn, "
             f"{self.unit.short_name} được tô đậm.",
-            f"Bar chart ranking {len(table)} districts by within-deadline rate, with "
+            f"Bar chart ranking {len(self.districts)} districts by within-deadline rate, with "
             f"{self.unit.short_name} highlighted.",
         )
         parts.append(figure_html(fig, alt))
+        parts.append(funnel_html(self.districts, "district", lang, self.unit_code))
         return HTML("".join(parts))
 
-    def method(self) -> HTML:
-        """Definitions used and where the data came from."""
+    def service_index(self) -> HTML:
+        """The Decision 766 index estimate: components, points, band, rank in the province."""
         lang = self.lang
+        config = service_index.index_config()
+        table = service_index.index_table(self.districts, lang)
+        mine = table[table["unit_code"] == self.unit_code].iloc[0]
         rows = []
-        for name in (
-            "within_deadline_rate",
-            "within_deadline_of_received_rate",
-            "timeliness_766_rate",
-            "online_rate",
-            "online_new_rate",
-            "digitization_rate",
-            "online_payment_rate",
-            "satisfaction_rate",
-        ):
-            rate = RATES[name]
-            numerator = " + ".join(label(c, lang) for c in rate.numerator)
+        for name, spec in config["components"].items():
             rows.append(
                 {
-                    text("indicator", lang): label(name, lang),
-                    _vi(
-                        lang, "Công thức", "Formula"
-                    ): f"({numerator}) / {label(rate.denominator, lang)}",
+                    _vi(lang, "Thành phần", "Component"): spec[
+                        "label_vi" if lang == "vi" else "label_en"
+                    ],
+                    _vi(lang, "Tỷ lệ", "Rate"): fmt_rate(mine[f"{name}_rate"], lang),
+                    _vi(lang, "Ngưỡng đủ điểm", "Full-score threshold"): fmt_rate(
+                        spec["threshold"], lang, 0
+                    ),
+                    _vi(lang, "Điểm", "Points"): f"{fmt_number(mine[f'{name}_points'], lang, 2)}"
+                    f" / {spec['max_points']}",
                 }
             )
+        headline = _vi(
+            lang,
+            f"ƯỚC TÍNH: {fmt_number(mine['estimate_points'], lang, 2)}/"
+            f"{int(mine['estimate_max_points'])} điểm tính được từ dữ liệu hồ sơ, quy đổi "
+            f"{fmt_number(mine['estimate_100'], lang, 2)}/100 — xếp loại {mine['band']}, "
+            f"hạng {int(mine['rank'])}/{len(table)} trong tỉnh. Không phải điểm chính thức.",
+            f"ESTIMATE: {fmt_number(mine['estimate_points'], lang, 2)}/"
+            f"{int(mine['estimate_max_points'])} points computable from dossier data, rescaled "
+            f"{fmt_number(mine['estimate_100'], lang, 2)}/100 — band {mine['band']}, rank "
+            f"{int(mine['rank'])} of {len(table)} in the province. Not the official score.",
+        )
+        excluded = _vi(
+            lang,
+            "Nhóm công khai, minh bạch (18 điểm) không tính được từ dữ liệu "
+            "hồ sơ nên không có trong ước tính.",
+            "The publicity and transparency group (18 points) cannot be computed "
+            "from dossier data and is left out.",
+        )
+        return HTML(
+            _section("index", lang)
+            + paragraph(headline, "estimate")
+            + table_html(pd.DataFrame(rows))
+            + paragraph(excluded)
+        )
+
+    def method(self) -> HTML:
+        """Provenance of this report, then the methodology shared by all reports."""
+        lang = self.lang
         info = self.dataset
+        generated = datetime.now()
         provenance = _vi(
             lang,
             f"Dữ liệu: {info.get('source', str(self.data_dir))}"
             + (f" (seed {info['seed']})" if "seed" in info else "")
             + f". Thư mục: {self.data_dir}. Kỳ: {_fmt_date_range(self.period, lang)}. "
-            f"Tạo bởi cchc-workbook {__version__} lúc {datetime.now():%d/%m/%Y %H:%M}."
+            f"Tạo bởi cchc-workbook {__version__} lúc {generated:%d/%m/%Y %H:%M}."
             + (f" Mã băm dữ liệu đầu vào: {self.input_hash}." if self.input_hash else ""),
             f"Data: {info.get('source', str(self.data_dir))}"
             + (f" (seed {info['seed']})" if "seed" in info else "")
             + f". Folder: {self.data_dir}. Period: {_fmt_date_range(self.period, lang)}. "
-            f"Generated by cchc-workbook {__version__} at {datetime.now():%Y-%m-%d %H:%M}."
+            f"Generated by cchc-workbook {__version__} at {generated:%Y-%m-%d %H:%M}."
             + (f" Input hash: {self.input_hash}." if self.input_hash else ""),
         )
-        rules = _vi(
-            lang,
-            "Hồ sơ từ kỳ trước chuyển sang: tiếp nhận trước ngày đầu kỳ và chưa kết thúc trước "
-            "ngày đó. Trước hạn/đúng hạn/quá hạn: so ngày có kết quả với ngày hẹn trả. Đang giải "
-            "quyết trong hạn: ngày hẹn trả từ ngày cuối kỳ trở đi. Hồ sơ rút hoặc từ chối được "
-            "đếm riêng. Ngày làm việc trừ thứ Bảy, Chủ nhật và ngày lễ, Tết.",
-            "Carried over: received before the period and not closed before it starts. Early / "
-            "on time / late: the result date against the due date. Pending in time: due on or "
-            "after the period's last day. Withdrawn or rejected dossiers are counted apart. "
-            "Working days exclude weekends and public holidays including Tết.",
-        )
         return HTML(
-            heading(_vi(lang, "Phương pháp và nguồn dữ liệu", "Method and data"), anchor="method")
-            + table_html(pd.DataFrame(rows), css_class="method")
-            + f"<p>{ESC(rules)}</p><p class='provenance'>{ESC(provenance)}</p>"
+            _section("method", lang)
+            + paragraph(provenance, "provenance")
+            + f'<div class="methodology">{methodology_html(lang)}</div>'
         )
+
+
+def _fmt_days(row: pd.Series, lang: str) -> str:
+    if _missing(row["time"]):
+        return "–"
+    low = "–" if _missing(row["low"]) else fmt_number(row["low"], lang, 0)
+    high = "–" if _missing(row["high"]) else fmt_number(row["high"], lang, 0)
+    return f"{fmt_number(row['time'], lang, 0)} ({low}–{high})"
 
 
 def _trend_start(period: Period, months: int, dataset: dict) -> pd.Timestamp:
@@ -616,8 +848,6 @@ def _short(code: str, level: str) -> str:
 
 
 def _fmt_date_range(period: Period, lang: str) -> str:
-    from .formatting import fmt_date
-
     return f"{fmt_date(period.start, lang)} – {fmt_date(period.end, lang)}"
 
 
@@ -626,153 +856,120 @@ def _change(name: str, value: float, other: pd.Series | None, lang: str) -> str:
     if other is None or name not in other:
         return "–"
     before = other[name]
-    if before is None or (isinstance(before, float) and np.isnan(before)):
+    if _missing(before):
         return "–"
     if name.endswith(("_rate", "_share")):
-        return _fmt_points(float(value) - float(before), lang)
+        return fmt_points(float(value) - float(before), lang)
     if before == 0:
         return "–"
     change = float(value) / float(before) - 1
     sign = "+" if change > 0 else ("−" if change < 0 else "±")
-    return f"{sign}{_fmt_rate(abs(change), lang, 1)}"
+    return f"{sign}{fmt_rate(abs(change), lang, 1)}"
 
 
-@dataclass
-class ProvinceReport:
-    """The province overview: league table and trends of every district."""
+def funnel_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Late rate of each unit placed on the funnel (band per unit), with the pooled target."""
+    outliers = stats.funnel_outliers(
+        table["resolved_late_count"].to_numpy(), table["resolved_total_count"].to_numpy()
+    )
+    out = table[["unit_code", "short_name"]].reset_index(drop=True).copy()
+    out["trials"] = table["resolved_total_count"].to_numpy()
+    out["rate"] = outliers["rate"].to_numpy()
+    out["band"] = outliers["band"].astype("string").to_numpy()
+    out.attrs = outliers.attrs
+    out.attrs["target"] = float(outliers["target"].iloc[0]) if len(outliers) else np.nan
+    return out
 
-    period: Period
-    data_dir: Path
-    lang: str = "vi"
-    tier: str = "both"
-    input_hash: str = ""
 
-    @classmethod
-    def load(
-        cls,
-        period: str,
-        data_dir: str | os.PathLike = "data/demo",
-        lang: str = "vi",
-        tier: str = "both",
-        input_hash: str = "",
-    ) -> ProvinceReport:
-        report = cls(parse_period(period), store.resolve_data_dir(data_dir), lang, tier, input_hash)
-        report._load()
-        return report
-
-    def _load(self) -> None:
-        self.districts = kpi_table(self.data_dir, self.period, "district", self.tier)
-        if self.districts.empty:
-            raise LookupError(f"no dossiers in {self.period}")
-        self.districts["short_name"] = [_short(c, "district") for c in self.districts["unit_code"]]
-        province_code = units.get_unit(self.districts["unit_code"].iloc[0], level="district")
-        self.province = units.get_unit(province_code.province_code, level="province")
-        self.dataset = store.read_dataset_info(self.data_dir)
-        start = _trend_start(self.period, 24, self.dataset)
-        self.monthly = monthly_counts(self.data_dir, start, self.period.end, "district", self.tier)
-
-    def title(self) -> HTML:
-        lang = self.lang
-        return HTML(
-            f'<header class="report-title"><h1>{ESC(text("overview_title", lang))}: '
-            f"{ESC(self.province.name)}</h1>"
-            f'<p class="period">{ESC(text("period", lang))}: {ESC(period_label(self.period, lang))}'
-            f" ({ESC(_fmt_date_range(self.period, lang))})</p></header>"
-        )
-
-    def totals(self) -> HTML:
-        lang = self.lang
-        sums = self.districts[[c for c in self.districts.columns if c.endswith("_count")]].sum()
-        from .metrics import add_metrics
-
-        total = add_metrics(sums.to_frame().T).iloc[0]
-        cards = []
-        for name in SCORECARD:
-            value = total.get(name)
-            if value is None or (isinstance(value, float) and np.isnan(value)):
-                continue
-            cards.append(
-                f'<div class="card"><div class="card-label">{ESC(label(name, lang))}</div>'
-                f'<div class="card-value">{ESC(format_value(name, value, lang))}</div></div>'
-            )
-        title = _vi(lang, "Toàn tỉnh", "Province totals")
-        return HTML(heading(title, anchor="totals") + f'<div class="cards">{"".join(cards)}</div>')
-
-    def league_table(self) -> HTML:
-        lang = self.lang
-        table = self.districts.sort_values("within_deadline_rate", ascending=False)
-        columns = [
-            "received_total_count",
-            "resolved_late_count",
-            "pending_late_count",
-            "within_deadline_rate",
-            "within_deadline_of_received_rate",
-            "online_rate",
-            "digitization_rate",
-            "online_payment_rate",
-        ]
-        shown = pd.DataFrame(
-            {
-                text("rank", lang): range(1, len(table) + 1),
-                text("district", lang): table["short_name"],
-            }
-        )
-        for c in columns:
-            shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
-        title = _vi(lang, "Bảng xếp hạng các huyện, quận", "District league table")
-        return HTML(heading(title, anchor="league") + table_html(shown))
-
-    def rankings(self) -> HTML:
-        lang = self.lang
-        parts = [
-            heading(
-                _vi(lang, "So sánh các huyện, quận", "District comparison"), anchor="comparison"
-            )
-        ]
-        for name in ("within_deadline_rate", "online_rate"):
-            title = label(name, lang)
-            fig = plots.ranking_bars(self.districts, name, "short_name", None, title, lang)
-            best = self.districts.loc[self.districts[name].idxmax()]
-            worst = self.districts.loc[self.districts[name].idxmin()]
-            alt = _vi(
+def funnel_html(
+    table: pd.DataFrame, level: str, lang: str, highlight_code: str | None = None
+) -> str:
+    """Funnel plot of late rates, units outside the limits named, chi-square test."""
+    funnel = funnel_frame(table)
+    trials = funnel["trials"].to_numpy(dtype=float)
+    if funnel.empty or np.nansum(trials) == 0:
+        return ""
+    target = funnel.attrs["target"]
+    grid = np.unique(
+        np.geomspace(max(1, trials[trials > 0].min() / 2), trials.max() * 1.5, 80).round()
+    )
+    limits = stats.funnel_limits(target, grid)
+    who = _vi(
+        lang,
+        "xã" if level == "commune" else "huyện, quận",
+        "communes" if level == "commune" else "districts",
+    )
+    title = _vi(lang, f"Biểu đồ phễu tỷ lệ quá hạn các {who}", f"Funnel plot of late rates, {who}")
+    fig = plots.funnel_plot(
+        funnel,
+        limits,
+        target,
+        title,
+        _vi(lang, "Số hồ sơ đã giải quyết (thang log)", "Dossiers resolved (log scale)"),
+        label("late_rate", lang),
+        lang,
+        highlight_code=highlight_code,
+    )
+    high = funnel[funnel["band"].isin(["above_998"])]["short_name"].tolist()
+    low = funnel[funnel["band"].isin(["below_998"])]["short_name"].tolist()
+    phi = funnel.attrs.get("overdispersion", {}).get("phi", np.nan)
+    homogeneity = stats.homogeneity_test(
+        table["resolved_late_count"].to_numpy(), table["resolved_total_count"].to_numpy()
+    )
+    sentences = []
+    if high:
+        sentences.append(
+            _vi(
                 lang,
-                f"Biểu đồ thanh {title} của {len(self.districts)} huyện, quận; cao nhất "
-                f"{best['short_name']} {_fmt_rate(best[name], lang)}, thấp nhất "
-                f"{worst['short_name']} {_fmt_rate(worst[name], lang)}.",
-                f"Bar chart of {title} for {len(self.districts)} districts; highest "
-                f"{best['short_name']} {_fmt_rate(best[name], lang)}, lowest "
-                f"{worst['short_name']} {_fmt_rate(worst[name], lang)}.",
+                f"Tỷ lệ quá hạn cao bất thường (ngoài giới hạn 99,8%): {', '.join(high)}.",
+                f"Unusually high late rate (outside the 99.8% limits): {', '.join(high)}.",
             )
-            parts.append(figure_html(fig, alt))
-        return HTML("".join(parts))
-
-    def trends(self) -> HTML:
-        lang = self.lang
-        names = dict(zip(self.districts["unit_code"], self.districts["short_name"], strict=True))
-        title = _vi(lang, "Tỷ lệ đúng hạn theo tháng, từng huyện", "Monthly within-deadline rate")
-        fig = plots.small_multiples(self.monthly, names, "within_deadline_rate", title, lang)
-        alt = _vi(
-            lang,
-            f"{len(names)} biểu đồ nhỏ tỷ lệ giải quyết đúng hạn theo tháng của từng huyện, quận.",
-            f"{len(names)} small line charts of each district's monthly within-deadline rate.",
         )
-        return HTML(
-            heading(_vi(lang, "Xu hướng", "Trends"), anchor="trends") + figure_html(fig, alt)
+    if low:
+        sentences.append(
+            _vi(
+                lang,
+                f"Tỷ lệ quá hạn thấp bất thường: {', '.join(low)}.",
+                f"Unusually low late rate: {', '.join(low)}.",
+            )
         )
-
-    def method(self) -> HTML:
-        lang = self.lang
-        info = self.dataset
-        note = _vi(
-            lang,
-            f"Dữ liệu: {info.get('source', str(self.data_dir))}. Định nghĩa chỉ số như trong "
-            f"báo cáo từng huyện. Tạo bởi cchc-workbook {__version__}."
-            + (f" Mã băm dữ liệu đầu vào: {self.input_hash}." if self.input_hash else ""),
-            f"Data: {info.get('source', str(self.data_dir))}. Indicator definitions as in the "
-            f"district reports. Generated by cchc-workbook {__version__}."
-            + (f" Input hash: {self.input_hash}." if self.input_hash else ""),
+    if not high and not low:
+        sentences.append(
+            _vi(
+                lang,
+                f"Không {who} nào nằm ngoài giới hạn 99,8%.",
+                f"No {who} lie outside the 99.8% limits.",
+            )
         )
-        return HTML(
-            heading(_vi(lang, "Phương pháp và nguồn dữ liệu", "Method and data"), anchor="method")
-            + f"<p>{ESC(note)}</p>"
+    if not _missing(homogeneity.get("p_value")):
+        sentences.append(
+            _vi(
+                lang,
+                f"Kiểm định đồng nhất khi-bình-phương: {fmt_p(homogeneity['p_value'], lang)}"
+                + (" (tần số kỳ vọng nhỏ, cần thận trọng)." if homogeneity.get("sparse") else "."),
+                f"Chi-square test of homogeneity: {fmt_p(homogeneity['p_value'], lang)}"
+                + (
+                    " (small expected counts: read with care)."
+                    if homogeneity.get("sparse")
+                    else "."
+                ),
+            )
         )
+    if not _missing(phi) and phi > 2:
+        sentences.append(
+            _vi(
+                lang,
+                f"Các đơn vị dao động nhiều hơn mức ngẫu nhiên (hệ số phân tán "
+                f"{fmt_number(phi, lang, 1)}), nên giới hạn phễu có thể quá hẹp.",
+                f"Units vary more than chance allows (dispersion factor "
+                f"{fmt_number(phi, lang, 1)}), so the funnel limits may be too narrow.",
+            )
+        )
+    alt = _vi(
+        lang,
+        f"Biểu đồ phễu: tỷ lệ quá hạn của {len(funnel)} {who} theo số hồ sơ đã giải quyết, "
+        f"với giới hạn kiểm soát 95% và 99,8% quanh tỷ lệ chung {fmt_rate(target, lang)}.",
+        f"Funnel plot: late rate of {len(funnel)} {who} against dossiers resolved, with 95% "
+        f"and 99.8% control limits around the pooled rate {fmt_rate(target, lang)}.",
+    )
+    return figure_html(fig, alt) + "".join(paragraph(s) for s in sentences)

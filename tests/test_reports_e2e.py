@@ -62,17 +62,31 @@ def test_district_report_content_vietnamese(vi_run):
     out, _ = vi_run
     page = (out / "314-kien-thuy.html").read_text(encoding="utf-8")
     for heading in (
+        "Tóm tắt",
         "Chỉ số chính",
         "Số liệu theo Biểu 06",
         "Khối lượng hồ sơ",
         "Tiến độ giải quyết",
+        "Thời gian giải quyết",
         "Dịch vụ công trực tuyến",
         "Mức độ hài lòng",
         "Các xã, thị trấn",
-        "Vị trí so với các huyện, quận trong tỉnh",
+        "Vị trí trong tỉnh",
+        "Ước tính Bộ chỉ số (QĐ 766)",
         "Phương pháp và nguồn dữ liệu",
     ):
         assert heading in page, heading
+    # the table of contents points at anchors that exist
+    for anchor in re.findall(r'<a href="#([^"]+)"', page):
+        assert f'id="{anchor}"' in page, anchor
+    # summary of 3-6 sentences, target badges with words, an estimate labelled as such
+    summary = page.split('<ul class="summary">')[1].split("</ul>")[0]
+    assert 3 <= summary.count("<li>") <= 6
+    assert "Đạt chỉ tiêu" in page or "Chưa đạt" in page
+    assert "ƯỚC TÍNH" in page and "Không phải điểm chính thức" in page
+    assert "Quy tắc đếm" in page  # the methodology closes the report
+    assert "95%" in page and "Kaplan" in page and "phễu" in page
+    assert len(page.encode("utf-8")) <= 1.5 * 1024 * 1024
     assert "Huyện Kiến Thụy" in page and "Quý III/2023" in page
     # both tiers: 1.473 + 19.497 received; Vietnamese grouping and decimal comma
     assert "20.970" in page
@@ -92,7 +106,8 @@ def test_commune_table_lists_all_16_communes(vi_run):
     out, _ = vi_run
     page = (out / "314-kien-thuy.html").read_text(encoding="utf-8")
     section = page.split('id="communes"')[1].split('id="position"')[0]
-    assert section.count("<tr>") == 16 + 1  # header + one row per commune
+    table = section.split("<table")[1].split("</table>")[0]
+    assert table.count("<tr") == 16 + 1  # header + one row per commune
 
 
 def test_english_report_single_unit(prepared_dir, tmp_path):
@@ -113,7 +128,9 @@ def test_english_report_single_unit(prepared_dir, tmp_path):
         "district",
     )
     page = (out / "314-kien-thuy.html").read_text(encoding="utf-8")
-    assert "Key indicators" in page and "Timeliness" in page
+    assert "Key indicators" in page and "Timeliness" in page and "Summary" in page
+    assert 'id="communes"' not in page  # district offices only: no commune section
+    assert "ESTIMATE" in page and "Counting rules" in page
     assert "1,473" in page and "99.46%" in page and "99.25%" in page
     assert '<html lang="en"' in page
     index = (out / "index.html").read_text(encoding="utf-8")
@@ -202,3 +219,42 @@ def test_notebooks_are_committed_without_outputs():
                 # papermill cannot parse a parameter line holding a second "=" (in its help)
                 lines = "".join(cell["source"]).splitlines()
                 assert lines and all(line.count("=") == 1 for line in lines), path
+
+
+def test_explore_notebook_runs_top_to_bottom(prepared_dir, tmp_path):
+    out = tmp_path / "explore.ipynb"
+    proc = subprocess.run(
+        [
+            str(BIN / "papermill"),
+            str(ROOT / "notebooks" / "explore.ipynb"),
+            str(out),
+            "-p",
+            "data_dir",
+            str(prepared_dir),
+            "-p",
+            "district_a",
+            "314",
+            "-p",
+            "district_b",
+            "313",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    executed = json.loads(out.read_text(encoding="utf-8"))
+    texts = [
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+        for c in executed["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+    ]
+    joined = "\n".join(texts)
+    assert "chi-square p =" in joined and "Huyện Kiến Thụy" in joined
+    assert any(
+        "image/png" in o.get("data", {})
+        for c in executed["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+    )

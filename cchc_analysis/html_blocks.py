@@ -1,0 +1,96 @@
+"""Small HTML building blocks shared by the reports: escaped tables, inline figures with alt
+text, headings with anchors, KPI cards and the table of contents.
+
+Everything is escaped here, once, so a unit or field name holding markup shows as text.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+ESC = html.escape
+# Formatted numbers (1.473 / 99,46% / +0,4 điểm % / –) are right-aligned in tables.
+_NUMERIC = re.compile(r"^[+\-−±]?[\d.,\s]*\d[\d.,]*\s*(%|điểm %|pp)?$|^–$")
+
+
+def figure_html(fig, alt: str, caption: str | None = None) -> str:
+    """Embed a figure as an inline PNG with alt text (no external file, no other host)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    cap = f"<figcaption>{ESC(caption)}</figcaption>" if caption else ""
+    return (
+        f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{ESC(alt)}">'
+        f"{cap}</figure>"
+    )
+
+
+def table_html(
+    frame: pd.DataFrame,
+    caption: str | None = None,
+    css_class: str = "kpi",
+    row_classes: Sequence[str] | None = None,
+) -> str:
+    """A plain, escaped HTML table; numeric-looking cells are right-aligned."""
+    head = "".join(f'<th scope="col">{ESC(str(c))}</th>' for c in frame.columns)
+    rows = []
+    for i, (_, row) in enumerate(frame.iterrows()):
+        cells = []
+        for value in row:
+            text = str(value)
+            cls = ' class="num"' if _NUMERIC.match(text.strip()) else ""
+            cells.append(f"<td{cls}>{ESC(text)}</td>")
+        row_class = f' class="{ESC(row_classes[i])}"' if row_classes and row_classes[i] else ""
+        rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
+    cap = f"<caption>{ESC(caption)}</caption>" if caption else ""
+    return (
+        f'<table class="{css_class}">{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def heading(title: str, level: int = 2, anchor: str | None = None) -> str:
+    ident = f' id="{ESC(anchor)}"' if anchor else ""
+    return f"<h{level}{ident}>{ESC(title)}</h{level}>"
+
+
+def contents(entries: Sequence[tuple[str, str]], title: str) -> str:
+    """Table of contents: (anchor, title) pairs, as a navigation list."""
+    items = "".join(f'<li><a href="#{ESC(a)}">{ESC(t)}</a></li>' for a, t in entries)
+    return (
+        f'<nav class="toc" aria-label="{ESC(title)}"><h2 class="toc-title">{ESC(title)}</h2>'
+        f"<ol>{items}</ol></nav>"
+    )
+
+
+def card(
+    label: str,
+    value: str,
+    lines: Sequence[str] = (),
+    status: str | None = None,
+    status_text: str | None = None,
+) -> str:
+    """A KPI card; a target status shows as a coloured badge WITH its words."""
+    badge = (
+        f'<span class="badge badge-{ESC(status)}">{ESC(status_text or status)}</span>'
+        if status and status != "none"
+        else ""
+    )
+    extra = "".join(f'<span class="delta">{ESC(line)}</span>' for line in lines)
+    return (
+        f'<div class="card"><div class="card-label">{ESC(label)}</div>'
+        f'<div class="card-value">{ESC(value)}</div>{badge}{extra}</div>'
+    )
+
+
+def paragraph(text: str, css_class: str | None = None) -> str:
+    cls = f' class="{ESC(css_class)}"' if css_class else ""
+    return f"<p{cls}>{ESC(text)}</p>"

@@ -1,0 +1,160 @@
+"""Summary sentences, targets, the index estimate and the HTML building blocks on fixed
+inputs (no notebook run needed)."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from cchc_analysis import service_index, targets
+from cchc_analysis.html_blocks import card, table_html
+from cchc_analysis.methodology import methodology_html
+from cchc_analysis.metrics import add_metrics
+from cchc_analysis.summary import summary_sentences
+
+KIEN_THUY = add_metrics(
+    pd.DataFrame(
+        [
+            {
+                "received_new_count": 1463,
+                "carried_over_count": 10,
+                "received_total_count": 1473,
+                "received_online_count": 1462,
+                "received_offline_count": 1,
+                "online_full_count": 909,
+                "online_partial_count": 553,
+                "resolved_early_count": 1400,
+                "resolved_on_time_count": 65,
+                "resolved_late_count": 3,
+                "resolved_total_count": 1468,
+                "pending_in_time_count": 5,
+                "pending_late_count": 0,
+                "pending_total_count": 5,
+                "withdrawn_count": 0,
+                "digitized_count": 700,
+                "fee_bearing_count": 1000,
+                "paid_online_count": 850,
+                "rated_count": 200,
+                "satisfied_count": 190,
+            }
+        ]
+    )
+).iloc[0]
+YEAR_BEFORE = {"received_total_count": 1339}
+FLAT_TREND = {
+    "n": 12,
+    "tau": -0.05,
+    "p_value": 0.71,
+    "slope": 0.0001,
+    "is_significant": False,
+    "direction": "flat",
+    "slope_low": -0.001,
+    "slope_high": 0.001,
+}
+
+
+def test_summary_sentences_vietnamese():
+    sentences = summary_sentences(
+        KIEN_THUY,
+        "Huyện Kiến Thụy",
+        "Quý III/2023",
+        "vi",
+        year_before=YEAR_BEFORE,
+        rank=(1, 15),
+        trend=FLAT_TREND,
+        funnel_band="below_998",
+    )
+    assert 3 <= len(sentences) <= 6
+    assert sentences[0] == (
+        "Quý III/2023, Huyện Kiến Thụy tiếp nhận 1.473 hồ sơ (tăng 10,0% so với cùng kỳ năm trước)."
+    )
+    assert sentences[1] == (
+        "99,80% hồ sơ đã giải quyết trước hạn hoặc đúng hạn, đạt chỉ tiêu 98%; 3 hồ sơ quá hạn."
+    )
+    assert sentences[2] == (
+        "Tỷ lệ hồ sơ trực tuyến đạt 99,25%, trong đó 909 hồ sơ trực tuyến toàn trình."
+    )
+    # digitisation 700/1463 = 47.85% < 80% target: named
+    assert sentences[3] == "Chưa đạt chỉ tiêu: tỷ lệ số hóa hồ sơ (47,85%)."
+    assert "không có xu hướng" in sentences[4]
+    assert sentences[5].startswith("Đơn vị xếp thứ 1/15 huyện, quận về tỷ lệ đúng hạn")
+    assert "thấp hơn hẳn mức chung của tỉnh" in sentences[5]
+
+
+def test_summary_sentences_english_and_all_targets_met():
+    row = KIEN_THUY.copy()
+    row["digitization_rate"] = 0.9
+    sentences = summary_sentences(row, "Kiến Thụy District", "Q3 2023", "en")
+    assert sentences[0] == "In Q3 2023, Kiến Thụy District handled 1,473 dossiers."
+    assert sentences[1].startswith("99.80% of resolved dossiers were early or on time")
+    assert "target met: 98%" in sentences[1]
+    assert sentences[3] == "Every tracked indicator met or came close to its target."
+    assert 3 <= len(sentences) <= 6
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "status"),
+    [
+        ("within_deadline_rate", 0.99, "met"),
+        ("within_deadline_rate", 0.965, "near"),
+        ("within_deadline_rate", 0.90, "missed"),
+        ("digitization_rate", 0.80, "met"),
+        ("digitization_rate", float("nan"), "none"),
+        ("received_total_count", 100, "none"),
+    ],
+)
+def test_target_status(metric, value, status):
+    check = targets.check(metric, value)
+    assert check.status == status
+    assert check.text("vi") and check.text("en")
+
+
+def test_targets_file_can_be_replaced(tmp_path):
+    custom = tmp_path / "t.yaml"
+    custom.write_text(
+        "targets:\n  online_rate: {value: 0.99, direction: higher}\n", encoding="utf-8"
+    )
+    assert targets.check("online_rate", 0.98, str(custom)).status == "near"
+    assert targets.check("online_rate", 0.90, str(custom)).status == "missed"
+
+
+def test_index_estimate_threshold_rule_and_bands():
+    table = pd.DataFrame([KIEN_THUY]).assign(unit_code="314", unit_name="Kiến Thụy")
+    weak = table.copy().assign(unit_code="999")
+    weak["online_rate"] = 0.25  # half the 50% threshold: half of 12 points
+    weak["digitization_rate"] = 0.40
+    scored = service_index.index_table(pd.concat([table, weak]), "vi")
+    first, second = scored.iloc[0], scored.iloc[1]
+    assert first["online_points"] == pytest.approx(12)
+    assert second["online_points"] == pytest.approx(6)
+    assert second["digitization_points"] == pytest.approx(0.4 / 0.8 * 22)
+    # progress: (1465 + 5) / 1473 against a threshold of 100%
+    assert first["progress_points"] == pytest.approx(1470 / 1473 * 20)
+    # satisfaction 766: 1 - (3/1468 + 10/1468)
+    assert first["satisfaction_rate"] == pytest.approx(1 - 13 / 1468)
+    assert first["estimate_max_points"] == 82
+    assert first["estimate_100"] == pytest.approx(first["estimate_points"] / 82 * 100)
+    assert list(scored["rank"]) == [1, 2]
+    assert service_index.band_label(92) == "Xuất sắc"
+    assert service_index.band_label(71.4) == "Khá"  # Hà Giang 71.40 = khá (DOMAIN.md)
+    assert service_index.band_label(49.9, "en") == "Weak"
+
+
+def test_table_html_escapes_and_aligns_numbers():
+    frame = pd.DataFrame(
+        {"Đơn vị": ["<script>alert(1)</script>", "Kiến Thụy"], "Tỷ lệ": ["99,46%", "1.473"]}
+    )
+    html = table_html(frame)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert html.count('class="num"') == 2
+    badge = card("Tỷ lệ", "99%", status="missed", status_text="Chưa đạt")
+    assert "badge-missed" in badge and "Chưa đạt" in badge  # words, not colour alone
+
+
+def test_methodology_renders_in_both_languages_with_ordered_headings():
+    vi, en = methodology_html("vi"), methodology_html("en")
+    assert "Quy tắc đếm" in vi and "Counting rules" in en
+    for text in (vi, en):
+        assert "<h1" not in text and "<h2" not in text and "<h3" in text
+        assert "<table" in text
+        assert "766" in text and not math.isnan(len(text))
