@@ -244,12 +244,13 @@ def funnel_plot(
     y_label: str,
     lang: str = "vi",
     highlight_code: str | None = None,
-    label_band_prefixes: tuple[str, ...] = ("above_998", "below_998"),
+    label_band_prefixes: tuple[str, ...] = ("above_998",),
 ) -> Figure:
     """Funnel plot: each unit's rate against its size, with binomial control limits.
 
     ``units`` has unit_code, short_name, trials, rate, band; ``limits`` comes from
-    stats.funnel_limits. Units outside the 99.8% limits are labelled by name.
+    stats.funnel_limits. Units above the 99.8% limits (and the highlighted one) are labelled
+    by name; the text beside the chart names the rest.
     """
     apply_style()
     fig, ax = plt.subplots(figsize=(8, 3.8))

@@ -190,14 +190,17 @@ class ProvinceReport:
         for code, name in names.items():
             part = self.monthly[self.monthly["unit_code"] == code].sort_values("month")
             result = stats.trend_test(part["within_deadline_rate"].to_numpy(float), part["month"])
-            if result.get("is_significant"):
+            # A significant slope under 0.05 points a month is not worth a leader's attention.
+            if result.get("is_significant") and abs(result["slope"]) * 100 >= 0.05:
                 sentences.append(stats.describe_trend(result, name, lang=lang))
         if not sentences:
             sentences.append(
                 _vi(
                     lang,
-                    "Không huyện nào có xu hướng tỷ lệ đúng hạn có ý nghĩa thống kê.",
-                    "No district shows a significant trend in its within-deadline rate.",
+                    "Không huyện nào có xu hướng tỷ lệ đúng hạn đáng kể (có ý nghĩa thống kê "
+                    "và từ 0,05 điểm % mỗi tháng).",
+                    "No district shows a notable trend in its within-deadline rate (significant "
+                    "and at least 0.05 points a month).",
                 )
             )
         return HTML(

@@ -487,6 +487,8 @@ def describe_trend(
     slope = abs(float(result["slope"])) * scale
     pattern = "#,##0.0" if round(slope, 1) > 0 else "#,##0.00"
     amount = _fmt(slope, lang, pattern)
+    if round(slope, 2) == 0:  # significant yet tiny: never print "0,00"
+        amount = ("dưới " if vi else "less than ") + _fmt(0.01, lang, "#,##0.00")
     level = _fmt(float(result.get("alpha", 0.05)) * 100, lang, "#,##0.#") + "%"
     up = result["direction"] == "up"
     if vi:
