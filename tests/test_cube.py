@@ -234,3 +234,56 @@ def test_day_aligned_period_counts_are_consistent():
         assert c["carried_over_count"] == previous_pending
         previous_pending = c["pending_total_count"]
     assert total_new == (frame["received_at"] < pd.Timestamp(start + timedelta(days=300))).sum()
+
+
+def test_every_catalogue_rate_on_hand_made_counts():
+    from cchc_analysis.metrics import RATE_DEFINITIONS
+
+    counts = pd.DataFrame(
+        [
+            {
+                "received_new_count": 80,
+                "carried_over_count": 20,
+                "received_total_count": 100,
+                "received_online_count": 60,
+                "received_offline_count": 20,
+                "online_full_count": 45,
+                "online_partial_count": 15,
+                "resolved_early_count": 50,
+                "resolved_on_time_count": 20,
+                "resolved_late_count": 10,
+                "resolved_total_count": 80,
+                "pending_in_time_count": 8,
+                "pending_late_count": 7,
+                "pending_total_count": 15,
+                "withdrawn_count": 5,
+                "digitized_count": 40,
+                "fee_bearing_count": 30,
+                "paid_online_count": 12,
+                "rated_count": 25,
+                "satisfied_count": 20,
+            }
+        ]
+    )
+    m = add_metrics(counts).iloc[0]
+    expected = {
+        "within_deadline_rate": 70 / 80,
+        "early_rate": 50 / 80,
+        "on_time_rate": 20 / 80,
+        "late_rate": 10 / 80,
+        "within_deadline_of_received_rate": 70 / 100,
+        "timeliness_766_rate": 78 / 100,
+        "online_rate": 60 / 100,
+        "online_new_rate": 60 / 80,
+        "online_full_share": 45 / 60,
+        "digitization_rate": 40 / 80,
+        "online_payment_rate": 12 / 30,
+        "satisfaction_rate": 20 / 25,
+    }
+    assert set(expected) == {d.name for d in RATE_DEFINITIONS}
+    for name, value in expected.items():
+        assert m[name] == pytest.approx(value), name
+    assert m["resolved_within_deadline_count"] == 70
+    assert check_identities(counts).all()
+    broken = counts.assign(pending_total_count=14)
+    assert not check_identities(broken).any()
