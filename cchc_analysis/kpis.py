@@ -97,13 +97,28 @@ def count_table(
     unit_codes: Sequence[str] | None = None,
     by_field: bool = False,
     source: Source = "auto",
+    era: str = units.ERA_PRE_2025,
 ) -> pd.DataFrame:
-    """Biểu 06 counts per unit (× field) for the period, at district or commune level."""
+    """Biểu 06 counts per unit (× field) for the period, at district or commune level.
+
+    ``era="2025"`` rolls the data up onto the new provinces or communes (``rollup``). A folder
+    with period reports but no dossiers answers from the aggregate rows (``aggregates``).
+    """
+    if str(era) == units.ERA_2025:
+        from .rollup import rollup_counts
+
+        if tier not in TIERS:
+            raise ValueError(f"tier must be one of {TIERS}, not {tier!r}")
+        return rollup_counts(data_dir, period, level, tier, unit_codes, by_field, source)
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
     if tier not in TIERS:
         raise ValueError(f"tier must be one of {TIERS}, not {tier!r}")
     store.check_data_dir(data_dir)
+    if not store.has_dossiers(data_dir):
+        from .aggregates import period_report_counts
+
+        return period_report_counts(data_dir, period, level, tier, unit_codes, by_field)
     districts, communes = _district_codes_for(data_dir, level, unit_codes)
     group_key = "district_code" if level == "district" else "unit_code"
     keys = [group_key, "field"] if by_field else [group_key]
@@ -132,10 +147,10 @@ def count_table(
     return counts.reset_index(drop=True)
 
 
-def unit_label(code: str, level: Level) -> str:
-    """Official name of a pre-2025 unit from the registry (the code itself when unknown)."""
+def unit_label(code: str, level: Level, era: str = units.ERA_PRE_2025) -> str:
+    """Official name of a unit of the era from the registry (the code itself when unknown)."""
     try:
-        return units.get_unit(code, era=units.ERA_PRE_2025, level=level).name
+        return units.get_unit(code, era=era, level=level).name
     except (KeyError, ValueError):
         return code
 
@@ -148,11 +163,15 @@ def kpi_table(
     unit_codes: Sequence[str] | None = None,
     by_field: bool = False,
     source: Source = "auto",
+    era: str = units.ERA_PRE_2025,
 ) -> pd.DataFrame:
     """Counts plus every catalogue rate, one row per unit, with names and period bounds."""
-    counts = count_table(data_dir, period, level, tier, unit_codes, by_field, source)
-    table = add_metrics(counts)
-    table.insert(1, "unit_name", [unit_label(c, level) for c in table["unit_code"]])
+    from .aggregates import mark_undefined
+
+    counts = count_table(data_dir, period, level, tier, unit_codes, by_field, source, era)
+    table = mark_undefined(add_metrics(counts))
+    if "unit_name" not in table:
+        table.insert(1, "unit_name", [unit_label(c, level, era) for c in table["unit_code"]])
     table["period_start"] = period.start.isoformat()
     table["period_end"] = period.end.isoformat()
     return table
@@ -164,7 +183,7 @@ def kpi_records(table: pd.DataFrame) -> list[dict]:
     for row in table.to_dict(orient="records"):
         clean = {}
         for key, value in row.items():
-            if isinstance(value, float | np.floating) and np.isnan(value):
+            if value is pd.NA or (isinstance(value, float | np.floating) and np.isnan(value)):
                 clean[key] = None
             elif isinstance(value, np.integer):
                 clean[key] = int(value)
