@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KERNEL := cchc-workbook
 
-.PHONY: install demo test lint format lab bench clean
+.PHONY: install demo test lint format lab bench clean browser-deps
 
 # (Re)install when the venv is missing or pyproject.toml changed; the kernel is registered
 # inside the venv (--sys-prefix) so papermill and JupyterLab run the venv's Python.
@@ -25,7 +25,18 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint
+# The browser tests drive Debian's chromium (skipped, with one line saying so, when it is
+# missing; .ci/run installs it) and inject axe-core from npm (test-only, git-ignored).
+AXE_JS := tests/browser/node_modules/axe-core/axe.min.js
+NPM := $(shell command -v npm 2>/dev/null)
+
+$(AXE_JS): tests/browser/package.json tests/browser/package-lock.json
+	@cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && touch $(CURDIR)/$@ \
+		|| echo "npm ci in tests/browser failed: the accessibility checks will be skipped"
+
+browser-deps: $(if $(NPM),$(AXE_JS))
+
+test: lint browser-deps
 	$(PY) -m pytest
 
 format: $(STAMP)
@@ -40,3 +51,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data/demo data/processed reports/demo .pytest_cache .ruff_cache
+	rm -rf tests/browser/node_modules reports/test-screenshots

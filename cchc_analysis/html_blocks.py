@@ -18,6 +18,8 @@ import pandas as pd
 ESC = html.escape
 # Formatted numbers (1.473 / 99,46% / +0,4 điểm % / –) are right-aligned in tables.
 _NUMERIC = re.compile(r"^[+\-−±]?[\d.,\s]*\d[\d.,]*\s*(%|điểm %|pp)?$|^–$")
+# A run this long without a space (a pasted URL or code in a field name) gets break points.
+_LONG_RUN = re.compile(r"\S{40,}")
 
 
 def figure_html(fig, alt: str, caption: str | None = None) -> str:
@@ -31,6 +33,19 @@ def figure_html(fig, alt: str, caption: str | None = None) -> str:
         f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{ESC(alt)}">'
         f"{cap}</figure>"
     )
+
+
+def cell_text(text: str) -> str:
+    """Escaped cell text; a run of 40+ characters with no space gets a <wbr> every 20
+    characters, so a table cell can wrap it instead of widening the whole page."""
+    parts, last = [], 0
+    for match in _LONG_RUN.finditer(text):
+        run = match.group()
+        parts.append(ESC(text[last : match.start()]))
+        parts.append("<wbr>".join(ESC(run[i : i + 20]) for i in range(0, len(run), 20)))
+        last = match.end()
+    parts.append(ESC(text[last:]))
+    return "".join(parts)
 
 
 def table_html(
@@ -47,7 +62,7 @@ def table_html(
         for value in row:
             text = str(value)
             cls = ' class="num"' if _NUMERIC.match(text.strip()) else ""
-            cells.append(f"<td{cls}>{ESC(text)}</td>")
+            cells.append(f"<td{cls}>{cell_text(text)}</td>")
         row_class = f' class="{ESC(row_classes[i])}"' if row_classes and row_classes[i] else ""
         rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
     cap = f"<caption>{ESC(caption)}</caption>" if caption else ""

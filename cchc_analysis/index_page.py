@@ -28,8 +28,7 @@ INDEX_COLUMNS = (
 
 SORT_SCRIPT = """
 document.querySelectorAll('table.sortable th').forEach(function (th, col) {
-  th.setAttribute('tabindex', '0');
-  th.setAttribute('role', 'button');
+  th.setAttribute('tabindex', '0');  // no role=button: aria-sort needs a column header
   function sort() {
     var table = th.closest('table'), body = table.tBodies[0];
     var asc = th.getAttribute('aria-sort') !== 'ascending';
@@ -79,9 +78,8 @@ def write_index(
         for column in INDEX_COLUMNS:
             value = row[column]
             sort_key = "" if value != value else f"{float(value):.6f}"  # NaN sorts first
-            cells.append(
-                f'<td data-sort="{sort_key}">{ESC(format_value(column, value, lang))}</td>'
-            )
+            shown = ESC(format_value(column, value, lang))
+            cells.append(f'<td class="num" data-sort="{sort_key}">{shown}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     provinces = [r for r in results if r.kind == "province"]
     overview = "".join(

@@ -55,6 +55,15 @@ def apply_style() -> None:
     plt.rcParams.update(STYLE)
 
 
+def legend_label(text: object, limit: int = 48) -> str:
+    """A label from the data (a field name) as plain text for a legend: shortened (tables show
+    it in full; a very long one would make the tightly saved PNG tens of thousands of pixels
+    wide) and with every "$" escaped, so "$…$" in it is never parsed as mathtext."""
+    label = " ".join(str(text).split())
+    label = label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+    return label.replace("$", r"\$")
+
+
 def _count_axis(ax, lang: str) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v, lang)))
 
@@ -310,7 +319,12 @@ def completion_curves(
     colours = plt.get_cmap("tab10").colors
     for (name, curve), colour in zip(curves.items(), colours, strict=False):
         ax.step(
-            curve["time"], 1 - curve["survival"], where="post", color=colour, lw=1.3, label=name
+            curve["time"],
+            1 - curve["survival"],
+            where="post",
+            color=colour,
+            lw=1.3,
+            label=legend_label(name),
         )
         ax.fill_between(
             curve["time"],

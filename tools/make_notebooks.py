@@ -4,6 +4,8 @@ Keeping the notebooks generated avoids hand-edited JSON drifting from the packag
 committed .ipynb files are what papermill and JupyterLab open.
 """
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -199,4 +201,6 @@ root = Path(__file__).resolve().parent.parent / "notebooks"
 nbformat.write(district, root / "district_report.ipynb")
 nbformat.write(province, root / "province_overview.ipynb")
 nbformat.write(explore, root / "explore.ipynb")
+# The code cells follow the project's formatter, so `ruff format --check .` stays clean.
+subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", str(root)], check=True)
 print("wrote", root / "district_report.ipynb", root / "province_overview.ipynb")

@@ -1,0 +1,340 @@
+"""Hostile values from a one-stop export, through `cchc ingest` and `cchc report`, into a browser.
+
+A data steward's export (CSV with a BOM, and XLSX under a title row, Vietnamese headers) carries
+markup, `javascript:` links, template syntax, matplotlib mathtext, right-to-left and zero-width
+characters, very long strings and spreadsheet formulas in its field, procedure, unit and
+free-text columns. Units must be real registry units for a row to count, so the hostile unit
+names sit either beside a valid unit code (accepted: the registry name wins) or beside an
+unknown one (rejected into rejects/dossiers.csv). Afterwards nothing has run in the browser,
+the text shows literally, the rejects CSV cannot run as a formula, and nothing crashed.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+import re
+import struct
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from browser import harness
+from conftest import run_cchc
+
+from cchc_analysis.ingest import ingest
+
+pytestmark = pytest.mark.e2e
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+LONG_TOKEN = "X" * 3000  # no space to break at
+# Field names of accepted rows: the report's processing-time table shows the six largest fields,
+# the Kaplan–Meier chart names them in its legend.
+HOSTILE_FIELDS = {
+    "script": "<script>window.__pwned('field-script')</script>Hộ tịch",
+    "img": '"><img src=x onerror="window.__pwned(\'field-img\')">Chứng thực',
+    "link": (
+        '=HYPERLINK("javascript:window.__pwned(\'field-link\')","Bấm") '
+        "<a href=\"javascript:window.__pwned('field-a')\">Đất đai</a>"
+    ),
+    "template": "{{ 7*191 }} {% for x in range(3) %}Tư pháp{% endfor %} {# c #} ${7*191}",
+    "mathtext": (
+        r"Thuế $\frac{1}{$ và $\undefinedcmd$ "
+        "\u202engược chiều\u202c zero\u200bwidth\u200djoin\u2066x\u2069\ufeff"
+    ),
+    "long": "Lĩnh vực rất dài " + "ABCDEFGHIJ " * 400 + LONG_TOKEN,
+}
+# Rows whose unit code is not in the registry: they end in the rejects file.
+REJECTED = pd.DataFrame(
+    {
+        "Đơn vị tiếp nhận": [
+            '=HYPERLINK("http://evil.example/x","Bấm vào đây")',
+            "<script>window.__pwned('unit')</script>",
+            "+1+cmd|' /C calc'!A0",
+            "-2+3+cmd|' /C calc'!A0",
+            "@SUM(1+1)*cmd|' /C calc'!A0",
+            "\t=1+1",
+        ],
+        "Lĩnh vực": ["=1+2", "+3", "-4", "@5", "<img src=x onerror=alert(1)>", "{{ 7*7 }}"],
+        "Tên thủ tục hành chính": ["=cmd()", "+cmd()", "-cmd()", "@cmd()", "\u202eabc", "x" * 5000],
+        "Ghi chú": ["@A1", "=A1", "+A1", "-A1", "\n=A1", "javascript:alert(1)"],
+    }
+)
+NOTES = ("=1+1", "+84 cmd", "-2+3", "@SUM(A1)", "bình thường", "\t=tab")
+HOSTILE_HEADER = '=HYPERLINK("http://evil.example/h","Tiêu đề")'
+
+
+def _shown(value: str) -> str:
+    """A cell as ingest keeps it: NFC, whitespace runs collapsed, trimmed."""
+    return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory) -> Path:
+    """export.csv (UTF-8 BOM) and export.xlsx (title row, live formulas in two cells)."""
+    folder = tmp_path_factory.mktemp("hostile")
+    base = harness.sample_dossiers("314", n=2400)
+    names = list(HOSTILE_FIELDS.values())
+    base["field"] = [names[i % len(names)] for i in range(len(base))]
+    base["procedure_name"] = [
+        f"{name} {HOSTILE_FIELDS['script'] if i % 3 == 0 else ''}"
+        for i, name in enumerate(base["procedure_name"].astype(str))
+    ]
+    export = harness.one_stop_export(base)
+    # hostile unit names beside valid codes: accepted, the registry's name is used
+    export.loc[::7, "Đơn vị tiếp nhận"] = "<script>window.__pwned('unit-ok')</script>"
+    export["Ghi chú"] = [NOTES[i % len(NOTES)] for i in range(len(export))]
+    export[HOSTILE_HEADER] = "x"
+
+    rejected = export.iloc[: len(REJECTED)].copy().reset_index(drop=True)
+    rejected["Mã đơn vị"] = "99999"
+    for column in REJECTED.columns:
+        rejected[column] = REJECTED[column].to_numpy()
+    csv_rows = rejected.copy()
+    csv_rows["Mã hồ sơ"] = [f"=REJ-{i}" if i % 2 else f"@REJ-{i}" for i in range(len(REJECTED))]
+    harness.write_csv(pd.concat([export.iloc[:2000], csv_rows]), folder / "export.csv")
+
+    xlsx_rows = rejected.copy()
+    xlsx_rows["Mã hồ sơ"] = [f"+REJX-{i}" for i in range(len(REJECTED))]
+    workbook = pd.concat([export.iloc[2000:], xlsx_rows], ignore_index=True)
+    last = len(workbook) - len(REJECTED)
+    harness.write_xlsx(
+        workbook,
+        folder / "export.xlsx",
+        title="DANH SÁCH HỒ SƠ <b>{{ title }}</b>",
+        formulas={(last, "Đơn vị tiếp nhận"), (last + 1, "Ghi chú")},
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def ingested(export_dir):
+    data = export_dir / "data"
+    proc = run_cchc(
+        "ingest",
+        str(export_dir / "export.csv"),
+        str(export_dir / "export.xlsx"),
+        "--kind",
+        "dossiers",
+        "--out",
+        str(data),
+        check=False,
+    )
+    return data, proc
+
+
+@pytest.fixture(scope="module")
+def hostile_run(ingested):
+    data, _ = ingested
+    out = data.parent / "reports"
+    proc = run_cchc(
+        "report",
+        "--data",
+        str(data),
+        "--period",
+        "2023-Q3",
+        "--units",
+        "all",
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        check=False,
+    )
+    return out, proc
+
+
+def _rejects(data: Path) -> list[list[str]]:
+    with open(data / "rejects" / "dossiers.csv", encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+# --- ingest ------------------------------------------------------------------------------------
+
+
+def test_ingest_keeps_hostile_text_and_rejects_only_unknown_units(ingested):
+    data, proc = ingested
+    assert proc.returncode == 1, proc.stderr  # 1: some rows rejected, the rest written
+    assert "Traceback" not in proc.stderr
+    report = json.loads((data / "ingest_report.json").read_text(encoding="utf-8"))
+    assert report["rows_read"] == 2400 + 2 * len(REJECTED)
+    assert report["rows_accepted"] == 2400
+    assert report["rejected_by_reason"] == {"unknown_unit": 2 * len(REJECTED)}
+    stored = pd.read_parquet(data / "dossiers")
+    assert set(stored["unit_name"].astype(str)) <= {"Huyện Kiến Thụy"} | set(
+        stored.loc[stored["unit_level"] == "commune", "unit_name"].astype(str)
+    )
+    assert not stored["unit_name"].astype(str).str.contains("<script>").any()
+    assert set(stored["field"].astype(str)) == {_shown(v) for v in HOSTILE_FIELDS.values()}
+
+
+def test_rejects_csv_neutralises_formula_prefixes(ingested):
+    data, _ = ingested
+    rows = _rejects(data)
+    body = rows[1:]
+    assert len(body) == 2 * len(REJECTED)
+    cells = [cell for row in body for cell in row]
+    dangerous = [cell for cell in cells if cell.startswith(FORMULA_PREFIXES)]
+    assert dangerous == []
+    for value in (
+        '\'=HYPERLINK("http://evil.example/x","Bấm vào đây")',
+        "'+1+cmd|' /C calc'!A0",
+        "'-2+3+cmd|' /C calc'!A0",
+        "'@SUM(1+1)*cmd|' /C calc'!A0",
+        "'=1+2",
+        "'@cmd()",
+        "'=REJ-1",
+        "'@REJ-0",
+        "'+REJX-0",
+        "'\t=1+1",
+    ):
+        assert value in cells, value
+    # markup stays inert text in a CSV, and nothing was truncated into a formula
+    assert "<script>window.__pwned('unit')</script>" in cells
+
+
+def test_rejects_csv_header_row_neutralised(ingested):
+    data, _ = ingested
+    header = _rejects(data)[0]
+    assert [h for h in header if h.startswith(FORMULA_PREFIXES)] == []
+    assert "'" + HOSTILE_HEADER in header
+
+
+def test_rejects_csv_keeps_a_carriage_return_inside_its_cell(tmp_path):
+    """A bare CR written unquoted would end the row there, and the '=A1' after it would start
+    a new row as a live formula."""
+    export = harness.one_stop_export(harness.sample_dossiers("314", n=2))
+    export["Mã đơn vị"] = "99999"
+    export["Ghi chú"] = ["\r=A1", "bình thường"]
+    harness.write_csv(export, tmp_path / "cr.csv")
+    data = tmp_path / "data"
+    report = ingest([tmp_path / "cr.csv"], "dossiers", data)  # in process: quicker than the CLI
+    assert report["rows_rejected"] == 2
+    rows = _rejects(data)
+    assert [c for row in rows for c in row if c.startswith(FORMULA_PREFIXES)] == []
+    assert len(rows) == 1 + 2
+
+
+# --- charts and HTML, without a browser --------------------------------------------------------
+
+
+def test_mathtext_and_long_field_names_do_not_break_a_chart():
+    import numpy as np
+
+    from cchc_analysis import plots
+    from cchc_analysis.html_blocks import figure_html
+
+    curve = pd.DataFrame(
+        {
+            "time": np.arange(5.0),
+            "survival": np.linspace(1, 0, 5),
+            "low": np.linspace(1, 0, 5),
+            "high": np.linspace(1, 0, 5),
+        }
+    )
+    curves = {name: curve for name in HOSTILE_FIELDS.values()}
+    fig = plots.completion_curves(curves, dict.fromkeys(curves, 3.0), "t", "x")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert len(labels) == len(HOSTILE_FIELDS)
+    assert all("$" not in label.replace(r"\$", "") for label in labels)  # no mathtext
+    width, height = _png_size(figure_html(fig, "alt"))[0]
+    assert width < 2000 and height < 2000
+
+
+def _png_size(page: str) -> list[tuple[int, int]]:
+    sizes = []
+    for encoded in re.findall(r'src="data:image/png;base64,([^"]+)"', page):
+        raw = base64.b64decode(encoded)
+        sizes.append(struct.unpack(">II", raw[16:24]))
+    return sizes
+
+
+def test_reports_render_without_crashing(hostile_run):
+    out, proc = hostile_run
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {r["unit_code"]: r["status"] for r in manifest["reports"]} == {"314": "ok", "31": "ok"}
+    assert sorted(p.name for p in out.glob("*.html")) == [
+        "314-kien-thuy.html",
+        "index.html",
+        "province-31-hai-phong.html",
+    ]
+
+
+def test_hostile_text_is_escaped_in_the_html(hostile_run):
+    out, _ = hostile_run
+    page = (out / "314-kien-thuy.html").read_text(encoding="utf-8")
+    table = page.split('id="processing-time"')[1].split("</table>")[0]
+    # nbconvert re-serialises the page: quotes stay bare in text; long runs get <wbr> breaks
+    table = re.sub(r"<wbr/?>", "", table)
+    for value in HOSTILE_FIELDS.values():
+        assert f"<td>{html.escape(_shown(value), quote=False)}</td>" in table
+    assert "<script>window.__pwned" not in page and "<img src=x" not in page
+    assert not re.search(r"<(a|img|script|iframe)\b[^>]*javascript:", page, re.IGNORECASE)
+    assert "{{ 7*191 }}" in page and "1337" not in page  # template syntax left as text
+    assert "<script>" not in page  # district reports carry no script at all
+    # charts stay a sensible size: the legend shortens the 4,000-character field name
+    assert all(w < 2000 and h < 2000 for w, h in _png_size(page))
+    for name in ("index.html", "province-31-hai-phong.html"):
+        other = (out / name).read_text(encoding="utf-8")
+        assert "__pwned" not in other and "unit-ok" not in other
+
+
+# --- in the browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium(pytestconfig):
+    with harness.launch(pytestconfig) as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def hostile_visits(chromium, hostile_run) -> dict[str, harness.Visit]:
+    out, proc = hostile_run
+    assert proc.returncode == 0, proc.stderr
+
+    def section_shot(page, visit: harness.Visit) -> None:
+        path = out / "screenshots" / "hostile-fields.png"
+        path.parent.mkdir(exist_ok=True)
+        page.locator("#processing-time + p + table").screenshot(path=str(path))
+        visit.extra["section_shot"] = path
+        visit.extra["cells"] = page.eval_on_selector_all(
+            "#processing-time + p + table tbody tr td:first-child",
+            "cells => cells.map(c => c.textContent)",
+        )
+
+    return {
+        path.name: harness.visit(
+            chromium,
+            path,
+            interact=section_shot if path.name == "314-kien-thuy.html" else None,
+        )
+        for path in sorted(out.glob("*.html"))
+    }
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["314-kien-thuy.html", "province-31-hai-phong.html", "index.html"])
+def test_nothing_executes_in_the_browser(hostile_visits, name):
+    visit = hostile_visits[name]
+    assert visit.dialogs == [], "a dialog opened"
+    assert visit.executed == [], "a payload ran"
+    assert visit.active_content == []
+    assert visit.page_errors == [] and visit.console_errors == []
+    assert visit.blocked_requests == [] and visit.failed_requests == []
+    assert visit.undecoded_images == []
+
+
+@pytest.mark.browser
+def test_hostile_text_shows_as_text(hostile_visits, pytestconfig):
+    visit = hostile_visits["314-kien-thuy.html"]
+    cells = visit.extra["cells"]
+    assert sorted(cells) == sorted(_shown(v) for v in HOSTILE_FIELDS.values())
+    assert "<script>window.__pwned('field-script')</script>Hộ tịch" in visit.text
+    assert "{{ 7*191 }}" in visit.text
+    assert visit.extra["overflow_px"] <= 0, "a long field name widens the page"
+    harness.publish_screenshot(pytestconfig, visit.extra["section_shot"])
