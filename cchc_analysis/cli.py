@@ -42,13 +42,19 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     from .kpis import kpi_records, kpi_table
 
     period = _period(args.period)
+    level = args.level or ("province" if args.era == "2025" else "district")
+    if args.era == "2025" and level == "district":
+        raise UserError("there are no districts in era 2025: use --level province or commune")
+    if args.era != "2025" and level == "province":
+        raise UserError("--level province needs --era 2025 (the roll-up onto the new provinces)")
     table = kpi_table(
         args.data,
         period,
-        level=args.level,
+        level=level,
         tier=args.tier,
         unit_codes=_split_units(args.unit),
         by_field=args.by_field,
+        era=args.era,
     )
     if args.unit and table.empty:
         raise UserError(f"unit {args.unit} has no dossiers in period {period}")
@@ -76,9 +82,10 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .runner import render_reports
+    from .runner import parse_parameter, render_reports
 
     period = _period(args.period)
+    _require_dossiers(args.data)
     manifest = render_reports(
         data_dir=args.data,
         period=period,
@@ -93,6 +100,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         executor=args.executor,
         scheduler=args.scheduler,
         lock_timeout_s=args.lock_timeout,
+        extra_parameters=dict(parse_parameter(p) for p in args.param),
+        cell_timeout_s=args.cell_timeout or None,
     )
     reports = manifest["reports"]
     failed = [r for r in reports if r["status"] == "failed"]
@@ -106,6 +115,63 @@ def cmd_report(args: argparse.Namespace) -> int:
     for item in failed:
         print(f"failed: {item['unit_code']}: {item['error']}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from .scheduled import SAMPLE_CONFIG, load_config, run_scheduled, summary_line
+
+    if args.sample_config:
+        sys.stdout.write(SAMPLE_CONFIG)
+        return 0
+    if not args.config:
+        raise UserError("give --config FILE (see `cchc run --sample-config`)")
+    try:
+        today = date.fromisoformat(args.today) if args.today else None
+    except ValueError:
+        raise UserError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+    summary = run_scheduled(
+        load_config(args.config),
+        today=today,
+        period=args.period,
+        quiet=args.quiet,
+        force=args.force,
+    )
+    if not args.quiet or summary.exit_code:
+        print(summary_line(summary), file=sys.stderr if summary.exit_code else sys.stdout)
+    return summary.exit_code
+
+
+def _require_dossiers(data: str) -> None:
+    """Reports are built from dossier rows; a folder of period reports only answers `kpis`."""
+    from . import store
+
+    path = store.resolve_data_dir(data)
+    only_reports = (path / store.PERIOD_REPORTS_FILE).exists() and not store.has_dossiers(path)
+    if path.is_dir() and only_reports:
+        raise UserError(
+            f"data folder {path} holds period reports only (no dossiers/): reports need dossier "
+            f"rows; use `cchc kpis --data {data} --period ...` for the aggregate figures"
+        )
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import EXIT_FATAL, ingest, summary_lines
+
+    period = _period(args.period) if args.period else None
+    report = ingest(
+        args.paths,
+        args.kind,
+        args.out,
+        period=period,
+        province=args.province,
+        sheet=args.sheet,
+        unit=args.unit,
+    )
+    for line in summary_lines(report):
+        print(line)
+    return min(int(report["exit_code"]), EXIT_FATAL)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -139,7 +205,18 @@ def build_parser() -> argparse.ArgumentParser:
     kpis = sub.add_parser("kpis", help="print KPIs per unit for a period")
     kpis.add_argument("--data", required=True, help="data folder (e.g. data/demo)")
     kpis.add_argument("--period", required=True, help="2023-Q3, 2023-09, 2023-H1, 2023, A:B")
-    kpis.add_argument("--level", choices=["district", "commune"], default="district")
+    kpis.add_argument(
+        "--level",
+        choices=["district", "commune", "province"],
+        default=None,
+        help="district (default) or commune; with --era 2025: province (default) or commune",
+    )
+    kpis.add_argument(
+        "--era",
+        choices=["2024", "2025"],
+        default="2024",
+        help="2025: roll historical data up onto the units after the 1 July 2025 reform",
+    )
     kpis.add_argument(
         "--tier",
         choices=["district", "commune", "both"],
@@ -177,7 +254,40 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="seconds to wait when another run holds the output folder (default: exit)",
     )
+    report.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra notebook parameter (repeatable); one the notebook lacks is an error",
+    )
+    report.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=1800.0,
+        help="seconds before a hung notebook cell fails its report (0: no limit)",
+    )
     report.set_defaults(func=cmd_report)
+
+    run = sub.add_parser(
+        "run",
+        help="scheduled run: ingest the inbox, prepare, render the period's reports and index",
+        description=(
+            "Ingest settled files of the inbox (kind by file pattern), move them to the archive "
+            "(never deleted; unusable ones to rejected/ with the reason), prepare the cube, "
+            "render the reports of the configured period and the index. Exit 0: all good; "
+            "1: a report failed or a file was rejected or left in the inbox; 2: config error."
+        ),
+    )
+    run.add_argument("--config", help="TOML configuration (see --sample-config)")
+    run.add_argument("--period", help="override the config's period rule (e.g. 2025-Q2)")
+    run.add_argument("--today", help="date the period rule counts from (default: today)")
+    run.add_argument("--quiet", action="store_true", help="print only problems (for cron)")
+    run.add_argument("--force", action="store_true", help="render even unchanged reports")
+    run.add_argument(
+        "--sample-config", action="store_true", help="print a commented sample configuration"
+    )
+    run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="generate the demo province and render its reports")
     demo.add_argument("--data", default="data/demo")
@@ -185,6 +295,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workers", type=int, default=None)
     demo.add_argument("--lang", choices=["vi", "en"], default="vi")
     demo.set_defaults(func=cmd_demo)
+
+    ingest = sub.add_parser(
+        "ingest",
+        help="read one-stop exports / Biểu 06 sheets / surveys into a data folder",
+        description=(
+            "Read CSV (UTF-8, UTF-8 BOM, UTF-16 'Unicode text', Windows-1258) or XLSX files, "
+            "validate every row and append the accepted ones to OUT. Writes "
+            "OUT/rejects/<kind>.csv and OUT/ingest_report.json. Exit 0: all rows accepted; "
+            "1: some rejected (the rest written); 2: a file cannot be used (nothing written)."
+        ),
+    )
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="files to read (CSV or XLSX)")
+    ingest.add_argument("--kind", required=True, choices=["dossiers", "period-report", "survey"])
+    ingest.add_argument("--out", required=True, help="data folder to write (e.g. data/processed)")
+    ingest.add_argument("--period", help="period of a Biểu 06 sheet (2023-Q3, A:B, ...)")
+    ingest.add_argument("--province", help="province code: disambiguates unit names")
+    ingest.add_argument("--sheet", help="XLSX sheet name (default: the first sheet)")
+    ingest.add_argument("--unit", help="unit code of a Biểu 06 sheet that has no unit column")
+    ingest.set_defaults(func=cmd_ingest)
 
     units_cmd = sub.add_parser("units", help="administrative-unit registry")
     units_sub = units_cmd.add_subparsers(dest="units_command", required=True)
@@ -198,21 +327,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cchc`` console script."""
+    from .aggregates import PeriodReportError
+    from .ingest import IngestError
     from .kpis import UnitNotInDataError
     from .locking import LockBusyError
-    from .runner import ParameterError
+    from .runner import ExecutorError, ParameterError
+    from .scheduled import ConfigError
     from .store import DataFolderError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (UserError, DataFolderError, UnitNotInDataError, LockBusyError, ParameterError) as exc:
+    except (
+        UserError,
+        DataFolderError,
+        UnitNotInDataError,
+        LockBusyError,
+        ParameterError,
+        IngestError,
+        PeriodReportError,
+        ExecutorError,
+        ConfigError,
+    ) as exc:
         print(f"cchc: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("cchc: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        # SIGTERM from cron/systemd arrives as RunInterrupted: finished reports are kept
+        signum = getattr(exc, "signum", 2)
+        print(f"cchc: interrupted (signal {signum})", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         return 0
 
