@@ -33,7 +33,7 @@ from .formatting import (
     text,
 )
 from .html_blocks import ESC, card, contents, figure_html, heading, paragraph, table_html
-from .kpis import COUNT_READ_COLUMNS, kpi_table, monthly_counts
+from .kpis import kpi_table, monthly_counts
 from .methodology import methodology_html
 from .metrics import RATES, rate_parts
 from .periods import Period, parse_period
@@ -55,6 +55,8 @@ LIKERT_LABELS = {
     4: ("Hài lòng", "Satisfied"),
     5: ("Rất hài lòng", "Very satisfied"),
 }
+# Only what the processing-time section needs: its cost grows with the period's dossiers.
+PROCESSING_TIME_COLUMNS = ("unit_level", "field", "received_at", "due_at", "resolved_at", "status")
 SCORECARD = (
     "received_total_count",
     "resolved_total_count",
@@ -169,7 +171,13 @@ class UnitReport:
         self.current = current
         self.previous = self._safe(self.period.previous())
         self.year_before = self._safe(self.period.year_before())
-        self.districts = kpi_table(self.data_dir, self.period, "district", self.tier)
+        self.districts = kpi_table(
+            self.data_dir,
+            self.period,
+            "district",
+            self.tier,
+            province_districts(self.data_dir, self.unit),
+        )
         self.districts["short_name"] = [_short(c, "district") for c in self.districts["unit_code"]]
         self.commune_table = (
             kpi_table(self.data_dir, self.period, "commune", "commune", [self.unit_code])
@@ -198,10 +206,15 @@ class UnitReport:
             if survey is not None
             else None
         )
-        dossiers = store.read_dossiers(self.data_dir, [self.unit_code], columns=COUNT_READ_COLUMNS)
+        dossiers = store.read_dossiers(
+            self.data_dir,
+            [self.unit_code],
+            columns=PROCESSING_TIME_COLUMNS,
+            received_between=(self.period.start, self.period.end),
+        )
         if self.tier != "both":
             dossiers = dossiers[dossiers["unit_level"] == self.tier]
-        self.dossiers = dossiers
+        self.period_dossiers = dossiers  # received in the period (read with a pushed-down filter)
         self.trend = stats.trend_test(
             self.monthly["within_deadline_rate"].to_numpy(float), self.monthly["month"]
         )
@@ -424,9 +437,8 @@ class UnitReport:
     def processing_time(self) -> HTML:
         """Kaplan–Meier share finished by working day, per field, pending dossiers censored."""
         lang = self.lang
-        frame = self.dossiers
-        start, end = pd.Timestamp(self.period.start), pd.Timestamp(self.period.end)
-        frame = frame[(frame["received_at"] >= start) & (frame["received_at"] <= end)]
+        frame = self.period_dossiers
+        end = pd.Timestamp(self.period.end)
         parts = [_section("processing-time", lang)]
         if frame.empty:
             return HTML("".join(parts) + paragraph(text("no_data", lang)))
@@ -826,6 +838,19 @@ def _fmt_days(row: pd.Series, lang: str) -> str:
     low = "–" if _missing(row["low"]) else fmt_number(row["low"], lang, 0)
     high = "–" if _missing(row["high"]) else fmt_number(row["high"], lang, 0)
     return f"{fmt_number(row['time'], lang, 0)} ({low}–{high})"
+
+
+def province_districts(data_dir: Path, unit: units.Unit) -> list[str]:
+    """Districts with data in the same province as ``unit``: the report compares a district
+    with its own province, never with whatever else shares the data folder."""
+    same = []
+    for code in store.dossier_partitions(data_dir):
+        try:
+            if units.get_unit(code, level="district").province_code == unit.province_code:
+                same.append(code)
+        except (KeyError, ValueError):
+            continue
+    return same
 
 
 def _trend_start(period: Period, months: int, dataset: dict) -> pd.Timestamp:

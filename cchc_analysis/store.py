@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,13 @@ def read_dossiers(
     district_codes: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     unit_codes: Sequence[str] | None = None,
+    received_between: tuple[Any, Any] | None = None,
 ) -> pd.DataFrame:
-    """Read dossiers of the given districts only (all when None), with canonical dtypes."""
+    """Read dossiers of the given districts only (all when None), with canonical dtypes.
+
+    ``received_between`` (first day, last day) is pushed down to Parquet, so a report that
+    needs one period reads that period's rows, not the district's whole history.
+    """
     root = Path(data_dir) / DOSSIERS_DIR
     codes = dossier_partitions(data_dir) if district_codes is None else list(district_codes)
     wanted = list(DOSSIER_COLUMNS) if columns is None else list(columns)
@@ -125,6 +131,12 @@ def read_dossiers(
         dataset = ds.dataset(part_dir, format="parquet")
         file_columns = [c for c in wanted if c in dataset.schema.names]
         filt = ds.field("unit_code").isin(list(unit_codes)) if unit_codes else None
+        if received_between is not None:
+            first, last = (pd.Timestamp(d) for d in received_between)
+            window = (ds.field("received_at") >= first) & (
+                ds.field("received_at") < last + pd.Timedelta(days=1)
+            )
+            filt = window if filt is None else filt & window
         frame = dataset.to_table(columns=file_columns, filter=filt).to_pandas()
         frame[PARTITION_COLUMN] = code
         frames.append(frame)
@@ -135,9 +147,22 @@ def read_dossiers(
 
 
 def read_table(data_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
-    """Read one of the single-file tables (cube, survey, period_reports) if present."""
+    """Read one of the single-file tables (cube, survey, period_reports) if present.
+
+    A report asks for the cube several times (current period, comparisons, trends); the file
+    is read once per process and reused while it is unchanged on disk. Callers get a copy.
+    """
     path = Path(data_dir) / name
-    return pd.read_parquet(path) if path.exists() else None
+    if not path.exists():
+        return None
+    stat = path.stat()
+    return _read_parquet_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size).copy()
+
+
+@lru_cache(maxsize=4)
+def _read_parquet_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    del mtime_ns, size  # part of the cache key only: a rewritten file is read again
+    return pd.read_parquet(path)
 
 
 def write_table(frame: pd.DataFrame, data_dir: str | os.PathLike, name: str) -> Path:
