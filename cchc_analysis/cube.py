@@ -29,6 +29,22 @@ import pandas as pd
 from .periods import Period
 from .schema import CLOSED_WITHOUT_RESULT_STATUSES, COUNT_COLUMNS
 
+# The dossier columns the counting rules read (district_code comes from the partition's name).
+CUBE_INPUT_COLUMNS = (
+    "unit_code",
+    "unit_level",
+    "field",
+    "channel",
+    "online_level",
+    "received_at",
+    "due_at",
+    "resolved_at",
+    "status",
+    "is_digitized",
+    "is_fee_bearing",
+    "is_paid_online",
+    "rating",
+)
 CUBE_KEYS = ("district_code", "unit_level", "unit_code", "field", "channel")
 # Flow columns of the cube: summed over the months of a period.
 CUBE_FLOW_COLUMNS = (

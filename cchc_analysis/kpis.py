@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import store, units
-from .cube import period_counts, period_counts_from_cube
+from .cube import CUBE_INPUT_COLUMNS, period_counts, period_counts_from_cube
 from .metrics import add_metrics
 from .periods import Period
 from .schema import COUNT_COLUMNS
@@ -27,23 +27,8 @@ Source = Literal["auto", "dossiers", "cube"]
 LEVELS: tuple[str, ...] = ("district", "commune")
 TIERS: tuple[str, ...] = ("district", "commune", "both")
 
-COUNT_READ_COLUMNS = (
-    "unit_code",
-    "unit_name",
-    "unit_level",
-    "district_code",
-    "field",
-    "channel",
-    "online_level",
-    "received_at",
-    "due_at",
-    "resolved_at",
-    "status",
-    "is_digitized",
-    "is_fee_bearing",
-    "is_paid_online",
-    "rating",
-)
+# What counting needs, plus the names and the partition key reports show.
+COUNT_READ_COLUMNS = ("unit_name", "district_code", *CUBE_INPUT_COLUMNS)
 
 
 class UnitNotInDataError(LookupError):

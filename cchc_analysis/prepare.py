@@ -25,25 +25,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import store
-from .cube import CUBE_FLOW_COLUMNS, CUBE_KEYS, CUBE_STOCK_COLUMNS, build_cube
+from .cube import (
+    CUBE_FLOW_COLUMNS,
+    CUBE_INPUT_COLUMNS,
+    CUBE_KEYS,
+    CUBE_STOCK_COLUMNS,
+    build_cube,
+)
 from .locking import RunLock
 
-# What build_cube reads (district_code comes from the partition's name).
-CUBE_INPUT_COLUMNS = (
-    "unit_code",
-    "unit_level",
-    "field",
-    "channel",
-    "online_level",
-    "received_at",
-    "due_at",
-    "resolved_at",
-    "status",
-    "is_digitized",
-    "is_fee_bearing",
-    "is_paid_online",
-    "rating",
-)
 TEXT_COLUMNS = ("unit_code", "unit_level", "field", "channel", "online_level", "status", "rating")
 BATCH_ROWS = 500_000
 FOLD_EVERY = 8  # partial cubes held before they are summed into one
