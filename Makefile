@@ -46,8 +46,15 @@ format: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
+# Benchmarks print figures and ratios (never timed tests); the whole set takes ~20 minutes
+# and needs the demo data (make demo) and about 1 GB of disk under bench/out (git-ignored).
 bench: $(STAMP)
 	$(PY) bench/bench_synth.py
+	$(PY) bench/bench_stats.py
+	$(PY) bench/bench_runner.py
+	$(PY) bench/bench_prepare.py --ingest 1000000
+	$(PY) bench/bench_scale.py
+	$(PY) bench/bench_ingest.py
 
 clean:
 	rm -rf $(VENV) data/demo data/processed reports/demo .pytest_cache .ruff_cache

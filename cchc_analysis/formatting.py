@@ -20,6 +20,11 @@ LANGS = ("vi", "en")
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
+def _is_missing(value: object) -> bool:
+    """None, NaN or pandas' NA (which refuses to be compared or converted)."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _locale(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"language must be one of {LANGS}, not {lang!r}")
@@ -28,13 +33,13 @@ def _locale(lang: str) -> str:
 
 def fmt_count(value: float | int | None, lang: str = "vi") -> str:
     """Whole number with the language's grouping: 1.473 (vi), 1,473 (en); '–' when missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _is_missing(value):
         return "–"
     return format_decimal(int(round(value)), locale=_locale(lang))
 
 
 def fmt_number(value: float | None, lang: str = "vi", digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _is_missing(value):
         return "–"
     pattern = "#,##0." + "0" * digits if digits else "#,##0"
     return format_decimal(value, format=pattern, locale=_locale(lang))
@@ -42,7 +47,7 @@ def fmt_number(value: float | None, lang: str = "vi", digits: int = 1) -> str:
 
 def fmt_p(p: float | None, lang: str = "vi") -> str:
     """A p-value as written in reports: 'p = 0,044', or 'p < 0,001' when tiny."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
+    if _is_missing(p):
         return "p = –"
     if p < 0.001:
         return f"p < {fmt_number(0.001, lang, 3)}"
@@ -51,7 +56,7 @@ def fmt_p(p: float | None, lang: str = "vi") -> str:
 
 def fmt_rate(value: float | None, lang: str = "vi", digits: int = 2) -> str:
     """A 0–1 rate as a percentage: 99,46% (vi), 99.46% (en); '–' when undefined."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _is_missing(value):
         return "–"
     pattern = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
     return format_percent(value, format=pattern, locale=_locale(lang))
@@ -59,7 +64,7 @@ def fmt_rate(value: float | None, lang: str = "vi", digits: int = 2) -> str:
 
 def fmt_points(value: float | None, lang: str = "vi", digits: int = 1) -> str:
     """A change in percentage points with its sign: +0,4 điểm % / +0.4 pp."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _is_missing(value):
         return "–"
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
     body = fmt_number(abs(value) * 100, lang, digits)

@@ -84,7 +84,7 @@ def write_dossiers(
     table_frame = coerce_dossiers(frame)
     for code, part in table_frame.groupby(PARTITION_COLUMN, observed=True, sort=True):
         part_dir = target / f"{PARTITION_COLUMN}={code}"
-        tmp_dir = target / f".tmp-{PARTITION_COLUMN}={code}"
+        tmp_dir = target / f".tmp-{PARTITION_COLUMN}={code}-{os.getpid()}"
         if tmp_dir.exists():
             shutil.rmtree(tmp_dir)
         tmp_dir.mkdir()
@@ -169,7 +169,7 @@ def write_table(frame: pd.DataFrame, data_dir: str | os.PathLike, name: str) -> 
     """Write a single-file table atomically (temporary file, then rename)."""
     path = Path(data_dir) / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # unique per writer process
     frame.to_parquet(tmp, index=False)
     tmp.replace(path)
     return path
@@ -182,6 +182,6 @@ def read_dataset_info(data_dir: str | os.PathLike) -> dict[str, Any]:
 
 def write_dataset_info(data_dir: str | os.PathLike, info: dict[str, Any]) -> None:
     path = Path(data_dir) / DATASET_FILE
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(info, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     tmp.replace(path)
