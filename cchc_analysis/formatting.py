@@ -66,8 +66,9 @@ def fmt_points(value: float | None, lang: str = "vi", digits: int = 1) -> str:
     """A change in percentage points with its sign: +0,4 điểm % / +0.4 pp."""
     if _is_missing(value):
         return "–"
-    sign = "+" if value > 0 else ("−" if value < 0 else "±")
-    body = fmt_number(abs(value) * 100, lang, digits)
+    points = round(value * 100, digits)  # a change that rounds to zero shows as ±0,0
+    sign = "+" if points > 0 else ("−" if points < 0 else "±")
+    body = fmt_number(abs(points), lang, digits)
     return f"{sign}{body} {'điểm %' if lang == 'vi' else 'pp'}"
 
 
