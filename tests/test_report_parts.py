@@ -158,3 +158,11 @@ def test_methodology_renders_in_both_languages_with_ordered_headings():
         assert "<h1" not in text and "<h2" not in text and "<h3" in text
         assert "<table" in text
         assert "766" in text and not math.isnan(len(text))
+
+
+def test_points_change_has_a_sign_only_when_it_shows():
+    from cchc_analysis.formatting import fmt_points
+
+    assert fmt_points(-0.0001) == "±0,0 điểm %"
+    assert fmt_points(0.004) == "+0,4 điểm %"
+    assert fmt_points(-0.012, "en") == "−1.2 pp"
