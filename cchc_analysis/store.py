@@ -88,7 +88,11 @@ def write_dossiers(
         if tmp_dir.exists():
             shutil.rmtree(tmp_dir)
         tmp_dir.mkdir()
-        body = part.drop(columns=[PARTITION_COLUMN]).sort_values(["unit_code", "received_at"])
+        # Date order makes each row group cover a short span of days, so a report's
+        # received_at filter skips the row groups of other periods.
+        body = part.drop(columns=[PARTITION_COLUMN]).sort_values(
+            ["received_at", "unit_code"], kind="stable"
+        )
         table = pa.Table.from_pandas(body, preserve_index=False)
         pq.write_table(table, tmp_dir / "part-0.parquet", row_group_size=256_000)
         if part_dir.exists():
