@@ -16,9 +16,8 @@ import pandas as pd
 from IPython.display import HTML
 
 from . import __version__, plots, service_index, stats, store, units
-from . import targets as target_rules
 from .formatting import fmt_number, fmt_rate, format_value, label, period_label, text
-from .html_blocks import ESC, card, contents, figure_html, heading, paragraph, table_html
+from .html_blocks import ESC, contents, figure_html, heading, paragraph, table_html
 from .kpis import kpi_table, monthly_counts
 from .methodology import methodology_html
 from .metrics import add_metrics
@@ -31,6 +30,7 @@ from .report import (
     _vi,
     fmt_interval,
     funnel_html,
+    kpi_card,
     with_wilson,
 )
 
@@ -105,22 +105,7 @@ class ProvinceReport:
             value = total.get(name)
             if value is None or (isinstance(value, float) and np.isnan(value)):
                 continue
-            check = target_rules.check(name, value)
-            status_text = (
-                f"{check.text(lang)} ({_vi(lang, 'mục tiêu', 'target')} "
-                f"{fmt_rate(check.target.value, lang, 0)})"
-                if check.target
-                else None
-            )
-            cards.append(
-                card(
-                    label(name, lang),
-                    format_value(name, value, lang),
-                    (),
-                    check.status,
-                    status_text,
-                )
-            )
+            cards.append(kpi_card(name, value, lang))
         return HTML(_section("totals", lang) + f'<div class="cards">{"".join(cards)}</div>')
 
     def league_table(self) -> HTML:

@@ -108,6 +108,20 @@ def with_wilson(table: pd.DataFrame, rate: str, prefix: str | None = None) -> pd
     return table
 
 
+def kpi_card(name: str, value: float, lang: str, lines: tuple | list = ()) -> str:
+    """A KPI card with its target status in words (never colour alone)."""
+    check = target_rules.check(name, value)
+    status_text = None
+    if check.target is not None:
+        status_text = (
+            f"{check.text(lang)} ({_vi(lang, 'mục tiêu', 'target')} "
+            f"{fmt_rate(check.target.value, lang, 0)})"
+        )
+    return card(
+        label(name, lang), format_value(name, value, lang), lines, check.status, status_text
+    )
+
+
 def fmt_interval(low: float, high: float, lang: str) -> str:
     if _missing(low) or _missing(high):
         return "–"
@@ -281,22 +295,7 @@ class UnitReport:
                 (self.year_before, "year_before"),
             ):
                 lines.append(f"{text(key, lang)}: {_change(name, value, other, lang)}")
-            check = target_rules.check(name, value)
-            status_text = None
-            if check.target is not None:
-                status_text = (
-                    f"{check.text(lang)} ({_vi(lang, 'mục tiêu', 'target')} "
-                    f"{fmt_rate(check.target.value, lang, 0)})"
-                )
-            cards.append(
-                card(
-                    label(name, lang),
-                    format_value(name, value, lang),
-                    lines,
-                    check.status,
-                    status_text,
-                )
-            )
+            cards.append(kpi_card(name, value, lang, lines))
         return HTML(_section("scorecard", lang) + f'<div class="cards">{"".join(cards)}</div>')
 
     def summary_table(self) -> HTML:
