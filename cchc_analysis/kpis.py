@@ -108,12 +108,16 @@ def count_table(
     group_key = "district_code" if level == "district" else "unit_code"
     keys = [group_key, "field"] if by_field else [group_key]
 
-    cube = store.read_table(data_dir, store.CUBE_FILE) if source != "dossiers" else None
+    # Only the districts' rows of the cube: their cost does not grow with other districts.
+    cube = (
+        store.read_table_rows(data_dir, store.CUBE_FILE, "district_code", districts)
+        if source != "dossiers"
+        else None
+    )
     counts = None
     if cube is not None and period.is_month_aligned:
-        horizon = pd.to_datetime(cube["month"]).max()
-        rows = cube[cube["district_code"].isin(districts)]
-        rows = _filter_tier(rows, level, tier)
+        horizon = pd.to_datetime(store.read_table_max(data_dir, store.CUBE_FILE, "month"))
+        rows = _filter_tier(cube, level, tier)
         if communes is not None:
             rows = rows[rows["unit_code"].isin(communes)]
         if pd.Timestamp(period.end) <= horizon + pd.offsets.MonthEnd(0):
@@ -190,9 +194,12 @@ def load_cube(data_dir: str | os.PathLike, district_codes: Sequence[str] | None 
     """
     from .cube import build_cube
 
-    cube = store.read_table(data_dir, store.CUBE_FILE)
+    if district_codes is None:
+        cube = store.read_table(data_dir, store.CUBE_FILE)
+    else:
+        cube = store.read_table_rows(data_dir, store.CUBE_FILE, "district_code", district_codes)
     if cube is not None:
-        return cube if district_codes is None else cube[cube["district_code"].isin(district_codes)]
+        return cube
     frame = store.read_dossiers(data_dir, district_codes, columns=COUNT_READ_COLUMNS)
     return build_cube(frame)
 

@@ -7,6 +7,7 @@ durations in ``_days`` and booleans start with ``is_``/``has_``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import pandas as pd
@@ -110,14 +111,16 @@ def empty_dossiers() -> pd.DataFrame:
     return coerce_dossiers(pd.DataFrame({c: [] for c in DOSSIER_COLUMNS}))
 
 
-def coerce_dossiers(frame: pd.DataFrame) -> pd.DataFrame:
+def coerce_dossiers(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Cast a dossiers frame to the canonical dtypes; missing optional columns become empty.
 
     Category columns get the fixed value sets so that concatenating monthly files never
-    degrades them to object dtype.
+    degrades them to object dtype. ``columns`` (canonical names) limits the result, in that
+    order, and the work to the columns a caller reads: every column built costs time per row.
     """
+    wanted = DOSSIER_DTYPES if columns is None else {c: DOSSIER_DTYPES[c] for c in columns}
     out = pd.DataFrame(index=frame.index)
-    for column, dtype in DOSSIER_DTYPES.items():
+    for column, dtype in wanted.items():
         values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index)
         if _has_dtype(values, column, dtype):
             out[column] = values  # already canonical (e.g. read back from Parquet): no copy

@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -145,9 +146,9 @@ def read_dossiers(
         frame[PARTITION_COLUMN] = code
         frames.append(frame)
     if not frames:
-        return coerce_dossiers(pd.DataFrame(columns=list(DOSSIER_COLUMNS)))[wanted]
+        return coerce_dossiers(pd.DataFrame(columns=list(DOSSIER_COLUMNS)), wanted)
     frame = pd.concat(frames, ignore_index=True)
-    return coerce_dossiers(frame)[wanted]
+    return coerce_dossiers(frame, wanted)
 
 
 def read_table(data_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
@@ -167,6 +168,65 @@ def read_table(data_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
 def _read_parquet_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     del mtime_ns, size  # part of the cache key only: a rewritten file is read again
     return pd.read_parquet(path)
+
+
+def read_table_rows(
+    data_dir: str | os.PathLike, name: str, column: str, values: Sequence[Any]
+) -> pd.DataFrame | None:
+    """Rows of a single-file table whose ``column`` is one of ``values``, in file order (as
+    ``frame[frame[column].isin(values)]``), or None when the file is absent.
+
+    Why: a report asks for a few districts' rows of the province-wide cube several times; the
+    file is read and indexed by ``column`` once per process, so each call costs the rows it
+    returns, not the whole table (which grows with the districts in the folder).
+    """
+    key = _file_key(Path(data_dir) / name)
+    if key is None:
+        return None
+    frame = _read_parquet_cached(*key)
+    positions = _row_positions(*key, column)
+    found = sorted((positions[v] for v in dict.fromkeys(values) if v in positions), key=min)
+    if not found:
+        return frame.iloc[:0].copy()
+    pieces = [_rows_at(frame, rows) for rows in found]
+    out = pd.concat(pieces) if len(pieces) > 1 else pieces[0].copy()
+    rows = np.concatenate(found)
+    if (np.diff(rows) < 0).any():  # the values' rows interleave in the file: file order
+        out = out.take(np.argsort(rows, kind="stable"))
+    return out
+
+
+def read_table_max(data_dir: str | os.PathLike, name: str, column: str) -> Any:
+    """Largest value of one column of a single-file table (None when the file is absent),
+    without copying the table."""
+    key = _file_key(Path(data_dir) / name)
+    return None if key is None else _column_max(*key, column)
+
+
+def _file_key(path: Path) -> tuple[str, int, int] | None:
+    if not path.exists():
+        return None
+    stat = path.stat()
+    return str(path.resolve()), stat.st_mtime_ns, stat.st_size
+
+
+def _rows_at(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """Rows at ascending positions; one run is sliced, which on Arrow columns read in many
+    chunks costs the rows, where ``take`` would gather every chunk."""
+    if rows[-1] - rows[0] + 1 == len(rows):
+        return frame.iloc[rows[0] : rows[-1] + 1]
+    return frame.take(rows)
+
+
+@lru_cache(maxsize=4)
+def _row_positions(path: str, mtime_ns: int, size: int, column: str) -> dict[Any, np.ndarray]:
+    frame = _read_parquet_cached(path, mtime_ns, size)
+    return frame.groupby(column, observed=True, sort=False).indices
+
+
+@lru_cache(maxsize=4)
+def _column_max(path: str, mtime_ns: int, size: int, column: str) -> Any:
+    return _read_parquet_cached(path, mtime_ns, size)[column].max()
 
 
 def write_table(frame: pd.DataFrame, data_dir: str | os.PathLike, name: str) -> Path:

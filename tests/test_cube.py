@@ -34,6 +34,13 @@ def counts(frame, period=Q3):
     return period_counts(frame, period, by=()).iloc[0]
 
 
+def test_coerce_only_the_columns_asked_for():
+    frame = dossiers([{"received_at": "2023-07-03", "due_at": "2023-07-10", "resolved_at": None}])
+    wanted = ["field", "status", "received_at", "rating"]
+    subset = coerce_dossiers(frame[["field", "status", "received_at"]], wanted)
+    pd.testing.assert_frame_equal(subset, coerce_dossiers(frame)[wanted])
+
+
 def test_period_edges():
     frame = dossiers(
         [

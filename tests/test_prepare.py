@@ -54,6 +54,17 @@ def test_horizon_from_statistics_equals_a_full_read(demo_dir):
     assert prepare.data_horizon(demo_dir, codes) == frame.max().max()
 
 
+def test_read_dossiers_columns_and_period_match_a_full_read(demo_dir):
+    columns = ["field", "received_at", "status", "rating"]
+    part = store.read_dossiers(
+        demo_dir, ["314"], columns=columns, received_between=("2023-07-01", "2023-09-30")
+    )
+    whole = store.read_dossiers(demo_dir, ["314"])
+    inside = whole["received_at"].between("2023-07-01", "2023-09-30 23:59:59.999")
+    assert list(part.columns) == columns and len(part) > 1_000
+    pd.testing.assert_frame_equal(part, whole.loc[inside, columns].reset_index(drop=True))
+
+
 def tile_partition(source: Path, target: Path, copies: int) -> int:
     """Write ``copies`` copies of a partition (new dossier ids) batch by batch, never whole."""
     target.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -340,6 +341,53 @@ def test_km_quantiles_without_censoring_equal_sample_quantiles():
     assert q["time"].to_numpy() == pytest.approx(expected)
     assert (q["low"] <= q["time"]).all() and (q["time"] <= q["high"]).all()
     assert q[["low", "high"]].notna().all().all()
+
+
+def _scipy_sf(times, events, method):
+    """The estimate and clipped band of scipy.stats.ecdf on one value per dossier."""
+    sf = sps.ecdf(sps.CensoredData(uncensored=times[events], right=times[~events])).sf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # undefined band at the ends
+        ci = sf.confidence_interval(method=method)
+    return sf.quantiles, sf.probabilities, ci.low.probabilities, ci.high.probabilities
+
+
+@pytest.mark.parametrize("method", ["log-log", "linear"])
+@pytest.mark.parametrize("finished_share", [0.0, 0.4, 0.9, 1.0])
+def test_kaplan_meier_from_counts_equals_scipy_ecdf_on_expanded_rows(method, finished_share):
+    rng = np.random.default_rng(11)
+    days = rng.integers(0, 40, size=3_000).astype(float)
+    done = rng.random(3_000) < finished_share
+    grouped = pd.DataFrame({"days": days, "done": done}).value_counts().reset_index()
+    km = stats.kaplan_meier(
+        grouped["days"], grouped["done"], ci_method=method, counts=grouped["count"]
+    )
+    pd.testing.assert_frame_equal(km, stats.kaplan_meier(days, done, ci_method=method))
+    times, survival, low, high = _scipy_sf(days, done, method)
+    np.testing.assert_array_equal(km["time"], times)
+    np.testing.assert_array_equal(km["survival"], survival)
+    defined = (survival < 1) & (survival > 0)  # elsewhere the band is set by rule (docstring)
+    np.testing.assert_array_equal(km["low"][defined], low[defined])
+    np.testing.assert_array_equal(km["high"][defined], high[defined])
+    assert km["at_risk"].iloc[0] == 3_000 and km[["events", "censored"]].sum().sum() == 3_000
+
+
+def test_curve_quantiles_read_the_same_curve_as_km_quantiles():
+    curve = stats.kaplan_meier(SIX_MP_TIMES, SIX_MP_EVENT)
+    pd.testing.assert_frame_equal(
+        stats.curve_quantiles(curve, (0.25, 0.5, 0.9)),
+        stats.km_quantiles(SIX_MP_TIMES, SIX_MP_EVENT, (0.25, 0.5, 0.9)),
+    )
+    weighted = stats.km_quantiles([6, 7, 30], [True, False, True], counts=[3, 1, 0])
+    assert weighted.set_index("probability").loc[0.5, "time"] == 6  # a zero count is no row
+
+
+def test_kaplan_meier_rejects_bad_counts():
+    for counts in ([1, -1], [1, 0.5], [1, np.nan], [1]):
+        with pytest.raises(ValueError):
+            stats.kaplan_meier([1, 2], [True, True], counts=counts)
+    with pytest.raises(ValueError):
+        stats.kaplan_meier([1, 2], [True, False], ci_method="plain")
 
 
 def test_kaplan_meier_edge_cases():
