@@ -14,16 +14,23 @@ Appending is keyed: dossiers on dossier_id, survey rows on respondent_id, period
 unit × field × period. A row whose key is already present with identical content is a
 duplicate (accepted, counted, not added again: re-ingesting a file adds nothing); with
 different content it is rejected. Always ``rows_read == rows_accepted + rows_rejected``.
+
+Dossier and survey exports are read as a stream, :data:`CHUNK_ROWS` rows at a time. Accepted
+dossiers wait in a spool folder inside DIR (:mod:`spool`) until every file has been read, so
+memory does not grow with the export; a run killed before the end leaves DIR as it was, and
+the next run removes the dead run's spool. Rejected rows are kept in memory for the rejects
+file (a file that is mostly bad rows costs memory in proportion).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +38,8 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from . import store
 from .bieu06 import read_bieu06
@@ -46,7 +55,8 @@ from .parsing import clean_text, find_period
 from .periods import Period
 from .privacy import mask_series, neutralize_formula
 from .schema import COUNT_COLUMNS, DOSSIER_COLUMNS, SURVEY_ITEM_COLUMNS
-from .sources import SourceError, SourceGrid, read_source
+from .sources import ReadAgain, SourceError, SourceGrid, read_source, stream_source
+from .spool import DossierSpool
 from .validation import (
     PERIOD_REPORT_COLUMNS,
     PERIOD_REPORT_REQUIRED,
@@ -64,6 +74,9 @@ from .validation import (
 REJECTS_DIR: Final = "rejects"
 REPORT_FILE: Final = "ingest_report.json"
 HEADER_SEARCH_ROWS: Final = 30
+# Rows validated at a time. Validation holds about 6 KB per row of a chunk (raw cells, parsed
+# columns, messages), so 50,000 rows keep a run near 0.7 GB whatever the file's size.
+CHUNK_ROWS: Final = 50_000
 EXIT_OK, EXIT_REJECTS, EXIT_FATAL = 0, 1, 2
 
 # Columns whose text is typed freely and may hold an ID or phone number: masked when kept.
@@ -97,21 +110,24 @@ class IngestError(ValueError):
 
 @dataclass
 class FileResult:
-    """One file after reading and validation (nothing written yet)."""
+    """One file after reading and validation.
+
+    Accepted rows are in ``accepted`` (period reports, survey) or spooled to disk (dossiers,
+    :mod:`spool`). Rejected rows are kept as the rejects file shows them: ``rejects`` has the
+    body position, spreadsheet row, column, reason code and reason, then the raw cells with
+    personal columns dropped. ``display_rows`` gives the raw cells of other positions (rows
+    found to conflict once every file is read).
+    """
 
     name: str
     source: dict[str, Any]
-    accepted: pd.DataFrame  # canonical rows with _pos (row position in body) and _row
-    problems: pd.DataFrame  # position, column, reason_code, reason
-    display: pd.DataFrame  # raw cells for rejects: personal columns dropped, source headers
+    rows_read: int
+    rejects: pd.DataFrame
     free_text: list[str]  # display columns to mask
-    row_numbers: np.ndarray  # spreadsheet row of each body position
+    display_rows: Callable[[Sequence[int]], pd.DataFrame]
+    accepted: pd.DataFrame | None = None  # canonical rows with _pos and _row
     info: dict[str, Any] = field(default_factory=dict)
     masked_count: int = 0
-
-    @property
-    def rows_read(self) -> int:
-        return len(self.row_numbers)
 
 
 # --- reading one file --------------------------------------------------------------------------
@@ -136,17 +152,17 @@ def _unique_headers(headers: Sequence[str]) -> list[str]:
     out = []
     for i, header in enumerate(headers):
         name = header or f"column {i + 1}"
-        if name in REJECT_COLUMNS:
+        if name in REJECT_COLUMNS or name == "position":
             name = f"{name} (source)"
         seen[name] += 1
         out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return out
 
 
-def _locate_header(grid: SourceGrid, kind: str) -> int:
+def _locate_header(cells: pd.DataFrame, kind: str) -> int:
     best, best_score = 0, 0
-    for row in range(min(HEADER_SEARCH_ROWS, len(grid.cells))):
-        score = header_score(list(grid.cells.iloc[row]), kind)
+    for row in range(min(HEADER_SEARCH_ROWS, len(cells))):
+        score = header_score(list(cells.iloc[row]), kind)
         if score > best_score:
             best, best_score = row, score
     return best
@@ -162,58 +178,148 @@ def _missing_columns_error(
     return IngestError(f"{name}: no column for {'; '.join(parts)}; headers found: {found}")
 
 
-def _read_tabular(path: str, kind: str, options: IngestOptions) -> FileResult:
-    """Dossier and survey exports: one header row (possibly under title rows)."""
-    grid = read_source(path, sheet=options.sheet)
-    header_row = _locate_header(grid, kind)
-    headers = [clean_text(h) or "" for h in grid.cells.iloc[header_row]]
-    match = match_headers(headers, kind)
-    required = DOSSIER_REQUIRED if kind == "dossiers" else SURVEY_REQUIRED
-    missing = [(c, c) for c in required if c not in match.columns]
-    if kind == "dossiers" and not ({"unit_code", "unit_name"} & set(match.columns)):
-        missing.append(("unit_code", "the unit (unit_code or unit_name)"))
-    if missing:
-        used = set(match.columns.values())
-        free = [h for i, h in enumerate(match.headers) if i not in used]
-        raise _missing_columns_error(path, missing, match.headers, free, kind)
+class _TabularFile:
+    """A dossier or survey export read as a stream: the header row (possibly under title rows)
+    found in the first rows, then the body in chunks with blank rows skipped."""
 
-    body = grid.cells.iloc[header_row + 1 :].reset_index(drop=True)
-    row_numbers = grid.row_numbers[header_row + 1 :]
-    keep = ~_blank_rows(body)
-    body, row_numbers = body[keep].reset_index(drop=True), row_numbers[keep]
-    raw = pd.DataFrame({c: body.iloc[:, p] for c, p in match.columns.items()})
-    headers_of = {c: match.header_of(c) for c in match.columns}
-    if kind == "dossiers":
-        accepted, problems = validate_dossiers(raw, headers_of, options.province, options.today)
-    else:
-        accepted, problems = validate_survey(raw, headers_of, options.province, options.today)
-    masked = 0
-    for column in FREE_TEXT_COLUMNS & set(accepted.columns):
-        accepted[column], n = mask_series(accepted[column])
-        masked += n
-    display, free_text = _display_frame(body, match.headers, match.personal, match.columns)
+    def __init__(self, path: str, kind: str, options: IngestOptions, hints: dict) -> None:
+        self.path = path
+        self.stream = stream_source(path, options.sheet, CHUNK_ROWS, **hints)
+        self._chunks = self.stream.chunks()
+        heads, numbers = [], []
+        for cells, rows in self._chunks:
+            heads.append(cells)
+            numbers.append(rows)
+            if sum(len(c) for c in heads) > HEADER_SEARCH_ROWS:
+                break
+        head = pd.concat(heads, ignore_index=True) if heads else pd.DataFrame()
+        head.columns = range(head.shape[1])
+        head_rows = np.concatenate(numbers) if numbers else np.zeros(0, dtype=int)
+        header_row = _locate_header(head, kind) if len(head) else 0
+        headers = [clean_text(h) or "" for h in head.iloc[header_row]] if len(head) else []
+        self.match = match = match_headers(headers, kind)
+        required = DOSSIER_REQUIRED if kind == "dossiers" else SURVEY_REQUIRED
+        missing = [(c, c) for c in required if c not in match.columns]
+        if kind == "dossiers" and not ({"unit_code", "unit_name"} & set(match.columns)):
+            missing.append(("unit_code", "the unit (unit_code or unit_name)"))
+        if missing:
+            used = set(match.columns.values())
+            free = [h for i, h in enumerate(match.headers) if i not in used]
+            raise _missing_columns_error(path, missing, match.headers, free, kind)
+        self.header_row_number = int(head_rows[header_row])
+        self.headers_of = {c: match.header_of(c) for c in match.columns}
+        names = _unique_headers(match.headers)
+        personal = set(match.personal)
+        self.display_positions = [p for p in range(len(names)) if match.headers[p] not in personal]
+        self.display_names = [names[p] for p in self.display_positions]
+        structured = {p for c, p in match.columns.items() if c not in FREE_TEXT_COLUMNS}
+        self.free_text = [names[p] for p in self.display_positions if p not in structured]
+        self._first = (head.iloc[header_row + 1 :], head_rows[header_row + 1 :])
+        self.blank_count = 0
+
+    def bodies(self) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
+        """(position of the chunk's first row, cells, spreadsheet rows), blank rows skipped;
+        positions count the body's non-blank rows from 0, as rejects and duplicates name them."""
+        position = 0
+        width = len(self.match.headers)
+        for cells, rows in itertools.chain([self._first], self._chunks):
+            if cells.shape[1] < width:
+                cells = cells.reindex(columns=range(width))
+            keep = ~_blank_rows(cells)
+            self.blank_count += int((~keep).sum())
+            if not keep.all():
+                cells, rows = cells[keep], rows[keep]
+            if len(cells) == 0:
+                continue
+            yield position, cells.reset_index(drop=True), rows
+            position += len(cells)
+
+    def display(self, cells: pd.DataFrame) -> pd.DataFrame:
+        """Raw cells as the rejects file shows them: source headers, personal columns dropped."""
+        out = cells.iloc[:, self.display_positions].reset_index(drop=True)
+        out.columns = self.display_names
+        return out
+
+
+def _read_tabular(
+    path: str, kind: str, options: IngestOptions, index: int, sink: _Sink
+) -> FileResult:
+    """Dossier and survey exports, chunk by chunk; accepted rows go to ``sink``."""
+    hints: dict = {}
+    while True:
+        try:
+            return _read_tabular_once(path, kind, options, index, sink, hints)
+        except ReadAgain as again:  # a wrong first guess about the file: start over
+            sink.discard(index)
+            hints = again.hints
+
+
+def _read_tabular_once(
+    path: str, kind: str, options: IngestOptions, index: int, sink: _Sink, hints: dict
+) -> FileResult:
+    source = _TabularFile(path, kind, options, hints)
+    validate = validate_dossiers if kind == "dossiers" else validate_survey
+    rejects, masked, rows_read = [], 0, 0
+    for position, body, row_numbers in source.bodies():
+        raw = pd.DataFrame({c: body.iloc[:, p] for c, p in source.match.columns.items()})
+        accepted, problems = validate(raw, source.headers_of, options.province, options.today)
+        for column in FREE_TEXT_COLUMNS & set(accepted.columns):
+            accepted[column], n = mask_series(accepted[column])
+            masked += n
+        found = problems.frame()
+        rejected = found["position"].to_numpy(dtype=int)
+        if len(found):
+            values = source.display(body.iloc[rejected])
+            found["position"] += position
+            found.insert(1, "row", row_numbers[rejected])
+            rejects.append(pd.concat([found.reset_index(drop=True), values], axis=1))
+        kept = np.setdiff1d(np.arange(len(body)), rejected)
+        accepted = accepted.reset_index(drop=True)
+        accepted["_pos"] = position + kept
+        accepted["_row"] = np.asarray(row_numbers, dtype=int)[kept]
+        sink.add(index, accepted)
+        rows_read += len(body)
     info = {
-        "header_row": int(grid.row_numbers[header_row]),
-        "columns": headers_of,
-        "ignored_columns": match.ignored,
-        "personal_data_columns_dropped": match.personal,
-        "blank_rows_skipped": int((~keep).sum()),
+        "header_row": source.header_row_number,
+        "columns": source.headers_of,
+        "ignored_columns": source.match.ignored,
+        "personal_data_columns_dropped": source.match.personal,
+        "blank_rows_skipped": source.blank_count,
     }
-    return _result(path, grid, accepted, problems, display, free_text, row_numbers, info, masked)
+    return FileResult(
+        name=path,
+        source=source.stream.describe(),
+        rows_read=rows_read,
+        rejects=_rejects_frame(rejects),
+        free_text=source.free_text,
+        display_rows=lambda positions: _display_again(path, kind, options, hints, positions),
+        info=info,
+        masked_count=masked,
+    )
 
 
-def _display_frame(
-    body: pd.DataFrame, headers: list[str], personal: list[str], columns: dict[str, int]
-) -> tuple[pd.DataFrame, list[str]]:
-    names = _unique_headers(headers)
-    personal_set = set(personal)
-    kept = [p for p in range(body.shape[1]) if p >= len(headers) or headers[p] not in personal_set]
-    kept = [p for p in kept if p < len(names)]
-    display = body.iloc[:, kept].copy()
-    display.columns = [names[p] for p in kept]
-    structured = {p for c, p in columns.items() if c not in FREE_TEXT_COLUMNS}
-    free_text = [names[p] for p in kept if p not in structured]
-    return display, free_text
+def _display_again(
+    path: str, kind: str, options: IngestOptions, hints: dict, positions: Sequence[int]
+) -> pd.DataFrame:
+    """Raw cells of some body positions, read again from the file (rows that turn out to
+    conflict are known only when every file has been read)."""
+    wanted = np.sort(np.asarray(positions, dtype=int))
+    source = _TabularFile(path, kind, options, hints)
+    pieces = []
+    for position, body, _ in source.bodies():
+        inside = wanted[(wanted >= position) & (wanted < position + len(body))]
+        if len(inside):
+            pieces.append(source.display(body.iloc[inside - position]).set_index(inside))
+        if len(wanted) and position + len(body) > wanted[-1]:
+            break
+    frame = pd.concat(pieces) if pieces else pd.DataFrame(columns=source.display_names)
+    return frame.reindex(list(positions))
+
+
+def _rejects_frame(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    if pieces:
+        return pd.concat(pieces, ignore_index=True)
+    return pd.DataFrame(columns=["position", "row", "column", "reason_code", "reason"])
 
 
 def _result(
@@ -227,19 +333,28 @@ def _result(
     info: dict[str, Any],
     masked: int,
 ) -> FileResult:
-    rejected = problems.positions()
-    positions = np.array([p for p in range(len(row_numbers)) if p not in rejected], dtype=int)
+    """A file read whole (a Biểu 06 sheet) as a :class:`FileResult`."""
+    found = problems.frame()
+    rejected = found["position"].to_numpy(dtype=int)
+    row_numbers = np.asarray(row_numbers, dtype=int)
+    display = display.reset_index(drop=True)
+    display.columns = _unique_headers([str(c) for c in display.columns])
+    found.insert(1, "row", row_numbers[rejected])
+    rejects = pd.concat(
+        [found.reset_index(drop=True), display.iloc[rejected].reset_index(drop=True)], axis=1
+    )
+    positions = np.setdiff1d(np.arange(len(row_numbers)), rejected)
     accepted = accepted.reset_index(drop=True)
     accepted["_pos"] = positions
-    accepted["_row"] = np.asarray(row_numbers, dtype=int)[positions]
+    accepted["_row"] = row_numbers[positions]
     return FileResult(
         name=path,
         source=grid.describe(),
+        rows_read=len(row_numbers),
+        rejects=rejects,
+        free_text=[c for c in display.columns if c in set(free_text)],
+        display_rows=lambda wanted: display.iloc[list(wanted)].set_axis(list(wanted)),
         accepted=accepted,
-        problems=problems.frame(),
-        display=display.reset_index(drop=True),
-        free_text=free_text,
-        row_numbers=np.asarray(row_numbers, dtype=int),
         info=info,
         masked_count=masked,
     )
@@ -377,25 +492,81 @@ def ingest(
         province = _check_province(province)
     started = time.perf_counter()
     options = IngestOptions(kind, Path(out_dir), period, province, sheet, unit, today)
-    results = []
-    for path in paths:
-        name = str(path)
-        try:
-            if kind == "period-report":
-                results.append(_read_period_report(name, options))
-            else:
-                results.append(_read_tabular(name, kind, options))
-        except SourceError as exc:
-            raise IngestError(str(exc)) from None
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    outcome = _store(results, kind, out)
+    created = not out.exists()
+    spool = None
+    try:
+        if kind == "dossiers":
+            spool = DossierSpool(out, _expected_rows(paths))
+            sink: _Sink = spool
+        else:
+            sink = _MemorySink()
+        results = []
+        for index, path in enumerate(paths):
+            name = str(path)
+            try:
+                if kind == "period-report":
+                    results.append(_read_period_report(name, options))
+                    continue
+                result = _read_tabular(name, kind, options, index, sink)
+                if isinstance(sink, _MemorySink):
+                    result.accepted = sink.frame_of(index)
+                results.append(result)
+            except SourceError as exc:
+                raise IngestError(str(exc)) from None
+        out.mkdir(parents=True, exist_ok=True)
+        if spool is not None:
+            outcome = _store_dossiers(results, out, spool)
+        else:
+            outcome = _store(results, kind, out)
+    except BaseException:
+        if spool is not None:
+            spool.close()
+            spool = None
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if nothing else was put there
+        raise
+    finally:
+        if spool is not None:
+            spool.close()
     report = _report(results, options, outcome, time.perf_counter() - started)
     _write_rejects(results, outcome["conflicts"], kind, out)
     (out / REPORT_FILE).write_text(
         json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
     return report
+
+
+def _expected_rows(paths: Sequence[str | os.PathLike]) -> int:
+    """A generous guess of the rows in the files (sizes the spool's hash buckets)."""
+    size = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            size += os.path.getsize(path)
+    return size // 100
+
+
+class _MemorySink:
+    """Accepted rows of small tables (survey), kept in memory per file."""
+
+    def __init__(self) -> None:
+        self._frames: dict[int, list[pd.DataFrame]] = {}
+
+    def add(self, index: int, frame: pd.DataFrame) -> None:
+        self._frames.setdefault(index, []).append(frame)
+
+    def discard(self, index: int) -> None:
+        self._frames.pop(index, None)
+
+    def frame_of(self, index: int) -> pd.DataFrame | None:
+        frames = [f for f in self._frames.get(index, []) if len(f)]
+        if not frames:
+            frames = self._frames.get(index, [])[:1]
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+
+_Sink = DossierSpool | _MemorySink
 
 
 def _check_province(code: str) -> str:
@@ -472,46 +643,38 @@ def _differing(a: pd.Series, b: pd.Series, columns: Sequence[str]) -> list[str]:
     return out
 
 
-def _read_existing(kind: str, out: Path, batch: pd.DataFrame) -> pd.DataFrame:
-    """What the folder already holds that the batch may collide with or be merged into."""
-    if kind == "dossiers":
-        touched = set(batch["district_code"].dropna().astype(str))
-        ids = set(batch["dossier_id"].astype(str))
-        for code in store.dossier_partitions(out):
-            if code in touched:
-                continue
-            part = store.read_dossiers(out, [code], columns=["dossier_id"])
-            if part["dossier_id"].astype(str).isin(ids).any():
-                touched.add(code)  # same id under another district: must be compared
-        return store.read_dossiers(out, sorted(touched))
+def _read_existing(kind: str, out: Path) -> pd.DataFrame:
+    """The period reports or survey rows the folder already holds."""
     name = store.PERIOD_REPORTS_FILE if kind == "period-report" else store.SURVEY_FILE
+    coerce = coerce_period_reports if kind == "period-report" else coerce_survey
     existing = store.read_table(out, name)
-    if existing is None:
-        return (
-            coerce_period_reports(pd.DataFrame())
-            if kind == "period-report"
-            else (coerce_survey(pd.DataFrame()))
-        )
-    return coerce_period_reports(existing) if kind == "period-report" else coerce_survey(existing)
+    return coerce(pd.DataFrame() if existing is None else existing)
+
+
+def _conflict_message(kind: str, shown: str, differs: list[str], origin: str) -> str:
+    label = "dossier id" if kind == "dossiers" else "key"
+    return (
+        f"duplicate {label} {shown} with conflicting content (differs from {origin} "
+        f"in: {', '.join(differs[:5]) or 'content'})"
+    )
 
 
 def _store(results: list[FileResult], kind: str, out: Path) -> dict[str, Any]:
-    """De-duplicate the accepted rows against each other and the folder, then write."""
+    """Period reports and survey rows: de-duplicate the accepted rows against each other and
+    the folder (in memory: these tables are small), then write."""
     frames = []
     for index, result in enumerate(results):
+        if result.accepted is None:
+            continue
         frame = result.accepted.copy()
         frame["_file"] = index
         frames.append(frame)
     batch = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     key, content = KEYS[kind], CONTENT[kind]
-    columns = (
-        list(DOSSIER_COLUMNS)
-        if kind == "dossiers"
-        else list(PERIOD_REPORT_COLUMNS if kind == "period-report" else SURVEY_COLUMNS)
-    )
-    existing = _read_existing(kind, out, batch) if len(batch) else None
+    columns = list(PERIOD_REPORT_COLUMNS if kind == "period-report" else SURVEY_COLUMNS)
+    existing = _read_existing(kind, out) if len(batch) else None
     status = np.full(len(batch), "added", dtype=object)
-    conflicts: dict[tuple[int, int], tuple[str, str]] = {}  # (file, pos) -> (column, message)
+    conflicts: dict[tuple[int, int], tuple[int, str, str]] = {}  # (file, pos) -> row, col, why
     if len(batch):
         status, reference = _classify(batch, existing, key, content)
         for i in np.flatnonzero(status == "conflict"):
@@ -523,13 +686,12 @@ def _store(results: list[FileResult], kind: str, out: Path) -> dict[str, Any]:
                 other = batch.iloc[ref]
                 origin = f"{results[int(other['_file'])].name} row {int(other['_row'])}"
             differs = _differing(batch.iloc[i], other, content)
-            label = "dossier id" if kind == "dossiers" else "key"
             values = [batch[k].iat[i] for k in key]
             shown = " / ".join(str(x) for x in values if not pd.isna(x))
             conflicts[(int(batch["_file"].iat[i]), int(batch["_pos"].iat[i]))] = (
+                int(batch["_row"].iat[i]),
                 ", ".join(differs[:5]),
-                f"duplicate {label} {shown} with conflicting content (differs from {origin} "
-                f"in: {', '.join(differs[:5]) or 'content'})",
+                _conflict_message(kind, shown, differs, origin),
             )
     added = batch[status == "added"][columns] if len(batch) else batch
     per_file_status = {}
@@ -537,21 +699,7 @@ def _store(results: list[FileResult], kind: str, out: Path) -> dict[str, Any]:
         mask = (batch["_file"] == index).to_numpy() if len(batch) else np.zeros(0, bool)
         per_file_status[index] = Counter(status[mask])
     outputs: dict[str, Any] = {}
-    if kind == "dossiers":
-        if len(added):
-            combined = pd.concat([existing, added], ignore_index=True)
-            store.write_dossiers(combined, out)
-            outputs["data"] = str(out / store.DOSSIERS_DIR)
-        if store.has_dossiers(out):
-            from .prepare import ensure_cube, prepare_cube
-
-            if len(added):
-                prepare_cube(out)
-                _update_dataset_info(out)
-            else:
-                ensure_cube(out)  # nothing new: rebuild only a missing or stale cube
-            outputs["cube"] = str(out / store.CUBE_FILE)
-    elif len(added):
+    if len(added):
         name = store.PERIOD_REPORTS_FILE if kind == "period-report" else store.SURVEY_FILE
         combined = pd.concat([existing, added], ignore_index=True)
         combined = combined.sort_values(list(key), na_position="first", kind="stable")
@@ -561,6 +709,46 @@ def _store(results: list[FileResult], kind: str, out: Path) -> dict[str, Any]:
         outputs["data"] = str(out / name)
     return {
         "per_file": per_file_status,
+        "conflicts": conflicts,
+        "outputs": outputs,
+    }
+
+
+def _store_dossiers(results: list[FileResult], out: Path, spool: DossierSpool) -> dict[str, Any]:
+    """Dossiers: settle the spooled rows against each other and the folder, write the district
+    partitions that gain rows, then bring the cube up to date."""
+    spool.classify()
+    conflicts: dict[tuple[int, int], tuple[int, str, str]] = {}
+    if spool.conflicts:
+        frame, lookup = spool.conflict_rows()
+        for seq, row in frame.iterrows():
+            other, file_index = lookup(spool.conflicts[int(seq)])
+            if file_index is None:
+                origin = f"the row already in {out}"
+            else:
+                origin = f"{results[file_index].name} row {int(other['_row'])}"
+            differs = _differing(row, other, CONTENT["dossiers"])
+            conflicts[(int(row["_file"]), int(row["_pos"]))] = (
+                int(row["_row"]),
+                ", ".join(differs[:5]),
+                _conflict_message("dossiers", str(row["dossier_id"]), differs, origin),
+            )
+    outputs: dict[str, Any] = {}
+    added = spool.added_count()
+    if added:
+        spool.write()
+        outputs["data"] = str(out / store.DOSSIERS_DIR)
+    if store.has_dossiers(out):
+        from .prepare import ensure_cube, prepare_cube
+
+        if added:
+            prepare_cube(out)
+            _update_dataset_info(out)
+        else:
+            ensure_cube(out)  # nothing new: rebuild only a missing or stale cube
+        outputs["cube"] = str(out / store.CUBE_FILE)
+    return {
+        "per_file": {index: spool.file_counts(index) for index in range(len(results))},
         "conflicts": conflicts,
         "outputs": outputs,
     }
@@ -577,18 +765,30 @@ def _plain_scores(survey: pd.DataFrame) -> pd.DataFrame:
 
 
 def _update_dataset_info(out: Path) -> None:
-    """dataset.json: where the folder's data came from and the dates it spans."""
+    """dataset.json: where the folder's data came from and the dates it spans (read a batch
+    at a time: the folder may hold more dossiers than memory)."""
     info = store.read_dataset_info(out)
-    frame = store.read_dossiers(out, columns=["received_at", "resolved_at"])
-    if frame.empty:
+    dataset = ds.dataset(out / store.DOSSIERS_DIR, format="parquet", partitioning="hive")
+    first = last = None
+    rows = 0
+    for batch in dataset.to_batches(columns=["received_at", "resolved_at"]):
+        rows += batch.num_rows
+        for column in ("received_at", "resolved_at"):
+            low, high = pc.min_max(batch[column]).values()
+            if column == "received_at" and low.is_valid:
+                low = pd.Timestamp(low.as_py())
+                first = low if first is None else min(first, low)
+            if high.is_valid:
+                high = pd.Timestamp(high.as_py())
+                last = high if last is None else max(last, high)
+    if not rows or first is None:
         return
-    first, last = frame["received_at"].min(), frame[["received_at", "resolved_at"]].max().max()
     info.setdefault("source", "cchc ingest (one-stop system exports)")
     info.setdefault("era", "2024")
     if info.get("source", "").startswith("cchc ingest"):
         info["date_range"] = {"start": first.date().isoformat(), "end": last.date().isoformat()}
         info["export_date"] = last.date().isoformat()
-        info["dossier_rows"] = int(len(frame))
+        info["dossier_rows"] = rows
     info["last_ingest"] = datetime.now().isoformat(timespec="seconds")
     store.write_dataset_info(out, info)
 
@@ -600,12 +800,12 @@ def _report(
     totals: Counter = Counter()
     reasons: Counter = Counter()
     for index, result in enumerate(results):
-        file_reasons = Counter(result.problems["reason_code"])
+        file_reasons = Counter(result.rejects["reason_code"])
         conflict_count = sum(1 for (f, _) in outcome["conflicts"] if f == index)
         if conflict_count:
             file_reasons["duplicate_conflict"] += conflict_count
         status = outcome["per_file"][index]
-        rejected = len(result.problems) + conflict_count
+        rejected = len(result.rejects) + conflict_count
         accepted = result.rows_read - rejected
         entry = {
             "file": result.name,
@@ -653,28 +853,28 @@ def _report(
 
 def _write_rejects(
     results: list[FileResult],
-    conflicts: dict[tuple[int, int], tuple[str, str]],
+    conflicts: dict[tuple[int, int], tuple[int, str, str]],
     kind: str,
     out: Path,
 ) -> Path:
     """rejects/<kind>.csv: rows of this run's files replace earlier rejects of the same files."""
     frames = []
+    meta = ["position", "row", "column", "reason_code", "reason"]
     for index, result in enumerate(results):
-        problems = result.problems.copy()
+        rejects = result.rejects
         extra = [
-            (pos, column, "duplicate_conflict", message)
-            for (f, pos), (column, message) in conflicts.items()
+            (pos, row, column, "duplicate_conflict", message)
+            for (f, pos), (row, column, message) in conflicts.items()
             if f == index
         ]
         if extra:
-            problems = pd.concat(
-                [problems, pd.DataFrame(extra, columns=list(problems.columns))], ignore_index=True
-            )
-        if problems.empty:
+            head = pd.DataFrame(extra, columns=meta)
+            values = result.display_rows(head["position"].tolist()).reset_index(drop=True)
+            rejects = pd.concat([rejects, pd.concat([head, values], axis=1)], ignore_index=True)
+        if rejects.empty:
             continue
-        problems = problems.sort_values("position", kind="stable")
-        positions = problems["position"].to_numpy(dtype=int)
-        values = result.display.iloc[positions].reset_index(drop=True).astype(object)
+        rejects = rejects.sort_values("position", kind="stable").reset_index(drop=True)
+        values = rejects.drop(columns=meta).astype(object)
         for column in result.free_text:
             if column in values:
                 values[column], _ = mask_series(values[column])
@@ -682,10 +882,10 @@ def _write_rejects(
         frame = pd.DataFrame(
             {
                 "file": result.name,
-                "row": result.row_numbers[positions],
-                "column": problems["column"].to_numpy(),
-                "reason_code": problems["reason_code"].to_numpy(),
-                "reason": problems["reason"].to_numpy(),
+                "row": rejects["row"].to_numpy(dtype=int),
+                "column": rejects["column"].to_numpy(),
+                "reason_code": rejects["reason_code"].to_numpy(),
+                "reason": rejects["reason"].to_numpy(),
             }
         )
         frames.append(pd.concat([frame, values], axis=1))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -149,6 +149,19 @@ def read_dossiers(
         return coerce_dossiers(pd.DataFrame(columns=list(DOSSIER_COLUMNS)), wanted)
     frame = pd.concat(frames, ignore_index=True)
     return coerce_dossiers(frame, wanted)
+
+
+def iter_dossier_batches(
+    data_dir: str | os.PathLike, district_code: str, batch_rows: int = 500_000
+) -> Iterator[pd.DataFrame]:
+    """One district's dossiers a batch at a time, in stored order, with canonical dtypes: for
+    passes over partitions larger than memory (ingest's de-duplication)."""
+    part_dir = Path(data_dir) / DOSSIERS_DIR / f"{PARTITION_COLUMN}={district_code}"
+    for path in sorted(part_dir.glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+            frame = batch.to_pandas()
+            frame[PARTITION_COLUMN] = district_code
+            yield coerce_dossiers(frame)[list(DOSSIER_COLUMNS)]
 
 
 def read_table(data_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:

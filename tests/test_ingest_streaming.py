@@ -1,0 +1,218 @@
+"""Exports read as a stream: chunk by chunk, spooled to disk, de-duplicated bucket by bucket.
+
+A large export must give exactly what a small one gives: the same rows stored, the same
+rejects, the same counts. These tests shrink the chunk, the encoding sniff and the hash
+buckets to a few rows or bytes, so every boundary falls inside the test files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ingest_helpers import rows, to_cp1258, write_csv, write_xlsx
+from test_ingest_property import row_strategy
+
+from cchc_analysis import ingest, sources, spool, store
+
+
+def _small_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(sources, "HEAD_BYTES", 64)
+    monkeypatch.setattr(spool, "BUCKET_ROWS", 2)
+
+
+def _outcome(out: Path, report: dict) -> dict:
+    """What a run leaves: counts per file, the rejects file and the stored dossiers."""
+    files = [
+        {k: v for k, v in entry.items() if k not in ("file",)} | {"file": Path(entry["file"]).name}
+        for entry in report["files"]
+    ]
+    rejects_path = out / "rejects" / "dossiers.csv"
+    rejects = pd.read_csv(rejects_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    rejects["file"] = rejects["file"].map(lambda p: Path(p).name)
+    rejects["reason"] = rejects["reason"].str.replace(str(out), "OUT", regex=False)
+    stored = store.read_dossiers(out).sort_values("dossier_id").reset_index(drop=True)
+    return {
+        "counts": {k: report[k] for k in ("rows_read", "rows_accepted", "rows_rejected")},
+        "added": report["rows_added"],
+        "reasons": report["rejected_by_reason"],
+        "files": files,
+        "rejects": rejects.to_dict("records"),
+        "stored": stored.astype(str).to_dict("records"),
+        "cube": store.read_table(out, store.CUBE_FILE).astype(str).to_dict("records")
+        if (out / store.CUBE_FILE).exists()
+        else None,
+    }
+
+
+def _run_twice(paths: list[Path], out: Path, later: list[Path]) -> list[dict]:
+    first = ingest.ingest(paths, "dossiers", out)
+    outcomes = [_outcome(out, first)]
+    second = ingest.ingest(later, "dossiers", out)
+    outcomes.append(_outcome(out, second))
+    return outcomes
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+@given(
+    files=st.lists(st.lists(row_strategy, min_size=1, max_size=14), min_size=1, max_size=3),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1258"]),
+)
+def test_small_chunks_give_what_one_chunk_gives(files, encoding, monkeypatch):
+    """Rows, rejects (with reasons, duplicates and conflicts) and the cube do not depend on
+    where chunks, the encoding sniff and the hash buckets end."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        paths = []
+        for i, records in enumerate(files):
+            sep = "\t" if encoding == "utf-16" else ","
+            paths.append(write_csv(tmp_path / f"f{i}.csv", records, encoding=encoding, sep=sep))
+        # A later export of the same dossiers: some repeated, some changed (conflicts).
+        changed = [dict(r, **{"Trạng thái": "Rút hồ sơ"}) for r in files[0][::2]]
+        later = [write_csv(tmp_path / "later.csv", files[0] + changed, encoding=encoding)]
+        whole = _run_twice(paths, tmp_path / "whole", later)
+        with monkeypatch.context() as patch:
+            _small_everything(patch)
+            streamed = _run_twice(paths, tmp_path / "streamed", later)
+        assert streamed == whole
+        assert not list((tmp_path / "streamed").glob(".ingest-*"))  # the spool is removed
+
+
+def test_conflicts_across_chunks_and_with_the_folder_are_named(tmp_path, monkeypatch):
+    _small_everything(monkeypatch)
+    first = write_csv(tmp_path / "a.csv", rows(10))
+    ingest.ingest([first], "dossiers", tmp_path / "out")
+    again = rows(10, **{"Trạng thái": "Rút hồ sơ"})[:2] + rows(4, start=20) + rows(4, start=20)
+    again[-1]["Lĩnh vực"] = "Đất đai"  # H-0023 repeats earlier in the same file, changed
+    later = write_csv(tmp_path / "b.csv", again)
+    report = ingest.ingest([later], "dossiers", tmp_path / "out")
+    assert report["rows_read"] == 10
+    assert report["rows_added"] == 4 and report["rows_duplicate"] == 3
+    assert report["rejected_by_reason"] == {"duplicate_conflict": 3}
+    rejects = pd.read_csv(tmp_path / "out" / "rejects" / "dossiers.csv", dtype=str)
+    assert rejects["row"].tolist() == ["2", "3", "11"]
+    assert "already in" in rejects["reason"].iat[0] and "status" in rejects["reason"].iat[0]
+    assert "b.csv row 7" in rejects["reason"].iat[2] and "field" in rejects["reason"].iat[2]
+    assert rejects["Mã hồ sơ"].tolist() == ["H-0001", "H-0002", "H-0023"]  # the source cells
+    assert len(store.read_dossiers(tmp_path / "out")) == 14
+
+
+def test_a_row_wider_than_the_first_rows_reads_the_file_again(tmp_path, monkeypatch):
+    _small_everything(monkeypatch)
+    records = rows(100)
+    path = write_csv(tmp_path / "wide.csv", records)
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[90] += ",extra cell,another"  # past the first lines sniffed
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    measured = []
+    widest = sources._widest_row
+    monkeypatch.setattr(
+        sources, "_widest_row", lambda *a: measured.append(widest(*a)) or measured[-1]
+    )
+    report = ingest.ingest([path], "dossiers", tmp_path / "out")
+    assert measured == [len(records[0]) + 2]  # the whole file measured once, read again
+    assert report["rows_read"] == 100 and report["rows_added"] == 100
+
+
+def test_a_windows_1258_byte_after_the_sniffed_head_switches_encoding(tmp_path, monkeypatch):
+    _small_everything(monkeypatch)
+    ascii_rows = rows(100, **{"Tên TTHC": "Cap ban sao", "Lĩnh vực": "Ho tich"})
+    text = pd.DataFrame(ascii_rows).to_csv(index=False)
+    lines = text.splitlines()
+    lines[90] = lines[90].replace("Ho tich", "Hộ tịch")
+    (tmp_path / "legacy.csv").write_bytes(to_cp1258("\n".join(lines) + "\n"))
+    report = ingest.ingest([tmp_path / "legacy.csv"], "dossiers", tmp_path / "out")
+    assert report["files"][0]["encoding"] == "windows-1258"
+    assert report["rows_added"] == 100
+    fields = set(store.read_dossiers(tmp_path / "out")["field"])
+    assert fields == {"Ho tich", "Hộ tịch"}  # tone marks composed again (NFC)
+
+
+def test_tone_marks_are_never_cut_from_their_letter():
+    decomposed = "Thủ tục hành chính, Hộ tịch; " * 50
+    import unicodedata
+
+    raw = io.StringIO(unicodedata.normalize("NFD", decomposed), newline="")
+    stream = sources._NfcText(raw, Path("x.csv"))
+    pieces = []
+    while piece := stream.read(1):
+        pieces.append(piece)
+    assert "".join(pieces) == unicodedata.normalize("NFC", decomposed)
+    assert all(unicodedata.is_normalized("NFC", p) for p in pieces)
+
+
+def test_xlsx_title_rows_and_chunks(tmp_path, monkeypatch):
+    _small_everything(monkeypatch)
+    records = rows(11) + rows(1, start=3)
+    records[5]["Ngày tiếp nhận"] = "31/02/2024"
+    path = write_xlsx(tmp_path / "a.xlsx", records, above=["UBND TỈNH", "Danh sách hồ sơ"])
+    report = ingest.ingest([path], "dossiers", tmp_path / "out")
+    assert report["files"][0]["header_row"] == 3
+    assert (report["rows_read"], report["rows_added"], report["rows_duplicate"]) == (12, 10, 1)
+    rejects = pd.read_csv(tmp_path / "out" / "rejects" / "dossiers.csv", dtype=str)
+    assert rejects["row"].tolist() == ["9"] and rejects["reason_code"].tolist() == [
+        "impossible_date"
+    ]
+
+
+def test_an_unusable_file_leaves_nothing_behind(tmp_path):
+    good = write_csv(tmp_path / "good.csv", rows(5))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(ingest.IngestError):
+        ingest.ingest([good, bad], "dossiers", out)
+    assert not out.exists()
+    out.mkdir()
+    stale = out / f"{spool.SPOOL_PREFIX}999999999"  # from a process that no longer exists
+    stale.mkdir()
+    with pytest.raises(ingest.IngestError):
+        ingest.ingest([good, bad], "dossiers", out)
+    assert list(out.iterdir()) == []
+
+
+def test_a_killed_ingest_leaves_the_folder_as_it_was(tmp_path):
+    """SIGKILL in the middle of an ingest: the folder keeps its earlier dossiers, and the next
+    ingest cleans the dead run's spool and completes."""
+    out = tmp_path / "out"
+    ingest.ingest([write_csv(tmp_path / "first.csv", rows(5))], "dossiers", out)
+    before = store.read_dossiers(out)
+    big = write_csv(tmp_path / "big.csv", rows(20_000, start=100))
+    script = (
+        "import os, signal, sys\n"
+        "from cchc_analysis import ingest, spool\n"
+        "real = spool.DossierSpool.classify\n"
+        "def die(self):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "spool.DossierSpool.classify = die\n"
+        "ingest.ingest([sys.argv[1]], 'dossiers', sys.argv[2])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(big), str(out)], check=False)
+    assert proc.returncode == -9
+    assert list(out.glob(".ingest-*"))  # the dead run's spool
+    pd.testing.assert_frame_equal(store.read_dossiers(out), before)
+    report = ingest.ingest([big], "dossiers", out)
+    assert report["rows_added"] == 20_000
+    assert not list(out.glob(".ingest-*"))
+    assert len(store.read_dossiers(out)) == 20_005
+    info = json.loads((out / "dataset.json").read_text(encoding="utf-8"))
+    assert info["dossier_rows"] == 20_005
+    assert os.path.exists(out / store.CUBE_FILE)
