@@ -1,12 +1,14 @@
 """Benchmark (b): ingest and prepare throughput (rows/s) and peak memory at 1M, 5M, 20M dossiers.
 
     .venv/bin/python bench/bench_prepare.py                       # prepare at 1M, 5M, 20M
-    .venv/bin/python bench/bench_prepare.py --ingest 1000000      # and ingest a 1M-row CSV
+    .venv/bin/python bench/bench_prepare.py --sizes "" --ingest 1000000,5000000,20000000
 
 Data: the demo's dossiers tiled (new ids, dates shifted by days) into the same 15 district
-partitions, written batch by batch (bench/out/tiled-<rows>/). Each measurement runs in a fresh
-process; peak memory is that process's maximum resident set (sampled every 50 ms for ingest,
-which is stopped if it passes --max-rss-gb). Figures go to stdout and bench/out/bench_prepare.json.
+partitions, each partition in date order as the store writes it (bench/out/tiled-<rows>/).
+Ingest reads that folder exported as one CSV (canonical headers) into an empty folder. Each
+measurement runs in a fresh process; peak memory is that process's maximum resident set
+(sampled every 50 ms for ingest, which is stopped if it passes --max-rss-gb). Figures go to
+stdout and bench/out/bench_prepare.json.
 """
 
 from __future__ import annotations

@@ -296,6 +296,38 @@ class _NfcText(io.TextIOBase):
                 )
 
 
+class _Utf8Bytes(io.RawIOBase):
+    """The NFC text as UTF-8 bytes, for pandas' C parser. Given a text stream, pandas wraps it
+    in an encoder whose leftover bytes grow with every read when characters take more than
+    one byte (Vietnamese does), so reading a large export slowed down chunk after chunk. Here
+    the leftover stays below one block."""
+
+    def __init__(self, text: _NfcText) -> None:
+        self._text = text
+        self._buffer = bytearray()
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
+        size = len(target)
+        while len(self._buffer) < size and not self._eof:
+            block = self._text.read(max(size, 1 << 16))
+            if block:
+                self._buffer += block.encode("utf-8")
+            else:
+                self._eof = True
+        count = min(size, len(self._buffer))
+        target[:count] = self._buffer[:count]
+        del self._buffer[:count]
+        return count
+
+    def close(self) -> None:
+        self._text.close()
+        super().close()
+
+
 def _strict(reader: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     """Chunks of a CSV reader, with pandas' "names do not match the data" warning raised: it
     means rows wider than the names, whose cells pandas would drop."""
@@ -371,9 +403,10 @@ def _stream_text(
     def chunks() -> Iterator[Chunk]:
         first_row = 1
         try:
-            with _open_text(path, encoding) as text:
+            with io.BufferedReader(_Utf8Bytes(_open_text(path, encoding)), 1 << 20) as raw:
                 reader = pd.read_csv(
-                    text,
+                    raw,
+                    encoding="utf-8",
                     sep=delimiter,
                     header=None,
                     names=list(range(max(width, 1))),
