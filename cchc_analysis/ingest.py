@@ -4,7 +4,7 @@ For each file: read it (:mod:`sources`), find the header (alias table, or the Bi
 drop personal-data columns (:mod:`privacy`), check every row (:mod:`validation`). Only when every
 file is usable is anything written, so a bad file never leaves a half-ingested folder:
 
-    DIR/dossiers/district_code=<code>/part-0.parquet   (kind dossiers; then the cube is rebuilt)
+    DIR/dossiers/district_code=<code>/part-<n>.parquet (kind dossiers; then the cube is rebuilt)
     DIR/period_reports.parquet                         (kind period-report)
     DIR/survey.parquet                                 (kind survey)
     DIR/rejects/<kind>.csv                             one row per rejected input row
@@ -17,8 +17,9 @@ different content it is rejected. Always ``rows_read == rows_accepted + rows_rej
 
 Dossier and survey exports are read as a stream, :data:`CHUNK_ROWS` rows at a time. Accepted
 dossiers wait in a spool folder inside DIR (:mod:`spool`) until every file has been read, so
-memory does not grow with the export; a run killed before the end leaves DIR as it was, and
-the next run removes the dead run's spool. Rejected rows are kept in memory for the rejects
+memory does not grow with the export; a run killed before it writes leaves DIR as it was (one
+killed while writing has added some districts' files: a rerun adds the rest), and the next run
+removes the dead run's spool. Rejected rows are kept in memory for the rejects
 file (a file that is mostly bad rows costs memory in proportion).
 """
 

@@ -5,9 +5,9 @@ chunk of accepted rows to a :class:`DossierSpool`, which writes the rows to a fo
 output folder, split by district, and each row's key and content hashes to hash buckets. Then
 :meth:`DossierSpool.classify` settles every row as added, duplicate (same dossier id and same
 content as a row before it, or in the folder) or conflict (same id, other content) one bucket
-at a time, and :meth:`DossierSpool.write` rewrites each district partition that gains rows,
-once. Memory is bounded by one bucket, one chunk and one district partition, plus one byte per
-row for its status.
+at a time, and :meth:`DossierSpool.write` adds the new rows to their district partitions as
+new files in date order, never rewriting what is stored. Memory is bounded by one bucket, one
+chunk and one run of new rows, plus one byte per row for its status.
 
 Dossier ids are compared through two independent 64-bit hashes: a false match needs both to
 collide, about 1e-26 for 20 million ids.
@@ -34,6 +34,7 @@ from .schema import DOSSIER_COLUMNS, coerce_dossiers
 
 SPOOL_PREFIX: Final = ".ingest-"
 BUCKET_ROWS: Final = 2_000_000  # rows per hash bucket: what one classification step holds
+RUN_ROWS: Final = 500_000  # most new rows of one district sorted and written as one file
 ADDED, DUPLICATE, CONFLICT = 0, 1, 2
 STATUS_NAMES: Final = {ADDED: "added", DUPLICATE: "duplicate", CONFLICT: "conflict"}
 _KEY_SALTS: Final = ("cchc.dossier.k1", "cchc.dossier.k2")  # 16 bytes each, as pandas wants
@@ -67,6 +68,11 @@ def remove_stale_spools(out: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
         except PermissionError:
             pass  # another user's live process
+
+
+def _chunk_number(path: Path) -> int:
+    """Spool files are named f<file>-c<chunk>; chunks number the rows in file order."""
+    return int(path.stem.rsplit("-c", 1)[1])
 
 
 class DossierSpool:
@@ -228,26 +234,32 @@ class DossierSpool:
         return int((self.status == ADDED).sum()) if len(self.status) else 0
 
     def write(self) -> list[str]:
-        """Rewrite each district partition that gains rows (its stored rows plus the added
-        ones, in file order); returns the district codes written."""
+        """Add the new rows to their district partitions, in runs of at most
+        :data:`RUN_ROWS` rows, each a new file in date order (:func:`store.append_dossiers`);
+        the stored files are left as they are. Returns the district codes written."""
         written = []
         for folder in sorted((self.root / "rows").glob("district_code=*")):
             code = folder.name.split("=", 1)[1]
-            pieces = []
-            for path in sorted(folder.glob("*.pq")):
+            pieces: list[pd.DataFrame] = []
+            pending = 0
+            for path in sorted(folder.glob("*.pq"), key=_chunk_number):
                 frame = pq.read_table(path).to_pandas()
                 keep = self.status[frame["_seq"].to_numpy()] == ADDED
                 if keep.any():
                     pieces.append(frame[keep])
-            if not pieces:
-                continue
-            added = pd.concat(pieces, ignore_index=True).sort_values("_seq", kind="stable")
-            frames = [coerce_dossiers(added)]
-            if code in self._existing_codes:
-                frames.insert(0, store.read_dossiers(self.out, [code]))
-            store.write_dossiers(pd.concat(frames, ignore_index=True), self.out)
-            written.append(code)
-        return written
+                    pending += int(keep.sum())
+                if pending >= RUN_ROWS:
+                    self._append(pieces)
+                    pieces, pending = [], 0
+                    written.append(code)
+            if pieces:
+                self._append(pieces)
+                written.append(code)
+        return sorted(set(written))
+
+    def _append(self, pieces: list[pd.DataFrame]) -> None:
+        added = pd.concat(pieces, ignore_index=True)
+        store.append_dossiers(coerce_dossiers(added), self.out)
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

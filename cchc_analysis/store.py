@@ -104,6 +104,33 @@ def write_dossiers(
     return len(table_frame)
 
 
+def append_dossiers(frame: pd.DataFrame, data_dir: str | os.PathLike) -> list[Path]:
+    """Add dossiers as one new file per district (``part-<n>.parquet``, in date order), leaving
+    the partition's other files as they are; returns the files written.
+
+    Why: ingest adds a month's export to years of history, so rewriting whole partitions
+    would cost time and memory in proportion to the history. Each file is written under a
+    temporary name and renamed, so a partition never holds half a file.
+    """
+    target = Path(data_dir) / DOSSIERS_DIR
+    written = []
+    for code, part in coerce_dossiers(frame).groupby(PARTITION_COLUMN, observed=True, sort=True):
+        part_dir = target / f"{PARTITION_COLUMN}={code}"
+        part_dir.mkdir(parents=True, exist_ok=True)
+        numbers = [int(p.stem.split("-")[1]) for p in part_dir.glob("part-*.parquet")]
+        path = part_dir / f"part-{max(numbers, default=-1) + 1}.parquet"
+        tmp = part_dir / f".{path.name}.{os.getpid()}.tmp"
+        body = part.drop(columns=[PARTITION_COLUMN]).sort_values(
+            ["received_at", "unit_code"], kind="stable"
+        )
+        pq.write_table(
+            pa.Table.from_pandas(body, preserve_index=False), tmp, row_group_size=256_000
+        )
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
 def dossier_partitions(data_dir: str | os.PathLike) -> list[str]:
     """Codes of the districts (partitions) present in the folder."""
     root = Path(data_dir) / DOSSIERS_DIR

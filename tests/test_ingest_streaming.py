@@ -229,3 +229,30 @@ def test_utf8_bytes_for_the_parser_keep_a_bounded_leftover():
         leftover.append(len(stream._buffer))
     assert b"".join(pieces) == text.encode("utf-8")
     assert max(leftover) < 4 * (1 << 16)
+
+
+def test_new_rows_are_added_as_files_in_date_order(tmp_path, monkeypatch):
+    """Stored files are never rewritten; new rows arrive as new files of at most RUN_ROWS rows,
+    each in date order (so a report's period filter skips other row groups)."""
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(spool, "RUN_ROWS", 5)
+    out = tmp_path / "out"
+    ingest.ingest([write_csv(tmp_path / "a.csv", rows(3))], "dossiers", out)
+    [partition] = (out / "dossiers").iterdir()
+    first = {p.name: p.read_bytes() for p in partition.glob("*.parquet")}
+    assert list(first) == ["part-0.parquet"]
+    later = rows(60, start=10)
+    for i, record in enumerate(later):
+        record["Ngày tiếp nhận"] = f"{29 - i // 3:02d}/06/2023"  # newest first
+    ingest.ingest([write_csv(tmp_path / "b.csv", rows(3) + later)], "dossiers", out)
+    files = sorted(partition.glob("*.parquet"))
+    assert [p.name for p in files] == [f"part-{n}.parquet" for n in range(len(files))]
+    assert files[0].read_bytes() == first["part-0.parquet"]
+    sizes = []
+    for path in files[1:]:
+        received = pd.read_parquet(path)["received_at"]
+        assert received.is_monotonic_increasing
+        sizes.append(len(received))
+    # A run is written once it reaches RUN_ROWS (at a chunk's end); the last one holds the rest.
+    assert len(sizes) >= 3 and sum(sizes) == 60 and min(sizes[:-1]) >= 5
+    assert len(store.read_dossiers(out)) == 63
