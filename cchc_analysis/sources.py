@@ -222,44 +222,24 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _read_text(path: Path) -> SourceGrid:
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise SourceError(f"{path}: file is empty")
-    try:
-        text, encoding = decode_bytes(raw)
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{path}: cannot decode the text ({exc.reason})") from None
-    if "\x00" in text:
-        raise SourceError(f"{path}: not a text or XLSX file (binary content)")
-    delimiter = sniff_delimiter(text)
-    try:
-        width = max(
-            (len(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)),
-            default=0,
+    """A whole text file: the chunks of :func:`_stream_text` put together."""
+    hints: dict = {}
+    while True:
+        stream = _stream_text(path, CHUNK_ROWS, hints.get("encoding"), hints.get("width"))
+        try:
+            parts = list(stream.chunks())
+        except ReadAgain as again:
+            hints = again.hints
+            continue
+        cells = pd.concat([c for c, _ in parts], ignore_index=True) if parts else pd.DataFrame()
+        return SourceGrid(
+            path=path,
+            cells=cells,
+            row_numbers=np.arange(1, len(cells) + 1),
+            format="csv",
+            encoding=stream.encoding,
+            delimiter=stream.delimiter,
         )
-        cells = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            names=list(range(max(width, 1))),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            quoting=csv.QUOTE_MINIMAL,
-            engine="c",
-        )
-    except (csv.Error, pd.errors.ParserError, ValueError) as exc:
-        raise SourceError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
-    cells = cells.astype(object)
-    return SourceGrid(
-        path=path,
-        cells=cells,
-        row_numbers=np.arange(1, len(cells) + 1),
-        format="csv",
-        encoding=encoding,
-        delimiter=delimiter,
-    )
 
 
 class _NfcText(io.TextIOBase):
