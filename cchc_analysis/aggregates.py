@@ -19,7 +19,7 @@ import pandas as pd
 from . import store, units
 from .metrics import DERIVED_COUNTS, RATE_DEFINITIONS
 from .periods import Period
-from .schema import COUNT_COLUMNS
+from .schema import COUNT_COLUMNS, EXTRA_COUNT_COLUMNS
 
 # Counted over the period: summed across consecutive reports.
 FLOW_COLUMNS = (
@@ -29,14 +29,7 @@ FLOW_COLUMNS = (
     "resolved_early_count",
     "resolved_on_time_count",
     "resolved_late_count",
-    "online_full_count",
-    "online_partial_count",
-    "withdrawn_count",
-    "digitized_count",
-    "fee_bearing_count",
-    "paid_online_count",
-    "rated_count",
-    "satisfied_count",
+    *EXTRA_COUNT_COLUMNS,
 )
 START_STOCK_COLUMNS = ("carried_over_count",)  # from the first report of a chain
 END_STOCK_COLUMNS = ("pending_in_time_count", "pending_late_count")  # from the last

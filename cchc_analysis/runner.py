@@ -128,6 +128,20 @@ class ReportResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _failed_result(job: Any, error: str) -> ReportResult:
+    """The manifest line of a unit whose worker or task was lost before it could report."""
+    return ReportResult(
+        job.kind,
+        job.unit_code,
+        job.unit_name,
+        job.html_name,
+        "failed",
+        0.0,
+        input_hash=job.input_hash,
+        error=error,
+    )
+
+
 @dataclass
 class JobOutput:
     """What a worker sends back: the manifest line and the bytes to write."""
@@ -529,16 +543,7 @@ class LocalPool:
         assert job is not None
         code = worker.process.poll()
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
-        result = ReportResult(
-            job.kind,
-            job.unit_code,
-            job.unit_name,
-            job.html_name,
-            "failed",
-            0.0,
-            input_hash=job.input_hash,
-            error=f"worker process died ({how})",
-        )
+        result = _failed_result(job, f"worker process died ({how})")
         return JobOutput(result, infra_failure=True)
 
     def close(self, timeout_s: float = 10.0) -> None:
@@ -824,16 +829,7 @@ def _run_dask(
             except Exception as exc:  # noqa: BLE001 - a lost task fails its unit only
                 job = by_key[future.key]
                 output = JobOutput(
-                    ReportResult(
-                        job.kind,
-                        job.unit_code,
-                        job.unit_name,
-                        job.html_name,
-                        "failed",
-                        0.0,
-                        input_hash=job.input_hash,
-                        error=f"Dask task failed: {type(exc).__name__}: {exc}",
-                    )
+                    _failed_result(job, f"Dask task failed: {type(exc).__name__}: {exc}")
                 )
             on_output(output)
     finally:
@@ -856,14 +852,18 @@ def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
         raise ExecutorError(f"cannot reach the Dask scheduler {address}: {exc}") from None
 
 
-def _setup_log(out_dir: Path) -> tuple[logging.Handler, Path]:
+def open_run_log(
+    out_dir: Path, prefix: str = "run", logger: logging.Logger = log
+) -> tuple[logging.Handler, Path]:
+    """A log file per run under ``out_dir/logs`` (report runs and scheduled runs alike); the
+    caller removes and closes the handler when the run ends."""
     logs = out_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    path = logs / f"run-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    path = logs / f"{prefix}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     return handler, path
 
 
@@ -911,7 +911,7 @@ def render_reports(
     out_path = Path(out_dir)
     out_path.mkdir(parents=True, exist_ok=True)
     with interruptible(), RunLock(out_path / LOCK_FILE, timeout_s=lock_timeout_s):
-        handler, log_path = _setup_log(out_path)
+        handler, log_path = open_run_log(out_path)
         try:
             if clean_stale_temporaries(out_path):
                 log.info("removed temporary files left by an interrupted run")

@@ -31,7 +31,7 @@ import shutil
 import time
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -352,20 +352,14 @@ def run_scheduled(
     """Ingest the inbox, prepare, render the period's reports and index; see the module doc."""
     from . import store
     from .prepare import ensure_cube
-    from .runner import render_reports
+    from .runner import open_run_log, render_reports
 
     started = time.perf_counter()
     today = today or date.today()
     chosen = resolve_period(period or config.period, today)
     summary = RunSummary(period=str(chosen))
     config.data.mkdir(parents=True, exist_ok=True)
-    logs = config.reports / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    log_path = logs / f"cchc-run-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
-    handler = logging.FileHandler(log_path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    handler, log_path = open_run_log(config.reports, prefix="cchc-run", logger=log)
     summary.log = str(log_path)
     try:
         with RunLock(config.data / RUN_LOCK, timeout_s=config.lock_timeout):

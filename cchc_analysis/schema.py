@@ -104,6 +104,15 @@ SURVEY_ITEM_COLUMNS: Final = tuple(
 SURVEY_SCORE_MIN: Final = 1
 SURVEY_SCORE_MAX: Final = 5
 SURVEY_SATISFIED_MIN_SCORE: Final = 4  # 4 = hài lòng, 5 = rất hài lòng
+# One row per respondent (survey.parquet), as the demo writes it and ingest reads it.
+SURVEY_COLUMNS: Final = (
+    "respondent_id",
+    "unit_code",
+    "district_code",
+    "surveyed_at",
+    "field",
+    *SURVEY_ITEM_COLUMNS,
+)
 
 
 def empty_dossiers() -> pd.DataFrame:

@@ -54,6 +54,7 @@ from .schema import (
     ONLINE_LEVELS,
     RATINGS,
     STATUSES,
+    SURVEY_COLUMNS,
     SURVEY_ITEM_COLUMNS,
     SURVEY_SCORE_MAX,
     SURVEY_SCORE_MIN,
@@ -1159,14 +1160,6 @@ _ASPECT_OFFSETS: Final = {
 _ITEM_OFFSETS: Final = (0.05, 0.0, -0.05)
 # Cut points of the latent score between 1|2, 2|3, 3|4 and 4|5.
 _SURVEY_CUTS: Final = np.array([-2.5, -1.8, -0.9, 0.9])
-SURVEY_COLUMNS: Final = (
-    "respondent_id",
-    "unit_code",
-    "district_code",
-    "surveyed_at",
-    "field",
-    *SURVEY_ITEM_COLUMNS,
-)
 
 
 def generate_survey(

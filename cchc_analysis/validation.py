@@ -40,6 +40,7 @@ from .schema import (
     COUNT_COLUMNS,
     DOSSIER_COLUMNS,
     RESULT_STATUSES,
+    SURVEY_COLUMNS,
     SURVEY_ITEM_COLUMNS,
     SURVEY_SCORE_MAX,
     SURVEY_SCORE_MIN,
@@ -57,14 +58,6 @@ PERIOD_REPORT_COLUMNS: Final = (
     "period_start",
     "period_end",
     *COUNT_COLUMNS,
-)
-SURVEY_COLUMNS: Final = (
-    "respondent_id",
-    "unit_code",
-    "district_code",
-    "surveyed_at",
-    "field",
-    *SURVEY_ITEM_COLUMNS,
 )
 
 REASONS: Final[dict[str, str]] = {
