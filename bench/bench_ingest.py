@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from ingest_helpers import export_dossiers_vi  # noqa: E402
 
-from cchc_analysis import synth  # noqa: E402
+from cchc_analysis.demo import synth  # noqa: E402
 
 
 def main() -> None:

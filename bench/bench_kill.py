@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     signum = getattr(signal, f"SIG{args.signal}")
 
-    from cchc_analysis.prepare import ensure_cube
+    from cchc_analysis.counting.prepare import ensure_cube
 
     data = with_districts(demo_dir(), OUT / "data-30", 15)
     ensure_cube(data)

@@ -28,7 +28,7 @@ from benchdata import OUT, demo_dir, tiled  # noqa: E402
 BIN = Path(sys.executable).parent
 PREPARE = """
 import json, resource, sys, time
-from cchc_analysis import prepare
+from cchc_analysis.counting import prepare
 summary = prepare.prepare_cube(sys.argv[1])
 summary["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(summary))

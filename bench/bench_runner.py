@@ -36,7 +36,7 @@ def kernel_floor(repeats: int = 3) -> float:
     """Median seconds of one bare kernel start (until it answers) and shutdown."""
     from jupyter_client import KernelManager
 
-    from cchc_analysis.runner import kernel_name
+    from cchc_analysis.batch.runner import kernel_name
 
     times = []
     for _ in range(repeats):
@@ -61,7 +61,7 @@ def cells_seconds(path: Path) -> float:
 
 def naive_loop(data: Path, codes: list[str], out: Path) -> dict:
     """papermill CLI then jupyter nbconvert CLI per district, one after the other."""
-    from cchc_analysis.runner import kernel_name
+    from cchc_analysis.batch.runner import kernel_name
 
     notebook = ROOT / "notebooks" / "district_report.ipynb"
     out.mkdir(parents=True, exist_ok=True)
@@ -98,8 +98,8 @@ def naive_loop(data: Path, codes: list[str], out: Path) -> dict:
 
 
 def this_runner(data: Path, codes: list[str], out: Path, workers: int) -> dict:
-    from cchc_analysis.periods import parse_period
-    from cchc_analysis.runner import render_reports
+    from cchc_analysis.batch.runner import render_reports
+    from cchc_analysis.core.periods import parse_period
 
     started = time.perf_counter()
     manifest = render_reports(
@@ -134,8 +134,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from cchc_analysis import store
-    from cchc_analysis.prepare import ensure_cube
-    from cchc_analysis.runner import default_workers
+    from cchc_analysis.batch.runner import default_workers
+    from cchc_analysis.counting.prepare import ensure_cube
 
     data = with_districts(demo_dir(), OUT / "data-30", max(0, args.districts - 15))
     ensure_cube(data)

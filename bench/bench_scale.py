@@ -28,9 +28,9 @@ REPEATS = 3
 
 
 def time_report(data: Path) -> dict:
-    from cchc_analysis.periods import parse_period
-    from cchc_analysis.prepare import ensure_cube
-    from cchc_analysis.runner import render_reports
+    from cchc_analysis.batch.runner import render_reports
+    from cchc_analysis.core.periods import parse_period
+    from cchc_analysis.counting.prepare import ensure_cube
 
     ensure_cube(data)
     walls, cells = [], []

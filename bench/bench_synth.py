@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from cchc_analysis import synth
-from cchc_analysis.store import write_dossiers
+from cchc_analysis.demo import synth
+from cchc_analysis.store.folder import write_dossiers
 
 
 def folder_size(path: Path) -> int:

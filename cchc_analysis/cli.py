@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from cchc_analysis.core.version import __version__
 
 EXIT_USER_ERROR = 2
 
@@ -24,7 +24,7 @@ class UserError(Exception):
 
 
 def _period(text: str):
-    from .periods import PeriodError, parse_period
+    from cchc_analysis.core.periods import PeriodError, parse_period
 
     try:
         return parse_period(text)
@@ -39,7 +39,7 @@ def _split_units(text: str | None) -> list[str] | None:
 
 
 def cmd_kpis(args: argparse.Namespace) -> int:
-    from .kpis import kpi_records, kpi_table
+    from cchc_analysis.counting.kpis import kpi_records, kpi_table
 
     period = _period(args.period)
     level = args.level or ("province" if args.era == "2025" else "district")
@@ -64,14 +64,14 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         table.to_csv(sys.stdout, index=False)
     else:
-        from .formatting import kpi_console_table
+        from cchc_analysis.reports.formatting import kpi_console_table
 
         sys.stdout.write(kpi_console_table(table, lang=args.lang) + "\n")
     return 0
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
-    from .prepare import prepare_cube
+    from cchc_analysis.counting.prepare import prepare_cube
 
     summary = prepare_cube(args.data)
     print(
@@ -82,7 +82,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .runner import parse_parameter, render_reports
+    from cchc_analysis.batch.runner import parse_parameter, render_reports
 
     period = _period(args.period)
     _require_dossiers(args.data)
@@ -120,7 +120,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from .scheduled import SAMPLE_CONFIG, load_config, run_scheduled, summary_line
+    from cchc_analysis.batch.scheduled import (
+        SAMPLE_CONFIG,
+        load_config,
+        run_scheduled,
+        summary_line,
+    )
 
     if args.sample_config:
         sys.stdout.write(SAMPLE_CONFIG)
@@ -145,7 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _require_dossiers(data: str) -> None:
     """Reports are built from dossier rows; a folder of period reports only answers `kpis`."""
-    from . import store
+    from cchc_analysis import store
 
     path = store.resolve_data_dir(data)
     only_reports = (path / store.PERIOD_REPORTS_FILE).exists() and not store.has_dossiers(path)
@@ -157,7 +162,7 @@ def _require_dossiers(data: str) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from .ingest import EXIT_FATAL, ingest, summary_lines
+    from cchc_analysis.ingest.run import EXIT_FATAL, ingest, summary_lines
 
     period = _period(args.period) if args.period else None
     report = ingest(
@@ -175,7 +180,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from cchc_analysis.demo.build import run_demo
 
     run_demo(
         data_dir=Path(args.data), reports_dir=Path(args.out), workers=args.workers, lang=args.lang
@@ -184,7 +189,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_units_find(args: argparse.Namespace) -> int:
-    from . import units
+    from cchc_analysis import units
 
     table = units.find_units(args.name, province_code=args.province, era=args.era)
     if table.empty:
@@ -327,13 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cchc`` console script."""
-    from .aggregates import PeriodReportError
-    from .ingest import IngestError
-    from .kpis import UnitNotInDataError
-    from .locking import LockBusyError
-    from .runner import ExecutorError, ParameterError
-    from .scheduled import ConfigError
-    from .store import DataFolderError
+    from cchc_analysis.batch.runner import ExecutorError, ParameterError
+    from cchc_analysis.batch.scheduled import ConfigError
+    from cchc_analysis.core.locking import LockBusyError
+    from cchc_analysis.counting.aggregates import PeriodReportError
+    from cchc_analysis.counting.kpis import UnitNotInDataError
+    from cchc_analysis.ingest.run import IngestError
+    from cchc_analysis.store.folder import DataFolderError
 
     parser = build_parser()
     args = parser.parse_args(argv)

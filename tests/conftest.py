@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cchc_analysis import synth
+from cchc_analysis.demo import synth
 
 # Kiến Thụy (calibrated) and An Lão: enough for comparisons, small enough to be quick.
 FIXTURE_DISTRICTS = ("313", "314")

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cchc_analysis.cube import build_cube, period_counts, period_counts_from_cube
-from cchc_analysis.metrics import add_metrics, check_identities
-from cchc_analysis.periods import parse_period
-from cchc_analysis.schema import COUNT_COLUMNS, coerce_dossiers
+from cchc_analysis.core.metrics import add_metrics, check_identities
+from cchc_analysis.core.periods import parse_period
+from cchc_analysis.core.schema import COUNT_COLUMNS, coerce_dossiers
+from cchc_analysis.counting.cube import build_cube, period_counts, period_counts_from_cube
 
 Q3 = parse_period("2023-Q3")
 
@@ -244,7 +244,7 @@ def test_day_aligned_period_counts_are_consistent():
 
 
 def test_every_catalogue_rate_on_hand_made_counts():
-    from cchc_analysis.metrics import RATE_DEFINITIONS
+    from cchc_analysis.core.metrics import RATE_DEFINITIONS
 
     counts = pd.DataFrame(
         [

@@ -25,7 +25,7 @@ import pytest
 from browser import harness
 from conftest import run_cchc
 
-from cchc_analysis.ingest import ingest
+from cchc_analysis.ingest.run import ingest
 
 pytestmark = pytest.mark.e2e
 
@@ -224,8 +224,8 @@ def test_rejects_csv_keeps_a_carriage_return_inside_its_cell(tmp_path):
 def test_mathtext_and_long_field_names_do_not_break_a_chart():
     import numpy as np
 
-    from cchc_analysis import plots
-    from cchc_analysis.html_blocks import figure_html
+    from cchc_analysis.reports import plots
+    from cchc_analysis.reports.html_blocks import figure_html
 
     curve = pd.DataFrame(
         {

@@ -8,7 +8,7 @@ from conftest import run_cchc
 from ingest_helpers import rows, write_csv
 
 from cchc_analysis import bieu06, cli
-from cchc_analysis.periods import parse_period
+from cchc_analysis.core.periods import parse_period
 
 
 def test_fatal_file_is_one_line_exit_2(tmp_path):
@@ -56,7 +56,7 @@ def test_period_report_folder_answers_kpis_and_refuses_reports(tmp_path, capsys)
     period = parse_period("2023-Q3")
     import pandas as pd
 
-    from cchc_analysis.schema import BIEU06_COUNT_COLUMNS
+    from cchc_analysis.core.schema import BIEU06_COUNT_COLUMNS
 
     counts = pd.DataFrame([{"unit_code": "314", **dict.fromkeys(BIEU06_COUNT_COLUMNS, 0)}])
     counts[["received_new_count", "received_total_count", "received_online_count"]] = 7

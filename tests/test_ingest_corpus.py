@@ -649,8 +649,8 @@ def test_bieu06_by_field_answers_kpis_per_field(tmp_path, capsys):
     assert entry["period"] == {"start": "2023-07-01", "end": "2023-09-30"}  # from the title
     assert entry["ignored_columns"] == ["Tỷ lệ đúng hạn"]
     assert entry["totals_check"][0]["status"] == "ok"
-    from cchc_analysis import kpis
-    from cchc_analysis.periods import parse_period
+    from cchc_analysis.core.periods import parse_period
+    from cchc_analysis.counting import kpis
 
     [total] = kpis.kpi_records(kpis.kpi_table(out, parse_period("2023-Q3")))
     assert (total["received_total_count"], total["received_new_count"]) == (1500, 1493)

@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from cchc_analysis import headers, parsing, sources
+from cchc_analysis.ingest import headers, parsing, sources
 
 
 @pytest.mark.parametrize(

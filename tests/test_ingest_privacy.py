@@ -7,7 +7,7 @@ import pytest
 from ingest_helpers import ingest_cli, rejects, report, rows, write_csv
 
 from cchc_analysis import store
-from cchc_analysis.privacy import mask_text, neutralize_formula, personal_category
+from cchc_analysis.ingest.privacy import mask_text, neutralize_formula, personal_category
 
 NAME, CCCD, PHONE, EMAIL, STREET = (
     "Nguyễn Văn An",

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from ingest_helpers import rows, to_cp1258, write_csv, write_xlsx
 from test_ingest_property import row_strategy
 
-from cchc_analysis import ingest, sources, spool, store
+from cchc_analysis import ingest, store
+from cchc_analysis.ingest import sources, spool
 
 
 def _small_everything(monkeypatch: pytest.MonkeyPatch) -> None:

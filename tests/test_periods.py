@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from cchc_analysis.periods import PeriodError, parse_period
+from cchc_analysis.core.periods import PeriodError, parse_period
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cchc_analysis import prepare, store
-from cchc_analysis.cube import CUBE_KEYS, build_cube
-from cchc_analysis.kpis import COUNT_READ_COLUMNS
+from cchc_analysis import store
+from cchc_analysis.counting import prepare
+from cchc_analysis.counting.cube import CUBE_KEYS, build_cube
+from cchc_analysis.counting.kpis import COUNT_READ_COLUMNS
 
 SORT = [*CUBE_KEYS, "month"]
 
@@ -90,7 +91,7 @@ def tile_partition(source: Path, target: Path, copies: int) -> int:
 
 PEAK = """
 import json, resource, sys
-from cchc_analysis import prepare
+from cchc_analysis.counting import prepare
 summary = prepare.prepare_cube(sys.argv[1], batch_rows=100_000)
 summary["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(summary))

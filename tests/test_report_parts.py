@@ -6,11 +6,12 @@ import math
 import pandas as pd
 import pytest
 
-from cchc_analysis import service_index, targets
-from cchc_analysis.html_blocks import card, table_html
-from cchc_analysis.methodology import methodology_html
-from cchc_analysis.metrics import add_metrics
-from cchc_analysis.summary import summary_sentences
+from cchc_analysis.core import targets
+from cchc_analysis.core.metrics import add_metrics
+from cchc_analysis.counting import service_index
+from cchc_analysis.reports.html_blocks import card, table_html
+from cchc_analysis.reports.methodology import methodology_html
+from cchc_analysis.reports.summary import summary_sentences
 
 KIEN_THUY = add_metrics(
     pd.DataFrame(
@@ -161,7 +162,7 @@ def test_methodology_renders_in_both_languages_with_ordered_headings():
 
 
 def test_points_change_has_a_sign_only_when_it_shows():
-    from cchc_analysis.formatting import fmt_points
+    from cchc_analysis.reports.formatting import fmt_points
 
     assert fmt_points(-0.0001) == "±0,0 điểm %"
     assert fmt_points(0.004) == "+0,4 điểm %"

@@ -9,8 +9,8 @@ import pytest
 from conftest import run_cchc
 
 from cchc_analysis import bieu06, cli, ingest, kpis, units
-from cchc_analysis.periods import parse_period
-from cchc_analysis.schema import COUNT_COLUMNS
+from cchc_analysis.core.periods import parse_period
+from cchc_analysis.core.schema import COUNT_COLUMNS
 
 Q3 = parse_period("2023-Q3")
 

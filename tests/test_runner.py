@@ -22,9 +22,9 @@ import psutil
 import pytest
 from conftest import BIN
 
-from cchc_analysis.locking import LockBusyError, RunLock
-from cchc_analysis.periods import parse_period
-from cchc_analysis.runner import LOCK_FILE, ParameterError, render_reports
+from cchc_analysis.batch.runner import LOCK_FILE, ParameterError, render_reports
+from cchc_analysis.core.locking import LockBusyError, RunLock
+from cchc_analysis.core.periods import parse_period
 
 DISTRICT_PARAMS = (
     'unit_code: str = "314"\nperiod: str = "2023-Q3"\ndata_dir: str = "data/demo"\n'
@@ -329,7 +329,7 @@ def test_unreachable_scheduler_is_a_user_error(prepared_dir, tmp_path):
 
 
 def test_parameter_values_are_typed_like_papermill():
-    from cchc_analysis.runner import ParameterError, parse_parameter
+    from cchc_analysis.batch.runner import ParameterError, parse_parameter
 
     assert parse_parameter("n=3") == ("n", 3)
     assert parse_parameter("x=0.5") == ("x", 0.5)

@@ -12,7 +12,7 @@ from conftest import run_cchc
 from test_runner import write_notebooks
 
 from cchc_analysis import store
-from cchc_analysis.scheduled import (
+from cchc_analysis.batch.scheduled import (
     SAMPLE_CONFIG,
     ConfigError,
     load_config,

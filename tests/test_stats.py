@@ -1,4 +1,4 @@
-"""cchc_analysis.stats against textbook values, against scipy directly, and on edge cases."""
+"""cchc_analysis.stats.tests against textbook values, against scipy directly, and on edge cases."""
 
 from __future__ import annotations
 

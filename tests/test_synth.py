@@ -15,18 +15,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cchc_analysis import synth, units
-from cchc_analysis.cube import period_counts
-from cchc_analysis.periods import parse_period
-from cchc_analysis.schema import (
+from cchc_analysis import units
+from cchc_analysis.core.periods import parse_period
+from cchc_analysis.core.schema import (
     CATEGORY_VALUES,
     DOSSIER_DTYPES,
     SURVEY_ITEM_COLUMNS,
     SURVEY_SCORE_MAX,
     SURVEY_SCORE_MIN,
 )
-from cchc_analysis.store import SURVEY_FILE, read_dataset_info, read_dossiers, read_table
-from cchc_analysis.workdays import add_working_days, holiday_dates
+from cchc_analysis.core.workdays import add_working_days, holiday_dates
+from cchc_analysis.counting.cube import period_counts
+from cchc_analysis.demo import synth
+from cchc_analysis.store.folder import SURVEY_FILE, read_dataset_info, read_dossiers, read_table
 
 KT = "314"  # Kiến Thụy: calibrated
 WORSE = "317"  # Cát Hải: designated worse on timeliness

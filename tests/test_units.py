@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cchc_analysis import units
-from cchc_analysis.units import (
+from cchc_analysis.units.registry import (
     ERA_2025,
     ERA_PRE_2025,
     AmbiguousUnitError,

@@ -2,7 +2,7 @@ from datetime import date
 
 import numpy as np
 
-from cchc_analysis.workdays import add_working_days, is_working_day, working_days_between
+from cchc_analysis.core.workdays import add_working_days, is_working_day, working_days_between
 
 
 def test_tet_and_weekends_are_days_off():

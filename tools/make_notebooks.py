@@ -48,7 +48,7 @@ district = notebook(
             metadata={"tags": ["parameters"]},
         ),
         new_code_cell(
-            "from cchc_analysis.report import UnitReport\n\n"
+            "from cchc_analysis.reports.unit_report import UnitReport\n\n"
             "report = UnitReport.load(unit_code, period, data_dir, lang, tier, input_hash)"
         ),
         *[
@@ -90,7 +90,7 @@ province = notebook(
             metadata={"tags": ["parameters"]},
         ),
         new_code_cell(
-            "from cchc_analysis.province_report import ProvinceReport\n\n"
+            "from cchc_analysis.reports.province_report import ProvinceReport\n\n"
             "report = ProvinceReport.load(period, data_dir, lang, tier, input_hash)"
         ),
         *[

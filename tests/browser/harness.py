@@ -349,7 +349,7 @@ VI_LABELS = {
 
 @functools.lru_cache(maxsize=2)
 def _district_dossiers(district: str) -> pd.DataFrame:
-    from cchc_analysis import synth
+    from cchc_analysis.demo import synth
 
     return synth.generate_dossiers(
         district_codes=[district], start=date(2023, 1, 1), end=date(2023, 9, 30), calibrate=False

@@ -1,0 +1,423 @@
+"""``cchc run --config cchc.toml``: the scheduled job, from new exports to the index page.
+
+One run: take the data folder's lock → ingest every settled file of the inbox (kind chosen by
+file pattern) → move each ingested file to the archive (never deleted) → prepare the cube →
+render the reports of the period the rule names → index. Meant for cron or a systemd timer.
+
+What happens to an inbox file:
+
+- ingested (even with some rows rejected, which ``ingest`` writes to ``rejects/``): moved to
+  ``<archive>/<run date>/``, with the file's ingest account beside it (``<name>.ingest.json``);
+- unusable as a whole (``IngestError``: unreadable, no header, a required column missing):
+  moved to ``<rejected>/<run date>/`` with ``<name>.error.txt`` saying why, so the next run
+  does not fail on it again; fix it and drop it back into the inbox;
+- matching no pattern, still being copied (modified within ``settle_seconds``), or hit by an
+  unexpected error: left in the inbox, with a log line.
+
+A file is moved only after its ingest has been written, so a run killed in between ingests
+it again next time, which adds nothing (ingest de-duplicates on the dossier id).
+
+Exit code: 0 all good; 1 a report failed, or a file was rejected or left behind; 2 a
+configuration or data-folder error (nothing done).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import os
+import shutil
+import time
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from cchc_analysis.core.locking import RunLock
+from cchc_analysis.core.periods import Period, PeriodError, parse_period
+
+log = logging.getLogger("cchc.scheduled")
+
+KIND_ORDER = ("dossiers", "survey", "period-report")
+PERIOD_RULES = ("previous-month", "previous-quarter", "previous-half", "previous-year")
+RUN_LOCK = ".cchc-scheduled.lock"
+PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
+
+SAMPLE_CONFIG = """\
+# cchc.toml: the monthly scheduled run (`cchc run --config cchc.toml`).
+# Relative paths are taken from this file's folder.
+[paths]
+inbox = "inbox"          # one-stop exports are dropped here
+archive = "archive"      # ingested files are moved here, never deleted
+rejected = "rejected"    # files that could not be ingested at all, with the reason
+data = "data/processed"  # the canonical data folder
+reports = "reports"      # reports go to reports/<period>/
+
+[ingest]
+settle_seconds = 60      # leave files modified less than a minute ago (still copying)
+# province = "31"        # optional: the province every file belongs to
+
+[[ingest.files]]
+pattern = "*ho*so*.csv"  # file name pattern (case-insensitive) -> kind
+kind = "dossiers"
+
+[[ingest.files]]
+pattern = "*.xlsx"
+kind = "period-report"
+
+[[ingest.files]]
+pattern = "*khao*sat*.csv"
+kind = "survey"
+
+[report]
+period = "previous-month"  # previous-month | previous-quarter | previous-half | previous-year
+                           # or a period: 2025-Q2, 2025-06, 2025-H1, 2025, A:B
+units = "all"              # or ["314", "313"]
+workers = 2                # default: one per core
+lang = "vi"                # vi | en
+tier = "both"              # district | commune | both
+cell_timeout = 1800        # seconds before a hung notebook cell fails its report
+lock_timeout = 0           # seconds to wait when another run holds the lock (0: exit at once)
+"""
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, malformed or names something unknown."""
+
+
+@dataclass
+class FilePattern:
+    pattern: str
+    kind: str
+
+
+@dataclass
+class ScheduledConfig:
+    """The settings of a scheduled run, with paths resolved against the config's folder."""
+
+    path: Path
+    inbox: Path
+    archive: Path
+    rejected: Path
+    data: Path
+    reports: Path
+    files: list[FilePattern]
+    period: str = "previous-month"
+    units: list[str] | None = None
+    workers: int | None = None
+    lang: str = "vi"
+    tier: str = "both"
+    cell_timeout: float = 1800.0
+    lock_timeout: float = 0.0
+    settle_seconds: float = 60.0
+    province: str | None = None
+
+
+def load_config(path: str | os.PathLike) -> ScheduledConfig:
+    """Read and check a TOML configuration (see SAMPLE_CONFIG)."""
+    from cchc_analysis.ingest.run import KINDS
+
+    config_path = Path(path)
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {config_path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: {exc}") from None
+    base = config_path.resolve().parent
+    paths = raw.get("paths", {})
+
+    def where(key: str, default: str | None = None) -> Path:
+        value = paths.get(key, default)
+        if value is None:
+            raise ConfigError(f"{config_path}: [paths] {key} is required")
+        candidate = Path(str(value)).expanduser()
+        return candidate if candidate.is_absolute() else base / candidate
+
+    ingest = raw.get("ingest", {})
+    files = []
+    for entry in ingest.get("files", []):
+        if not isinstance(entry, dict) or "pattern" not in entry or "kind" not in entry:
+            raise ConfigError(f"{config_path}: each [[ingest.files]] needs pattern and kind")
+        if entry["kind"] not in KINDS:
+            raise ConfigError(
+                f"{config_path}: kind {entry['kind']!r} is not one of {', '.join(KINDS)}"
+            )
+        files.append(FilePattern(str(entry["pattern"]), str(entry["kind"])))
+    report = raw.get("report", {})
+    units = report.get("units", "all")
+    if isinstance(units, str):
+        units = None if units.strip().lower() == "all" else [u.strip() for u in units.split(",")]
+    else:
+        units = [str(u) for u in units]
+    archive = where("archive")
+    config = ScheduledConfig(
+        path=config_path,
+        inbox=where("inbox"),
+        archive=archive,
+        rejected=where("rejected", str(archive / "rejected")),
+        data=where("data"),
+        reports=where("reports"),
+        files=files,
+        period=str(report.get("period", "previous-month")),
+        units=units,
+        workers=report.get("workers"),
+        lang=str(report.get("lang", "vi")),
+        tier=str(report.get("tier", "both")),
+        cell_timeout=float(report.get("cell_timeout", 1800)),
+        lock_timeout=float(report.get("lock_timeout", 0)),
+        settle_seconds=float(ingest.get("settle_seconds", 60)),
+        province=ingest.get("province"),
+    )
+    if config.lang not in ("vi", "en"):
+        raise ConfigError(f"{config_path}: lang must be vi or en, not {config.lang!r}")
+    if config.tier not in ("district", "commune", "both"):
+        raise ConfigError(f"{config_path}: tier must be district, commune or both")
+    resolve_period(config.period, date.today())  # fail early on a bad rule
+    return config
+
+
+def resolve_period(rule: str, today: date) -> Period:
+    """The period a rule names on ``today``: the last complete month, quarter, half or year,
+    or a fixed period label."""
+    rule = rule.strip()
+    if rule not in PERIOD_RULES:
+        try:
+            return parse_period(rule)
+        except PeriodError as exc:
+            raise ConfigError(
+                f"period {rule!r}: use one of {', '.join(PERIOD_RULES)} or a period ({exc})"
+            ) from None
+    months = {"previous-month": 1, "previous-quarter": 3, "previous-half": 6, "previous-year": 12}
+    size = months[rule]
+    # The block of `size` months that contains today starts at this month index (0-based):
+    index = today.year * 12 + (today.month - 1)
+    start = index - index % size - size
+    year, month = divmod(start, 12)
+    month += 1
+    if size == 1:
+        label = f"{year}-{month:02d}"
+    elif size == 3:
+        label = f"{year}-Q{(month - 1) // 3 + 1}"
+    elif size == 6:
+        label = f"{year}-H{(month - 1) // 6 + 1}"
+    else:
+        label = f"{year}"
+    return parse_period(label)
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+
+@dataclass
+class InboxFile:
+    path: Path
+    kind: str
+
+
+@dataclass
+class RunSummary:
+    """What a scheduled run did; also written as JSON next to its log."""
+
+    period: str = ""
+    ingested: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+    rows_rejected: int = 0
+    reports: dict[str, int] = field(default_factory=dict)
+    report_dir: str = ""
+    log: str = ""
+    seconds: float = 0.0
+    exit_code: int = 0
+
+
+def scan_inbox(config: ScheduledConfig, now: float | None = None) -> tuple[list[InboxFile], list]:
+    """Settled files of the inbox with their kind, and the files left there (with why)."""
+    now = time.time() if now is None else now
+    found: list[InboxFile] = []
+    left: list[tuple[Path, str]] = []
+    if not config.inbox.is_dir():
+        return found, left
+    for path in sorted(config.inbox.iterdir()):
+        name = path.name
+        if not path.is_file() or name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES):
+            continue
+        if now - path.stat().st_mtime < config.settle_seconds:
+            left.append((path, f"modified less than {config.settle_seconds:.0f} s ago"))
+            continue
+        kind = next(
+            (f.kind for f in config.files if fnmatch.fnmatch(name.lower(), f.pattern.lower())),
+            None,
+        )
+        if kind is None:
+            left.append((path, "no [[ingest.files]] pattern matches its name"))
+            continue
+        found.append(InboxFile(path, kind))
+    return found, left
+
+
+def _move(path: Path, folder: Path) -> Path:
+    """Move a file into ``folder`` without overwriting anything there; returns the new path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    n = 1
+    while target.exists():
+        target = folder / f"{path.stem}.{n}{path.suffix}"
+        n += 1
+    shutil.move(str(path), str(target))
+    return target
+
+
+def _ingest_files(
+    files: list[InboxFile], config: ScheduledConfig, stamp: str, summary: RunSummary
+) -> None:
+    """Ingest each kind's files together (one cube rebuild); when ingest refuses the batch,
+    file by file, so one unusable file does not hold the others back."""
+    from cchc_analysis.ingest.run import IngestError, ingest
+
+    for kind in KIND_ORDER:
+        batch = [f.path for f in files if f.kind == kind]
+        if not batch:
+            continue
+        try:
+            report = ingest(batch, kind, config.data, province=config.province)
+            _archive(batch, report, config, stamp, summary)
+            continue
+        except IngestError as exc:
+            if len(batch) == 1:
+                _reject(batch[0], str(exc), config, stamp, summary)
+                continue
+            log.warning("%s: ingest refused the batch (%s); trying file by file", kind, exc)
+        except Exception:  # noqa: BLE001 - logged with its traceback; files stay in the inbox
+            log.exception("%s: unexpected error while ingesting; files left in the inbox", kind)
+            summary.left.extend(str(p) for p in batch)
+            continue
+        for path in batch:
+            try:
+                report = ingest([path], kind, config.data, province=config.province)
+            except IngestError as exc:
+                _reject(path, str(exc), config, stamp, summary)
+                continue
+            except Exception:  # noqa: BLE001
+                log.exception("%s: unexpected error while ingesting; left in the inbox", path)
+                summary.left.append(str(path))
+                continue
+            _archive([path], report, config, stamp, summary)
+
+
+def _archive(
+    paths: list[Path], report: dict[str, Any], config: ScheduledConfig, stamp: str, summary
+) -> None:
+    by_file = {str(entry.get("file")): entry for entry in report.get("files", [])}
+    for path in paths:
+        entry = by_file.get(str(path), {})
+        target = _move(path, config.archive / stamp)
+        account = {**entry, "file": path.name, "archived_as": str(target), "kind": report["kind"]}
+        target.with_name(target.name + ".ingest.json").write_text(
+            json.dumps(account, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        )
+        rejected = int(entry.get("rows_rejected", 0))
+        summary.rows_rejected += rejected
+        summary.ingested.append(str(target))
+        log.info(
+            "ingested %s (%s): %s rows read, %s accepted, %s rejected -> %s",
+            path.name,
+            report["kind"],
+            entry.get("rows_read", "?"),
+            entry.get("rows_accepted", "?"),
+            rejected,
+            target,
+        )
+
+
+def _reject(path: Path, error: str, config: ScheduledConfig, stamp: str, summary) -> None:
+    target = _move(path, config.rejected / stamp)
+    target.with_name(target.name + ".error.txt").write_text(error + "\n", encoding="utf-8")
+    summary.rejected.append(str(target))
+    log.error("rejected %s: %s -> %s", path.name, error, target)
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def run_scheduled(
+    config: ScheduledConfig,
+    today: date | None = None,
+    period: str | None = None,
+    quiet: bool = False,
+    force: bool = False,
+) -> RunSummary:
+    """Ingest the inbox, prepare, render the period's reports and index; see the module doc."""
+    from cchc_analysis import store
+    from cchc_analysis.batch.runner import open_run_log, render_reports
+    from cchc_analysis.counting.prepare import ensure_cube
+
+    started = time.perf_counter()
+    today = today or date.today()
+    chosen = resolve_period(period or config.period, today)
+    summary = RunSummary(period=str(chosen))
+    config.data.mkdir(parents=True, exist_ok=True)
+    handler, log_path = open_run_log(config.reports, prefix="cchc-run", logger=log)
+    summary.log = str(log_path)
+    try:
+        with RunLock(config.data / RUN_LOCK, timeout_s=config.lock_timeout):
+            log.info("scheduled run for %s (config %s)", chosen, config.path)
+            files, left = scan_inbox(config)
+            for path, why in left:
+                log.warning("left in the inbox: %s (%s)", path.name, why)
+                summary.left.append(str(path))
+            stamp = today.isoformat()
+            _ingest_files(files, config, stamp, summary)
+            if not store.has_dossiers(config.data):
+                raise store.DataFolderError(
+                    f"data folder {config.data} holds no dossiers yet: put one-stop exports "
+                    f"in {config.inbox}"
+                )
+            ensure_cube(config.data)
+            out = config.reports / str(chosen)
+            summary.report_dir = str(out)
+            manifest = render_reports(
+                config.data,
+                chosen,
+                out,
+                unit_codes=config.units,
+                workers=config.workers,
+                lang=config.lang,
+                tier=config.tier,
+                quiet=quiet,
+                force=force,
+                lock_timeout_s=config.lock_timeout,
+                cell_timeout_s=config.cell_timeout,
+            )
+            for record in manifest["reports"]:
+                summary.reports[record["status"]] = summary.reports.get(record["status"], 0) + 1
+                if record["status"] == "failed":
+                    log.error("report failed: %s: %s", record["file"], record["error"])
+        failed = summary.reports.get("failed", 0)
+        summary.exit_code = 1 if failed or summary.rejected or summary.left else 0
+        summary.seconds = round(time.perf_counter() - started, 3)
+        log.info(
+            "done in %.1f s: %d files ingested, %d rejected, %d left; reports %s -> %s",
+            summary.seconds,
+            len(summary.ingested),
+            len(summary.rejected),
+            len(summary.left),
+            summary.reports,
+            summary.report_dir,
+        )
+        return summary
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+def summary_line(summary: RunSummary) -> str:
+    """One line for the terminal or cron mail."""
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.reports.items()))
+    return (
+        f"{summary.period}: {len(summary.ingested)} files ingested, {len(summary.rejected)} "
+        f"rejected, {len(summary.left)} left in the inbox; reports: {counts or 'none'} "
+        f"in {summary.seconds:.1f} s -> {summary.report_dir} (log {summary.log})"
+    )

@@ -1,0 +1,351 @@
+"""Counting dossiers: Biểu 06 period counts, and the monthly cube that serves trends.
+
+Definitions, for a period [start, end] counted in whole days (DESIGN.md §4):
+
+- new: received within the period; carried over: received before ``start`` and not closed
+  before ``start``; received total = new + carried over.
+- closed = has a ``resolved_at`` date. Closed with status withdrawn/rejected is
+  ``withdrawn_count``; any other closure is a resolution.
+- early / on time / late: resolved within the period with resolved date before / on / after
+  the due date.
+- pending at the end: in scope and not closed by ``end``; in time when due on or after
+  ``end``, late when due before it.
+
+So received_total = resolved_total + withdrawn + pending_total, always.
+
+Period counts computed from dossier rows are exact for any day-aligned period. The monthly
+cube holds flows per month (and month-end pending stocks) per unit × field × channel; it gives
+the same counts for month-aligned periods at a fraction of the cost, which the tests check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from cchc_analysis.core.periods import Period
+from cchc_analysis.core.schema import CLOSED_WITHOUT_RESULT_STATUSES, COUNT_COLUMNS
+
+# The dossier columns the counting rules read (district_code comes from the partition's name).
+CUBE_INPUT_COLUMNS = (
+    "unit_code",
+    "unit_level",
+    "field",
+    "channel",
+    "online_level",
+    "received_at",
+    "due_at",
+    "resolved_at",
+    "status",
+    "is_digitized",
+    "is_fee_bearing",
+    "is_paid_online",
+    "rating",
+)
+CUBE_KEYS = ("district_code", "unit_level", "unit_code", "field", "channel")
+# Flow columns of the cube: summed over the months of a period.
+CUBE_FLOW_COLUMNS = (
+    "received_new_count",
+    "received_online_count",
+    "received_offline_count",
+    "online_full_count",
+    "online_partial_count",
+    "digitized_count",
+    "fee_bearing_count",
+    "paid_online_count",
+    "resolved_early_count",
+    "resolved_on_time_count",
+    "resolved_late_count",
+    "withdrawn_count",
+    "rated_count",
+    "satisfied_count",
+    "closed_count",
+)
+# Stock columns: the state at the month's last day; a period takes its last month's value.
+CUBE_STOCK_COLUMNS = ("pending_in_time_count", "pending_late_count")
+
+
+def _day(values: pd.Series) -> np.ndarray:
+    return np.asarray(
+        values.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT")),
+        dtype="datetime64[D]",
+    )
+
+
+def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    """Per-dossier booleans for the period: which count each dossier falls in.
+
+    Kept separate from the aggregation so researchers can inspect why a dossier counts.
+    """
+    s, e = np.datetime64(start, "D"), np.datetime64(end, "D")
+    received = _day(dossiers["received_at"])
+    due = _day(dossiers["due_at"])
+    closed_at = _day(dossiers["resolved_at"])
+    has_closed = ~np.isnat(closed_at)
+    status = dossiers["status"].astype("string").fillna("")
+    without_result = status.isin(CLOSED_WITHOUT_RESULT_STATUSES).to_numpy()
+
+    is_new = (received >= s) & (received <= e)
+    is_carried = (received < s) & (~has_closed | (closed_at >= s))
+    in_scope = is_new | is_carried
+    closed_in = in_scope & has_closed & (closed_at >= s) & (closed_at <= e)
+    resolved_in = closed_in & ~without_result
+    pending = in_scope & (~has_closed | (closed_at > e))
+
+    channel = dossiers["channel"].astype("string").fillna("")
+    level = dossiers["online_level"].astype("string").fillna("")
+    is_online = (channel == "online").to_numpy()
+    rating = dossiers["rating"].astype("string") if "rating" in dossiers else None
+
+    def flag(name: str) -> np.ndarray:
+        if name not in dossiers:
+            return np.zeros(len(dossiers), dtype=bool)
+        return dossiers[name].fillna(False).to_numpy(dtype=bool)
+
+    rated = resolved_in & (rating.notna().to_numpy() if rating is not None else False)
+    satisfied = rated & (
+        rating.isin(["satisfied", "very_satisfied"]).fillna(False).to_numpy()
+        if rating is not None
+        else False
+    )
+    return pd.DataFrame(
+        {
+            "received_new_count": is_new,
+            "received_online_count": is_new & is_online,
+            "received_offline_count": is_new & ~is_online,
+            "carried_over_count": is_carried,
+            "received_total_count": in_scope,
+            "resolved_early_count": resolved_in & (closed_at < due),
+            "resolved_on_time_count": resolved_in & (closed_at == due),
+            "resolved_late_count": resolved_in & (closed_at > due),
+            "resolved_total_count": resolved_in,
+            "pending_in_time_count": pending & (due >= e),
+            "pending_late_count": pending & (due < e),
+            "pending_total_count": pending,
+            "online_full_count": is_new & is_online & (level == "full").to_numpy(),
+            "online_partial_count": is_new & is_online & (level == "partial").to_numpy(),
+            "withdrawn_count": closed_in & without_result,
+            "digitized_count": is_new & flag("is_digitized"),
+            "fee_bearing_count": is_new & flag("is_fee_bearing"),
+            "paid_online_count": is_new & flag("is_fee_bearing") & flag("is_paid_online"),
+            "rated_count": rated,
+            "satisfied_count": satisfied,
+        },
+        index=dossiers.index,
+    )
+
+
+def period_counts(
+    dossiers: pd.DataFrame,
+    period: Period,
+    by: Sequence[str] = ("unit_code",),
+) -> pd.DataFrame:
+    """Biểu 06 counts (and the extra counts) per group for one period, from dossier rows."""
+    flags = dossier_flags(dossiers, period.start, period.end).astype("int64")
+    keys = list(by)
+    if keys:
+        grouped = flags.join(dossiers[keys]).groupby(keys, observed=True, sort=True)
+        out = grouped[list(COUNT_COLUMNS)].sum().reset_index()
+    else:
+        out = flags[list(COUNT_COLUMNS)].sum().to_frame().T
+    out.insert(len(keys), "period_start", pd.Timestamp(period.start))
+    out.insert(len(keys) + 1, "period_end", pd.Timestamp(period.end))
+    return out
+
+
+def _month_index(days: np.ndarray) -> np.ndarray:
+    """Months since 1970-01 for each day (NaT -> a large sentinel)."""
+    months = days.astype("datetime64[M]").astype("int64")
+    return np.where(np.isnat(days), np.iinfo(np.int64).max // 2, months)
+
+
+def build_cube(
+    dossiers: pd.DataFrame,
+    keys: Sequence[str] = CUBE_KEYS,
+    horizon: date | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Monthly counts per ``keys`` × month: flows by month of event, month-end pending stocks.
+
+    Months run from the first receipt to ``horizon`` (default: the last date in the data, i.e.
+    the export); a cube answers only periods that end by its horizon, because the pending
+    stocks after it are unknown. Build the partitions of one folder with one horizon.
+
+    The stocks are accumulated with difference arrays over each dossier's open months, so the
+    cost is linear in the number of dossiers.
+    """
+    keys = [k for k in keys if k in dossiers]
+    if dossiers.empty:
+        return pd.DataFrame(columns=[*keys, "month", *CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS])
+    received = _day(dossiers["received_at"])
+    due = _day(dossiers["due_at"])
+    closed_at = _day(dossiers["resolved_at"])
+    has_closed = ~np.isnat(closed_at)
+    without_result = _isin(dossiers["status"], CLOSED_WITHOUT_RESULT_STATUSES)
+    is_online = _isin(dossiers["channel"], {"online"})
+    is_full = _isin(dossiers["online_level"], {"full"})
+    is_partial = _isin(dossiers["online_level"], {"partial"})
+    has_rating = dossiers["rating"].notna().to_numpy()
+    is_satisfied = _isin(dossiers["rating"], {"satisfied", "very_satisfied"})
+
+    def flag(name: str) -> np.ndarray:
+        if name not in dossiers:
+            return np.zeros(len(dossiers), dtype=bool)
+        return dossiers[name].fillna(False).to_numpy(dtype=bool)
+
+    group, index = _group_ids(dossiers, keys)
+    n_groups = len(index)
+
+    first_month = int(_month_index(received).min())
+    last_day = np.nanmax(
+        np.concatenate([received.astype("int64"), closed_at[has_closed].astype("int64")]).astype(
+            "float64"
+        )
+    )
+    last_month = int(np.datetime64(int(last_day), "D").astype("datetime64[M]").astype("int64"))
+    if horizon is not None:
+        horizon_month = int(np.datetime64(pd.Timestamp(horizon).date(), "M").astype("int64"))
+        last_month = max(last_month, horizon_month)
+    n_months = last_month - first_month + 1
+
+    size = n_groups * n_months
+    rec_cell = group * n_months + (_month_index(received) - first_month)
+    close_m = _month_index(closed_at)
+    close_cell = np.where(has_closed, group * n_months + (close_m - first_month), 0)
+
+    def count(cells: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(cells[mask], minlength=size).reshape(n_groups, n_months)
+
+    everyone = np.ones(len(dossiers), dtype=bool)
+    resolved = has_closed & ~without_result
+    is_fee = flag("is_fee_bearing")
+    flows = {
+        "received_new_count": count(rec_cell, everyone),
+        "received_online_count": count(rec_cell, is_online),
+        "received_offline_count": count(rec_cell, ~is_online),
+        "online_full_count": count(rec_cell, is_online & is_full),
+        "online_partial_count": count(rec_cell, is_online & is_partial),
+        "digitized_count": count(rec_cell, flag("is_digitized")),
+        "fee_bearing_count": count(rec_cell, is_fee),
+        "paid_online_count": count(rec_cell, is_fee & flag("is_paid_online")),
+        "resolved_early_count": count(close_cell, resolved & (closed_at < due)),
+        "resolved_on_time_count": count(close_cell, resolved & (closed_at == due)),
+        "resolved_late_count": count(close_cell, resolved & (closed_at > due)),
+        "withdrawn_count": count(close_cell, has_closed & without_result),
+        "rated_count": count(close_cell, resolved & has_rating),
+        "satisfied_count": count(close_cell, resolved & has_rating & is_satisfied),
+        "closed_count": count(close_cell, has_closed),
+    }
+
+    # Month-end stocks. A dossier is pending at the end of month m when received by then and
+    # not closed by then: months [rec_m, close_m). It is in time while month end <= due date:
+    # months < due_m, plus due_m itself when the due date is that month's last day.
+    open_from = _month_index(received) - first_month
+    open_to = np.where(has_closed, close_m - first_month, n_months)
+    due_m = _month_index(due) - first_month
+    due_is_month_end = (due + 1).astype("datetime64[M]") != due.astype("datetime64[M]")
+    in_time_to = np.clip(due_m + due_is_month_end.astype(np.int64), open_from, open_to)
+
+    def stock(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        width = n_months + 1
+        mask = hi > lo
+        starts = np.bincount(group[mask] * width + lo[mask], minlength=n_groups * width)
+        ends = np.bincount(group[mask] * width + hi[mask], minlength=n_groups * width)
+        diff = (starts - ends).reshape(n_groups, width)
+        return np.cumsum(diff, axis=1)[:, :n_months]
+
+    stocks = {
+        "pending_in_time_count": stock(open_from, in_time_to),
+        "pending_late_count": stock(in_time_to, open_to),
+    }
+
+    months = (np.arange(n_months) + first_month).astype("datetime64[M]").astype("datetime64[ns]")
+    data = {name: grid.ravel() for name, grid in {**flows, **stocks}.items()}
+    out = index.loc[np.repeat(np.arange(n_groups), n_months)].reset_index(drop=True)
+    out["month"] = np.tile(months, n_groups)
+    for name, values in data.items():
+        out[name] = values
+    activity = out[[*CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS]].to_numpy().any(axis=1)
+    # Keep a row where anything happened or anything is pending (stocks must stay dense).
+    return out[activity].reset_index(drop=True)
+
+
+def _isin(values: pd.Series, wanted: set[str] | frozenset[str]) -> np.ndarray:
+    """Membership test that works on category codes when it can (no string conversion)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        hits = [i for i, c in enumerate(values.cat.categories) if c in wanted]
+        return np.isin(values.cat.codes.to_numpy(), hits)
+    return values.isin(list(wanted)).fillna(False).to_numpy(dtype=bool)
+
+
+def _group_ids(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Dense group number per row over ``keys`` (missing values form their own group), and
+    the key values of each group."""
+    if not keys:
+        return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=[0])
+    combined = np.zeros(len(frame), dtype=np.int64)
+    levels = []
+    for key in keys:
+        codes, uniques = pd.factorize(frame[key], use_na_sentinel=False)
+        levels.append(uniques)
+        combined = combined * len(uniques) + codes
+    unique_combined, group = np.unique(combined, return_inverse=True)
+    columns = {}
+    remainder = unique_combined
+    for key, uniques in zip(reversed(keys), reversed(levels), strict=True):
+        remainder, code = np.divmod(remainder, len(uniques))
+        columns[key] = np.asarray(uniques, dtype=object)[code]
+    index = pd.DataFrame({key: columns[key] for key in keys})
+    for key in keys:
+        index[key] = index[key].astype("string")
+    return group.astype(np.int64), index
+
+
+def period_counts_from_cube(
+    cube: pd.DataFrame, period: Period, by: Sequence[str] = ("unit_code",)
+) -> pd.DataFrame:
+    """Biểu 06 counts for a month-aligned period from the monthly cube.
+
+    carried over = all received before the period − all closed before it; pending stocks come
+    from the period's last month.
+    """
+    if not period.is_month_aligned:
+        raise ValueError(f"period {period} is not month-aligned; count from dossier rows")
+    keys = list(by)
+    start = pd.Timestamp(period.start)
+    last_month = pd.Timestamp(period.end).to_period("M").to_timestamp()
+    month = pd.to_datetime(cube["month"])
+    if len(month) and last_month > month.max():
+        raise ValueError(
+            f"period {period} ends after the cube's last month {month.max():%Y-%m}; "
+            "count from dossier rows"
+        )
+    before = cube[month < start]
+    within = cube[(month >= start) & (month <= last_month)]
+    at_end = cube[month == last_month]
+
+    def sums(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+        if keys:
+            return frame.groupby(keys, observed=True)[list(columns)].sum()
+        return frame[list(columns)].sum().to_frame().T
+
+    flows = sums(within, CUBE_FLOW_COLUMNS)
+    prior = sums(before, ["received_new_count", "closed_count"])
+    stocks = sums(at_end, CUBE_STOCK_COLUMNS)
+    prior = prior.add_suffix("_before")
+    out = flows.join(prior, how="outer").join(stocks, how="outer")
+    out = out.fillna(0).astype("int64")
+    out["carried_over_count"] = out["received_new_count_before"] - out["closed_count_before"]
+    out["received_total_count"] = out["received_new_count"] + out["carried_over_count"]
+    out["resolved_total_count"] = (
+        out["resolved_early_count"] + out["resolved_on_time_count"] + out["resolved_late_count"]
+    )
+    out["pending_total_count"] = out["pending_in_time_count"] + out["pending_late_count"]
+    out = out[list(COUNT_COLUMNS)]
+    in_scope = out["received_total_count"] > 0
+    out = out[in_scope].reset_index() if keys else out.reset_index(drop=True)
+    out.insert(len(keys), "period_start", pd.Timestamp(period.start))
+    out.insert(len(keys) + 1, "period_end", pd.Timestamp(period.end))
+    return out

@@ -1,0 +1,213 @@
+"""``cchc prepare``: build the monthly cube from a folder's dossiers, in bounded memory.
+
+This is the only step whose cost grows with the raw rows; reports then read the cube (for
+trends and the province table) and their own district's partition (for exact period counts).
+
+The dossiers are streamed: each partition is read in record batches of ``batch_rows`` rows,
+only the columns the cube needs, with text columns dictionary-encoded; each batch gives a
+partial cube; the cube's counts (flows per month and month-end pending stocks) are additive
+over dossiers, so a partition's cube is the sum of its batches' cubes, and each partition is
+appended to the output file as soon as it is done. Peak memory is set by the batch size and one
+partition's cube, not by the number of dossiers, so a folder larger than memory prepares too.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cchc_analysis import store
+from cchc_analysis.core.locking import RunLock
+from cchc_analysis.counting.cube import (
+    CUBE_FLOW_COLUMNS,
+    CUBE_INPUT_COLUMNS,
+    CUBE_KEYS,
+    CUBE_STOCK_COLUMNS,
+    build_cube,
+)
+
+TEXT_COLUMNS = ("unit_code", "unit_level", "field", "channel", "online_level", "status", "rating")
+BATCH_ROWS = 500_000
+FOLD_EVERY = 8  # partial cubes held before they are summed into one
+PREPARE_LOCK = ".cchc-prepare.lock"
+PREPARE_LOCK_TIMEOUT_S = 3600.0
+
+
+def _partition_files(data_dir: Path, code: str) -> list[Path]:
+    part = data_dir / store.DOSSIERS_DIR / f"{store.PARTITION_COLUMN}={code}"
+    return sorted(part.glob("*.parquet"))
+
+
+def iter_batches(data_dir: Path, code: str, batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """One district's dossiers as frames of at most ``batch_rows`` rows, cube columns only."""
+    for path in _partition_files(data_dir, code):
+        handle = pq.ParquetFile(path)
+        names = handle.schema_arrow.names
+        columns = [c for c in CUBE_INPUT_COLUMNS if c in names]
+        handle = pq.ParquetFile(path, read_dictionary=[c for c in TEXT_COLUMNS if c in names])
+        for batch in handle.iter_batches(batch_size=batch_rows, columns=columns):
+            frame = batch.to_pandas()
+            for column in CUBE_INPUT_COLUMNS:
+                if column not in frame:
+                    frame[column] = pd.Series(pd.NA, index=frame.index, dtype="object")
+            frame["district_code"] = pd.Categorical.from_codes(
+                np.zeros(len(frame), dtype=np.int8), categories=[code]
+            )
+            yield frame
+
+
+def partition_cube(
+    data_dir: Path,
+    code: str,
+    horizon: pd.Timestamp | None,
+    batch_rows: int = BATCH_ROWS,
+) -> tuple[pd.DataFrame, int]:
+    """The cube of one district, summed over its batches; and the number of dossiers."""
+    parts: list[pd.DataFrame] = []
+    rows = 0
+    for frame in iter_batches(data_dir, code, batch_rows):
+        rows += len(frame)
+        if len(frame):
+            parts.append(build_cube(frame, horizon=horizon))
+        del frame
+        if len(parts) >= FOLD_EVERY:  # fold partial cubes so that they never pile up
+            parts = [_sum_cubes(parts)]
+    if not parts:
+        return build_cube(pd.DataFrame()), 0
+    keys = [k for k in CUBE_KEYS if k in parts[0]]
+    cube = _sum_cubes(parts)
+    cube = cube.sort_values([*keys, "month"], kind="stable", na_position="first")
+    return cube.reset_index(drop=True), rows
+
+
+def _sum_cubes(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Partial cubes of the same dossiers' batches added up (counts are additive)."""
+    if len(parts) == 1:
+        return parts[0]
+    keys = [k for k in CUBE_KEYS if k in parts[0]]
+    values = [*CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS]
+    return (
+        pd.concat(parts, ignore_index=True)
+        .groupby([*keys, "month"], dropna=False, observed=True, sort=False)[values]
+        .sum()
+        .reset_index()
+    )
+
+
+def prepare_cube(
+    data_dir: str | os.PathLike, batch_rows: int = BATCH_ROWS, lock_timeout_s: float | None = None
+) -> dict[str, Any]:
+    """Build ``cube.parquet`` by streaming the dossiers (bounded memory); returns a summary.
+
+    Holds the data folder's prepare lock, so two runs never write the cube at once."""
+    started = time.perf_counter()
+    path = store.check_data_dir(data_dir)
+    timeout = PREPARE_LOCK_TIMEOUT_S if lock_timeout_s is None else lock_timeout_s
+    with RunLock(path / PREPARE_LOCK, timeout_s=timeout):
+        codes = store.dossier_partitions(path)
+        horizon = data_horizon(path, codes)
+        target = path / store.CUBE_FILE
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        writer: pq.ParquetWriter | None = None
+        rows = cube_rows = 0
+        try:
+            for code in codes:
+                cube, count = partition_cube(path, code, horizon, batch_rows)
+                rows += count
+                if cube.empty:
+                    continue
+                table = pa.Table.from_pandas(cube, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                else:
+                    table = table.cast(writer.schema)
+                writer.write_table(table)
+                cube_rows += len(cube)
+            if writer is None:  # no dossiers at all: an empty cube with the usual columns
+                build_cube(pd.DataFrame()).to_parquet(tmp, index=False)
+            else:
+                writer.close()
+                writer = None
+            tmp.replace(target)
+        finally:
+            if writer is not None:
+                writer.close()
+            tmp.unlink(missing_ok=True)
+    seconds = time.perf_counter() - started
+    return {
+        "dossier_rows": rows,
+        "cube_rows": cube_rows,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds if seconds else 0.0,
+        "path": str(target),
+    }
+
+
+def data_horizon(data_dir: Path, codes: list[str]) -> pd.Timestamp | None:
+    """The last date in the folder's dossiers (the export date), so every partition's cube runs
+    to the same month. Read from the Parquet statistics (no data read) when they are there."""
+    latest = None
+    for code in codes:
+        for path in _partition_files(data_dir, code):
+            value = _max_from_statistics(path)
+            if value is _UNKNOWN:
+                table = pq.read_table(path, columns=["received_at", "resolved_at"])
+                frame = table.to_pandas()
+                value = frame.max().max() if len(frame) else None
+            if value is not None and pd.notna(value):
+                value = pd.Timestamp(value)
+                if latest is None or value > latest:
+                    latest = value
+    return latest
+
+
+_UNKNOWN = object()
+
+
+def _max_from_statistics(path: Path) -> Any:
+    """Largest received_at/resolved_at of a file from its row-group statistics, or _UNKNOWN."""
+    meta = pq.ParquetFile(path).metadata
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    latest = None
+    for column in ("received_at", "resolved_at"):
+        if column not in names:
+            continue
+        index = names.index(column)
+        for group in range(meta.num_row_groups):
+            chunk = meta.row_group(group).column(index)
+            stats = chunk.statistics
+            if stats is None or not stats.has_min_max:
+                if chunk.num_values and (stats is None or stats.null_count != chunk.num_values):
+                    return _UNKNOWN
+                continue
+            value = pd.Timestamp(stats.max)
+            if latest is None or value > latest:
+                latest = value
+    return latest
+
+
+def cube_is_current(data_dir: str | os.PathLike) -> bool:
+    """True when the cube exists and is newer than every dossier partition file."""
+    path = Path(data_dir)
+    cube = path / store.CUBE_FILE
+    if not cube.exists():
+        return False
+    newest = max(
+        (p.stat().st_mtime for p in (path / store.DOSSIERS_DIR).glob("*/*.parquet")),
+        default=0.0,
+    )
+    return cube.stat().st_mtime >= newest
+
+
+def ensure_cube(data_dir: str | os.PathLike) -> None:
+    """Build the cube when it is missing or older than the dossiers."""
+    if store.has_dossiers(data_dir) and not cube_is_current(data_dir):
+        prepare_cube(data_dir)

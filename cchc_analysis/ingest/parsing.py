@@ -1,0 +1,544 @@
+"""Cell values as Vietnamese exports write them: numbers, dates, national codes and labels.
+
+Every parser takes one raw cell (a string from a CSV, or whatever openpyxl returns: str, int,
+float, datetime) and returns the canonical value, ``None`` for a blank cell, or raises
+:class:`ParseError` whose ``code`` names the rejection reason. :func:`parse_column` applies a
+parser to each distinct value of a column once, which keeps ingest fast on monthly exports
+whose dates and labels repeat.
+
+Conventions (DOMAIN.md): numbers use ``.`` for thousands and ``,`` for decimals (``33.653``,
+``1.234,5``, ``99,46%``); dates are day first (``dd/mm/yyyy``), or ISO, or Excel serial
+numbers; channel and status come as national codes (KenhThucHien 1/2/3, TrangThai 1–10) or as
+Vietnamese labels; the online level as mức độ 2/3/4 or "Toàn trình"/"Một phần".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from babel.numbers import NumberFormatError, parse_decimal
+
+from cchc_analysis.core.periods import Period, PeriodError, parse_period
+from cchc_analysis.ingest.headers import header_key
+
+
+class ParseError(ValueError):
+    """A cell that cannot be read; ``code`` is the reason key used in ingest reports."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- blanks and text ---------------------------------------------------------------------------
+
+
+def is_blank(value: Any) -> bool:
+    """None, NaN, NaT and whitespace-only strings are blank cells."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def clean_text(value: Any) -> str | None:
+    """A cell as trimmed NFC text; integral floats lose their ".0" (Excel stores codes as
+    numbers: 314.0 -> "314"); blank -> None."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    text = unicodedata.normalize("NFC", str(value)).replace("\u00a0", " ").strip()
+    return " ".join(text.split()) or None
+
+
+def show(value: Any) -> str:
+    """A raw value for a message: quoted text, at most 60 characters."""
+    text = clean_text(value)
+    if text is None:
+        return "(blank)"
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+_INT = re.compile(r"^[+-]?\d+$")
+_VI_NUMBER = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+,\d+)$")
+_EN_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+$")
+_EN_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")
+_DIGIT_SPACE = re.compile(r"(?<=\d)[\s\u00a0\u202f](?=\d{3}\b)")
+# Forms often show a dash for zero.
+_ZERO_DASHES: Final = frozenset({"-", "–", "—", "−"})
+
+
+def parse_number(value: Any) -> int | float | None:
+    """A number from a cell: Python numbers as they are, text in Vietnamese format.
+
+    ``33.653`` -> 33653, ``1.234,5`` -> 1234.5, ``1,234`` -> 1.234 (Babel, locale vi);
+    ``12.5`` (English decimal, not a thousands group) -> 12.5; a lone dash -> 0 (forms show
+    zeros as dashes). Blank -> None. See :func:`parse_count` for English thousands.
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ParseError("non_numeric", f"{show(value)} is not a number")
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating | Decimal):
+        return float(value)
+    text = clean_text(value)
+    assert text is not None
+    text = _DIGIT_SPACE.sub("", text)
+    if text in _ZERO_DASHES:
+        return 0
+    if _INT.match(text):
+        return int(text)
+    if _VI_NUMBER.match(text):
+        try:
+            number = parse_decimal(text, locale="vi", strict=True)
+        except NumberFormatError:
+            raise ParseError("non_numeric", f"{show(value)} is not a number") from None
+        return int(number) if number == number.to_integral_value() else float(number)
+    if _EN_DECIMAL.match(text):
+        return float(text)
+    raise ParseError("non_numeric", f"{show(value)} is not a number")
+
+
+def parse_count(value: Any) -> int | None:
+    """A whole, non-negative count; blank -> None.
+
+    ``1,234`` is 1234 here: a count cannot be 1.234 dossiers, so the comma can only be an
+    English thousands separator (a sheet saved under an English locale).
+    """
+    text = clean_text(value) if isinstance(value, str) else None
+    if text is not None and _EN_GROUPED.match(text):
+        number = int(text.replace(",", ""))
+        if number < 0:
+            raise ParseError("negative_count", f"count {show(value)} is negative")
+        return number
+    try:
+        number = parse_number(value)
+    except ParseError:
+        raise ParseError("non_numeric_count", f"count {show(value)} is not a number") from None
+    if number is None:
+        return None
+    if isinstance(number, float) and not number.is_integer():
+        raise ParseError("non_numeric_count", f"count {show(value)} is not a whole number")
+    if number < 0:
+        raise ParseError("negative_count", f"count {show(value)} is negative")
+    return int(number)
+
+
+def parse_rate(value: Any) -> float | None:
+    """A rate as a 0–1 fraction: ``99,46%`` -> 0.9946, ``0,9946`` -> 0.9946."""
+    if is_blank(value):
+        return None
+    text = clean_text(value) or ""
+    percent = text.endswith("%")
+    number = parse_number(text.rstrip("%").strip() if percent else value)
+    if number is None:
+        return None
+    return float(number) / 100 if percent else float(number)
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+_TIME = r"(?:[ T,]+(\d{1,2})[:hH](\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(am|pm|sa|ch)?)?"
+_DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})" + _TIME + r"$", re.IGNORECASE)
+_YMD = re.compile(
+    r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})" + _TIME + r"\s*(?:z|[+-]\d{2}:?\d{2})?$",
+    re.IGNORECASE,
+)
+_TIME_FIRST = re.compile(
+    r"^(\d{1,2})[:hH](\d{2})(?::(\d{2}))?\s*[-,]?\s*(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})$"
+)
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SERIAL = re.compile(r"^\d{1,7}(?:[.,]\d+)?$")
+EXCEL_EPOCH: Final = dt.datetime(1899, 12, 30)
+EARLIEST_YEAR: Final = 1990  # earlier dates in these exports are typos or Excel zero dates
+
+
+def _build(y: int, m: int, d: int, hh: int, mm: int, ss: int, raw: Any) -> pd.Timestamp:
+    try:
+        stamp = dt.datetime(y, m, d, hh, mm, ss)
+    except ValueError:
+        raise ParseError("impossible_date", f"impossible date {show(raw)}") from None
+    if y < EARLIEST_YEAR:
+        raise ParseError("impossible_date", f"date {show(raw)} is before {EARLIEST_YEAR}")
+    return pd.Timestamp(stamp)
+
+
+def _clock(groups: tuple, raw: Any) -> tuple[int, int, int]:
+    hh, mm, ss, ampm = groups
+    hour, minute, second = int(hh or 0), int(mm or 0), int(ss or 0)
+    if ampm:
+        if hour > 12:
+            raise ParseError("bad_date", f"cannot read date {show(raw)}")
+        if ampm.lower() in ("pm", "ch") and hour < 12:
+            hour += 12
+        elif ampm.lower() in ("am", "sa") and hour == 12:
+            hour = 0
+    if hour > 23 or minute > 59 or second > 59:
+        raise ParseError("impossible_date", f"impossible time in {show(raw)}")
+    return hour, minute, second
+
+
+def _from_serial(serial: float, raw: Any) -> pd.Timestamp:
+    if not 1 <= serial < 2_958_466:
+        raise ParseError("bad_date", f"cannot read date {show(raw)}")
+    stamp = EXCEL_EPOCH + dt.timedelta(days=float(serial))
+    stamp = stamp.replace(microsecond=0) if stamp.microsecond < 500_000 else stamp
+    return _build(stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second, raw)
+
+
+def parse_datetime(value: Any) -> pd.Timestamp | None:
+    """A date (and time) from a cell: dd/mm/yyyy, dd-mm-yyyy, yyyy-mm-dd, with or without a
+    time, an Excel serial number, or a date object. Day first, always."""
+    if is_blank(value):
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        stamp = pd.Timestamp(value)
+        stamp = stamp.tz_localize(None) if stamp.tzinfo else stamp
+        if stamp.year < EARLIEST_YEAR:
+            raise ParseError("impossible_date", f"date {show(value)} is before {EARLIEST_YEAR}")
+        return stamp
+    if isinstance(value, dt.date):
+        return _build(value.year, value.month, value.day, 0, 0, 0, value)
+    if isinstance(value, np.datetime64):
+        return parse_datetime(pd.Timestamp(value))
+    if isinstance(value, bool):
+        raise ParseError("bad_date", f"cannot read date {show(value)}")
+    if isinstance(value, int | float | np.integer | np.floating):
+        return _from_serial(float(value), value)
+    text = clean_text(value) or ""
+    if match := _DMY.match(text):
+        d, m, y = (int(g) for g in match.groups()[:3])
+        return _build(y, m, d, *_clock(match.groups()[3:], value), value)
+    if match := _YMD.match(text):
+        y, m, d = (int(g) for g in match.groups()[:3])
+        return _build(y, m, d, *_clock(match.groups()[3:], value), value)
+    if match := _TIME_FIRST.match(text):
+        hh, mm, ss, d, m, y = match.groups()
+        clock = _clock((hh, mm, ss, None), value)
+        return _build(int(y), int(m), int(d), *clock, value)
+    if match := _COMPACT.match(text):
+        y, m, d = (int(g) for g in match.groups())
+        return _build(y, m, d, 0, 0, 0, value)
+    if _SERIAL.match(text):
+        return _from_serial(float(text.replace(",", ".")), value)
+    raise ParseError("bad_date", f"cannot read date {show(value)}")
+
+
+# --- codes and labels --------------------------------------------------------------------------
+
+
+def _label_map(labels: dict[str, tuple[str, ...]], codes: dict[str, str]) -> dict[str, str]:
+    table = {header_key(code): value for code, value in codes.items()}
+    for value, names in labels.items():
+        for name in (value, *names):
+            table.setdefault(header_key(name), value)
+    return table
+
+
+STATUS_CODES: Final = {  # TrangThai of the national one-stop data standard
+    "1": "received",  # mới
+    "2": "received",  # đã tiếp nhận
+    "3": "rejected",  # không được tiếp nhận
+    "4": "processing",
+    "5": "supplement_requested",
+    "6": "processing",  # chờ thực hiện nghĩa vụ tài chính
+    "7": "withdrawn",
+    "8": "rejected",  # dừng xử lý
+    "9": "resolved",
+    "10": "returned",
+}
+STATUS_LABELS: Final = {
+    "received": ("Đã tiếp nhận", "Tiếp nhận", "Mới tiếp nhận", "Mới", "Hồ sơ mới"),
+    "processing": (
+        "Đang xử lý",
+        "Đang giải quyết",
+        "Đang thụ lý",
+        "Chờ xử lý",
+        "Chờ thực hiện nghĩa vụ tài chính",
+        "Chờ nghĩa vụ tài chính",
+        "Chờ phê duyệt",
+        "Chờ ký duyệt",
+    ),
+    "supplement_requested": (
+        "Yêu cầu bổ sung",
+        "Yêu cầu bổ sung hồ sơ",
+        "Chờ bổ sung",
+        "Bổ sung hồ sơ",
+        "Đang bổ sung",
+    ),
+    "resolved": (
+        "Đã xử lý xong",
+        "Đã giải quyết",
+        "Đã có kết quả",
+        "Có kết quả",
+        "Hoàn thành",
+        "Đã hoàn thành",
+        "Xử lý xong",
+        "Chờ trả kết quả",
+    ),
+    "returned": ("Đã trả kết quả", "Đã trả", "Trả kết quả"),
+    "rejected": (
+        "Từ chối",
+        "Từ chối giải quyết",
+        "Không tiếp nhận",
+        "Không được tiếp nhận",
+        "Dừng xử lý",
+        "Dừng giải quyết",
+        "Không giải quyết",
+    ),
+    "withdrawn": ("Rút hồ sơ", "Đã rút", "Công dân rút hồ sơ", "Rút", "Đã hủy", "Hủy"),
+}
+CHANNEL_CODES: Final = {"1": "in_person", "2": "online", "3": "postal"}  # KenhThucHien
+CHANNEL_LABELS: Final = {
+    "in_person": (
+        "Trực tiếp",
+        "Nộp trực tiếp",
+        "Tại quầy",
+        "Tại bộ phận một cửa",
+        "Trực tiếp tại bộ phận một cửa",
+    ),
+    "online": (
+        "Trực tuyến",
+        "Nộp trực tuyến",
+        "Qua mạng",
+        "Dịch vụ công trực tuyến",
+        "DVC trực tuyến",
+        "DVCTT",
+        "Cổng dịch vụ công",
+    ),
+    "postal": (
+        "Dịch vụ bưu chính công ích",
+        "Bưu chính công ích",
+        "Bưu chính",
+        "Qua bưu điện",
+        "Bưu điện",
+        "BCCI",
+        "DV BCCI",
+    ),
+}
+ONLINE_LEVEL_CODES: Final = {"1": "none", "2": "none", "3": "partial", "4": "full"}
+ONLINE_LEVEL_LABELS: Final = {
+    "full": ("Mức độ 4", "Mức 4", "MĐ4", "Toàn trình", "Trực tuyến toàn trình", "DVC toàn trình"),
+    "partial": ("Mức độ 3", "Mức 3", "MĐ3", "Một phần", "Trực tuyến một phần", "DVC một phần"),
+    "none": (
+        "Mức độ 2",
+        "Mức độ 1",
+        "Mức 2",
+        "Mức 1",
+        "MĐ2",
+        "MĐ1",
+        "Không",
+        "Cung cấp thông tin",
+        "DVC cung cấp thông tin",
+        "Không trực tuyến",
+    ),
+}
+RATING_LABELS: Final = {
+    "very_satisfied": ("Rất hài lòng",),
+    "satisfied": ("Hài lòng",),
+    "dissatisfied": ("Không hài lòng", "Chưa hài lòng", "Rất không hài lòng"),
+}
+_NO_RATING: Final = frozenset(header_key(t) for t in ("Chưa đánh giá", "Không đánh giá"))
+_TRUE: Final = frozenset(
+    header_key(t) for t in ("Có", "x", "1", "true", "yes", "y", "Đúng", "Rồi", "v", "Đạt")
+)
+_FALSE: Final = frozenset(
+    header_key(t) for t in ("Không", "0", "false", "no", "n", "Sai", "Chưa", "Không có")
+)
+_CHECKMARKS: Final = frozenset("✓✔☑✅")
+
+_STATUS_MAP: Final = _label_map(STATUS_LABELS, STATUS_CODES)
+_CHANNEL_MAP: Final = _label_map(CHANNEL_LABELS, CHANNEL_CODES)
+_ONLINE_LEVEL_MAP: Final = _label_map(ONLINE_LEVEL_LABELS, ONLINE_LEVEL_CODES)
+_RATING_MAP: Final = _label_map(RATING_LABELS, {})
+
+
+def _lookup(value: Any, table: dict[str, str], what: str) -> str | None:
+    text = clean_text(value)
+    if text is None:
+        return None
+    found = table.get(header_key(text))
+    if found is None:
+        raise ParseError(f"unknown_{what}", f"unknown {what} {show(value)}")
+    return found
+
+
+def parse_status(value: Any) -> str | None:
+    """TrangThai 1–10 or a Vietnamese label -> one of schema.STATUSES."""
+    return _lookup(value, _STATUS_MAP, "status")
+
+
+def parse_channel(value: Any) -> str | None:
+    """KenhThucHien 1/2/3 or "Trực tiếp"/"Trực tuyến"/"Dịch vụ bưu chính công ích"."""
+    return _lookup(value, _CHANNEL_MAP, "channel")
+
+
+def parse_online_level(value: Any) -> str | None:
+    """Mức độ 4 -> full, 3 -> partial, 1–2 -> none; "Toàn trình"/"Một phần" likewise."""
+    return _lookup(value, _ONLINE_LEVEL_MAP, "online_level")
+
+
+def parse_rating(value: Any) -> str | None:
+    """ "Rất hài lòng"/"Hài lòng"/"Không hài lòng"; "Chưa đánh giá" is no rating."""
+    text = clean_text(value)
+    if text is None or header_key(text) in _NO_RATING:
+        return None
+    return _lookup(text, _RATING_MAP, "rating")
+
+
+def parse_bool(value: Any) -> bool | None:
+    """Có/Không, x, 1/0, True/False, and "Đã …"/"Chưa …" phrases ("Đã số hóa")."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text = clean_text(value)
+    if text is None:
+        return None
+    if text in _CHECKMARKS:
+        return True
+    key = header_key(text)
+    if key in _TRUE:
+        return True
+    if key in _FALSE or key.startswith(("chua", "khong")):
+        return False
+    if key.startswith("co") or (key.startswith("da") and not key.startswith("dang")):
+        return True
+    raise ParseError("unknown_flag", f"cannot read yes/no value {show(value)}")
+
+
+# --- periods -----------------------------------------------------------------------------------
+
+_ROMAN: Final = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_FROM_TO = re.compile(
+    r"(?:tu\s*(?:ngay)?\s*)?(\d{1,2}[/\-.]\d{1,2}[/\-.]\d{4}|\d{4}-\d{2}-\d{2})"
+    r"\s*(?:den\s*(?:ngay)?|-|–|:)\s*(\d{1,2}[/\-.]\d{1,2}[/\-.]\d{4}|\d{4}-\d{2}-\d{2})"
+)
+_QUARTER = re.compile(r"quy\s*(iv|iii|ii|i|[1-4])\b\s*(?:/|-|nam)?\s*(\d{4})")
+_MONTH = re.compile(r"thang\s*(\d{1,2})\s*(?:/|-|nam)\s*(\d{4})")
+_HALF = re.compile(r"6\s*thang\s*(dau|cuoi)\s*nam\s*(\d{4})")
+_YEAR = re.compile(r"nam\s*(\d{4})")
+
+
+def _folded(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def find_period(text: Any) -> Period | None:
+    """A reporting period written in a cell or a title, or None.
+
+    Understands the CLI forms (``2023-Q3``, ``2023-07-01:2023-09-30``), "từ ngày 01/7/2023 đến
+    ngày 30/9/2023", "Quý III năm 2023", "Quý 3/2023", "Tháng 9/2023", "6 tháng đầu năm 2023",
+    "Năm 2023".
+    """
+    raw = clean_text(text)
+    if raw is None:
+        return None
+    try:
+        return parse_period(raw)
+    except PeriodError:
+        pass
+    folded = _folded(raw)
+    if match := _FROM_TO.search(folded):
+        try:
+            start, end = parse_datetime(match[1]), parse_datetime(match[2])
+        except ParseError:
+            return None
+        if start is None or end is None:
+            return None
+        try:
+            return parse_period(f"{start.date().isoformat()}:{end.date().isoformat()}")
+        except PeriodError:
+            return None
+    if match := _QUARTER.search(folded):
+        quarter = _ROMAN.get(match[1], None) or int(match[1])
+        return parse_period(f"{match[2]}-Q{quarter}")
+    if match := _HALF.search(folded):
+        return parse_period(f"{match[2]}-H{1 if match[1] == 'dau' else 2}")
+    if (match := _MONTH.search(folded)) and 1 <= int(match[1]) <= 12:
+        return parse_period(f"{match[2]}-{int(match[1]):02d}")
+    if match := _YEAR.search(folded):
+        return parse_period(match[1])
+    return None
+
+
+# --- whole columns -----------------------------------------------------------------------------
+
+
+def parse_column(
+    values: pd.Series, parser: Callable[[Any], Any], as_datetime: bool = False
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Apply ``parser`` to each distinct value once (``pd.factorize``), blanks once.
+
+    Returns (parsed values, error code or None, error message or None), aligned with
+    ``values``. Parsed values are objects, or ``datetime64[ms]`` with ``as_datetime``.
+    """
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    parsed: list[Any] = []
+    errors: list[str | None] = []
+    messages: list[str | None] = []
+    for value in [*uniques.tolist(), None]:  # the last one serves the blanks (code -1)
+        try:
+            parsed.append(parser(value))
+            errors.append(None)
+            messages.append(None)
+        except ParseError as exc:
+            parsed.append(None)
+            errors.append(exc.code)
+            messages.append(str(exc))
+    index = values.index
+    if as_datetime:
+        stamps = np.array(
+            [
+                np.datetime64("NaT") if v is None else pd.Timestamp(v).to_datetime64()
+                for v in parsed
+            ],
+            dtype="datetime64[ms]",
+        )
+        result = pd.Series(stamps[codes], index=index)
+    else:
+        table = np.empty(len(parsed), dtype=object)
+        table[:] = parsed
+        result = pd.Series(table[codes], index=index, dtype=object)
+    error_table = np.array(errors, dtype=object)
+    message_table = np.array(messages, dtype=object)
+    return (
+        result,
+        pd.Series(error_table[codes], index=index, dtype=object),
+        pd.Series(message_table[codes], index=index, dtype=object),
+    )
+
+
+def text_column(values: pd.Series) -> pd.Series:
+    """:func:`clean_text` over a column: per distinct value when values repeat, vectorised
+    (Arrow string kernels) for columns of distinct strings such as dossier ids."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    all_text = pd.api.types.infer_dtype(uniques, skipna=True) in ("string", "empty")
+    if len(uniques) < 0.2 * len(values) or not all_text:
+        table = np.empty(len(uniques) + 1, dtype=object)
+        table[:] = [*(clean_text(v) for v in uniques), None]
+        return pd.Series(table[codes], index=values.index, dtype=object)
+    text = values.astype(pd.StringDtype("pyarrow")).str.normalize("NFC")
+    text = text.str.replace("\u00a0", " ", regex=False).str.strip()
+    spaced = text.str.contains(r"\s\s", regex=True).fillna(False)
+    if spaced.any():
+        text = text.where(~spaced, text.str.replace(r"\s+", " ", regex=True))
+    text = text.mask(text.eq(""))
+    return text.astype(object).where(text.notna(), None)

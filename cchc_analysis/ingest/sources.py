@@ -1,0 +1,524 @@
+"""Reading an export file into a grid of cells, whatever its format and encoding.
+
+Provinces send CSV saved by many tools (UTF-8, UTF-8 with BOM, Excel's "Unicode text" which is
+UTF-16 and tab-separated, legacy Windows-1258 with decomposed tone marks) and XLSX workbooks.
+This module only turns a file into rows of raw cells with the row numbers a spreadsheet user
+sees; finding the header and reading values is left to ``ingest`` and ``bieu06``. Every
+failure raises :class:`SourceError` naming the file, for a one-line message and exit code 2.
+
+Exports of millions of rows are read as a stream (:func:`stream_source`): chunks of rows, so
+memory depends on the chunk, not the file. Small forms (Biểu 06 sheets with merged headers)
+are read whole (:func:`read_source`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DELIMITERS = ("\t", ";", ",", "|")
+SNIFF_LINES = 60
+CHUNK_ROWS = 200_000  # rows per chunk when streaming a large export
+HEAD_BYTES = 1 << 20  # bytes read up front to recognise the encoding and the delimiter
+_FIELDS_ERROR = re.compile(r"Expected \d+ fields in line (\d+), saw (\d+)")
+
+
+class SourceError(ValueError):
+    """A file that cannot be used at all (unreadable, wrong format, no such sheet...)."""
+
+
+@dataclass
+class SourceGrid:
+    """Raw cells of one file or sheet: column positions 0..n-1, one row per source row.
+
+    ``row_numbers`` are 1-based, as the spreadsheet shows them (a CSV record with a line break
+    inside quotes is still one row). ``merged`` holds merged ranges as 0-based inclusive
+    (first_row, first_col, last_row, last_col) positions in ``cells``.
+    """
+
+    path: Path
+    cells: pd.DataFrame
+    row_numbers: np.ndarray
+    format: str  # csv | xlsx
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def describe(self) -> dict:
+        """Format details for the ingest report."""
+        return _describe(self.format, self.encoding, self.delimiter, self.sheet)
+
+
+def _describe(format: str, encoding: str | None, delimiter: str | None, sheet: str | None) -> dict:
+    out: dict = {"format": format}
+    if encoding:
+        out["encoding"] = encoding
+    if delimiter:
+        out["delimiter"] = {"\t": "tab"}.get(delimiter, delimiter)
+    if sheet:
+        out["sheet"] = sheet
+    return out
+
+
+Chunk = tuple[pd.DataFrame, np.ndarray]  # raw cells (columns 0..n-1), 1-based row numbers
+
+
+class ReadAgain(Exception):  # noqa: N818 (a signal to start over, not an error)
+    """A stream's first guess was wrong: a UTF-8 file with a Windows-1258 byte past the first
+    megabyte, or a row wider than the first rows. Nothing read so far counts; the reader starts
+    the file again with these hints (:func:`stream_source`)."""
+
+    def __init__(self, encoding: str | None = None, width: int | None = None) -> None:
+        super().__init__(f"read again (encoding {encoding}, width {width})")
+        self.hints = {"encoding": encoding, "width": width}
+
+
+@dataclass
+class SourceStream:
+    """A file read chunk by chunk: ``chunks()`` yields (cells, row_numbers) in file order, each
+    call from the start of the file. May raise :class:`ReadAgain` (see there)."""
+
+    path: Path
+    format: str
+    chunks: Callable[[], Iterator[Chunk]]
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def describe(self) -> dict:
+        """Format details for the ingest report."""
+        return _describe(self.format, self.encoding, self.delimiter, self.sheet)
+
+
+def _kind_of(path: Path, sheet: str | None) -> str:
+    """ "xlsx" or "text" from the file's first bytes (not its name); SourceError otherwise."""
+    if not path.exists():
+        raise SourceError(f"{path}: file not found")
+    if path.is_dir():
+        raise SourceError(f"{path}: is a folder, not a file")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise SourceError(
+            f"{path}: old Excel 97-2003 (.xls) workbook; open it in Excel and save as .xlsx or CSV"
+        )
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raise SourceError(f"{path}: not a valid .xlsx workbook (the file is not a zip package)")
+    if sheet is not None:
+        raise SourceError(f"{path}: --sheet {sheet!r} given but the file is a text/CSV file")
+    return "text"
+
+
+def read_source(
+    path: str | os.PathLike, sheet: str | None = None, with_merged: bool = False
+) -> SourceGrid:
+    """Read a whole CSV/text or XLSX file (small forms; exports go through
+    :func:`stream_source`); the format comes from the file's bytes, not its name."""
+    path = Path(path)
+    if _kind_of(path, sheet) == "xlsx":
+        return _read_xlsx(path, sheet, with_merged)
+    return _read_text(path)
+
+
+def stream_source(
+    path: str | os.PathLike,
+    sheet: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    encoding: str | None = None,
+    width: int | None = None,
+) -> SourceStream:
+    """A CSV/text or XLSX file as a stream of chunks of ``chunk_rows`` rows.
+
+    The cells and row numbers are those :func:`read_source` gives, a chunk at a time. For text
+    the encoding and delimiter come from the first megabyte; ``encoding`` and ``width`` (the
+    widest row) are the hints of a :class:`ReadAgain`.
+    """
+    path = Path(path)
+    if _kind_of(path, sheet) == "xlsx":
+        return _stream_xlsx(path, sheet, chunk_rows)
+    return _stream_text(path, chunk_rows, encoding, width)
+
+
+# --- text files --------------------------------------------------------------------------------
+
+
+def detect_encoding(head: bytes, complete: bool = True) -> str:
+    """The encoding of a text file from its first bytes: BOMs first, then UTF-16 without BOM,
+    UTF-8, Windows-1258. ``complete`` is False when ``head`` is only the start of the file (a
+    character may be cut at its end)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if len(head) >= 4 and head[1:200:2].count(0) > 0.4 * len(head[1:200:2]):
+        return "utf-16-le"
+    if len(head) >= 4 and head[0:200:2].count(0) > 0.4 * len(head[0:200:2]):
+        return "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
+    except UnicodeDecodeError:
+        return "windows-1258"
+    return "utf-8"
+
+
+_CODEC = {"windows-1258": "cp1258"}
+
+
+def decode_bytes(raw: bytes) -> tuple[str, str]:
+    """(text, encoding name), the encoding as :func:`detect_encoding` finds it.
+
+    The text is NFC-normalised: Windows-1258 stores tone marks as combining characters, and
+    names must compare equal however they were typed.
+    """
+    encoding = detect_encoding(raw)
+    text = raw.decode(_CODEC.get(encoding, encoding))
+    return unicodedata.normalize("NFC", text.lstrip("\ufeff")), encoding
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines into the most consistent number of fields."""
+    lines = [line for line in text.splitlines()[:SNIFF_LINES] if line.strip()]
+    sample = "\n".join(lines)
+    best, best_score = ",", -1.0
+    for delimiter in DELIMITERS:
+        counts = [
+            len(row) for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+        ]
+        counts = [c for c in counts if c > 1]
+        if not counts:
+            continue
+        width, frequency = Counter(counts).most_common(1)[0]
+        score = frequency * min(width, 50) + 0.01 * max(counts)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _read_text(path: Path) -> SourceGrid:
+    """A whole text file: the chunks of :func:`_stream_text` put together."""
+    hints: dict = {}
+    while True:
+        stream = _stream_text(path, CHUNK_ROWS, hints.get("encoding"), hints.get("width"))
+        try:
+            parts = list(stream.chunks())
+        except ReadAgain as again:
+            hints = again.hints
+            continue
+        cells = pd.concat([c for c, _ in parts], ignore_index=True) if parts else pd.DataFrame()
+        return SourceGrid(
+            path=path,
+            cells=cells,
+            row_numbers=np.arange(1, len(cells) + 1),
+            format="csv",
+            encoding=stream.encoding,
+            delimiter=stream.delimiter,
+        )
+
+
+class _NfcText(io.TextIOBase):
+    """A text stream, NFC-normalised block by block (see :func:`decode_bytes`); a block ends
+    before its last base character, so no tone mark is cut from its letter."""
+
+    def __init__(self, handle: io.TextIOBase, path: Path) -> None:
+        self._handle, self._path = handle, path
+        self._held, self._first = "", True
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        while True:
+            block = self._handle.read(-1 if size is None or size < 0 else max(size, 1))
+            if self._first:
+                block, self._first = block.lstrip("\ufeff"), False
+            if "\x00" in block:
+                raise SourceError(f"{self._path}: not a text or XLSX file (binary content)")
+            text = self._held + block
+            if not block:
+                self._held = ""
+                return unicodedata.normalize("NFC", text)
+            cut = len(text) - 1
+            while cut > 0 and unicodedata.combining(text[cut]):
+                cut -= 1
+            self._held, out = text[cut:], text[:cut]
+            if out:
+                return (
+                    out
+                    if unicodedata.is_normalized("NFC", out)
+                    else (unicodedata.normalize("NFC", out))
+                )
+
+
+class _Utf8Bytes(io.RawIOBase):
+    """The NFC text as UTF-8 bytes, for pandas' C parser. Given a text stream, pandas wraps it
+    in an encoder whose leftover bytes grow with every read when characters take more than
+    one byte (Vietnamese does), so reading a large export slowed down chunk after chunk. Here
+    the leftover stays below one block."""
+
+    def __init__(self, text: _NfcText) -> None:
+        self._text = text
+        self._buffer = bytearray()
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
+        size = len(target)
+        while len(self._buffer) < size and not self._eof:
+            block = self._text.read(max(size, 1 << 16))
+            if block:
+                self._buffer += block.encode("utf-8")
+            else:
+                self._eof = True
+        count = min(size, len(self._buffer))
+        target[:count] = self._buffer[:count]
+        del self._buffer[:count]
+        return count
+
+    def close(self) -> None:
+        self._text.close()
+        super().close()
+
+
+def _strict(reader: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Chunks of a CSV reader, with pandas' "names do not match the data" warning raised: it
+    means rows wider than the names, whose cells pandas would drop."""
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+        yield cells
+
+
+def _open_text(path: Path, encoding: str) -> _NfcText:
+    handle = open(path, encoding=_CODEC.get(encoding, encoding), newline="")  # noqa: SIM115
+    return _NfcText(handle, path)
+
+
+def _widest_row(path: Path, encoding: str, delimiter: str) -> int:
+    """The most cells in any record of the file (one pass, a block at a time)."""
+
+    def lines(text: _NfcText) -> Iterator[str]:
+        rest = ""
+        while block := text.read(1 << 20):
+            *whole, rest = (rest + block).split("\n")
+            yield from (line + "\n" for line in whole)
+        if rest:
+            yield rest
+
+    with _open_text(path, encoding) as text:
+        records = csv.reader(lines(text), delimiter=delimiter)
+        return max((len(row) for row in records), default=0)
+
+
+def _stream_text(
+    path: Path, chunk_rows: int, encoding: str | None, width: int | None
+) -> SourceStream:
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+            # Enough whole lines to sniff the delimiter and the width of the first rows.
+            while len(head) < size and head.count(b"\n") <= SNIFF_LINES:
+                more = handle.read(HEAD_BYTES)
+                if not more:
+                    break
+                head += more
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    complete = len(head) >= size
+    if not head.strip() and complete:
+        raise SourceError(f"{path}: file is empty")
+    guessed = encoding is None
+    encoding = encoding or detect_encoding(head, complete)
+    codec = _CODEC.get(encoding, encoding)
+    try:
+        sample = codecs.getincrementaldecoder(codec)().decode(head, final=complete)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{path}: cannot decode the text ({exc.reason})") from None
+    sample = unicodedata.normalize("NFC", sample.lstrip("\ufeff"))
+    if "\x00" in sample:
+        raise SourceError(f"{path}: not a text or XLSX file (binary content)")
+    if not complete:  # the last line of the sample may be cut
+        sample = sample[: sample.rfind("\n") + 1] or sample
+    delimiter = sniff_delimiter(sample)
+    measured = width is not None  # the widest row of the whole file, from a ReadAgain
+    if width is None:
+        rows = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+        width = max((len(row) for row in rows), default=0)
+        if complete:
+            width = max(width, 1)
+
+    def chunks() -> Iterator[Chunk]:
+        first_row = 1
+        try:
+            with io.BufferedReader(_Utf8Bytes(_open_text(path, encoding)), 1 << 20) as raw:
+                reader = pd.read_csv(
+                    raw,
+                    encoding="utf-8",
+                    sep=delimiter,
+                    header=None,
+                    names=list(range(max(width, 1))),
+                    dtype=str,
+                    keep_default_na=False,
+                    na_filter=False,
+                    skip_blank_lines=False,
+                    quoting=csv.QUOTE_MINIMAL,
+                    engine="c",
+                    index_col=False,
+                    chunksize=chunk_rows,
+                )
+                for cells in _strict(reader):
+                    rows = np.arange(first_row, first_row + len(cells))
+                    first_row += len(cells)
+                    yield cells.astype(object), rows
+        except UnicodeDecodeError as exc:
+            if guessed and encoding == "utf-8":
+                raise ReadAgain(encoding="windows-1258", width=None) from None
+            raise SourceError(f"{path}: cannot decode the text ({exc.reason})") from None
+        except (csv.Error, pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
+            wider = _FIELDS_ERROR.search(str(exc)) or isinstance(exc, pd.errors.ParserWarning)
+            if wider and not measured:
+                raise ReadAgain(encoding, _widest_row(path, encoding, delimiter)) from None
+            message = str(exc).splitlines()[0]
+            raise SourceError(f"{path}: cannot read as CSV ({message})") from None
+
+    return SourceStream(
+        path=path, format="csv", chunks=chunks, encoding=encoding, delimiter=delimiter
+    )
+
+
+# --- workbooks ---------------------------------------------------------------------------------
+
+
+def _open_sheet(path: Path, sheet: str | None, read_only: bool):
+    """(workbook, worksheet); the caller closes the workbook."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        # Merged ranges exist only in the full (not read-only) mode: used for small forms.
+        workbook = openpyxl.load_workbook(path, read_only=read_only, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise SourceError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    names = workbook.sheetnames
+    if sheet is None:
+        return workbook, workbook.worksheets[0]
+    from cchc_analysis.ingest.headers import header_key
+
+    found = [n for n in names if n == sheet] or [
+        n for n in names if header_key(n) == header_key(sheet)
+    ]
+    if not found:
+        workbook.close()
+        raise SourceError(
+            f"{path}: no sheet named {sheet!r}; sheets: {', '.join(map(repr, names))}"
+        )
+    return workbook, workbook[found[0]]
+
+
+def _stream_xlsx(path: Path, sheet: str | None, chunk_rows: int) -> SourceStream:
+    workbook, worksheet = _open_sheet(path, sheet, read_only=True)
+    title = worksheet.title
+    workbook.close()
+
+    def chunks() -> Iterator[Chunk]:
+        workbook, worksheet = _open_sheet(path, title, read_only=True)
+        try:
+            worksheet.reset_dimensions()
+            rows: list[list] = []
+            first_row = 1
+            empty = True
+            for row in worksheet.iter_rows(min_row=1, values_only=True):
+                rows.append(list(row))
+                if len(rows) == chunk_rows:
+                    empty = False
+                    yield _grid_chunk(rows, first_row)
+                    first_row += len(rows)
+                    rows = []
+            if rows or empty:
+                cells, numbers = _grid_chunk(rows, first_row)
+                if empty and (cells.empty or cells.shape[1] == 0):
+                    raise SourceError(f"{path}: sheet {title!r} is empty")
+                yield cells, numbers
+        finally:
+            workbook.close()
+
+    return SourceStream(path=path, format="xlsx", chunks=chunks, sheet=title)
+
+
+def _grid_chunk(rows: list[list], first_row: int) -> Chunk:
+    width = max((len(r) for r in rows), default=0)
+    cells = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+    cells.columns = list(range(width))
+    return cells, np.arange(first_row, first_row + len(cells))
+
+
+def _read_xlsx(path: Path, sheet: str | None, with_merged: bool) -> SourceGrid:
+    workbook, worksheet = _open_sheet(path, sheet, read_only=not with_merged)
+    try:
+        if not with_merged:
+            worksheet.reset_dimensions()
+        rows = [list(r) for r in worksheet.iter_rows(min_row=1, values_only=True)]
+        merged = []
+        if with_merged:
+            for rng in worksheet.merged_cells.ranges:
+                merged.append((rng.min_row - 1, rng.min_col - 1, rng.max_row - 1, rng.max_col - 1))
+        title = worksheet.title
+    finally:
+        workbook.close()
+    width = max((len(r) for r in rows), default=0)
+    cells = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+    if cells.empty:
+        raise SourceError(f"{path}: sheet {title!r} is empty")
+    cells.columns = list(range(width))
+    return SourceGrid(
+        path=path,
+        cells=cells,
+        row_numbers=np.arange(1, len(cells) + 1),
+        format="xlsx",
+        sheet=title,
+        merged=merged,
+    )
+
+
+def filled_cells(grid: SourceGrid) -> pd.DataFrame:
+    """Cells with every merged range filled with its top-left value (for reading headers)."""
+    cells = grid.cells.copy()
+    for r0, c0, r1, c1 in grid.merged:
+        if r0 >= len(cells) or c0 >= cells.shape[1]:
+            continue
+        value = cells.iat[r0, c0]
+        cells.iloc[r0 : r1 + 1, c0 : c1 + 1] = value
+    return cells

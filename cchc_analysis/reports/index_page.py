@@ -1,0 +1,131 @@
+"""The index page of a report run: links to every report and a sortable KPI table.
+
+Self-contained (inline CSS and script, nothing from another host) so it opens offline.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from pathlib import Path
+
+from cchc_analysis.core.periods import Period
+from cchc_analysis.core.resources import TEMPLATE_DIR
+from cchc_analysis.core.version import __version__
+from cchc_analysis.counting.kpis import kpi_table
+from cchc_analysis.reports.formatting import format_value, label, period_label, text
+
+ESC = html.escape
+
+INDEX_COLUMNS = (
+    "received_total_count",
+    "resolved_late_count",
+    "pending_total_count",
+    "within_deadline_rate",
+    "within_deadline_of_received_rate",
+    "online_rate",
+    "digitization_rate",
+)
+
+SORT_SCRIPT = """
+document.querySelectorAll('table.sortable th').forEach(function (th, col) {
+  th.setAttribute('tabindex', '0');  // no role=button: aria-sort needs a column header
+  function sort() {
+    var table = th.closest('table'), body = table.tBodies[0];
+    var asc = th.getAttribute('aria-sort') !== 'ascending';
+    table.querySelectorAll('th').forEach(function (h) { h.removeAttribute('aria-sort'); });
+    th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+    Array.from(body.rows).sort(function (a, b) {
+      var x = a.cells[col].dataset.sort, y = b.cells[col].dataset.sort;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var cmp = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : String(x).localeCompare(String(y), 'vi');
+      return asc ? cmp : -cmp;
+    }).forEach(function (row) { body.appendChild(row); });
+  }
+  th.addEventListener('click', sort);
+  th.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sort(); }
+  });
+});
+"""
+
+
+def _css() -> str:
+    css_path = TEMPLATE_DIR / "cchc" / "static" / "cchc.css"
+    return css_path.read_text(encoding="utf-8")
+
+
+def write_index(
+    out_dir: Path, data_dir: Path, period: Period, results: list, lang: str, tier: str
+) -> Path:
+    """Write ``index.html`` linking every report of the run, with the districts' KPIs."""
+    by_code = {r.unit_code: r for r in results if r.kind == "district"}
+    table = kpi_table(data_dir, period, "district", tier, list(by_code) or None)
+    header = [text("unit_code", lang), text("district", lang)] + [
+        label(c, lang) for c in INDEX_COLUMNS
+    ]
+    rows = []
+    for _, row in table.iterrows():
+        result = by_code.get(row["unit_code"])
+        name = ESC(str(row["unit_name"]))
+        if result is not None and result.status in ("ok", "skipped"):
+            name_cell = f'<a href="{ESC(result.file)}">{name}</a>'
+        else:
+            name_cell = f"{name} ({'lỗi' if lang == 'vi' else 'failed'})"
+        cells = [
+            f'<td data-sort="{ESC(str(row["unit_code"]))}">{ESC(str(row["unit_code"]))}</td>',
+            f'<td data-sort="{name}">{name_cell}</td>',
+        ]
+        for column in INDEX_COLUMNS:
+            value = row[column]
+            sort_key = "" if value != value else f"{float(value):.6f}"  # NaN sorts first
+            shown = ESC(format_value(column, value, lang))
+            cells.append(f'<td class="num" data-sort="{sort_key}">{shown}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    provinces = [r for r in results if r.kind == "province"]
+    overview = "".join(
+        f'<li><a href="{ESC(r.file)}">{ESC(text("overview_title", lang))}: '
+        f"{ESC(r.unit_name)}</a></li>"
+        for r in provinces
+        if r.status in ("ok", "skipped")
+    )
+    title = f"{text('index_title', lang)} — {period_label(period, lang)}"
+    hint = "Bấm vào tiêu đề cột để sắp xếp." if lang == "vi" else "Click a column heading to sort."
+    body = f"""<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{ESC(title)}</title>
+<style>{_css()}
+table.sortable th {{ cursor: pointer; }}
+table.sortable th[aria-sort=ascending]::after {{ content: " ▲"; }}
+table.sortable th[aria-sort=descending]::after {{ content: " ▼"; }}
+</style>
+</head>
+<body class="cchc-report">
+<main>
+<h1>{ESC(title)}</h1>
+<p class="period">{ESC(f"{period.start:%d/%m/%Y} – {period.end:%d/%m/%Y}")}</p>
+<h2>{ESC(text("overview_title", lang))}</h2>
+<ul>{overview}</ul>
+<h2>{ESC("Các huyện, quận" if lang == "vi" else "Districts")}</h2>
+<p>{ESC(hint)}</p>
+<table class="kpi sortable" id="kpi-table">
+<thead><tr>{"".join(f'<th scope="col">{ESC(h)}</th>' for h in header)}</tr></thead>
+<tbody>
+{"".join(rows)}
+</tbody>
+</table>
+<p class="provenance">{ESC(text("generated", lang))}: {datetime.now():%d/%m/%Y %H:%M} ·
+cchc-workbook {ESC(__version__)}</p>
+</main>
+<script>{SORT_SCRIPT}</script>
+</body>
+</html>
+"""
+    path = out_dir / "index.html"
+    tmp = path.with_name(".index.html.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,377 @@
+"""Charts for the reports, in one style: calm colours, Vietnamese number formats, no chartjunk.
+
+Every function returns a matplotlib Figure and never calls ``plt.show``; the report layer
+decides how to embed it (PNG inline, with alt text).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from cchc_analysis.reports.formatting import fmt_count, fmt_month, fmt_rate
+
+PALETTE = {
+    "primary": "#1f5f8b",
+    "secondary": "#e07b39",
+    "tertiary": "#5a9e6f",
+    "muted": "#9aa5b1",
+    "highlight": "#c0392b",
+    "good": "#2e7d32",
+    "bad": "#b71c1c",
+    "grid": "#e3e7eb",
+    "text": "#1b2631",
+}
+CHANNEL_COLOURS = {"online": "#1f5f8b", "in_person": "#e07b39", "postal": "#5a9e6f"}
+
+STYLE = {
+    "font.family": "DejaVu Sans",  # ships with matplotlib; covers Vietnamese diacritics
+    "font.size": 9.5,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.edgecolor": "#b0b8c1",
+    "axes.labelcolor": PALETTE["text"],
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": PALETTE["grid"],
+    "grid.linewidth": 0.8,
+    "xtick.color": PALETTE["text"],
+    "ytick.color": PALETTE["text"],
+    "legend.frameon": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 110,
+    "savefig.bbox": "tight",
+}
+
+
+def apply_style() -> None:
+    """Apply the workbook's chart style to matplotlib (idempotent)."""
+    plt.rcParams.update(STYLE)
+
+
+def legend_label(text: object, limit: int = 48) -> str:
+    """A label from the data (a field name) as plain text for a legend: shortened (tables show
+    it in full; a very long one would make the tightly saved PNG tens of thousands of pixels
+    wide) and with every "$" escaped, so "$…$" in it is never parsed as mathtext."""
+    label = " ".join(str(text).split())
+    label = label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+    return label.replace("$", r"\$")
+
+
+def _count_axis(ax, lang: str) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v, lang)))
+
+
+def _rate_axis(ax, lang: str, digits: int = 0) -> None:
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, digits)))
+
+
+def _month_ticks(ax, months: pd.Series, lang: str) -> None:
+    positions = np.arange(len(months))
+    step = max(1, len(months) // 12)
+    ax.set_xticks(positions[::step])
+    ax.set_xticklabels([fmt_month(m, lang) for m in months[::step]], rotation=45, ha="right")
+
+
+def volume_by_channel(
+    monthly: pd.DataFrame, labels: dict[str, str], title: str, lang: str = "vi"
+) -> Figure:
+    """Stacked monthly bars of new dossiers by channel (columns month + one per channel)."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    bottom = np.zeros(len(monthly))
+    x = np.arange(len(monthly))
+    for channel in ("online", "in_person", "postal"):
+        if channel not in monthly:
+            continue
+        values = monthly[channel].to_numpy(dtype=float)
+        ax.bar(x, values, bottom=bottom, color=CHANNEL_COLOURS[channel], label=labels[channel])
+        bottom += values
+    _month_ticks(ax, monthly["month"], lang)
+    _count_axis(ax, lang)
+    ax.set_title(title)
+    ax.legend(loc="upper left", ncols=3, fontsize=8.5)
+    fig.tight_layout()
+    return fig
+
+
+def rate_trend(
+    monthly: pd.DataFrame,
+    series: dict[str, str],
+    title: str,
+    lang: str = "vi",
+    target: float | None = None,
+    target_label: str | None = None,
+    bands: dict[str, tuple[str, str]] | None = None,
+) -> Figure:
+    """Monthly rate lines (columns month + the rates named in ``series``: column -> label),
+    with optional confidence bands (``bands``: column -> (low column, high column))."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    x = np.arange(len(monthly))
+    colours = [PALETTE["primary"], PALETTE["secondary"], PALETTE["tertiary"]]
+    for (column, name), colour in zip(series.items(), colours, strict=False):
+        if bands and column in bands:
+            low, high = bands[column]
+            rate_band(ax, x, monthly[low].to_numpy(float), monthly[high].to_numpy(float), colour)
+        ax.plot(x, monthly[column], marker="o", markersize=3, color=colour, label=name)
+    if target is not None:
+        ax.axhline(target, color=PALETTE["muted"], linestyle="--", linewidth=1)
+        if target_label:
+            ax.annotate(
+                target_label,
+                (0, target),
+                xytext=(2, 3),
+                textcoords="offset points",
+                fontsize=8,
+                color=PALETTE["muted"],
+            )
+    _month_ticks(ax, monthly["month"], lang)
+    _rate_axis(ax, lang)
+    low = np.nanmin(monthly[list(series)].to_numpy(dtype=float)) if len(monthly) else 0
+    ax.set_ylim(max(0.0, min(low, target or 1.0) - 0.05), 1.005)
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8.5)
+    fig.tight_layout()
+    return fig
+
+
+def ranking_bars(
+    table: pd.DataFrame,
+    value_column: str,
+    name_column: str,
+    highlight_code: str | None,
+    title: str,
+    lang: str = "vi",
+) -> Figure:
+    """Units sorted by a rate, the unit of the report highlighted."""
+    apply_style()
+    ordered = table.sort_values(value_column, ascending=True)
+    height = max(2.2, 0.3 * len(ordered) + 0.8)
+    fig, ax = plt.subplots(figsize=(8, height))
+    colours = [
+        PALETTE["highlight"] if code == highlight_code else PALETTE["muted"]
+        for code in ordered["unit_code"]
+    ]
+    values = ordered[value_column].to_numpy(dtype=float)
+    ax.barh(np.arange(len(ordered)), values, color=colours)
+    for i, value in enumerate(values):
+        ax.annotate(
+            fmt_rate(value, lang, 1),
+            (value, i),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(np.arange(len(ordered)))
+    ax.set_yticklabels(ordered[name_column])
+    finite = values[np.isfinite(values)]
+    low = float(finite.min()) if finite.size else 0.0
+    ax.set_xlim(max(0.0, low - 0.05), 1.06)  # room for the value labels
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= 1.0001]
+    ax.set_xticks(ticks)  # no tick beyond 100%
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, 0)))
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def aspect_bars(shares: pd.DataFrame, title: str, lang: str = "vi") -> Figure:
+    """Satisfied share per survey aspect (columns label, share)."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 2.6))
+    y = np.arange(len(shares))
+    ax.barh(y, shares["share"], color=PALETTE["primary"])
+    for i, value in enumerate(shares["share"]):
+        ax.annotate(
+            fmt_rate(value, lang, 1),
+            (value, i),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(y)
+    ax.set_yticklabels(shares["label"])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.08)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, 0)))
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def small_multiples(
+    monthly: pd.DataFrame,
+    unit_names: dict[str, str],
+    value_column: str,
+    title: str,
+    lang: str = "vi",
+    ncols: int = 4,
+) -> Figure:
+    """One small line chart per unit of a monthly rate (columns unit_code, month, value)."""
+    apply_style()
+    codes = list(unit_names)
+    nrows = int(np.ceil(len(codes) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(8, 1.55 * nrows + 0.5), sharex=True, sharey=True, squeeze=False
+    )
+    for ax, code in zip(axes.ravel(), codes, strict=False):
+        part = monthly[monthly["unit_code"] == code].sort_values("month")
+        ax.plot(np.arange(len(part)), part[value_column], color=PALETTE["primary"], lw=1.2)
+        ax.set_title(unit_names[code], fontsize=8.5, fontweight="normal")
+        _rate_axis(ax, lang)
+        ax.tick_params(labelsize=7)
+        ax.set_xticks([])
+    for ax in axes.ravel()[len(codes) :]:
+        ax.set_visible(False)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def rate_band(ax, x: np.ndarray, low: np.ndarray, high: np.ndarray, colour: str) -> None:
+    """Shade a confidence band (e.g. Wilson 95%) behind a rate line."""
+    ax.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
+
+
+def funnel_plot(
+    units: pd.DataFrame,
+    limits: pd.DataFrame,
+    target: float,
+    title: str,
+    x_label: str,
+    y_label: str,
+    lang: str = "vi",
+    highlight_code: str | None = None,
+    label_band_prefixes: tuple[str, ...] = ("above_998",),
+) -> Figure:
+    """Funnel plot: each unit's rate against its size, with binomial control limits.
+
+    ``units`` has unit_code, short_name, trials, rate, band; ``limits`` comes from
+    stats.funnel_limits. Units above the 99.8% limits (and the highlighted one) are labelled
+    by name; the text beside the chart names the rest.
+    """
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    ax.plot(
+        limits["trials"],
+        limits["upper_998"],
+        color=PALETTE["bad"],
+        lw=1,
+        ls="--",
+        label="99,8%" if lang == "vi" else "99.8%",
+    )
+    ax.plot(limits["trials"], limits["lower_998"], color=PALETTE["bad"], lw=1, ls="--")
+    ax.plot(limits["trials"], limits["upper_95"], color=PALETTE["muted"], lw=1, ls=":", label="95%")
+    ax.plot(limits["trials"], limits["lower_95"], color=PALETTE["muted"], lw=1, ls=":")
+    ax.axhline(target, color=PALETTE["text"], lw=0.8)
+    colours = [
+        PALETTE["highlight"] if code == highlight_code else PALETTE["primary"]
+        for code in units["unit_code"]
+    ]
+    ax.scatter(units["trials"], units["rate"], s=22, color=colours, zorder=3)
+    for _, row in units.iterrows():
+        if row["band"] in label_band_prefixes or row["unit_code"] == highlight_code:
+            ax.annotate(
+                row["short_name"],
+                (row["trials"], row["rate"]),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=8,
+            )
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v, lang)))
+    _rate_axis(ax, lang, 1)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    finite = units["rate"].to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    top = max(float(finite.max()) if finite.size else target, target) * 1.15 + 0.002
+    ax.set_ylim(0, min(1.0, top))
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def completion_curves(
+    curves: dict[str, pd.DataFrame],
+    deadlines: dict[str, float],
+    title: str,
+    x_label: str,
+    lang: str = "vi",
+    max_days: float | None = None,
+) -> Figure:
+    """Share of dossiers finished by working day t (1 − Kaplan–Meier), one line per group,
+    with each group's statutory deadline marked."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    colours = plt.get_cmap("tab10").colors
+    for (name, curve), colour in zip(curves.items(), colours, strict=False):
+        ax.step(
+            curve["time"],
+            1 - curve["survival"],
+            where="post",
+            color=colour,
+            lw=1.3,
+            label=legend_label(name),
+        )
+        ax.fill_between(
+            curve["time"],
+            1 - curve["high"].fillna(1),
+            1 - curve["low"],
+            step="post",
+            color=colour,
+            alpha=0.12,
+            linewidth=0,
+        )
+        if name in deadlines and np.isfinite(deadlines[name]):
+            ax.axvline(deadlines[name], color=colour, lw=0.8, ls=":")
+    if max_days:
+        ax.set_xlim(0, max_days)
+    _rate_axis(ax, lang)
+    ax.set_ylim(0, 1.01)
+    ax.set_xlabel(x_label)
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8, ncols=2)
+    fig.tight_layout()
+    return fig
+
+
+LIKERT_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#bababa", 4: "#67a9cf", 5: "#2166ac"}
+
+
+def likert_diverging(
+    shares: pd.DataFrame, level_labels: dict[int, str], title: str, lang: str = "vi"
+) -> Figure:
+    """Diverging stacked bars: dissatisfied levels left of zero, satisfied right, the neutral
+    level split across zero (rows: aspects; columns: levels 1–5 as shares)."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(shares) + 1.4))
+    y = np.arange(len(shares))
+    left_start = -(shares[1] + shares[2] + shares[3] / 2).to_numpy(dtype=float)
+    start = left_start.copy()
+    for level in (1, 2, 3, 4, 5):
+        width = shares[level].to_numpy(dtype=float)
+        ax.barh(y, width, left=start, color=LIKERT_COLOURS[level], label=level_labels[level])
+        start = start + width
+    ax.axvline(0, color=PALETTE["text"], lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(shares.index)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(abs(v), lang, 0)))
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=5, fontsize=7.5)
+    fig.tight_layout()
+    return fig

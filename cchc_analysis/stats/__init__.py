@@ -1,0 +1,41 @@
+"""stats"""
+
+from cchc_analysis.stats.tests import (
+    BANDS,
+    ArrayLike,
+    CIMethod,
+    cronbach_alpha,
+    curve_quantiles,
+    describe_trend,
+    funnel_limits,
+    funnel_outliers,
+    homogeneity_test,
+    kaplan_meier,
+    km_quantiles,
+    kruskal_test,
+    likert_distribution,
+    overdispersion,
+    satisfied_share,
+    trend_test,
+    wilson_interval,
+)
+
+__all__ = [
+    "ArrayLike",
+    "CIMethod",
+    "BANDS",
+    "wilson_interval",
+    "funnel_limits",
+    "overdispersion",
+    "funnel_outliers",
+    "homogeneity_test",
+    "trend_test",
+    "describe_trend",
+    "kaplan_meier",
+    "km_quantiles",
+    "curve_quantiles",
+    "cronbach_alpha",
+    "satisfied_share",
+    "kruskal_test",
+    "likert_distribution",
+]
