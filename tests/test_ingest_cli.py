@@ -7,8 +7,9 @@ import json
 from conftest import run_cchc
 from ingest_helpers import rows, write_csv
 
-from cchc_analysis import bieu06, cli
+from cchc_analysis import cli
 from cchc_analysis.core.periods import parse_period
+from cchc_analysis.ingest import bieu06
 
 
 def test_fatal_file_is_one_line_exit_2(tmp_path):

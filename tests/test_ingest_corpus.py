@@ -24,7 +24,8 @@ from ingest_helpers import (
     write_xlsx,
 )
 
-from cchc_analysis import bieu06, store
+from cchc_analysis import store
+from cchc_analysis.ingest import bieu06
 
 
 @dataclass

@@ -9,9 +9,11 @@ import pytest
 from conftest import run_cchc
 from ingest_helpers import export_dossiers_vi, ingest_cli
 
-from cchc_analysis import bieu06, kpis, store, units
+from cchc_analysis import store, units
 from cchc_analysis.core.periods import parse_period
+from cchc_analysis.counting import kpis
 from cchc_analysis.counting.cube import period_counts
+from cchc_analysis.ingest import bieu06
 
 PERIODS = ("2023-Q3", "2024-H1", "2023-08-10:2023-11-05")
 

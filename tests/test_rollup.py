@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 from conftest import run_cchc
 
-from cchc_analysis import bieu06, cli, ingest, kpis, units
+from cchc_analysis import cli, ingest, units
 from cchc_analysis.core.periods import parse_period
 from cchc_analysis.core.schema import COUNT_COLUMNS
+from cchc_analysis.counting import kpis
+from cchc_analysis.ingest import bieu06
 
 Q3 = parse_period("2023-Q3")
 

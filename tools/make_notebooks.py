@@ -129,7 +129,10 @@ explore = notebook(
         ),
         new_code_cell(
             "import matplotlib.pyplot as plt\n\n"
-            "from cchc_analysis import cube, kpis, metrics, periods, plots, stats, store, units\n\n"
+            "from cchc_analysis import stats, store, units\n"
+            "from cchc_analysis.core import metrics, periods\n"
+            "from cchc_analysis.counting import cube, kpis\n"
+            "from cchc_analysis.reports import plots\n\n"
             "data = store.resolve_data_dir(data_dir)\n"
             "q = periods.parse_period(period)\n"
             "q.start, q.end, units.get_unit(district_a).name, units.get_unit(district_b).name"

@@ -615,11 +615,11 @@ def _file_digest(path: Path, digest: Any) -> None:
 @lru_cache(maxsize=1)
 def code_digest() -> str:
     """Hash of everything the package brings to a report (code at any depth, templates,
-    settings, methodology, notebooks): a report made by other code or other settings is
-    redone even when the version number did not change (as during development)."""
+    settings, methodology): a report made by other code or other settings is redone even
+    when the version number did not change (as during development)."""
     digest = hashlib.sha256(__version__.encode())
     for path in resources.package_files():
-        digest.update(resources.resource_name(path).encode())
+        digest.update(path.relative_to(resources.PACKAGE_DIR).as_posix().encode())
         _file_digest(path, digest)
     return digest.hexdigest()
 

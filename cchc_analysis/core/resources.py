@@ -41,22 +41,10 @@ def methodology_dir() -> Path:
 
 def package_files() -> list[Path]:
     """Every file of the package a report's look or numbers can depend on: code at any depth,
-    templates, settings, methodology texts and the report notebooks in use."""
-    files = [
+    templates, settings and methodology texts. (The notebook a report runs is hashed with the
+    report's own job, as the text that was run.)"""
+    return sorted(
         path
         for path in PACKAGE_DIR.rglob("*")
-        if path.is_file()
-        and "__pycache__" not in path.parts
-        and path.suffix not in {".pyc", ".pyo"}
-    ]
-    notebooks = notebooks_dir()
-    files += [notebooks / name for name in REPORT_NOTEBOOKS if (notebooks / name).is_file()]
-    return sorted(set(files))
-
-
-def resource_name(path: Path) -> str:
-    """A package file's name relative to the package (notebooks: ``notebooks/<name>``), the
-    same on every machine, for hashing."""
-    if path.is_relative_to(PACKAGE_DIR):
-        return path.relative_to(PACKAGE_DIR).as_posix()
-    return f"notebooks/{path.name}"
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    )
