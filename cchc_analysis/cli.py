@@ -14,13 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from cchc_analysis.core.errors import CchcError, UsageError
 from cchc_analysis.core.version import __version__
-
-EXIT_USER_ERROR = 2
-
-
-class UserError(Exception):
-    """An error the user can fix; printed as one line, exit code 2."""
 
 
 def _period(text: str):
@@ -29,7 +24,7 @@ def _period(text: str):
     try:
         return parse_period(text)
     except PeriodError as exc:
-        raise UserError(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 def _split_units(text: str | None) -> list[str] | None:
@@ -44,9 +39,9 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     period = _period(args.period)
     level = args.level or ("province" if args.era == "2025" else "district")
     if args.era == "2025" and level == "district":
-        raise UserError("there are no districts in era 2025: use --level province or commune")
+        raise UsageError("there are no districts in era 2025: use --level province or commune")
     if args.era != "2025" and level == "province":
-        raise UserError("--level province needs --era 2025 (the roll-up onto the new provinces)")
+        raise UsageError("--level province needs --era 2025 (the roll-up onto the new provinces)")
     table = kpi_table(
         args.data,
         period,
@@ -57,7 +52,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         era=args.era,
     )
     if args.unit and table.empty:
-        raise UserError(f"unit {args.unit} has no dossiers in period {period}")
+        raise UsageError(f"unit {args.unit} has no dossiers in period {period}")
     if args.format == "json":
         json.dump(kpi_records(table), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -131,11 +126,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stdout.write(SAMPLE_CONFIG)
         return 0
     if not args.config:
-        raise UserError("give --config FILE (see `cchc run --sample-config`)")
+        raise UsageError("give --config FILE (see `cchc run --sample-config`)")
     try:
         today = date.fromisoformat(args.today) if args.today else None
     except ValueError:
-        raise UserError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
+        raise UsageError(f"--today {args.today!r} is not a date (YYYY-MM-DD)") from None
     summary = run_scheduled(
         load_config(args.config),
         today=today,
@@ -155,7 +150,7 @@ def _require_dossiers(data: str) -> None:
     path = store.resolve_data_dir(data)
     only_reports = (path / store.PERIOD_REPORTS_FILE).exists() and not store.has_dossiers(path)
     if path.is_dir() and only_reports:
-        raise UserError(
+        raise UsageError(
             f"data folder {path} holds period reports only (no dossiers/): reports need dossier "
             f"rows; use `cchc kpis --data {data} --period ...` for the aggregate figures"
         )
@@ -193,7 +188,7 @@ def cmd_units_find(args: argparse.Namespace) -> int:
 
     table = units.find_units(args.name, province_code=args.province, era=args.era)
     if table.empty:
-        raise UserError(f"no unit matches {args.name!r}")
+        raise UsageError(f"no unit matches {args.name!r}")
     columns = ["code", "name", "level", "era", "parent_code", "parent_name", "score"]
     print(table[[c for c in columns if c in table]].to_string(index=False))
     return 0
@@ -332,31 +327,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cchc`` console script."""
-    from cchc_analysis.batch.runner import ExecutorError, ParameterError
-    from cchc_analysis.batch.scheduled import ConfigError
-    from cchc_analysis.core.locking import LockBusyError
-    from cchc_analysis.counting.aggregates import PeriodReportError
-    from cchc_analysis.counting.kpis import UnitNotInDataError
-    from cchc_analysis.ingest.run import IngestError
-    from cchc_analysis.store.folder import DataFolderError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (
-        UserError,
-        DataFolderError,
-        UnitNotInDataError,
-        LockBusyError,
-        ParameterError,
-        IngestError,
-        PeriodReportError,
-        ExecutorError,
-        ConfigError,
-    ) as exc:
+    except CchcError as exc:
         print(f"cchc: error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
+        return exc.exit_code
     except KeyboardInterrupt as exc:
         # SIGTERM from cron/systemd arrives as RunInterrupted: finished reports are kept
         signum = getattr(exc, "signum", 2)

@@ -33,6 +33,8 @@ from typing import Any
 from jupyter_client import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
+from cchc_analysis.core.errors import KernelStartError
+
 WARM_UP_CODE = "import cchc_analysis.reports.unit_report, matplotlib.pyplot, pandas  # warm imports"
 RESET_CODE = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt"
 # History is never read in a batch run; writing it is a SQLite round trip per cell.
@@ -48,10 +50,6 @@ def default_kernel_name() -> str:
 
     specs = KernelSpecManager().find_kernel_specs()
     return PROJECT_KERNEL if PROJECT_KERNEL in specs else "python3"
-
-
-class KernelStartError(RuntimeError):
-    """A kernel did not start or answer within its timeout, after every retry."""
 
 
 class WarmKernel:

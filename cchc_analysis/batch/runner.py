@@ -51,6 +51,7 @@ import nbformat
 from cchc_analysis import store, units
 from cchc_analysis.batch.kernels import KernelStartError, WarmKernel, default_kernel_name
 from cchc_analysis.core import resources
+from cchc_analysis.core.errors import ExecutorError, ParameterError
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.resources import TEMPLATE_DIR, notebooks_dir
@@ -65,14 +66,6 @@ LOCK_FILE = ".cchc-run.lock"
 ENGINE_NAME = "cchc"
 
 log = logging.getLogger("cchc.runner")
-
-
-class ParameterError(ValueError):
-    """A notebook was given a parameter it does not declare (papermill only warns)."""
-
-
-class ExecutorError(RuntimeError):
-    """The executor asked for cannot be used (e.g. no Dask scheduler at that address)."""
 
 
 class RunInterrupted(KeyboardInterrupt):

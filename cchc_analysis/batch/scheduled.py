@@ -35,6 +35,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cchc_analysis.core.errors import ConfigError
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period, PeriodError, parse_period
 
@@ -81,10 +82,6 @@ tier = "both"              # district | commune | both
 cell_timeout = 1800        # seconds before a hung notebook cell fails its report
 lock_timeout = 0           # seconds to wait when another run holds the lock (0: exit at once)
 """
-
-
-class ConfigError(ValueError):
-    """The configuration file is missing, malformed or names something unknown."""
 
 
 @dataclass

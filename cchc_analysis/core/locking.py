@@ -13,9 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-
-class LockBusyError(RuntimeError):
-    """Another run holds the lock of this output folder."""
+from cchc_analysis.core.errors import LockBusyError
 
 
 class RunLock:

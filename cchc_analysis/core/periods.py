@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from cchc_analysis.core.errors import PeriodError
+
 Convention = Literal["calendar", "cutoff15"]
-
-
-class PeriodError(ValueError):
-    """A period string that cannot be understood."""
 
 
 @dataclass(frozen=True, order=True)

@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from cchc_analysis import store, units
+from cchc_analysis.core.errors import PeriodReportError
 from cchc_analysis.core.metrics import DERIVED_COUNTS, RATE_DEFINITIONS
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.schema import COUNT_COLUMNS, EXTRA_COUNT_COLUMNS
+from cchc_analysis.store.tables import coerce_period_reports
 
 # Counted over the period: summed across consecutive reports.
 FLOW_COLUMNS = (
@@ -35,16 +37,11 @@ START_STOCK_COLUMNS = ("carried_over_count",)  # from the first report of a chai
 END_STOCK_COLUMNS = ("pending_in_time_count", "pending_late_count")  # from the last
 
 
-class PeriodReportError(LookupError):
-    """The folder's period reports cannot answer the request (period or unit not covered)."""
-
-
 def read_period_reports(data_dir: str | os.PathLike) -> pd.DataFrame | None:
     """The folder's period reports with counts as nullable integers, or None."""
     frame = store.read_table(data_dir, store.PERIOD_REPORTS_FILE)
     if frame is None:
         return None
-    from cchc_analysis.ingest.validation import coerce_period_reports
 
     return coerce_period_reports(frame)
 

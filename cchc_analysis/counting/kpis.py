@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_analysis import store, units
+from cchc_analysis.core.errors import UnitNotInDataError
 from cchc_analysis.core.metrics import add_metrics
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.schema import COUNT_COLUMNS
@@ -29,10 +30,6 @@ TIERS: tuple[str, ...] = ("district", "commune", "both")
 
 # What counting needs, plus the names and the partition key reports show.
 COUNT_READ_COLUMNS = ("unit_name", "district_code", *CUBE_INPUT_COLUMNS)
-
-
-class UnitNotInDataError(LookupError):
-    """A unit the user asked for has no data in the folder."""
 
 
 def _district_codes_for(

@@ -34,7 +34,7 @@ import pandas as pd
 from cchc_analysis import units
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.schema import COUNT_COLUMNS
-from cchc_analysis.ingest.validation import REFORM_DATE
+from cchc_analysis.units.registry import REFORM_DATE
 
 ERA_2025_LEVELS = ("province", "commune")
 

@@ -11,40 +11,22 @@ header is reported as ignored.
 from __future__ import annotations
 
 import difflib
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from cchc_analysis.core.schema import COUNT_COLUMNS, SURVEY_ASPECTS, SURVEY_ITEMS_PER_ASPECT
+from cchc_analysis.core.text import key as text_key
+from cchc_analysis.core.text import words as text_words
+from cchc_analysis.ingest.privacy import personal_category
 
 KINDS: Final = ("dossiers", "period-report", "survey")
 
 
-def _split_camel(text: str) -> str:
-    """ "SoDienThoai" -> "So Dien Thoai": exports from one-stop systems use CamelCase names."""
-    out = []
-    for i, ch in enumerate(text):
-        if i and ch.isupper() and text[i - 1].islower():
-            out.append(" ")
-        out.append(ch)
-    return "".join(out)
-
-
-def _fold(text: object) -> str:
-    """Lowercase ASCII of a header: NFD, combining marks dropped, đ -> d."""
-    decomposed = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-
-
 def header_words(text: object) -> str:
-    """Header as space-separated ASCII words ("SoDienThoai" -> "so dien thoai").
-
-    Used where word boundaries matter (personal-data and Biểu 06 keyword rules).
-    """
-    raw = _split_camel(unicodedata.normalize("NFC", str(text)))
-    return " ".join(re.findall(r"[a-z0-9]+", _fold(raw)))
+    """Header as space-separated ASCII words (``"SoDienThoai"`` -> ``"so dien thoai"``)."""
+    return text_words(text)
 
 
 def header_key(text: object) -> str:
@@ -52,7 +34,7 @@ def header_key(text: object) -> str:
 
     ``header_key("NGÀY TIẾP NHẬN") == header_key("ngay_tiep_nhan") == "ngaytiepnhan"``.
     """
-    return re.sub(r"[^a-z0-9]+", "", _fold(text))
+    return text_key(text)
 
 
 # --- alias tables ------------------------------------------------------------------------------
@@ -253,7 +235,6 @@ class HeaderMatch:
 
 def match_headers(headers: Sequence[object], kind: str) -> HeaderMatch:
     """Map source headers to canonical columns; personal-data headers are set apart."""
-    from cchc_analysis.ingest.privacy import personal_category
 
     index = _INDEX[kind]
     match = HeaderMatch(headers=[_clean(h) for h in headers])

@@ -26,17 +26,10 @@ import numpy as np
 import pandas as pd
 from babel.numbers import NumberFormatError, parse_decimal
 
+from cchc_analysis.core.errors import ParseError
 from cchc_analysis.core.periods import Period, PeriodError, parse_period
+from cchc_analysis.core.text import fold
 from cchc_analysis.ingest.headers import header_key
-
-
-class ParseError(ValueError):
-    """A cell that cannot be read; ``code`` is the reason key used in ingest reports."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
 
 # --- blanks and text ---------------------------------------------------------------------------
 
@@ -436,11 +429,6 @@ _HALF = re.compile(r"6\s*thang\s*(dau|cuoi)\s*nam\s*(\d{4})")
 _YEAR = re.compile(r"nam\s*(\d{4})")
 
 
-def _folded(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
 def find_period(text: Any) -> Period | None:
     """A reporting period written in a cell or a title, or None.
 
@@ -455,7 +443,7 @@ def find_period(text: Any) -> Period | None:
         return parse_period(raw)
     except PeriodError:
         pass
-    folded = _folded(raw)
+    folded = fold(raw)
     if match := _FROM_TO.search(folded):
         try:
             start, end = parse_datetime(match[1]), parse_datetime(match[2])

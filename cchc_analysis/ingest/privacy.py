@@ -14,7 +14,7 @@ from typing import Final
 
 import pandas as pd
 
-from cchc_analysis.ingest.headers import header_words
+from cchc_analysis.core.text import words as header_words
 
 # Word sequences (ASCII, see headers.header_words) that mark a personal-data header.
 PERSONAL_HEADER_PATTERNS: Final[dict[str, tuple[str, ...]]] = {

@@ -43,6 +43,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from cchc_analysis import store
+from cchc_analysis.core.errors import IngestError
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.schema import COUNT_COLUMNS, DOSSIER_COLUMNS, SURVEY_ITEM_COLUMNS
 from cchc_analysis.ingest.bieu06 import read_bieu06
@@ -109,10 +110,6 @@ _COUNT_HINTS: Final = {
     "pending_in_time_count": "Số hồ sơ đang giải quyết / Trong hạn",
     "pending_late_count": "Số hồ sơ đang giải quyết / Quá hạn",
 }
-
-
-class IngestError(ValueError):
-    """A file cannot be used at all: nothing is written, the CLI exits with code 2."""
 
 
 @dataclass

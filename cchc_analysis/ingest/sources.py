@@ -29,15 +29,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cchc_analysis.core.errors import SourceError
+from cchc_analysis.core.text import key as text_key
+
 DELIMITERS = ("\t", ";", ",", "|")
 SNIFF_LINES = 60
 CHUNK_ROWS = 200_000  # rows per chunk when streaming a large export
 HEAD_BYTES = 1 << 20  # bytes read up front to recognise the encoding and the delimiter
 _FIELDS_ERROR = re.compile(r"Expected \d+ fields in line (\d+), saw (\d+)")
-
-
-class SourceError(ValueError):
-    """A file that cannot be used at all (unreadable, wrong format, no such sheet...)."""
 
 
 @dataclass
@@ -435,11 +434,7 @@ def _open_sheet(path: Path, sheet: str | None, read_only: bool):
     names = workbook.sheetnames
     if sheet is None:
         return workbook, workbook.worksheets[0]
-    from cchc_analysis.ingest.headers import header_key
-
-    found = [n for n in names if n == sheet] or [
-        n for n in names if header_key(n) == header_key(sheet)
-    ]
+    found = [n for n in names if n == sheet] or [n for n in names if text_key(n) == text_key(sheet)]
     if not found:
         workbook.close()
         raise SourceError(

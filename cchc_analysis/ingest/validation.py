@@ -46,19 +46,12 @@ from cchc_analysis.ingest.parsing import (
     show,
     text_column,
 )
-
-REFORM_DATE: Final = date(2025, 7, 1)  # first day of the two-level system
-PERIOD_REPORT_COLUMNS: Final = (
-    "unit_code",
-    "unit_name",
-    "unit_level",
-    "district_code",
-    "era",
-    "field",
-    "period_start",
-    "period_end",
-    *COUNT_COLUMNS,
+from cchc_analysis.store.tables import (
+    PERIOD_REPORT_COLUMNS,
+    coerce_period_reports,
+    coerce_survey,
 )
+from cchc_analysis.units.registry import era_of
 
 REASONS: Final[dict[str, str]] = {
     "missing_dossier_id": "no dossier id",
@@ -481,11 +474,6 @@ def _derive(counts: dict[str, pd.Series]) -> dict[str, int]:
     return derived
 
 
-def era_of(period_start: date) -> str:
-    """Units of reports that start on or after 1 July 2025 are read in the new registry."""
-    return units.ERA_2025 if period_start >= REFORM_DATE else units.ERA_PRE_2025
-
-
 def validate_period_reports(
     raw: pd.DataFrame,
     headers: dict[str, str],
@@ -606,20 +594,6 @@ def _row_periods(
     raise ValueError("no period")  # the caller checks for this before validating
 
 
-def coerce_period_reports(frame: pd.DataFrame) -> pd.DataFrame:
-    """Period-report rows with stable dtypes: strings, day dates, nullable integer counts."""
-    out = pd.DataFrame(index=frame.index)
-    for column in PERIOD_REPORT_COLUMNS:
-        values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index)
-        if column in ("period_start", "period_end"):
-            out[column] = pd.to_datetime(values).astype("datetime64[ms]")
-        elif column in COUNT_COLUMNS:
-            out[column] = pd.array(values, dtype="Int64")
-        else:
-            out[column] = values.astype("string")
-    return out.reset_index(drop=True)
-
-
 # --- survey ------------------------------------------------------------------------------------
 
 
@@ -686,19 +660,6 @@ def validate_survey(
     keep = np.ones(len(raw), dtype=bool)
     keep[list(problems.positions())] = False
     return coerce_survey(frame[keep]), problems
-
-
-def coerce_survey(frame: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(index=frame.index)
-    for column in SURVEY_COLUMNS:
-        values = frame[column] if column in frame else pd.Series(pd.NA, index=frame.index)
-        if column == "surveyed_at":
-            out[column] = pd.to_datetime(values).astype("datetime64[ms]")
-        elif column in SURVEY_ITEM_COLUMNS:
-            out[column] = pd.array(values, dtype="Int64")
-        else:
-            out[column] = values.astype("string")
-    return out.reset_index(drop=True)
 
 
 __all__ = [

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from cchc_analysis.core.errors import DataFolderError
 from cchc_analysis.core.schema import DOSSIER_COLUMNS, coerce_dossiers
 
 DOSSIERS_DIR = "dossiers"
@@ -35,10 +36,6 @@ PERIOD_REPORTS_FILE = "period_reports.parquet"
 SURVEY_FILE = "survey.parquet"
 DATASET_FILE = "dataset.json"
 PARTITION_COLUMN = "district_code"
-
-
-class DataFolderError(FileNotFoundError):
-    """The data folder is missing or holds none of the tables a command needs."""
 
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -4,6 +4,7 @@ from cchc_analysis.units.registry import (
     ERA_2025,
     ERA_PRE_2025,
     ERAS,
+    REFORM_DATE,
     FUZZY_CUTOFF,
     LEVELS,
     SUGGEST_CUTOFF,
@@ -22,12 +23,14 @@ from cchc_analysis.units.registry import (
     resolve_unit,
     slugify,
     units_table,
+    era_of,
 )
 
 __all__ = [
     "ERA_PRE_2025",
     "ERA_2025",
     "ERAS",
+    "REFORM_DATE",
     "LEVELS",
     "TABLE_COLUMNS",
     "FUZZY_CUTOFF",
@@ -46,4 +49,5 @@ __all__ = [
     "resolve_unit",
     "crosswalk_provinces",
     "crosswalk_communes",
+    "era_of",
 ]

@@ -32,11 +32,15 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import NamedTuple
 
 import pandas as pd
+
+from cchc_analysis.core.errors import AmbiguousUnitError, UnknownUnitError
+from cchc_analysis.core.text import fold
 
 __all__ = [
     "ERA_2025",
@@ -62,6 +66,7 @@ __all__ = [
 ERA_PRE_2025 = "2024"
 ERA_2025 = "2025"
 ERAS = (ERA_PRE_2025, ERA_2025)
+REFORM_DATE = date(2025, 7, 1)  # first day of the two-level system (no districts)
 LEVELS = ("province", "district", "commune")
 
 _LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS)}
@@ -90,21 +95,6 @@ SUGGEST_CUTOFF = 0.6  # looser, only for the suggestions in UnknownUnitError mes
 # --------------------------------------------------------------------------------------------
 # Errors and the Unit record
 # --------------------------------------------------------------------------------------------
-
-
-class UnknownUnitError(KeyError, ValueError):
-    """No unit has this code or name in the era asked for (a KeyError and a ValueError)."""
-
-    def __str__(self) -> str:  # KeyError would repr() the message and add quotes
-        return str(self.args[0]) if self.args else ""
-
-
-class AmbiguousUnitError(ValueError):
-    """Several units match; ``candidates`` lists them so the caller can pick by code."""
-
-    def __init__(self, message: str, candidates: Iterable[Unit] = ()) -> None:
-        super().__init__(message)
-        self.candidates: list[Unit] = list(candidates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +178,7 @@ def _marked_tokens(name: str) -> list[str]:
 
 def _fold(token: str) -> str:
     """ASCII form of one lowercase word: diacritics dropped, đ -> d, leading zeros dropped."""
-    decomposed = unicodedata.normalize("NFD", token.replace("đ", "d").replace("Đ", "d"))
-    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = fold(token)
     if folded.isdigit():
         folded = str(int(folded))
     return folded
@@ -832,3 +821,8 @@ def crosswalk_communes(include_island_districts: bool = False) -> pd.DataFrame:
     if not include_island_districts:
         frame = frame[~frame["_island"]]
     return frame.drop(columns="_island").reset_index(drop=True)
+
+
+def era_of(period_start: date) -> str:
+    """Units of reports that start on or after 1 July 2025 are read in the new registry."""
+    return ERA_2025 if period_start >= REFORM_DATE else ERA_PRE_2025

@@ -1,0 +1,97 @@
+"""One family of errors: everything the user can act on derives from :class:`CchcError`.
+
+The command line catches ``CchcError`` once and prints it as one line (``cchc: error: …``)
+with the error's ``exit_code``; a researcher in JupyterLab can catch the same one type. Each
+error also derives from the built-in type callers caught before (``ValueError``,
+``LookupError`` …), so existing ``except`` clauses keep working.
+
+Exit codes (README "Exit codes"): 2 unusable input or usage; 3 an environment failure
+(the machine, not the input: a kernel that cannot start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+EXIT_USAGE = 2
+EXIT_ENVIRONMENT = 3
+
+
+class CchcError(Exception):
+    """An error the user can act on; the CLI prints it as one line."""
+
+    exit_code: int = EXIT_USAGE
+
+
+class UsageError(CchcError, ValueError):
+    """A command-line option or combination the command cannot use."""
+
+
+class PeriodError(CchcError, ValueError):
+    """A period text that is not one of the accepted forms."""
+
+
+class UnknownUnitError(CchcError, KeyError, ValueError):
+    """No unit of that code or name in the registry."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class AmbiguousUnitError(CchcError, ValueError):
+    """Several units match; ``candidates`` lists them so the caller can pick by code."""
+
+    def __init__(self, message: str, candidates: Iterable[Any] = ()) -> None:
+        super().__init__(message)
+        self.candidates: list[Any] = list(candidates)
+
+
+class ParseError(CchcError, ValueError):
+    """A cell that cannot be read; ``code`` is the reason key used in ingest reports."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class SourceError(CchcError, ValueError):
+    """A file that cannot be read at all (not a workbook, no such sheet, unknown encoding)."""
+
+
+class IngestError(CchcError, ValueError):
+    """A file that cannot be ingested at all; nothing is written."""
+
+
+class DataFolderError(CchcError, FileNotFoundError):
+    """A data folder that is missing or does not hold what the command needs."""
+
+
+class UnitNotInDataError(CchcError, LookupError):
+    """A unit that exists but has no rows in the data folder."""
+
+
+class PeriodReportError(CchcError, LookupError):
+    """Biểu 06 rows that do not cover the period asked."""
+
+
+class LockBusyError(CchcError, RuntimeError):
+    """Another run holds the folder's lock."""
+
+
+class ParameterError(CchcError, ValueError):
+    """A notebook parameter the notebook does not declare."""
+
+
+class ExecutorError(CchcError, RuntimeError):
+    """The Dask executor cannot be reached or used."""
+
+
+class ConfigError(CchcError, ValueError):
+    """A scheduled run's configuration that cannot be used."""
+
+
+class KernelStartError(CchcError, RuntimeError):
+    """A Jupyter kernel that would not start (the machine, not the input)."""
+
+    exit_code = EXIT_ENVIRONMENT
