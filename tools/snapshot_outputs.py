@@ -32,6 +32,7 @@ VOLATILE = (
     re.compile(r"\b\d{2}/\d{2}/\d{4} \d{2}:\d{2}\b"),
     re.compile(r"\b[0-9a-f]{16}\b"),
     re.compile(r'"seconds": [0-9.]+|"cells_seconds": [0-9.]+'),
+    re.compile(r"cell-id=[0-9a-f]{8}\b"),  # papermill's injected-parameters cell
 )
 
 
