@@ -11,7 +11,7 @@ KERNEL := cchc-workbook
 # inside the venv (--sys-prefix) so papermill and JupyterLab run the venv's Python.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip "setuptools>=77" wheel
 	$(PY) -m pip install --quiet -e '.[dev]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
 	@touch $(STAMP)
@@ -21,9 +21,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/cchc demo
 
+# ruff (style), import-linter (the pipeline's layers, no cycles) and mypy (types; strict on
+# core/ and counting/): the settings of all three are in pyproject.toml.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # The browser tests drive Debian's chromium (skipped, with one line saying so, when it is
 # missing; .ci/run installs it) and inject axe-core from npm (test-only, git-ignored).
@@ -36,8 +39,10 @@ $(AXE_JS): tests/browser/package.json tests/browser/package-lock.json
 
 browser-deps: $(if $(NPM),$(AXE_JS))
 
+# Two workers, one test file each at a time (module fixtures stay in one process); the demo
+# slice and the rendered 2023-Q3 province are built once per session (tests/conftest.py).
 test: lint browser-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

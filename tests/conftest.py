@@ -1,13 +1,21 @@
-"""Shared fixtures: a small slice of the calibrated demo province, generated once per run."""
+"""Shared fixtures: a small slice of the calibrated demo province, generated once per run.
+
+Under pytest-xdist every worker is its own process; the expensive fixtures (the demo data, its
+cube, the rendered 2023-Q3 province) are built once per test session all the same, by the first
+worker that needs them, under a file lock in the session's common temporary folder.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from cchc_analysis.demo import synth
 
@@ -16,23 +24,55 @@ FIXTURE_DISTRICTS = ("313", "314")
 BIN = Path(sys.executable).parent
 
 
+def _built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """``build(path)`` once per test session, shared by every xdist worker."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the folder all workers of this session share
+    path = root / f"shared-{name}"
+    with FileLock(str(path) + ".lock"):
+        if not (path / ".built").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            path.mkdir(parents=True)
+            build(path)
+            (path / ".built").touch()
+    return path
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
     """Demo data for two districts (both tiers), without a cube."""
-    path = tmp_path_factory.mktemp("demo")
-    synth.generate_demo(path, district_codes=FIXTURE_DISTRICTS)
-    return path
+
+    def build(path: Path) -> None:
+        synth.generate_demo(path / "data", district_codes=FIXTURE_DISTRICTS)
+
+    return _built_once(tmp_path_factory, "demo", build) / "data"
 
 
 @pytest.fixture(scope="session")
 def prepared_dir(demo_dir, tmp_path_factory) -> Path:
     """The same data with its monthly cube built by `cchc prepare`."""
-    import shutil
 
-    path = tmp_path_factory.mktemp("prepared") / "data"
-    shutil.copytree(demo_dir, path)
-    run_cchc("prepare", "--data", str(path))
-    return path
+    def build(path: Path) -> None:
+        shutil.copytree(demo_dir, path / "data")
+        run_cchc("prepare", "--data", str(path / "data"))
+
+    return _built_once(tmp_path_factory, "prepared", build) / "data"
+
+
+@pytest.fixture(scope="session")
+def province_reports(prepared_dir, tmp_path_factory) -> Path:
+    """`cchc report` of both fixture districts, the overview and the index for 2023-Q3, as a
+    user runs it; rendered once and read by the end-to-end and browser tests."""
+
+    def build(path: Path) -> None:
+        out = path / "2023-Q3"
+        run_cchc(
+            "report", "--data", str(prepared_dir), "--period", "2023-Q3", "--units", "all",
+            "--out", str(out), "--workers", "2",
+        )  # fmt: skip
+
+    return _built_once(tmp_path_factory, "province-reports", build) / "2023-Q3"
 
 
 def run_cchc(*args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from browser import harness
-from conftest import run_cchc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -30,23 +29,9 @@ def chromium(pytestconfig):
 
 
 @pytest.fixture(scope="module")
-def demo_run(chromium, prepared_dir, tmp_path_factory) -> Path:
-    """The demo's reports for 2023-Q3 (rendered only when a browser can look at them)."""
-    out = tmp_path_factory.mktemp("browser") / "2023-Q3"
-    run_cchc(
-        "report",
-        "--data",
-        str(prepared_dir),
-        "--period",
-        "2023-Q3",
-        "--units",
-        "all",
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-    )
-    return out
+def demo_run(chromium, province_reports) -> Path:
+    """The demo's reports for 2023-Q3 (conftest.province_reports, rendered once per session)."""
+    return province_reports
 
 
 def _sort_index(page, visit: harness.Visit) -> None:

@@ -14,22 +14,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def vi_run(prepared_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports") / "2023-Q3"
-    proc = run_cchc(
-        "report",
-        "--data",
-        str(prepared_dir),
-        "--period",
-        "2023-Q3",
-        "--units",
-        "all",
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-    )
-    return out, proc
+def vi_run(province_reports):
+    """The shared 2023-Q3 render (conftest.province_reports): `cchc report --units all`."""
+    return province_reports, None
 
 
 def test_run_writes_reports_index_and_manifest(vi_run):
