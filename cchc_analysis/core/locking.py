@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TextIO
 
 from cchc_analysis.core.errors import LockBusyError
 
@@ -19,10 +20,10 @@ from cchc_analysis.core.errors import LockBusyError
 class RunLock:
     """Exclusive lock on ``path``; waits up to ``timeout_s`` seconds (0: fail at once)."""
 
-    def __init__(self, path: str | os.PathLike, timeout_s: float = 0.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], timeout_s: float = 0.0) -> None:
         self.path = Path(path)
         self.timeout_s = timeout_s
-        self._handle = None
+        self._handle: TextIO | None = None
 
     def __enter__(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)

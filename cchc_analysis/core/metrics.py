@@ -7,7 +7,9 @@ every report can say which definition it uses: published figures use different d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,7 +141,7 @@ def add_metrics(counts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def rate_parts(counts: pd.Series | dict, name: str) -> tuple[int, int]:
+def rate_parts(counts: pd.Series | Mapping[str, Any], name: str) -> tuple[int, int]:
     """(numerator, denominator) of one rate for one row, for intervals and tables."""
     rate = RATES[name]
     numerator = int(sum(int(counts[c]) for c in rate.numerator))

@@ -136,9 +136,9 @@ def coerce_dossiers(frame: pd.DataFrame, columns: Sequence[str] | None = None) -
         elif dtype == "category":
             out[column] = pd.Categorical(values, categories=CATEGORY_VALUES[column])
         elif dtype.startswith("datetime64"):
-            out[column] = pd.to_datetime(values).astype(dtype)
+            out[column] = pd.to_datetime(values).astype(dtype)  # type: ignore[call-overload]
         else:
-            out[column] = values.astype(dtype)
+            out[column] = values.astype(dtype)  # type: ignore[call-overload]
     return out
 
 

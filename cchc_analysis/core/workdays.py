@@ -16,6 +16,9 @@ import holidays
 import numpy as np
 import pandas as pd
 
+# Dates as callers hold them: a Series or array of dates/timestamps, or any iterable of them.
+DateLike = pd.Series | np.ndarray | Iterable[date | pd.Timestamp | str]
+
 FIRST_YEAR = 2015
 LAST_YEAR = 2035
 
@@ -33,11 +36,11 @@ def business_calendar() -> np.busdaycalendar:
     return np.busdaycalendar(weekmask="1111100", holidays=list(holiday_dates()))
 
 
-def _as_days(values: Iterable | pd.Series | np.ndarray) -> np.ndarray:
+def _as_days(values: DateLike) -> np.ndarray:
     return np.asarray(pd.to_datetime(pd.Series(values)).to_numpy(), dtype="datetime64[D]")
 
 
-def add_working_days(start: Iterable, days: Iterable[int] | int) -> np.ndarray:
+def add_working_days(start: DateLike, days: Iterable[int] | int) -> np.ndarray:
     """Date that is ``days`` working days after ``start`` (a deadline counted in working days).
 
     A dossier received on a day off starts counting on the next working day.
@@ -47,7 +50,7 @@ def add_working_days(start: Iterable, days: Iterable[int] | int) -> np.ndarray:
     return np.busday_offset(start_days, offsets, roll="forward", busdaycal=business_calendar())
 
 
-def working_days_between(start: Iterable, end: Iterable) -> np.ndarray:
+def working_days_between(start: DateLike, end: DateLike) -> np.ndarray:
     """Working days from ``start`` (exclusive) to ``end`` (inclusive); NaT in gives NaN out.
 
     A dossier received on Monday and resolved on Tuesday took one working day; resolved the
@@ -65,6 +68,6 @@ def working_days_between(start: Iterable, end: Iterable) -> np.ndarray:
     return out
 
 
-def is_working_day(days: Iterable) -> np.ndarray:
+def is_working_day(days: DateLike) -> np.ndarray:
     """True for each date that is a Vietnamese working day."""
     return np.is_busday(_as_days(days), busdaycal=business_calendar())
