@@ -38,6 +38,7 @@ def summary_sentences(
     unit_name: str,
     period_name: str,
     lang: str = "vi",
+    *,
     year_before: Mapping[str, Any] | None = None,
     rank: tuple[int, int] | None = None,
     trend: Mapping[str, Any] | None = None,
