@@ -1,4 +1,4 @@
-"""Timing of cchc_analysis.stats.tests on report-sized inputs: `python bench/bench_stats.py`.
+"""Timing of cchc_analysis.stats on report-sized inputs: `python bench/bench_stats.py`.
 
 wilson_interval calls scipy once per distinct (successes, trials) pair, so its cost grows
 with the number of distinct pairs, not rows; the rest is vectorised or one scipy call.

@@ -3,15 +3,19 @@ inputs (no notebook run needed)."""
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from cchc_analysis import stats
 from cchc_analysis.core import targets
 from cchc_analysis.core.metrics import add_metrics
 from cchc_analysis.counting import service_index
+from cchc_analysis.reports.formatting import fmt_p
 from cchc_analysis.reports.html_blocks import card, table_html
 from cchc_analysis.reports.methodology import methodology_html
 from cchc_analysis.reports.summary import summary_sentences
+from cchc_analysis.reports.trend_sentence import describe_trend
 
 KIEN_THUY = add_metrics(
     pd.DataFrame(
@@ -167,3 +171,82 @@ def test_points_change_has_a_sign_only_when_it_shows():
     assert fmt_points(-0.0001) == "±0,0 điểm %"
     assert fmt_points(0.004) == "+0,4 điểm %"
     assert fmt_points(-0.012, "en") == "−1.2 pp"
+
+
+# Trend sentences (the words around stats.trend_test)
+
+MONTHS_18 = pd.date_range("2022-01-01", periods=18, freq="MS")
+
+
+def _result(**overrides):
+    base = {
+        "n": 24,
+        "tau": 0.62,
+        "p_value": 0.0001,
+        "slope": 0.004,
+        "slope_low": 0.002,
+        "slope_high": 0.006,
+        "alpha": 0.05,
+        "is_significant": True,
+        "direction": "up",
+    }
+    return {**base, **overrides}
+
+
+def test_describe_trend_sentences():
+    vi_label, en_label = "Tỷ lệ giải quyết đúng hạn", "the within-deadline rate"
+    up = _result()
+    assert describe_trend(up, vi_label) == (
+        "Tỷ lệ giải quyết đúng hạn tăng 0,4 điểm % mỗi tháng (có ý nghĩa thống kê ở mức 5%)."
+    )
+    assert describe_trend(up, en_label, lang="en") == (
+        "The within-deadline rate rose by 0.4 points a month (significant at 5%)."
+    )
+    down = _result(tau=-0.5, slope=-0.0123, direction="down", alpha=0.1)
+    assert describe_trend(down, en_label, lang="en") == (
+        "The within-deadline rate fell by 1.2 points a month (significant at 10%)."
+    )
+    assert describe_trend(down, vi_label, per="quarter") == (
+        "Tỷ lệ giải quyết đúng hạn giảm 1,2 điểm % mỗi quý (có ý nghĩa thống kê ở mức 10%)."
+    )
+    flat = _result(tau=-0.05, p_value=0.7104, slope=-0.0001, is_significant=False)
+    flat["direction"] = "flat"
+    assert describe_trend(flat, en_label, lang="en") == (
+        "The within-deadline rate showed no significant trend (Kendall's tau −0.05, p = 0.71)."
+    )
+    assert describe_trend(flat, vi_label) == (
+        "Tỷ lệ giải quyết đúng hạn không có xu hướng có ý nghĩa thống kê "
+        "(tau Kendall −0,05; p = 0,71)."
+    )
+    days = _result(slope=-1.25, direction="down", tau=-0.4)
+    assert describe_trend(days, "median processing time", lang="en", unit="days") == (
+        "Median processing time fell by 1.2 days a month (significant at 5%)."
+    )
+    few = stats.trend_test([0.9, 0.91])
+    assert describe_trend(few, vi_label) == (
+        "Tỷ lệ giải quyết đúng hạn chưa đủ số liệu để kiểm định xu hướng (n = 2)."
+    )
+    assert describe_trend(few, en_label, lang="en") == (
+        "The within-deadline rate has too few data points to test for a trend (n = 2)."
+    )
+
+
+def test_describe_trend_small_p_and_tiny_slope():
+    tiny = _result(slope=0.0002)
+    assert "0.02 points" in describe_trend(tiny, "x", lang="en")
+    flat = _result(tau=0.1, p_value=0.0004, is_significant=False, direction="flat")
+    assert "p < 0,001" in describe_trend(flat, "x")
+
+
+def test_describe_trend_of_a_real_result_roundtrip():
+    y = 0.9 - 0.002 * np.arange(18)
+    text = describe_trend(stats.trend_test(y, MONTHS_18), "the late rate", lang="en")
+    assert text == "The late rate fell by 0.2 points a month (significant at 5%)."
+
+
+def test_one_p_value_formatter_keeps_both_styles():
+    assert fmt_p(0.7104) == "p = 0,710"
+    assert fmt_p(0.7104, is_two_decimals_from_001=True) == "p = 0,71"
+    assert fmt_p(0.0042, "en", is_two_decimals_from_001=True) == "p = 0.004"
+    assert fmt_p(0.0004) == fmt_p(0.0004, is_two_decimals_from_001=True) == "p < 0,001"
+    assert fmt_p(float("nan")) == "p = –"

@@ -1,4 +1,4 @@
-"""cchc_analysis.stats.tests against textbook values, against scipy directly, and on edge cases."""
+"""cchc_analysis.stats against textbook values, against scipy directly, and on edge cases."""
 
 from __future__ import annotations
 
@@ -223,72 +223,6 @@ def test_trend_needs_four_points_and_handles_constant_series():
     assert const["n"] == 6 and const["direction"] == "flat" and const["slope"] == 0
     with pytest.raises(ValueError):
         stats.trend_test([1, 2, 3, 4], MONTHS[:3])
-
-
-def _result(**overrides):
-    base = {
-        "n": 24,
-        "tau": 0.62,
-        "p_value": 0.0001,
-        "slope": 0.004,
-        "slope_low": 0.002,
-        "slope_high": 0.006,
-        "alpha": 0.05,
-        "is_significant": True,
-        "direction": "up",
-    }
-    return {**base, **overrides}
-
-
-def test_describe_trend_sentences():
-    vi_label, en_label = "Tỷ lệ giải quyết đúng hạn", "the within-deadline rate"
-    up = _result()
-    assert stats.describe_trend(up, vi_label) == (
-        "Tỷ lệ giải quyết đúng hạn tăng 0,4 điểm % mỗi tháng (có ý nghĩa thống kê ở mức 5%)."
-    )
-    assert stats.describe_trend(up, en_label, lang="en") == (
-        "The within-deadline rate rose by 0.4 points a month (significant at 5%)."
-    )
-    down = _result(tau=-0.5, slope=-0.0123, direction="down", alpha=0.1)
-    assert stats.describe_trend(down, en_label, lang="en") == (
-        "The within-deadline rate fell by 1.2 points a month (significant at 10%)."
-    )
-    assert stats.describe_trend(down, vi_label, per="quarter") == (
-        "Tỷ lệ giải quyết đúng hạn giảm 1,2 điểm % mỗi quý (có ý nghĩa thống kê ở mức 10%)."
-    )
-    flat = _result(tau=-0.05, p_value=0.7104, slope=-0.0001, is_significant=False)
-    flat["direction"] = "flat"
-    assert stats.describe_trend(flat, en_label, lang="en") == (
-        "The within-deadline rate showed no significant trend (Kendall's tau −0.05, p = 0.71)."
-    )
-    assert stats.describe_trend(flat, vi_label) == (
-        "Tỷ lệ giải quyết đúng hạn không có xu hướng có ý nghĩa thống kê "
-        "(tau Kendall −0,05; p = 0,71)."
-    )
-    days = _result(slope=-1.25, direction="down", tau=-0.4)
-    assert stats.describe_trend(days, "median processing time", lang="en", unit="days") == (
-        "Median processing time fell by 1.2 days a month (significant at 5%)."
-    )
-    few = stats.trend_test([0.9, 0.91])
-    assert stats.describe_trend(few, vi_label) == (
-        "Tỷ lệ giải quyết đúng hạn chưa đủ số liệu để kiểm định xu hướng (n = 2)."
-    )
-    assert stats.describe_trend(few, en_label, lang="en") == (
-        "The within-deadline rate has too few data points to test for a trend (n = 2)."
-    )
-
-
-def test_describe_trend_small_p_and_tiny_slope():
-    tiny = _result(slope=0.0002)
-    assert "0.02 points" in stats.describe_trend(tiny, "x", lang="en")
-    flat = _result(tau=0.1, p_value=0.0004, is_significant=False, direction="flat")
-    assert "p < 0,001" in stats.describe_trend(flat, "x")
-
-
-def test_describe_trend_of_a_real_result_roundtrip():
-    y = 0.9 - 0.002 * np.arange(18)
-    text = stats.describe_trend(stats.trend_test(y, MONTHS[:18]), "the late rate", lang="en")
-    assert text == "The late rate fell by 0.2 points a month (significant at 5%)."
 
 
 # --------------------------------------------------------------------------------------------

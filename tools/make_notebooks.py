@@ -132,7 +132,8 @@ explore = notebook(
             "from cchc_analysis import stats, store, units\n"
             "from cchc_analysis.core import metrics, periods\n"
             "from cchc_analysis.counting import cube, kpis\n"
-            "from cchc_analysis.reports import plots\n\n"
+            "from cchc_analysis.reports import plots\n"
+            "from cchc_analysis.reports.trend_sentence import describe_trend\n\n"
             "data = store.resolve_data_dir(data_dir)\n"
             "q = periods.parse_period(period)\n"
             "q.start, q.end, units.get_unit(district_a).name, units.get_unit(district_b).name"
@@ -195,7 +196,7 @@ explore = notebook(
             "ax.legend()\n"
             "mine = monthly[monthly['unit_code'] == district_a]\n"
             "trend = stats.trend_test(mine['online_new_rate'], mine['month'])\n"
-            "print(stats.describe_trend(trend, 'The online share', lang='en'))"
+            "print(describe_trend(trend, 'The online share', lang='en'))"
         ),
     ]
 )

@@ -1,7 +1,9 @@
 """Numbers, dates, periods and labels as leaders read them: Vietnamese by default, English too.
 
 Number formats come from Babel's CLDR data (1.473; 99,46% in Vietnamese; 1,473; 99.46% in
-English), so the reports never hand-roll separators.
+English), so the reports never hand-roll separators. This is the one place that turns numbers
+(rates, counts, p-values, intervals, changes) into text; the words around them come from
+:mod:`cchc_analysis.reports.wording`.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from babel.numbers import format_decimal, format_percent
 
 from cchc_analysis.core.metrics import RATES
 from cchc_analysis.core.periods import Period
+from cchc_analysis.reports.wording import check_lang, has_phrase, phrase
 
-LANGS = ("vi", "en")
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
@@ -26,9 +28,15 @@ def _is_missing(value: object) -> bool:
 
 
 def _locale(lang: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"language must be one of {LANGS}, not {lang!r}")
-    return lang
+    return check_lang(lang)
+
+
+def is_missing(value: object) -> bool:
+    """None or a float NaN: a number the report sections leave out or show as '–'.
+
+    Narrower than the formatters' own check (which also takes pandas' NA), as the sections
+    have always tested."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def fmt_count(value: float | int | None, lang: str = "vi") -> str:
@@ -45,13 +53,34 @@ def fmt_number(value: float | None, lang: str = "vi", digits: int = 1) -> str:
     return format_decimal(value, format=pattern, locale=_locale(lang))
 
 
-def fmt_p(p: float | None, lang: str = "vi") -> str:
-    """A p-value as written in reports: 'p = 0,044', or 'p < 0,001' when tiny."""
+def fmt_pattern(value: float, lang: str, pattern: str = "#,##0.0") -> str:
+    """A number in a CLDR ``pattern`` with the language's decimal mark and a true minus sign
+    (−0,05): the trend sentences' numbers (Kendall's tau, slopes, the significance level)."""
+    body = format_decimal(abs(value), format=pattern, locale=lang)
+    negative = value < 0 and body.strip("0.,") != ""
+    return ("−" if negative else "") + body
+
+
+def fmt_p(p: float | None, lang: str = "vi", *, is_two_decimals_from_001: bool = False) -> str:
+    """A p-value as written in reports: 'p = 0,044', or 'p < 0,001' when tiny.
+
+    Three decimals by default (funnel and survey sections). The trend sentences write p with
+    two decimals from 0.01 up ('p = 0,71') and three below: ``is_two_decimals_from_001=True``.
+    The two styles are kept apart so the reports stay byte-identical; a later issue may pick one.
+    """
     if _is_missing(p):
         return "p = –"
     if p < 0.001:
         return f"p < {fmt_number(0.001, lang, 3)}"
-    return f"p = {fmt_number(p, lang, 3)}"
+    digits = 2 if is_two_decimals_from_001 and p >= 0.01 else 3
+    return f"p = {fmt_number(p, lang, digits)}"
+
+
+def fmt_interval(low: float, high: float, lang: str) -> str:
+    """A rate interval '97,1%–99,2%' (one decimal), '–' when a bound is missing."""
+    if is_missing(low) or is_missing(high):
+        return "–"
+    return f"{fmt_rate(low, lang, 1)}–{fmt_rate(high, lang, 1)}"
 
 
 def fmt_rate(value: float | None, lang: str = "vi", digits: int = 2) -> str:
@@ -69,7 +98,7 @@ def fmt_points(value: float | None, lang: str = "vi", digits: int = 1) -> str:
     points = round(value * 100, digits)  # a change that rounds to zero shows as ±0,0
     sign = "+" if points > 0 else ("−" if points < 0 else "±")
     body = fmt_number(abs(points), lang, digits)
-    return f"{sign}{body} {'điểm %' if lang == 'vi' else 'pp'}"
+    return f"{sign}{body} {phrase('points_suffix', lang)}"
 
 
 def fmt_date(value: date | pd.Timestamp, lang: str = "vi") -> str:
@@ -90,79 +119,28 @@ def period_label(period: Period, lang: str = "vi") -> str:
     year = period.start.year if period.convention == "calendar" else period.end.year
     if period.kind == "quarter":
         q = (period.end.month - 1) // 3 + 1
-        return f"Quý {ROMAN[q]}/{year}" if lang == "vi" else f"Q{q} {year}"
+        return phrase("period.quarter", lang, roman=ROMAN[q], quarter=q, year=year)
     if period.kind == "half":
-        first = period.end.month <= 6
-        if lang == "vi":
-            return f"6 tháng {'đầu' if first else 'cuối'} năm {year}"
-        return f"{'First' if first else 'Second'} half of {year}"
+        key = "period.first_half" if period.end.month <= 6 else "period.second_half"
+        return phrase(key, lang, year=year)
     if period.kind == "month":
-        month = period.end.month
-        return f"Tháng {month}/{year}" if lang == "vi" else format_date(period.end, "MMMM yyyy")
+        month_name = format_date(period.end, "MMMM yyyy") if lang == "en" else ""
+        return phrase(
+            "period.month", lang, month=period.end.month, year=year, month_name=month_name
+        )
     if period.kind == "year":
-        return f"Năm {year}" if lang == "vi" else f"Year {year}"
+        return phrase("period.year", lang, year=year)
+    return fmt_date_range(period, lang)
+
+
+def fmt_date_range(period: Period, lang: str = "vi") -> str:
+    """The period's first and last day: '01/04/2025 – 30/06/2025'."""
     return f"{fmt_date(period.start, lang)} – {fmt_date(period.end, lang)}"
 
 
-COUNT_LABELS = {
-    "received_total_count": ("Tổng số hồ sơ tiếp nhận", "Dossiers received (total)"),
-    "received_new_count": ("Tiếp nhận trong kỳ", "Received in period"),
-    "carried_over_count": ("Từ kỳ trước chuyển sang", "Carried over"),
-    "received_online_count": ("Trực tuyến", "Online"),
-    "received_offline_count": ("Trực tiếp, bưu chính", "In person or by post"),
-    "online_full_count": ("Trực tuyến toàn trình", "Fully online"),
-    "online_partial_count": ("Trực tuyến một phần", "Partly online"),
-    "resolved_total_count": ("Đã giải quyết", "Resolved"),
-    "resolved_early_count": ("Trước hạn", "Early"),
-    "resolved_on_time_count": ("Đúng hạn", "On the due date"),
-    "resolved_late_count": ("Quá hạn", "Late"),
-    "resolved_within_deadline_count": ("Trước hạn và đúng hạn", "Within deadline"),
-    "pending_total_count": ("Đang giải quyết", "Pending"),
-    "pending_in_time_count": ("Đang giải quyết trong hạn", "Pending, in time"),
-    "pending_late_count": ("Đang giải quyết quá hạn", "Pending, overdue"),
-    "withdrawn_count": ("Rút, từ chối", "Withdrawn or rejected"),
-    "digitized_count": ("Hồ sơ được số hóa", "Digitised"),
-    "fee_bearing_count": ("Có phí, lệ phí", "Fee-bearing"),
-    "paid_online_count": ("Thanh toán trực tuyến", "Paid online"),
-    "rated_count": ("Lượt đánh giá", "Ratings"),
-    "satisfied_count": ("Hài lòng trở lên", "Satisfied or better"),
-}
-
-TEXT = {
-    "unit": ("Đơn vị", "Unit"),
-    "unit_code": ("Mã", "Code"),
-    "district": ("Huyện/quận", "District"),
-    "commune": ("Xã/phường", "Commune"),
-    "month": ("Tháng", "Month"),
-    "period": ("Kỳ báo cáo", "Period"),
-    "value": ("Giá trị", "Value"),
-    "previous_period": ("So với kỳ trước", "vs previous period"),
-    "year_before": ("So với cùng kỳ năm trước", "vs same period last year"),
-    "indicator": ("Chỉ tiêu", "Indicator"),
-    "rank": ("Thứ hạng", "Rank"),
-    "province": ("Toàn tỉnh", "Province"),
-    "field": ("Lĩnh vực", "Field"),
-    "channel_in_person": ("Trực tiếp", "In person"),
-    "channel_online": ("Trực tuyến", "Online"),
-    "channel_postal": ("Bưu chính công ích", "Public post"),
-    "dossiers": ("Số hồ sơ", "Dossiers"),
-    "share": ("Tỷ lệ", "Share"),
-    "no_data": ("Không có dữ liệu", "No data"),
-    "report_title": (
-        "Báo cáo kết quả giải quyết thủ tục hành chính",
-        "Administrative procedures report",
-    ),
-    "overview_title": ("Tổng quan toàn tỉnh", "Province overview"),
-    "index_title": ("Báo cáo cải cách hành chính", "Administrative reform reports"),
-    "generated": ("Tạo lúc", "Generated"),
-    "source": ("Nguồn dữ liệu", "Data source"),
-}
-
-
 def text(key: str, lang: str = "vi") -> str:
-    """A fixed phrase of the reports in the chosen language."""
-    vi, en = TEXT[key]
-    return vi if _locale(lang) == "vi" else en
+    """A fixed phrase of the reports (a key of the wording catalogue) in the chosen language."""
+    return phrase(key, lang)
 
 
 def label(name: str, lang: str = "vi") -> str:
@@ -170,9 +148,8 @@ def label(name: str, lang: str = "vi") -> str:
     if name in RATES:
         rate = RATES[name]
         return rate.label_vi if _locale(lang) == "vi" else rate.label_en
-    if name in COUNT_LABELS:
-        vi, en = COUNT_LABELS[name]
-        return vi if _locale(lang) == "vi" else en
+    if has_phrase(f"count.{name}"):
+        return phrase(f"count.{name}", lang)
     return name
 
 
@@ -214,3 +191,29 @@ def kpi_console_table(table: pd.DataFrame, lang: str = "vi") -> str:
         }
     )
     return shown.to_string(index=False)
+
+
+def fmt_change(name: str, value: float, other: pd.Series | None, lang: str) -> str:
+    """Change against a comparison period, worded by the metric's unit: points for rates and
+    shares, a relative change for counts; '–' when there is nothing to compare with."""
+    if other is None or name not in other:
+        return "–"
+    before = other[name]
+    if is_missing(before):
+        return "–"
+    if name.endswith(("_rate", "_share")):
+        return fmt_points(float(value) - float(before), lang)
+    if before == 0:
+        return "–"
+    change = float(value) / float(before) - 1
+    sign = "+" if change > 0 else ("−" if change < 0 else "±")
+    return f"{sign}{fmt_rate(abs(change), lang, 1)}"
+
+
+def fmt_days_interval(row: pd.Series, lang: str) -> str:
+    """Days with their interval from a quantile row (time, low, high): '5 (4–6)'."""
+    if is_missing(row["time"]):
+        return "–"
+    low = "–" if is_missing(row["low"]) else fmt_number(row["low"], lang, 0)
+    high = "–" if is_missing(row["high"]) else fmt_number(row["high"], lang, 0)
+    return f"{fmt_number(row['time'], lang, 0)} ({low}–{high})"

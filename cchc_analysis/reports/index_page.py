@@ -13,7 +13,8 @@ from cchc_analysis.core.periods import Period
 from cchc_analysis.core.resources import TEMPLATE_DIR
 from cchc_analysis.core.version import __version__
 from cchc_analysis.counting.kpis import kpi_table
-from cchc_analysis.reports.formatting import format_value, label, period_label, text
+from cchc_analysis.reports.formatting import format_value, label, period_label
+from cchc_analysis.reports.wording import phrase
 
 ESC = html.escape
 
@@ -61,7 +62,7 @@ def write_index(
     """Write ``index.html`` linking every report of the run, with the districts' KPIs."""
     by_code = {r.unit_code: r for r in results if r.kind == "district"}
     table = kpi_table(data_dir, period, "district", tier, list(by_code) or None)
-    header = [text("unit_code", lang), text("district", lang)] + [
+    header = [phrase("unit_code", lang), phrase("district", lang)] + [
         label(c, lang) for c in INDEX_COLUMNS
     ]
     rows = []
@@ -71,7 +72,7 @@ def write_index(
         if result is not None and result.status in ("ok", "skipped"):
             name_cell = f'<a href="{ESC(result.file)}">{name}</a>'
         else:
-            name_cell = f"{name} ({'lỗi' if lang == 'vi' else 'failed'})"
+            name_cell = f"{name} ({phrase('index_page.failed', lang)})"
         cells = [
             f'<td data-sort="{ESC(str(row["unit_code"]))}">{ESC(str(row["unit_code"]))}</td>',
             f'<td data-sort="{name}">{name_cell}</td>',
@@ -84,13 +85,13 @@ def write_index(
         rows.append("<tr>" + "".join(cells) + "</tr>")
     provinces = [r for r in results if r.kind == "province"]
     overview = "".join(
-        f'<li><a href="{ESC(r.file)}">{ESC(text("overview_title", lang))}: '
+        f'<li><a href="{ESC(r.file)}">{ESC(phrase("overview_title", lang))}: '
         f"{ESC(r.unit_name)}</a></li>"
         for r in provinces
         if r.status in ("ok", "skipped")
     )
-    title = f"{text('index_title', lang)} — {period_label(period, lang)}"
-    hint = "Bấm vào tiêu đề cột để sắp xếp." if lang == "vi" else "Click a column heading to sort."
+    title = f"{phrase('index_title', lang)} — {period_label(period, lang)}"
+    hint = phrase("index_page.sort_hint", lang)
     body = f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
@@ -107,9 +108,9 @@ table.sortable th[aria-sort=descending]::after {{ content: " ▼"; }}
 <main>
 <h1>{ESC(title)}</h1>
 <p class="period">{ESC(f"{period.start:%d/%m/%Y} – {period.end:%d/%m/%Y}")}</p>
-<h2>{ESC(text("overview_title", lang))}</h2>
+<h2>{ESC(phrase("overview_title", lang))}</h2>
 <ul>{overview}</ul>
-<h2>{ESC("Các huyện, quận" if lang == "vi" else "Districts")}</h2>
+<h2>{ESC(phrase("index_page.districts", lang))}</h2>
 <p>{ESC(hint)}</p>
 <table class="kpi sortable" id="kpi-table">
 <thead><tr>{"".join(f'<th scope="col">{ESC(h)}</th>' for h in header)}</tr></thead>
@@ -117,7 +118,7 @@ table.sortable th[aria-sort=descending]::after {{ content: " ▼"; }}
 {"".join(rows)}
 </tbody>
 </table>
-<p class="provenance">{ESC(text("generated", lang))}: {datetime.now():%d/%m/%Y %H:%M} ·
+<p class="provenance">{ESC(phrase("generated", lang))}: {datetime.now():%d/%m/%Y %H:%M} ·
 cchc-workbook {ESC(__version__)}</p>
 </main>
 <script>{SORT_SCRIPT}</script>

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from cchc_analysis.reports.formatting import fmt_count, fmt_month, fmt_rate
+from cchc_analysis.reports.wording import phrase
 
 PALETTE = {
     "primary": "#1f5f8b",
@@ -269,7 +270,7 @@ def funnel_plot(
         color=PALETTE["bad"],
         lw=1,
         ls="--",
-        label="99,8%" if lang == "vi" else "99.8%",
+        label=phrase("funnel.limit_998", lang),
     )
     ax.plot(limits["trials"], limits["lower_998"], color=PALETTE["bad"], lw=1, ls="--")
     ax.plot(limits["trials"], limits["upper_95"], color=PALETTE["muted"], lw=1, ls=":", label="95%")

@@ -6,36 +6,13 @@ such as "tăng/giảm" or "đạt/chưa đạt" are chosen from the data, never 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from cchc_analysis.core import targets as target_rules
-from cchc_analysis.reports.formatting import fmt_count, fmt_rate, label
-from cchc_analysis.stats.tests import describe_trend
-
-FUNNEL_WORDS = {
-    "above_998": (
-        "cao hơn hẳn mức chung của tỉnh (ngoài giới hạn 99,8%)",
-        "well above the province's level (outside the 99.8% limits)",
-    ),
-    "above_95": (
-        "cao hơn mức chung của tỉnh (ngoài giới hạn 95%)",
-        "above the province's level (outside the 95% limits)",
-    ),
-    "within": (
-        "trong phạm vi dao động bình thường so với mức chung của tỉnh",
-        "within the normal range around the province's level",
-    ),
-    "below_95": (
-        "thấp hơn mức chung của tỉnh (ngoài giới hạn 95%)",
-        "below the province's level (outside the 95% limits)",
-    ),
-    "below_998": (
-        "thấp hơn hẳn mức chung của tỉnh (ngoài giới hạn 99,8%)",
-        "well below the province's level (outside the 99.8% limits)",
-    ),
-}
+from cchc_analysis.reports.formatting import fmt_count, fmt_rate, is_missing, label
+from cchc_analysis.reports.trend_sentence import describe_trend
+from cchc_analysis.reports.wording import has_phrase, phrase
 
 SCORED_METRICS = (
     "within_deadline_rate",
@@ -46,19 +23,14 @@ SCORED_METRICS = (
 )
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def _relative_change(now: float, before: Mapping | None, key: str, lang: str) -> str | None:
-    if before is None or _missing(before.get(key)) or not before.get(key):
+    if before is None or is_missing(before.get(key)) or not before.get(key):
         return None
     change = float(now) / float(before[key]) - 1
     if abs(change) < 0.005:
-        return "gần như không đổi" if lang == "vi" else "about the same"
-    if lang == "vi":
-        return f"{'tăng' if change > 0 else 'giảm'} {fmt_rate(abs(change), lang, 1)}"
-    return f"{'up' if change > 0 else 'down'} {fmt_rate(abs(change), lang, 1)}"
+        return phrase("summary.about_same", lang)
+    key = "summary.change_up" if change > 0 else "summary.change_down"
+    return phrase(key, lang, change=fmt_rate(abs(change), lang, 1))
 
 
 def summary_sentences(
@@ -66,6 +38,7 @@ def summary_sentences(
     unit_name: str,
     period_name: str,
     lang: str = "vi",
+    *,
     year_before: Mapping[str, Any] | None = None,
     rank: tuple[int, int] | None = None,
     trend: Mapping[str, Any] | None = None,
@@ -73,61 +46,42 @@ def summary_sentences(
     targets_path: str | None = None,
 ) -> list[str]:
     """3–6 sentences: volume, timeliness, online, targets missed, trend, position."""
-    vi = lang == "vi"
     sentences = []
-    received = current["received_total_count"]
+    received = fmt_count(current["received_total_count"], lang)
     change = _relative_change(
         current["received_total_count"], year_before, "received_total_count", lang
     )
-    if vi:
-        tail = f" ({change} so với cùng kỳ năm trước)" if change else ""
-        sentences.append(
-            f"{period_name}, {unit_name} tiếp nhận {fmt_count(received, lang)} hồ sơ{tail}."
+    sentences.append(
+        phrase(
+            "summary.volume_change" if change else "summary.volume",
+            lang,
+            period=period_name,
+            unit=unit_name,
+            received=received,
+            change=change,
         )
-    else:
-        tail = f" ({change} on the same period last year)" if change else ""
-        sentences.append(
-            f"In {period_name}, {unit_name} handled {fmt_count(received, lang)} dossiers{tail}."
-        )
+    )
 
     rate = current.get("within_deadline_rate")
-    if not _missing(rate):
+    if not is_missing(rate):
         status = target_rules.check("within_deadline_rate", rate, targets_path)
-        late = fmt_count(current["resolved_late_count"], lang)
-        if vi:
-            target_text = (
-                f", {status.text(lang).lower()} {fmt_rate(status.target.value, lang, 0)}"
-                if status.target
-                else ""
+        sentences.append(
+            phrase(
+                "summary.timeliness_target" if status.target else "summary.timeliness",
+                lang,
+                rate=fmt_rate(rate, lang),
+                late=fmt_count(current["resolved_late_count"], lang),
+                status=status.text(lang).lower(),
+                target=fmt_rate(status.target.value, lang, 0) if status.target else "",
             )
-            sentences.append(
-                f"{fmt_rate(rate, lang)} hồ sơ đã giải quyết trước hạn hoặc đúng hạn"
-                f"{target_text}; {late} hồ sơ quá hạn."
-            )
-        else:
-            target_text = (
-                f" ({status.text(lang).lower()}: {fmt_rate(status.target.value, lang, 0)})"
-                if status.target
-                else ""
-            )
-            sentences.append(
-                f"{fmt_rate(rate, lang)} of resolved dossiers were early or on time"
-                f"{target_text}; {late} were late."
-            )
+        )
 
     online = current.get("online_rate")
-    if not _missing(online):
+    if not is_missing(online):
         full = current.get("online_full_count", 0)
-        if vi:
-            sentences.append(
-                f"Tỷ lệ hồ sơ trực tuyến đạt {fmt_rate(online, lang)}, trong đó "
-                f"{fmt_count(full, lang)} hồ sơ trực tuyến toàn trình."
-            )
-        else:
-            sentences.append(
-                f"{fmt_rate(online, lang)} of dossiers came in online, "
-                f"{fmt_count(full, lang)} of them fully online."
-            )
+        sentences.append(
+            phrase("summary.online", lang, rate=fmt_rate(online, lang), full=fmt_count(full, lang))
+        )
 
     missed = [
         m
@@ -136,38 +90,30 @@ def summary_sentences(
     ]
     if missed:
         names = ", ".join(
-            f"{label(m, lang).lower()} ({fmt_rate(current[m], lang)})" for m in missed
+            phrase(
+                "summary.missed_item",
+                lang,
+                label=label(m, lang).lower(),
+                rate=fmt_rate(current[m], lang),
+            )
+            for m in missed
         )
-        sentences.append(f"Chưa đạt chỉ tiêu: {names}." if vi else f"Below target: {names}.")
+        sentences.append(phrase("summary.missed", lang, names=names))
     elif any(
         target_rules.check(m, current.get(m), targets_path).status != "none" for m in SCORED_METRICS
     ):
-        sentences.append(
-            "Các chỉ tiêu theo dõi đều đạt hoặc gần đạt mục tiêu."
-            if vi
-            else "Every tracked indicator met or came close to its target."
-        )
+        sentences.append(phrase("summary.all_met", lang))
 
     if trend is not None and trend.get("n", 0) >= 4:
-        sentences.append(
-            describe_trend(
-                trend,
-                label("within_deadline_rate", lang) if vi else "the within-deadline rate",
-                lang=lang,
-            )
-        )
+        subject = phrase("trend_subject.summary", lang, label=label("within_deadline_rate", lang))
+        sentences.append(describe_trend(trend, subject, lang=lang))
 
     if rank is not None or funnel_band:
         parts = []
         if rank is not None:
-            parts.append(
-                f"xếp thứ {rank[0]}/{rank[1]} huyện, quận về tỷ lệ đúng hạn"
-                if vi
-                else f"ranks {rank[0]} of {rank[1]} districts on the within-deadline rate"
-            )
-        if funnel_band in FUNNEL_WORDS:
-            words = FUNNEL_WORDS[funnel_band][0 if vi else 1]
-            parts.append(f"tỷ lệ quá hạn {words}" if vi else f"its late rate is {words}")
-        text = "; ".join(parts)
-        sentences.append(f"Đơn vị {text}." if vi else f"The district {text}.")
+            parts.append(phrase("summary.rank", lang, rank=rank[0], units=rank[1]))
+        if funnel_band and has_phrase(f"funnel_band.{funnel_band}"):
+            words = phrase(f"funnel_band.{funnel_band}", lang)
+            parts.append(phrase("summary.funnel", lang, words=words))
+        sentences.append(phrase("summary.position", lang, parts="; ".join(parts)))
     return sentences[:6]

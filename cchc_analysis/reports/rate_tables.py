@@ -1,0 +1,39 @@
+"""Rate tables the sections share: Wilson bounds beside a rate, units placed on a funnel.
+
+Numbers only (columns added to DataFrames); the words and charts around them live in the
+sections.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cchc_analysis import stats
+from cchc_analysis.core.metrics import RATES
+
+
+def with_wilson(table: pd.DataFrame, rate: str, *, prefix: str | None = None) -> pd.DataFrame:
+    """Add ``<rate>_low``/``<rate>_high`` Wilson 95% bounds from the rate's own counts."""
+    definition = RATES[rate]
+    successes = table[list(definition.numerator)].sum(axis=1).to_numpy()
+    trials = table[definition.denominator].to_numpy()
+    low, high = stats.wilson_interval(successes, trials)
+    name = prefix or rate
+    table = table.copy()
+    table[f"{name}_low"], table[f"{name}_high"] = low, high
+    return table
+
+
+def funnel_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Late rate of each unit placed on the funnel (band per unit), with the pooled target."""
+    outliers = stats.funnel_outliers(
+        table["resolved_late_count"].to_numpy(), table["resolved_total_count"].to_numpy()
+    )
+    out = table[["unit_code", "short_name"]].reset_index(drop=True).copy()
+    out["trials"] = table["resolved_total_count"].to_numpy()
+    out["rate"] = outliers["rate"].to_numpy()
+    out["band"] = outliers["band"].astype("string").to_numpy()
+    out.attrs = outliers.attrs
+    out.attrs["target"] = float(outliers["target"].iloc[0]) if len(outliers) else np.nan
+    return out

@@ -1,0 +1,42 @@
+"""Pieces several sections share: the anchored section heading, the KPI card and an
+interval column."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from cchc_analysis.core import targets as target_rules
+from cchc_analysis.reports.formatting import fmt_interval, fmt_rate, format_value, label
+from cchc_analysis.reports.html_blocks import card, heading
+from cchc_analysis.reports.wording import phrase
+
+
+def section_heading(anchor: str, lang: str) -> str:
+    """The h2 of a section, with the anchor the table of contents links to."""
+    return heading(phrase(f"section.{anchor}", lang), anchor=anchor)
+
+
+def kpi_card(name: str, value: float, lang: str, *, lines: Sequence[str] = ()) -> str:
+    """A KPI card with its target status in words (never colour alone)."""
+    check = target_rules.check(name, value)
+    status_text = None
+    if check.target is not None:
+        status_text = phrase(
+            "card.status",
+            lang,
+            status=check.text(lang),
+            target=fmt_rate(check.target.value, lang, 0),
+        )
+    return card(
+        label(name, lang), format_value(name, value, lang), lines, check.status, status_text
+    )
+
+
+def interval_column(table: pd.DataFrame, rate: str, lang: str) -> list[str]:
+    """The ``<rate>_low``–``<rate>_high`` bounds of each row as text."""
+    return [
+        fmt_interval(lo, hi, lang)
+        for lo, hi in zip(table[f"{rate}_low"], table[f"{rate}_high"], strict=True)
+    ]

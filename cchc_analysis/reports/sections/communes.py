@@ -1,0 +1,41 @@
+"""The communes of the district: their counts and rates with intervals, and their funnel."""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import HTML
+
+from cchc_analysis.reports.formatting import format_value, label
+from cchc_analysis.reports.html_blocks import paragraph, table_html
+from cchc_analysis.reports.rate_tables import with_wilson
+from cchc_analysis.reports.sections.common import interval_column, section_heading
+from cchc_analysis.reports.sections.funnel import funnel_html
+from cchc_analysis.reports.unit_data import UnitData, short_name
+from cchc_analysis.reports.wording import phrase
+
+
+def communes(data: UnitData) -> HTML:
+    lang = data.lang
+    if data.tier == "district":
+        return HTML("")  # district offices only: no commune section (nor TOC entry)
+    parts = [section_heading("communes", lang)]
+    if data.commune_table.empty:
+        parts.append(paragraph(phrase("no_data", lang)))
+        return HTML("".join(parts))
+    table = with_wilson(data.commune_table, "within_deadline_rate")
+    table = table.sort_values("within_deadline_rate", ascending=False)
+    table = table.assign(short_name=[short_name(c, "commune") for c in table["unit_code"]])
+    shown = pd.DataFrame({phrase("commune", lang): table["short_name"]})
+    for c in (
+        "received_total_count",
+        "resolved_late_count",
+        "pending_late_count",
+        "within_deadline_rate",
+    ):
+        shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
+    shown[phrase("column.ci_95", lang)] = interval_column(table, "within_deadline_rate", lang)
+    for c in ("online_rate", "digitization_rate"):
+        shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
+    parts.append(table_html(shown))
+    parts.append(funnel_html(table, "commune", lang))
+    return HTML("".join(parts))

@@ -1,0 +1,60 @@
+"""The method section: where this report's numbers came from, then the shared methodology."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from IPython.display import HTML
+
+from cchc_analysis.core.version import __version__
+from cchc_analysis.reports.formatting import fmt_date_range
+from cchc_analysis.reports.html_blocks import paragraph
+from cchc_analysis.reports.methodology import methodology_html
+from cchc_analysis.reports.province_data import ProvinceData
+from cchc_analysis.reports.sections.common import section_heading
+from cchc_analysis.reports.unit_data import UnitData
+from cchc_analysis.reports.wording import phrase
+
+
+def _method_html(provenance: str, lang: str) -> HTML:
+    return HTML(
+        section_heading("method", lang)
+        + paragraph(provenance, "provenance")
+        + f'<div class="methodology">{methodology_html(lang)}</div>'
+    )
+
+
+def _input_hash(input_hash: str, lang: str) -> str:
+    return phrase("method.input_hash", lang, input_hash=input_hash) if input_hash else ""
+
+
+def unit_method(data: UnitData) -> HTML:
+    """Provenance of this report, then the methodology shared by all reports."""
+    lang = data.lang
+    info = data.dataset
+    generated = datetime.now()
+    provenance = (
+        phrase("method.source", lang, source=info.get("source", str(data.data_dir)))
+        + (phrase("method.seed", lang, seed=info["seed"]) if "seed" in info else "")
+        + phrase(
+            "method.folder_period",
+            lang,
+            data_dir=data.data_dir,
+            dates=fmt_date_range(data.period, lang),
+        )
+        + phrase("method.generated", lang, version=__version__, generated=generated)
+        + _input_hash(data.input_hash, lang)
+    )
+    return _method_html(provenance, lang)
+
+
+def province_method(data: ProvinceData) -> HTML:
+    """Provenance of the overview, then the methodology shared by all reports."""
+    lang = data.lang
+    source = data.dataset.get("source", str(data.data_dir))
+    provenance = (
+        phrase("method.source", lang, source=source)
+        + phrase("method.generated", lang, version=__version__, generated=datetime.now())
+        + _input_hash(data.input_hash, lang)
+    )
+    return _method_html(provenance, lang)

@@ -1,0 +1,98 @@
+"""Districts compared: one district's place in its province, the province's league table and
+the ranking charts of the overview."""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import HTML
+
+from cchc_analysis.reports import plots
+from cchc_analysis.reports.formatting import fmt_rate, format_value, label
+from cchc_analysis.reports.html_blocks import figure_html, paragraph, table_html
+from cchc_analysis.reports.province_data import ProvinceData
+from cchc_analysis.reports.rate_tables import with_wilson
+from cchc_analysis.reports.sections.common import interval_column, section_heading
+from cchc_analysis.reports.sections.funnel import funnel_html
+from cchc_analysis.reports.unit_data import UnitData
+from cchc_analysis.reports.wording import phrase
+
+RANKED_RATES = ("within_deadline_rate", "online_rate", "digitization_rate")
+
+
+def position(data: UnitData) -> HTML:
+    """Where the district stands among the province's districts."""
+    lang = data.lang
+    parts = [section_heading("position", lang)]
+    sentences = []
+    for name in RANKED_RATES:
+        rank = data.rank(name)
+        if rank:
+            sentences.append(
+                phrase("position.rank", lang, label=label(name, lang), rank=rank[0], units=rank[1])
+            )
+    parts.append(paragraph(" ".join(sentences)))
+    fig = plots.ranking_bars(
+        data.districts,
+        "within_deadline_rate",
+        "short_name",
+        data.unit_code,
+        phrase("position.chart_title", lang),
+        lang,
+    )
+    alt = phrase("position.alt", lang, units=len(data.districts), unit=data.unit.short_name)
+    parts.append(figure_html(fig, alt))
+    parts.append(funnel_html(data.districts, "district", lang, highlight_code=data.unit_code))
+    return HTML("".join(parts))
+
+
+def league_table(data: ProvinceData) -> HTML:
+    """Every district ranked by its within-deadline rate, with the other headline rates."""
+    lang = data.lang
+    table = with_wilson(data.districts, "within_deadline_rate")
+    table = table.sort_values("within_deadline_rate", ascending=False)
+    shown = pd.DataFrame(
+        {
+            phrase("rank", lang): [str(i) for i in range(1, len(table) + 1)],
+            phrase("district", lang): table["short_name"].to_numpy(),
+        }
+    )
+    for c in (
+        "received_total_count",
+        "resolved_late_count",
+        "pending_late_count",
+        "within_deadline_rate",
+    ):
+        shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
+    shown[phrase("column.ci_95", lang)] = interval_column(table, "within_deadline_rate", lang)
+    for c in (
+        "within_deadline_of_received_rate",
+        "online_rate",
+        "digitization_rate",
+        "online_payment_rate",
+    ):
+        shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
+    return HTML(section_heading("league", lang) + table_html(shown))
+
+
+def rankings(data: ProvinceData) -> HTML:
+    """The districts' funnel plot, then ranking bars of the within-deadline and online rates."""
+    lang = data.lang
+    parts = [section_heading("comparison", lang)]
+    parts.append(funnel_html(data.districts, "district", lang))
+    for name in ("within_deadline_rate", "online_rate"):
+        title = label(name, lang)
+        fig = plots.ranking_bars(data.districts, name, "short_name", None, title, lang)
+        best = data.districts.loc[data.districts[name].idxmax()]
+        worst = data.districts.loc[data.districts[name].idxmin()]
+        alt = phrase(
+            "province.ranking_alt",
+            lang,
+            title=title,
+            units=len(data.districts),
+            best=best["short_name"],
+            best_rate=fmt_rate(best[name], lang),
+            worst=worst["short_name"],
+            worst_rate=fmt_rate(worst[name], lang),
+        )
+        parts.append(figure_html(fig, alt))
+    return HTML("".join(parts))

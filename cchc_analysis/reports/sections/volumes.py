@@ -1,0 +1,45 @@
+"""Dossier volumes: what came in during the period, and new dossiers by month and channel."""
+
+from __future__ import annotations
+
+from IPython.display import HTML
+
+from cchc_analysis.reports import plots
+from cchc_analysis.reports.formatting import fmt_count
+from cchc_analysis.reports.html_blocks import figure_html, paragraph
+from cchc_analysis.reports.sections.common import section_heading
+from cchc_analysis.reports.unit_data import UnitData
+from cchc_analysis.reports.wording import phrase
+
+
+def volumes(data: UnitData) -> HTML:
+    lang = data.lang
+    wide = (
+        data.monthly_channel.pivot_table(
+            index="month", columns="channel", values="received_new_count", aggfunc="sum"
+        )
+        .fillna(0)
+        .reset_index()
+    )
+    labels = {
+        "online": phrase("channel_online", lang),
+        "in_person": phrase("channel_in_person", lang),
+        "postal": phrase("channel_postal", lang),
+    }
+    fig = plots.volume_by_channel(wide, labels, phrase("volumes.chart_title", lang), lang)
+    total = int(data.current["received_new_count"])
+    peak = wide.set_index("month").sum(axis=1)
+    alt = phrase(
+        "volumes.alt",
+        lang,
+        months=len(wide),
+        peak=fmt_count(peak.max(), lang),
+        peak_month=peak.idxmax(),
+    )
+    sentence = phrase(
+        "volumes.sentence",
+        lang,
+        received=fmt_count(total, lang),
+        carried_over=fmt_count(data.current["carried_over_count"], lang),
+    )
+    return HTML(section_heading("volumes", lang) + paragraph(sentence) + figure_html(fig, alt))

@@ -1,0 +1,467 @@
+"""Every reader-facing phrase of the reports, in Vietnamese and English, keyed by name.
+
+Sections, the summary, trend sentences, labels and the index page take their words from
+here (``phrase(key, lang, **values)``) and only supply the numbers, already formatted, for the
+``{placeholders}``; no report module writes a sentence inline. A placeholder may carry a
+format spec (``{peak_month:%m/%Y}``) when the two languages write a date differently.
+
+Known pairs that say one thing two ways (kept as they are so the reports stay byte-identical;
+a later issue will unify them):
+
+* "95% CI" (``card.ci``, Vietnamese too) vs "KTC 95%" (``column.ci_95``) vs "khoảng tin cậy
+  95%" (``timeliness.sentence``, ``satisfaction.portal``, ``timeliness.chart_title``);
+* "điểm %" / "pp" (``points_suffix``) vs "điểm %" / "points" (``trend_unit.points``);
+* "Huyện/quận" / "District" (``district``) vs "huyện, quận" / "districts"
+  (``funnel.who.district``) vs "Các huyện, quận" / "Districts" (``index_page.districts``);
+* "Toàn tỉnh" is both ``province`` ("Province") and ``section.totals`` ("Province totals");
+* "Trực tuyến" / "Online" is both ``channel_online`` and ``count.received_online_count``;
+* "Hài lòng trở lên" / "Satisfied or better" is ``count.satisfied_count`` and
+  ``satisfaction.satisfied_column``; "Tỷ lệ" is ``share`` ("Share") and ``index.rate_column``
+  ("Rate");
+* "mục tiêu" / "target" (``target``) is also inside ``card.status``;
+* the within-deadline rate is "the within-deadline rate" in the summary
+  (``trend_subject.summary``) and "The within-deadline rate" in the timeliness section
+  (``trend_subject.timeliness``), while Vietnamese uses the metric's own label in both;
+* "99,8%" (``funnel.limit_998``) is also written inside the funnel sentences and
+  ``funnel_band.*``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGS = ("vi", "en")
+
+PHRASES: dict[str, tuple[str, str]] = {
+    # --- fixed labels (tables, headings, the console) -----------------------------------------
+    "unit": ("Đơn vị", "Unit"),
+    "unit_code": ("Mã", "Code"),
+    "district": ("Huyện/quận", "District"),
+    "commune": ("Xã/phường", "Commune"),
+    "month": ("Tháng", "Month"),
+    "period": ("Kỳ báo cáo", "Period"),
+    "value": ("Giá trị", "Value"),
+    "previous_period": ("So với kỳ trước", "vs previous period"),
+    "year_before": ("So với cùng kỳ năm trước", "vs same period last year"),
+    "indicator": ("Chỉ tiêu", "Indicator"),
+    "rank": ("Thứ hạng", "Rank"),
+    "province": ("Toàn tỉnh", "Province"),
+    "field": ("Lĩnh vực", "Field"),
+    "channel_in_person": ("Trực tiếp", "In person"),
+    "channel_online": ("Trực tuyến", "Online"),
+    "channel_postal": ("Bưu chính công ích", "Public post"),
+    "dossiers": ("Số hồ sơ", "Dossiers"),
+    "share": ("Tỷ lệ", "Share"),
+    "no_data": ("Không có dữ liệu", "No data"),
+    "report_title": (
+        "Báo cáo kết quả giải quyết thủ tục hành chính",
+        "Administrative procedures report",
+    ),
+    "overview_title": ("Tổng quan toàn tỉnh", "Province overview"),
+    "index_title": ("Báo cáo cải cách hành chính", "Administrative reform reports"),
+    "generated": ("Tạo lúc", "Generated"),
+    "source": ("Nguồn dữ liệu", "Data source"),
+    "contents": ("Mục lục", "Contents"),
+    "target": ("mục tiêu", "target"),
+    # --- labels of the form-06 counts (rates are labelled in core.metrics) --------------------
+    "count.received_total_count": ("Tổng số hồ sơ tiếp nhận", "Dossiers received (total)"),
+    "count.received_new_count": ("Tiếp nhận trong kỳ", "Received in period"),
+    "count.carried_over_count": ("Từ kỳ trước chuyển sang", "Carried over"),
+    "count.received_online_count": ("Trực tuyến", "Online"),
+    "count.received_offline_count": ("Trực tiếp, bưu chính", "In person or by post"),
+    "count.online_full_count": ("Trực tuyến toàn trình", "Fully online"),
+    "count.online_partial_count": ("Trực tuyến một phần", "Partly online"),
+    "count.resolved_total_count": ("Đã giải quyết", "Resolved"),
+    "count.resolved_early_count": ("Trước hạn", "Early"),
+    "count.resolved_on_time_count": ("Đúng hạn", "On the due date"),
+    "count.resolved_late_count": ("Quá hạn", "Late"),
+    "count.resolved_within_deadline_count": ("Trước hạn và đúng hạn", "Within deadline"),
+    "count.pending_total_count": ("Đang giải quyết", "Pending"),
+    "count.pending_in_time_count": ("Đang giải quyết trong hạn", "Pending, in time"),
+    "count.pending_late_count": ("Đang giải quyết quá hạn", "Pending, overdue"),
+    "count.withdrawn_count": ("Rút, từ chối", "Withdrawn or rejected"),
+    "count.digitized_count": ("Hồ sơ được số hóa", "Digitised"),
+    "count.fee_bearing_count": ("Có phí, lệ phí", "Fee-bearing"),
+    "count.paid_online_count": ("Thanh toán trực tuyến", "Paid online"),
+    "count.rated_count": ("Lượt đánh giá", "Ratings"),
+    "count.satisfied_count": ("Hài lòng trở lên", "Satisfied or better"),
+    # --- numbers and periods ------------------------------------------------------------------
+    "points_suffix": ("điểm %", "pp"),
+    "period.quarter": ("Quý {roman}/{year}", "Q{quarter} {year}"),
+    "period.first_half": ("6 tháng đầu năm {year}", "First half of {year}"),
+    "period.second_half": ("6 tháng cuối năm {year}", "Second half of {year}"),
+    "period.month": ("Tháng {month}/{year}", "{month_name}"),
+    "period.year": ("Năm {year}", "Year {year}"),
+    # --- section headings (anchor after the dot) ----------------------------------------------
+    "section.summary": ("Tóm tắt", "Summary"),
+    "section.scorecard": ("Chỉ số chính", "Key indicators"),
+    "section.counts": ("Số liệu theo Biểu 06", "Counts as in form 06"),
+    "section.volumes": ("Khối lượng hồ sơ", "Dossier volumes"),
+    "section.timeliness": ("Tiến độ giải quyết", "Timeliness"),
+    "section.processing-time": ("Thời gian giải quyết", "Processing time"),
+    "section.online": ("Dịch vụ công trực tuyến", "Online services"),
+    "section.satisfaction": ("Mức độ hài lòng", "Satisfaction"),
+    "section.communes": ("Các xã, thị trấn", "Communes"),
+    "section.position": ("Vị trí trong tỉnh", "Position in the province"),
+    "section.index": ("Ước tính Bộ chỉ số (QĐ 766)", "Service index estimate (Decision 766)"),
+    "section.method": ("Phương pháp và nguồn dữ liệu", "Method and data"),
+    "section.totals": ("Toàn tỉnh", "Province totals"),
+    "section.league": ("Bảng xếp hạng các huyện, quận", "District league table"),
+    "section.comparison": ("So sánh các huyện, quận", "District comparison"),
+    "section.trends": ("Xu hướng theo tháng", "Monthly trends"),
+    # --- title: whose dossiers count ----------------------------------------------------------
+    "tier.both": ("cơ quan cấp huyện và các xã, thị trấn", "district offices and communes"),
+    "tier.district": ("các cơ quan cấp huyện", "district offices only"),
+    "tier.commune": ("các xã, thị trấn", "communes only"),
+    # --- KPI cards and shared table columns ---------------------------------------------------
+    "card.status": ("{status} (mục tiêu {target})", "{status} (target {target})"),
+    "card.ci": ("95% CI: {interval}", "95% CI: {interval}"),
+    "card.change": ("{comparison}: {change}", "{comparison}: {change}"),
+    "column.ci_95": ("KTC 95%", "95% CI"),
+    # --- volumes ------------------------------------------------------------------------------
+    "volumes.sentence": (
+        "Trong kỳ, đơn vị tiếp nhận mới {received} hồ sơ, cộng {carried_over} hồ sơ từ kỳ "
+        "trước chuyển sang.",
+        "In the period the unit received {received} new dossiers, plus {carried_over} "
+        "carried over.",
+    ),
+    "volumes.chart_title": (
+        "Hồ sơ tiếp nhận mới theo tháng và kênh",
+        "New dossiers by month and channel",
+    ),
+    "volumes.alt": (
+        "Biểu đồ cột chồng số hồ sơ tiếp nhận mới mỗi tháng theo kênh, {months} tháng; cao "
+        "nhất {peak} hồ sơ vào tháng {peak_month:%m/%Y}.",
+        "Stacked bar chart of new dossiers per month by channel over {months} months; the "
+        "highest is {peak} in {peak_month:%b %Y}.",
+    ),
+    # --- timeliness ---------------------------------------------------------------------------
+    "timeliness.sentence": (
+        "Đã giải quyết {resolved} hồ sơ, trong đó {within} trước hoặc đúng hạn ({rate}, "
+        "khoảng tin cậy 95% {interval}) và {late} quá hạn; {pending} hồ sơ đang giải quyết "
+        "cuối kỳ, {pending_late} đã quá hạn.",
+        "{resolved} dossiers were resolved, {within} early or on time ({rate}, 95% CI "
+        "{interval}) and {late} late; {pending} were pending at the end of the period, "
+        "{pending_late} of them overdue.",
+    ),
+    "timeliness.chart_title": (
+        "Tỷ lệ giải quyết đúng hạn theo tháng (dải: khoảng tin cậy 95%)",
+        "Within-deadline rate by month (band: 95% CI)",
+    ),
+    "timeliness.alt": (
+        "Biểu đồ đường tỷ lệ giải quyết đúng hạn (có dải khoảng tin cậy 95%) và tiến độ theo "
+        "QĐ 766 mỗi tháng; tháng thấp nhất {lowest}.",
+        "Line chart of the monthly within-deadline rate with its 95% band, and the Decision "
+        "766 progress rate; lowest month {lowest}.",
+    ),
+    # The subject of a trend sentence: Vietnamese uses the metric's label as given.
+    "trend_subject.timeliness": ("{label}", "The within-deadline rate"),
+    "trend_subject.online": ("{label}", "The online rate"),
+    "trend_subject.summary": ("{label}", "the within-deadline rate"),
+    # --- processing time ----------------------------------------------------------------------
+    "processing.deadline_column": ("Thời hạn (ngày LV)", "Deadline (working days)"),
+    "processing.median_column": ("Trung vị (KTC 95%)", "Median (95% CI)"),
+    "processing.p90_column": ("Bách phân vị 90 (KTC 95%)", "90th percentile (95% CI)"),
+    "processing.chart_title": (
+        "Tỷ lệ hồ sơ đã giải quyết theo số ngày làm việc",
+        "Share of dossiers finished by working day",
+    ),
+    "processing.x_label": ("Ngày làm việc kể từ khi tiếp nhận", "Working days since receipt"),
+    "processing.alt": (
+        "Đường Kaplan–Meier tỷ lệ hồ sơ đã giải quyết theo ngày làm việc cho {fields} lĩnh "
+        "vực, đường chấm là thời hạn giải quyết của từng lĩnh vực.",
+        "Kaplan–Meier curves of the share finished by working day for {fields} fields; dotted "
+        "lines mark each field's statutory deadline.",
+    ),
+    "processing.note": (
+        "Hồ sơ tiếp nhận trong kỳ; hồ sơ chưa xong đến cuối kỳ được tính là quan sát bị kiểm "
+        "duyệt (không bỏ đi). Thời hạn là trung vị số ngày làm việc từ tiếp nhận đến ngày hẹn "
+        "trả.",
+        "Dossiers received in the period; those unfinished at its end are censored, not "
+        "dropped. The deadline is the median of working days from receipt to due date.",
+    ),
+    # --- online -------------------------------------------------------------------------------
+    "online.sentence": (
+        "{online} hồ sơ nộp trực tuyến ({online_rate} tổng số tiếp nhận; {online_new_rate} hồ "
+        "sơ mới trong kỳ), trong đó {full} toàn trình và {partial} một phần. Tỷ lệ số hóa "
+        "{digitization_rate}; thanh toán trực tuyến {payment_rate} hồ sơ có phí.",
+        "{online} dossiers were filed online ({online_rate} of all received; {online_new_rate} "
+        "of new ones): {full} fully and {partial} partly online. Digitisation "
+        "{digitization_rate}; online payment {payment_rate} of fee-bearing dossiers.",
+    ),
+    "online.chart_title": (
+        "Trực tuyến, số hóa và thanh toán trực tuyến",
+        "Online, digitised, paid online",
+    ),
+    "online.alt": (
+        "Biểu đồ đường tỷ lệ hồ sơ trực tuyến, số hóa và thanh toán trực tuyến mỗi tháng; tỷ "
+        "lệ trực tuyến từ {first} lên {last}.",
+        "Line chart of monthly online, digitisation and online-payment rates; the online rate "
+        "went from {first} to {last}.",
+    ),
+    # --- satisfaction -------------------------------------------------------------------------
+    "satisfaction.portal": (
+        "Đánh giá trên cổng dịch vụ công: {rated} lượt, {rate} hài lòng trở lên (khoảng tin "
+        "cậy 95% {interval}).",
+        "Portal ratings: {rated}, {rate} satisfied or better (95% CI {interval}).",
+    ),
+    "satisfaction.window_period": (
+        "Khảo sát người dân trong kỳ: {respondents} người trả lời.",
+        "Citizen survey in the period: {respondents} respondents.",
+    ),
+    "satisfaction.window_12_months": (
+        "Trong kỳ có dưới 30 phiếu khảo sát nên dùng 12 tháng đến hết kỳ: {respondents} người "
+        "trả lời.",
+        "Fewer than 30 survey answers in the period, so the 12 months to its end are used: "
+        "{respondents} respondents.",
+    ),
+    "satisfaction.aspect_column": ("Khía cạnh", "Aspect"),
+    "satisfaction.answers_column": ("Số câu trả lời", "Answers"),
+    "satisfaction.satisfied_column": ("Hài lòng trở lên", "Satisfied or better"),
+    "satisfaction.alpha_column": ("Cronbach α", "Cronbach α"),
+    "satisfaction.chart_title": (
+        "Phân bố mức độ hài lòng theo khía cạnh (khảo sát)",
+        "Satisfaction by aspect (survey), diverging",
+    ),
+    "satisfaction.alt": (
+        "Biểu đồ thanh phân kỳ phân bố 5 mức hài lòng cho 5 khía cạnh khảo sát; phần bên phải "
+        "trục là hài lòng, bên trái là không hài lòng.",
+        "Diverging bar chart of the five answer levels for five survey aspects; satisfied "
+        "answers to the right of the axis, dissatisfied to the left.",
+    ),
+    "satisfaction.kruskal_significant": (
+        "So sánh điểm hài lòng trung bình giữa {groups} huyện, quận trong 12 tháng (kiểm định "
+        "Kruskal–Wallis): {p}, khác biệt có ý nghĩa thống kê.",
+        "Mean satisfaction scores across {groups} districts over 12 months (Kruskal–Wallis "
+        "test): {p}, a significant difference.",
+    ),
+    "satisfaction.kruskal_not_significant": (
+        "So sánh điểm hài lòng trung bình giữa {groups} huyện, quận trong 12 tháng (kiểm định "
+        "Kruskal–Wallis): {p}, chưa có khác biệt có ý nghĩa thống kê.",
+        "Mean satisfaction scores across {groups} districts over 12 months (Kruskal–Wallis "
+        "test): {p}, no significant difference.",
+    ),
+    "aspect.access": ("Tiếp cận dịch vụ", "Access to the service"),
+    "aspect.procedure": ("Thủ tục hành chính", "The procedure"),
+    "aspect.staff": ("Công chức giải quyết", "Civil servants"),
+    "aspect.result": ("Kết quả giải quyết", "The result"),
+    "aspect.feedback": ("Tiếp nhận, xử lý góp ý", "Handling of feedback"),
+    "likert.1": ("Rất không hài lòng", "Very dissatisfied"),
+    "likert.2": ("Không hài lòng", "Dissatisfied"),
+    "likert.3": ("Bình thường", "Neutral"),
+    "likert.4": ("Hài lòng", "Satisfied"),
+    "likert.5": ("Rất hài lòng", "Very satisfied"),
+    # --- position in the province -------------------------------------------------------------
+    "position.rank": ("{label}: hạng {rank}/{units}.", "{label}: rank {rank} of {units}."),
+    "position.chart_title": (
+        "Tỷ lệ giải quyết đúng hạn các huyện, quận",
+        "Within-deadline rate, districts",
+    ),
+    "position.alt": (
+        "Biểu đồ thanh xếp hạng {units} huyện, quận theo tỷ lệ đúng hạn, {unit} được tô đậm.",
+        "Bar chart ranking {units} districts by within-deadline rate, with {unit} highlighted.",
+    ),
+    # --- funnel plots -------------------------------------------------------------------------
+    "funnel.who.commune": ("xã", "communes"),
+    "funnel.who.district": ("huyện, quận", "districts"),
+    "funnel.chart_title": (
+        "Biểu đồ phễu tỷ lệ quá hạn các {who}",
+        "Funnel plot of late rates, {who}",
+    ),
+    "funnel.x_label": ("Số hồ sơ đã giải quyết (thang log)", "Dossiers resolved (log scale)"),
+    "funnel.limit_998": ("99,8%", "99.8%"),
+    "funnel.high": (
+        "Tỷ lệ quá hạn cao bất thường (ngoài giới hạn 99,8%): {units}.",
+        "Unusually high late rate (outside the 99.8% limits): {units}.",
+    ),
+    "funnel.low": ("Tỷ lệ quá hạn thấp bất thường: {units}.", "Unusually low late rate: {units}."),
+    "funnel.none_outside": (
+        "Không {who} nào nằm ngoài giới hạn 99,8%.",
+        "No {who} lie outside the 99.8% limits.",
+    ),
+    "funnel.homogeneity": (
+        "Kiểm định đồng nhất khi-bình-phương: {p}.",
+        "Chi-square test of homogeneity: {p}.",
+    ),
+    "funnel.homogeneity_sparse": (
+        "Kiểm định đồng nhất khi-bình-phương: {p} (tần số kỳ vọng nhỏ, cần thận trọng).",
+        "Chi-square test of homogeneity: {p} (small expected counts: read with care).",
+    ),
+    "funnel.overdispersed": (
+        "Các đơn vị dao động nhiều hơn mức ngẫu nhiên (hệ số phân tán {phi}), nên giới hạn phễu "
+        "có thể quá hẹp.",
+        "Units vary more than chance allows (dispersion factor {phi}), so the funnel limits "
+        "may be too narrow.",
+    ),
+    "funnel.alt": (
+        "Biểu đồ phễu: tỷ lệ quá hạn của {units} {who} theo số hồ sơ đã giải quyết, với giới "
+        "hạn kiểm soát 95% và 99,8% quanh tỷ lệ chung {target}.",
+        "Funnel plot: late rate of {units} {who} against dossiers resolved, with 95% and 99.8% "
+        "control limits around the pooled rate {target}.",
+    ),
+    # --- the service index estimate -----------------------------------------------------------
+    "index.component_column": ("Thành phần", "Component"),
+    "index.rate_column": ("Tỷ lệ", "Rate"),
+    "index.threshold_column": ("Ngưỡng đủ điểm", "Full-score threshold"),
+    "index.points_column": ("Điểm", "Points"),
+    "index.points_of": ("{points} / {max_points}", "{points} / {max_points}"),
+    "index.headline": (
+        "ƯỚC TÍNH: {points}/{max_points} điểm tính được từ dữ liệu hồ sơ, quy đổi {score_100}"
+        "/100 — xếp loại {band}, hạng {rank}/{units} trong tỉnh. Không phải điểm chính thức.",
+        "ESTIMATE: {points}/{max_points} points computable from dossier data, rescaled "
+        "{score_100}/100 — band {band}, rank {rank} of {units} in the province. Not the "
+        "official score.",
+    ),
+    "index.excluded": (
+        "Nhóm công khai, minh bạch (18 điểm) không tính được từ dữ liệu hồ sơ nên không có "
+        "trong ước tính.",
+        "The publicity and transparency group (18 points) cannot be computed from dossier "
+        "data and is left out.",
+    ),
+    "index.estimate_column": ("Ước tính /82", "Estimate /82"),
+    "index.rescaled_column": ("Quy đổi /100", "Rescaled /100"),
+    "index.band_column": ("Xếp loại", "Band"),
+    "index.province_note": (
+        "ƯỚC TÍNH theo cách tính của QĐ 766/QĐ-TTg cho 5 nhóm tính được từ dữ liệu hồ sơ "
+        "(82/100 điểm); không phải điểm chính thức. Xem phần Phương pháp.",
+        "ESTIMATE in the manner of Decision 766/QĐ-TTg for the 5 groups computable from "
+        "dossier data (82 of 100 points); not the official score. See Method.",
+    ),
+    # --- provenance (method section) ----------------------------------------------------------
+    "method.source": ("Dữ liệu: {source}", "Data: {source}"),
+    "method.seed": (" (seed {seed})", " (seed {seed})"),
+    "method.folder_period": (
+        ". Thư mục: {data_dir}. Kỳ: {dates}",
+        ". Folder: {data_dir}. Period: {dates}",
+    ),
+    "method.generated": (
+        ". Tạo bởi cchc-workbook {version} lúc {generated:%d/%m/%Y %H:%M}.",
+        ". Generated by cchc-workbook {version} at {generated:%Y-%m-%d %H:%M}.",
+    ),
+    "method.input_hash": (" Mã băm dữ liệu đầu vào: {input_hash}.", " Input hash: {input_hash}."),
+    # --- province overview --------------------------------------------------------------------
+    "province.ranking_alt": (
+        "Biểu đồ thanh {title} của {units} huyện, quận; cao nhất {best} {best_rate}, thấp "
+        "nhất {worst} {worst_rate}.",
+        "Bar chart of {title} for {units} districts; highest {best} {best_rate}, lowest "
+        "{worst} {worst_rate}.",
+    ),
+    "province.trends_chart_title": (
+        "Tỷ lệ đúng hạn theo tháng, từng huyện",
+        "Monthly within-deadline rate",
+    ),
+    "province.trends_alt": (
+        "{units} biểu đồ nhỏ tỷ lệ giải quyết đúng hạn theo tháng của từng huyện, quận.",
+        "{units} small line charts of each district's monthly within-deadline rate.",
+    ),
+    "province.no_notable_trend": (
+        "Không huyện nào có xu hướng tỷ lệ đúng hạn đáng kể (có ý nghĩa thống kê và từ 0,05 "
+        "điểm % mỗi tháng).",
+        "No district shows a notable trend in its within-deadline rate (significant and at "
+        "least 0.05 points a month).",
+    ),
+    # --- the summary at the top of a district report ------------------------------------------
+    "summary.about_same": ("gần như không đổi", "about the same"),
+    "summary.change_up": ("tăng {change}", "up {change}"),
+    "summary.change_down": ("giảm {change}", "down {change}"),
+    "summary.volume": (
+        "{period}, {unit} tiếp nhận {received} hồ sơ.",
+        "In {period}, {unit} handled {received} dossiers.",
+    ),
+    "summary.volume_change": (
+        "{period}, {unit} tiếp nhận {received} hồ sơ ({change} so với cùng kỳ năm trước).",
+        "In {period}, {unit} handled {received} dossiers ({change} on the same period last year).",
+    ),
+    "summary.timeliness": (
+        "{rate} hồ sơ đã giải quyết trước hạn hoặc đúng hạn; {late} hồ sơ quá hạn.",
+        "{rate} of resolved dossiers were early or on time; {late} were late.",
+    ),
+    "summary.timeliness_target": (
+        "{rate} hồ sơ đã giải quyết trước hạn hoặc đúng hạn, {status} {target}; {late} hồ sơ "
+        "quá hạn.",
+        "{rate} of resolved dossiers were early or on time ({status}: {target}); {late} were late.",
+    ),
+    "summary.online": (
+        "Tỷ lệ hồ sơ trực tuyến đạt {rate}, trong đó {full} hồ sơ trực tuyến toàn trình.",
+        "{rate} of dossiers came in online, {full} of them fully online.",
+    ),
+    "summary.missed_item": ("{label} ({rate})", "{label} ({rate})"),
+    "summary.missed": ("Chưa đạt chỉ tiêu: {names}.", "Below target: {names}."),
+    "summary.all_met": (
+        "Các chỉ tiêu theo dõi đều đạt hoặc gần đạt mục tiêu.",
+        "Every tracked indicator met or came close to its target.",
+    ),
+    "summary.rank": (
+        "xếp thứ {rank}/{units} huyện, quận về tỷ lệ đúng hạn",
+        "ranks {rank} of {units} districts on the within-deadline rate",
+    ),
+    "summary.funnel": ("tỷ lệ quá hạn {words}", "its late rate is {words}"),
+    "summary.position": ("Đơn vị {parts}.", "The district {parts}."),
+    "funnel_band.above_998": (
+        "cao hơn hẳn mức chung của tỉnh (ngoài giới hạn 99,8%)",
+        "well above the province's level (outside the 99.8% limits)",
+    ),
+    "funnel_band.above_95": (
+        "cao hơn mức chung của tỉnh (ngoài giới hạn 95%)",
+        "above the province's level (outside the 95% limits)",
+    ),
+    "funnel_band.within": (
+        "trong phạm vi dao động bình thường so với mức chung của tỉnh",
+        "within the normal range around the province's level",
+    ),
+    "funnel_band.below_95": (
+        "thấp hơn mức chung của tỉnh (ngoài giới hạn 95%)",
+        "below the province's level (outside the 95% limits)",
+    ),
+    "funnel_band.below_998": (
+        "thấp hơn hẳn mức chung của tỉnh (ngoài giới hạn 99,8%)",
+        "well below the province's level (outside the 99.8% limits)",
+    ),
+    # --- trend sentences (reports.trend_sentence) ---------------------------------------------
+    "trend.too_few": (
+        "{subject} chưa đủ số liệu để kiểm định xu hướng (n = {n}).",
+        "{subject} has too few data points to test for a trend (n = {n}).",
+    ),
+    "trend.not_significant": (
+        "{subject} không có xu hướng có ý nghĩa thống kê (tau Kendall {tau}; {p}).",
+        "{subject} showed no significant trend (Kendall's tau {tau}, {p}).",
+    ),
+    "trend.up": (
+        "{subject} tăng {amount} {unit} {per} (có ý nghĩa thống kê ở mức {level}).",
+        "{subject} rose by {amount} {unit} {per} (significant at {level}).",
+    ),
+    "trend.down": (
+        "{subject} giảm {amount} {unit} {per} (có ý nghĩa thống kê ở mức {level}).",
+        "{subject} fell by {amount} {unit} {per} (significant at {level}).",
+    ),
+    "trend.less_than": ("dưới {amount}", "less than {amount}"),
+    "trend_unit.points": ("điểm %", "points"),
+    "trend_unit.days": ("ngày", "days"),
+    "trend_unit.dossiers": ("hồ sơ", "dossiers"),
+    "per.month": ("mỗi tháng", "a month"),
+    "per.quarter": ("mỗi quý", "a quarter"),
+    "per.year": ("mỗi năm", "a year"),
+    "per.step": ("mỗi kỳ", "a period"),
+    # --- the index page of a run --------------------------------------------------------------
+    "index_page.failed": ("lỗi", "failed"),
+    "index_page.districts": ("Các huyện, quận", "Districts"),
+    "index_page.sort_hint": ("Bấm vào tiêu đề cột để sắp xếp.", "Click a column heading to sort."),
+}
+
+
+def check_lang(lang: str) -> str:
+    """The language itself, or ValueError when the reports do not speak it."""
+    if lang not in LANGS:
+        raise ValueError(f"language must be one of {LANGS}, not {lang!r}")
+    return lang
+
+
+def has_phrase(key: str) -> bool:
+    return key in PHRASES
+
+
+def phrase(key: str, lang: str = "vi", **values: Any) -> str:
+    """The phrase ``key`` in ``lang`` with its ``{placeholders}`` filled from ``values``."""
+    vi, en = PHRASES[key]
+    template = vi if check_lang(lang) == "vi" else en
+    return template.format(**values) if values else template
