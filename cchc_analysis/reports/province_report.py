@@ -19,8 +19,7 @@ from cchc_analysis import stats, store, units
 from cchc_analysis.core.metrics import add_metrics
 from cchc_analysis.core.periods import Period, parse_period
 from cchc_analysis.core.version import __version__
-from cchc_analysis.counting import service_index
-from cchc_analysis.counting.kpis import kpi_table, monthly_counts
+from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts, service_index
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import (
     fmt_number,
@@ -90,7 +89,8 @@ class ProvinceReport:
         return report
 
     def _load(self) -> None:
-        self.districts = kpi_table(self.data_dir, self.period, "district", self.tier)
+        query = CountQuery(self.period, level="district", tier=self.tier)
+        self.districts = kpi_table(self.data_dir, query)
         if self.districts.empty:
             raise LookupError(f"no dossiers in {self.period}")
         self.districts["short_name"] = [_short(c, "district") for c in self.districts["unit_code"]]
@@ -98,7 +98,7 @@ class ProvinceReport:
         self.province = units.get_unit(first.province_code, level="province")
         self.dataset = store.read_dataset_info(self.data_dir)
         start = _trend_start(self.period, 24, self.dataset)
-        self.monthly = monthly_counts(self.data_dir, start, self.period.end, "district", self.tier)
+        self.monthly = monthly_counts(self.data_dir, query, since=start)
 
     def title(self) -> HTML:
         lang = self.lang

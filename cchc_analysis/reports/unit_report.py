@@ -25,8 +25,7 @@ from cchc_analysis.core.periods import Period, parse_period
 from cchc_analysis.core.schema import SURVEY_ASPECTS, SURVEY_SATISFIED_MIN_SCORE
 from cchc_analysis.core.version import __version__
 from cchc_analysis.core.workdays import working_days_between
-from cchc_analysis.counting import service_index
-from cchc_analysis.counting.kpis import kpi_table, monthly_counts
+from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts, service_index
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import (
     fmt_count,
@@ -178,7 +177,8 @@ class UnitReport:
     # --- data -------------------------------------------------------------------------------
 
     def _one(self, period: Period) -> pd.Series | None:
-        table = kpi_table(self.data_dir, period, "district", self.tier, [self.unit_code])
+        query = CountQuery(period, level="district", tier=self.tier, unit_codes=[self.unit_code])
+        table = kpi_table(self.data_dir, query)
         return None if table.empty else table.iloc[0]
 
     def _safe(self, period: Period) -> pd.Series | None:
@@ -196,33 +196,27 @@ class UnitReport:
         self.current = current
         self.previous = self._safe(self.period.previous())
         self.year_before = self._safe(self.period.year_before())
+        same_province = province_districts(self.data_dir, self.unit)
         self.districts = kpi_table(
-            self.data_dir,
-            self.period,
-            "district",
-            self.tier,
-            province_districts(self.data_dir, self.unit),
+            self.data_dir, CountQuery(self.period, tier=self.tier, unit_codes=same_province)
         )
         self.districts["short_name"] = [_short(c, "district") for c in self.districts["unit_code"]]
         self.commune_table = (
-            kpi_table(self.data_dir, self.period, "commune", "commune", [self.unit_code])
+            kpi_table(
+                self.data_dir,
+                CountQuery(
+                    self.period, level="commune", tier="commune", unit_codes=[self.unit_code]
+                ),
+            )
             if self.tier != "district"
             else pd.DataFrame()
         )
         self.dataset = store.read_dataset_info(self.data_dir)
         trend_start = _trend_start(self.period, self.trend_months, self.dataset)
-        scope = [self.unit_code]
-        self.monthly = monthly_counts(
-            self.data_dir, trend_start, self.period.end, "district", self.tier, scope
-        )
+        scope = CountQuery(self.period, tier=self.tier, unit_codes=[self.unit_code])
+        self.monthly = monthly_counts(self.data_dir, scope, since=trend_start)
         self.monthly_channel = monthly_counts(
-            self.data_dir,
-            trend_start,
-            self.period.end,
-            "district",
-            self.tier,
-            scope,
-            extra_keys=["channel"],
+            self.data_dir, scope, since=trend_start, extra_keys=["channel"]
         )
         survey = store.read_table(self.data_dir, store.SURVEY_FILE)
         self.province_survey = survey
