@@ -49,10 +49,10 @@ def main() -> None:
     args = parser.parse_args()
     signum = getattr(signal, f"SIG{args.signal}")
 
-    from cchc_analysis.counting.prepare import ensure_cube
+    from cchc_analysis.counting.prepare import prepare_folder
 
     data = with_districts(demo_dir(), OUT / "data-30", 15)
-    ensure_cube(data)
+    prepare_folder(data)
     out = OUT / f"kill-{args.signal.lower()}"
     code, seconds = run(data, out)
     print(f"first run: exit {code}, {seconds:.1f} s, {len(manifest(out)['reports'])} reports")

@@ -135,10 +135,10 @@ def main() -> None:
 
     from cchc_analysis import store
     from cchc_analysis.batch.runner import default_workers
-    from cchc_analysis.counting.prepare import ensure_cube
+    from cchc_analysis.counting.prepare import prepare_folder
 
     data = with_districts(demo_dir(), OUT / "data-30", max(0, args.districts - 15))
-    ensure_cube(data)
+    prepare_folder(data)
     codes = store.dossier_partitions(data)[: args.districts]
     workers = args.workers or default_workers()
     naive_codes = codes[: args.naive or len(codes)]

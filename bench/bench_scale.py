@@ -30,9 +30,9 @@ REPEATS = 3
 def time_report(data: Path) -> dict:
     from cchc_analysis.batch.runner import render_reports
     from cchc_analysis.core.periods import parse_period
-    from cchc_analysis.counting.prepare import ensure_cube
+    from cchc_analysis.counting.prepare import prepare_folder
 
-    ensure_cube(data)
+    prepare_folder(data)
     walls, cells = [], []
     for _ in range(REPEATS):
         with tempfile.TemporaryDirectory(prefix="cchc-scale-") as tmp:

@@ -34,7 +34,7 @@ def _split_units(text: str | None) -> list[str] | None:
 
 
 def cmd_kpis(args: argparse.Namespace) -> int:
-    from cchc_analysis.counting.kpis import kpi_records, kpi_table
+    from cchc_analysis.counting import CountQuery, kpi_records, kpi_table
 
     period = _period(args.period)
     level = args.level or ("province" if args.era == "2025" else "district")
@@ -42,8 +42,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         raise UsageError("there are no districts in era 2025: use --level province or commune")
     if args.era != "2025" and level == "province":
         raise UsageError("--level province needs --era 2025 (the roll-up onto the new provinces)")
-    table = kpi_table(
-        args.data,
+    query = CountQuery(
         period,
         level=level,
         tier=args.tier,
@@ -51,6 +50,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         by_field=args.by_field,
         era=args.era,
     )
+    table = kpi_table(args.data, query)
     if args.unit and table.empty:
         raise UsageError(f"unit {args.unit} has no dossiers in period {period}")
     if args.format == "json":
@@ -157,6 +157,7 @@ def _require_dossiers(data: str) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from cchc_analysis.counting.prepare import prepare_folder
     from cchc_analysis.ingest.run import EXIT_FATAL, ingest, summary_lines
 
     period = _period(args.period) if args.period else None
@@ -169,6 +170,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         unit=args.unit,
     )
+    if args.kind == "dossiers":  # the cube and dataset.json's dates follow the dossiers
+        prepare_folder(args.out, has_new_dossiers=report["rows_added"] > 0)
     for line in summary_lines(report):
         print(line)
     return min(int(report["exit_code"]), EXIT_FATAL)

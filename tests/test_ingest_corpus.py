@@ -651,12 +651,12 @@ def test_bieu06_by_field_answers_kpis_per_field(tmp_path, capsys):
     assert entry["ignored_columns"] == ["Tỷ lệ đúng hạn"]
     assert entry["totals_check"][0]["status"] == "ok"
     from cchc_analysis.core.periods import parse_period
-    from cchc_analysis.counting import kpis
+    from cchc_analysis.counting import CountQuery, kpis
 
-    [total] = kpis.kpi_records(kpis.kpi_table(out, parse_period("2023-Q3")))
+    [total] = kpis.kpi_records(kpis.kpi_table(out, CountQuery(parse_period("2023-Q3"))))
     assert (total["received_total_count"], total["received_new_count"]) == (1500, 1493)
     assert total["digitization_rate"] is None
-    fields = kpis.kpi_table(out, parse_period("2023-Q3"), by_field=True)
+    fields = kpis.kpi_table(out, CountQuery(parse_period("2023-Q3"), by_field=True))
     assert list(fields["field"]) == ["Hộ tịch", "Đất đai"]
     assert list(fields["resolved_late_count"]) == [2, 5]
 

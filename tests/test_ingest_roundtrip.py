@@ -11,7 +11,7 @@ from ingest_helpers import export_dossiers_vi, ingest_cli
 
 from cchc_analysis import store, units
 from cchc_analysis.core.periods import parse_period
-from cchc_analysis.counting import kpis
+from cchc_analysis.counting import CountQuery, kpis
 from cchc_analysis.counting.cube import period_counts
 from cchc_analysis.ingest import bieu06
 
@@ -22,8 +22,8 @@ def _compare(left, right, periods=PERIODS, levels=("district", "commune"), by_fi
     for text in periods:
         period = parse_period(text)
         for level in levels:
-            a = kpis.kpi_table(left, period, level=level, by_field=by_field)
-            b = kpis.kpi_table(right, period, level=level, by_field=by_field)
+            a = kpis.kpi_table(left, CountQuery(period, level=level, by_field=by_field))
+            b = kpis.kpi_table(right, CountQuery(period, level=level, by_field=by_field))
             assert len(a) > 0
             pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=f"{text} {level}")
 
@@ -71,7 +71,9 @@ def test_csv_round_trip_through_the_cli(kien_thuy, tmp_path):
     _same_rows(frame, out)
     _compare(reference, out)
     # the published Kiến Thụy figures survive the trip
-    table = kpis.kpi_table(out, parse_period("2023-Q3"), tier="district", unit_codes=["314"])
+    table = kpis.kpi_table(
+        out, CountQuery(parse_period("2023-Q3"), tier="district", unit_codes=["314"])
+    )
     [row] = kpis.kpi_records(table)
     assert (row["received_total_count"], row["resolved_late_count"]) == (1473, 3)
     assert round(row["within_deadline_of_received_rate"], 4) == 0.9946
@@ -124,8 +126,8 @@ def test_bieu06_round_trip(demo_dir, tmp_path, capsys):
     assert not (out / "dossiers").exists()
     for level in ("district", "commune"):
         for tier in ("both", "district", "commune") if level == "district" else ("both",):
-            a = kpis.kpi_table(demo_dir, period, level=level, tier=tier)
-            b = kpis.kpi_table(out, period, level=level, tier=tier)
+            a = kpis.kpi_table(demo_dir, CountQuery(period, level=level, tier=tier))
+            b = kpis.kpi_table(out, CountQuery(period, level=level, tier=tier))
             pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=f"{level} {tier}")
     # the same sheet with unit names (Kiến Thụy only: names are unique there) adds nothing new
     kien_thuy = ["314", *(u.code for u in units.children("314"))]
@@ -150,10 +152,10 @@ def test_quarter_from_three_monthly_sheets(demo_dir, tmp_path, capsys):
         )
         assert ingest_cli(capsys, path, "--kind", "period-report", "--out", out)[0] == 0
     quarter = parse_period("2023-Q3")
-    a = kpis.kpi_table(demo_dir, quarter, unit_codes=["314"])
-    b = kpis.kpi_table(out, quarter, unit_codes=["314"])
+    a = kpis.kpi_table(demo_dir, CountQuery(quarter, unit_codes=["314"]))
+    b = kpis.kpi_table(out, CountQuery(quarter, unit_codes=["314"]))
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
     with pytest.raises(LookupError, match="cuts through"):
-        kpis.kpi_table(out, parse_period("2023-07-15:2023-08-31"))
+        kpis.kpi_table(out, CountQuery(parse_period("2023-07-15:2023-08-31")))
     with pytest.raises(LookupError, match="covers"):
-        kpis.kpi_table(out, parse_period("2023-Q4"))
+        kpis.kpi_table(out, CountQuery(parse_period("2023-Q4")))

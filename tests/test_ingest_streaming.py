@@ -23,6 +23,7 @@ from ingest_helpers import rows, to_cp1258, write_csv, write_xlsx
 from test_ingest_property import row_strategy
 
 from cchc_analysis import ingest, store
+from cchc_analysis.counting.prepare import prepare_folder
 from cchc_analysis.ingest import sources, spool
 
 
@@ -56,10 +57,17 @@ def _outcome(out: Path, report: dict) -> dict:
     }
 
 
+def _ingest_and_prepare(paths: list[Path], out: Path) -> dict:
+    """What `cchc ingest` does: ingest, then bring the cube and dataset.json up to date."""
+    report = ingest.ingest(paths, "dossiers", out)
+    prepare_folder(out, has_new_dossiers=report["rows_added"] > 0)
+    return report
+
+
 def _run_twice(paths: list[Path], out: Path, later: list[Path]) -> list[dict]:
-    first = ingest.ingest(paths, "dossiers", out)
+    first = _ingest_and_prepare(paths, out)
     outcomes = [_outcome(out, first)]
-    second = ingest.ingest(later, "dossiers", out)
+    second = _ingest_and_prepare(later, out)
     outcomes.append(_outcome(out, second))
     return outcomes
 
@@ -210,7 +218,7 @@ def test_a_killed_ingest_leaves_the_folder_as_it_was(tmp_path):
     assert proc.returncode == -9
     assert list(out.glob(".ingest-*"))  # the dead run's spool
     pd.testing.assert_frame_equal(store.read_dossiers(out), before)
-    report = ingest.ingest([big], "dossiers", out)
+    report = _ingest_and_prepare([big], out)
     assert report["rows_added"] == 20_000
     assert not list(out.glob(".ingest-*"))
     assert len(store.read_dossiers(out)) == 20_005

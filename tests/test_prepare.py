@@ -15,8 +15,7 @@ import pyarrow.parquet as pq
 
 from cchc_analysis import store
 from cchc_analysis.counting import prepare
-from cchc_analysis.counting.cube import CUBE_KEYS, build_cube
-from cchc_analysis.counting.kpis import COUNT_READ_COLUMNS
+from cchc_analysis.counting.cube import COUNT_READ_COLUMNS, CUBE_KEYS, build_cube
 
 SORT = [*CUBE_KEYS, "month"]
 

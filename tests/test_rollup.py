@@ -11,15 +11,17 @@ from conftest import run_cchc
 from cchc_analysis import cli, ingest, units
 from cchc_analysis.core.periods import parse_period
 from cchc_analysis.core.schema import COUNT_COLUMNS
-from cchc_analysis.counting import kpis
+from cchc_analysis.counting import CountQuery, kpis
 from cchc_analysis.ingest import bieu06
 
 Q3 = parse_period("2023-Q3")
 
 
 def test_province_rollup_sums_every_district_and_tier(prepared_dir):
-    [row] = kpis.kpi_records(kpis.kpi_table(prepared_dir, Q3, level="province", era="2025"))
-    districts = kpis.kpi_table(prepared_dir, Q3, level="district")
+    [row] = kpis.kpi_records(
+        kpis.kpi_table(prepared_dir, CountQuery(Q3, level="province", era="2025"))
+    )
+    districts = kpis.kpi_table(prepared_dir, CountQuery(Q3, level="district"))
     assert (row["unit_code"], row["unit_name"]) == ("31", "Thành phố Hải Phòng")
     for column in COUNT_COLUMNS:
         assert row[column] == int(districts[column].sum()), column
@@ -29,8 +31,8 @@ def test_province_rollup_sums_every_district_and_tier(prepared_dir):
 
 
 def test_commune_rollup_follows_the_crosswalk(prepared_dir):
-    old = kpis.count_table(prepared_dir, Q3, level="commune")
-    new = kpis.kpi_table(prepared_dir, Q3, level="commune", era="2025")
+    old = kpis.count_table(prepared_dir, CountQuery(Q3, level="commune"))
+    new = kpis.kpi_table(prepared_dir, CountQuery(Q3, level="commune", era="2025"))
     walk = units.crosswalk_communes().set_index("old_code")
     assert set(old["unit_code"]) <= set(walk.index)
     assert set(new["unit_code"]) == set(walk.loc[old["unit_code"], "new_code"])
@@ -38,9 +40,9 @@ def test_commune_rollup_follows_the_crosswalk(prepared_dir):
     assert new["unit_name"].str.match(r"^(Xã|Phường|Đặc khu) ").all()
     divided = set(walk.loc[old["unit_code"]].query("is_divided")["new_code"])
     assert set(new.loc[new["approximate"], "unit_code"]) == divided
-    [one] = kpis.kpi_table(prepared_dir, Q3, level="commune", era="2025", unit_codes=["11680"])[
-        "unit_name"
-    ]
+    [one] = kpis.kpi_table(
+        prepared_dir, CountQuery(Q3, level="commune", era="2025", unit_codes=["11680"])
+    )["unit_name"]
     assert one == "Xã Kiến Thụy"
 
 
@@ -60,9 +62,9 @@ def test_merged_province_gets_a_history(tmp_path):
     path = bieu06.write_bieu06_xlsx(counts, tmp_path / "b.xlsx", Q3.start, Q3.end, "unit_code")
     out = tmp_path / "data"
     assert ingest.ingest([path], "period-report", out)["exit_code"] == 0
-    old = kpis.kpi_table(out, Q3)
+    old = kpis.kpi_table(out, CountQuery(Q3))
     assert list(old["unit_name"]) == ["Thành phố Hải Dương", "Huyện Kiến Thụy"]
-    [new] = kpis.kpi_records(kpis.kpi_table(out, Q3, level="province", era="2025"))
+    [new] = kpis.kpi_records(kpis.kpi_table(out, CountQuery(Q3, level="province", era="2025")))
     assert (new["unit_code"], new["received_total_count"]) == ("31", 15)
     assert new["online_full_count"] is None  # the sheet had no such column: missing, not 0
 
@@ -111,8 +113,8 @@ def test_after_the_reform_new_units_report_for_themselves(tmp_path):
     path = bieu06.write_bieu06_xlsx(counts, tmp_path / "b.xlsx", q3.start, q3.end)
     out = tmp_path / "data"
     assert ingest.ingest([path], "period-report", out, province="31")["exit_code"] == 0
-    communes = kpis.kpi_table(out, q3, level="commune", era="2025")
+    communes = kpis.kpi_table(out, CountQuery(q3, level="commune", era="2025"))
     assert list(communes["unit_code"]) == ["11680", "11713"]
     assert list(communes["unit_name"]) == ["Xã Kiến Thụy", "Xã Nghi Dương"]
-    [province] = kpis.kpi_records(kpis.kpi_table(out, q3, level="province", era="2025"))
+    [province] = kpis.kpi_records(kpis.kpi_table(out, CountQuery(q3, level="province", era="2025")))
     assert (province["unit_code"], province["received_total_count"]) == ("31", 8)

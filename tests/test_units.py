@@ -8,7 +8,7 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from cchc_analysis.units.registry import (
+from cchc_analysis.units import (
     ERA_2025,
     ERA_PRE_2025,
     AmbiguousUnitError,
@@ -55,9 +55,9 @@ def test_registry_is_loaded_once_per_process() -> None:
     """The registry tables are built once and shared (their load time is in bench/)."""
     from cchc_analysis.units import registry
 
-    registry._raw.cache_clear()
-    first = registry._registry(ERA_2025)
-    assert registry._registry(ERA_2025) is first
+    registry.package_table.cache_clear()
+    first = registry.era_registry(ERA_2025)
+    assert registry.era_registry(ERA_2025) is first
     assert units_table(ERA_PRE_2025) is not None
 
 

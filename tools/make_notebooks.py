@@ -131,7 +131,7 @@ explore = notebook(
             "import matplotlib.pyplot as plt\n\n"
             "from cchc_analysis import stats, store, units\n"
             "from cchc_analysis.core import metrics, periods\n"
-            "from cchc_analysis.counting import cube, kpis\n"
+            "from cchc_analysis.counting import CountQuery, cube, kpis, monthly_counts\n"
             "from cchc_analysis.reports import plots\n"
             "from cchc_analysis.reports.trend_sentence import describe_trend\n\n"
             "data = store.resolve_data_dir(data_dir)\n"
@@ -171,7 +171,7 @@ explore = notebook(
             "difference more than chance?"
         ),
         new_code_cell(
-            "pair = kpis.kpi_table(data, q, 'district', 'both', [district_a, district_b])\n"
+            "pair = kpis.kpi_table(data, CountQuery(q, unit_codes=[district_a, district_b]))\n"
             "low, high = stats.wilson_interval(pair['resolved_late_count'],\n"
             "                                  pair['resolved_total_count'])\n"
             "pair = pair.assign(late_low=low, late_high=high)\n"
@@ -186,8 +186,8 @@ explore = notebook(
             "Monthly online share of both districts, in the reports' chart style."
         ),
         new_code_cell(
-            "monthly = kpis.monthly_counts(data, '2022-07-01', q.end, 'district', 'both',\n"
-            "                              [district_a, district_b])\n"
+            "both = CountQuery(q, unit_codes=[district_a, district_b])\n"
+            "monthly = monthly_counts(data, both, since='2022-07-01')\n"
             "plots.apply_style()\n"
             "fig, ax = plt.subplots(figsize=(8, 3))\n"
             "for code, part in monthly.groupby('unit_code'):\n"

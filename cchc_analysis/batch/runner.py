@@ -645,7 +645,7 @@ def plan_jobs(
     extra_parameters: dict[str, Any] | None = None,
 ) -> list[ReportJob]:
     """One job per district asked for (all districts with data by default) plus the overview."""
-    from cchc_analysis.counting.kpis import UnitNotInDataError
+    from cchc_analysis.core.errors import UnitNotInDataError
 
     available = store.dossier_partitions(data_dir)
     codes = list(unit_codes) if unit_codes else available
@@ -891,7 +891,7 @@ def render_reports(
     cell_timeout_s: float | None = CELL_TIMEOUT_S,
 ) -> dict[str, Any]:
     """Render every report, the index and the manifest; return the manifest."""
-    from cchc_analysis.counting.prepare import ensure_cube
+    from cchc_analysis.counting.prepare import prepare_folder
     from cchc_analysis.reports.index_page import write_index
 
     started = time.perf_counter()
@@ -903,7 +903,7 @@ def render_reports(
         try:
             if clean_stale_temporaries(out_path):
                 log.info("removed temporary files left by an interrupted run")
-            ensure_cube(data_path)
+            prepare_folder(data_path)
             jobs = plan_jobs(data_path, period, unit_codes, lang, tier, extra_parameters)
             previous = read_manifest(out_path) or {}
             before = {r["file"]: r for r in previous.get("reports", []) if "file" in r}

@@ -272,14 +272,21 @@ def _ingest_files(
 ) -> None:
     """Ingest each kind's files together (one cube rebuild); when ingest refuses the batch,
     file by file, so one unusable file does not hold the others back."""
+    from cchc_analysis.counting.prepare import prepare_folder
     from cchc_analysis.ingest.run import IngestError, ingest
+
+    def ingest_and_prepare(paths: list[Path]) -> dict[str, Any]:
+        report = ingest(paths, kind, config.data, province=config.province)
+        if kind == "dossiers":  # as `cchc ingest`: the cube and dataset.json follow
+            prepare_folder(config.data, has_new_dossiers=report["rows_added"] > 0)
+        return report
 
     for kind in KIND_ORDER:
         batch = [f.path for f in files if f.kind == kind]
         if not batch:
             continue
         try:
-            report = ingest(batch, kind, config.data, province=config.province)
+            report = ingest_and_prepare(batch)
             _archive(batch, report, config, stamp, summary)
             continue
         except IngestError as exc:
@@ -293,7 +300,7 @@ def _ingest_files(
             continue
         for path in batch:
             try:
-                report = ingest([path], kind, config.data, province=config.province)
+                report = ingest_and_prepare([path])
             except IngestError as exc:
                 _reject(path, str(exc), config, stamp, summary)
                 continue
@@ -349,7 +356,7 @@ def run_scheduled(
     """Ingest the inbox, prepare, render the period's reports and index; see the module doc."""
     from cchc_analysis import store
     from cchc_analysis.batch.runner import open_run_log, render_reports
-    from cchc_analysis.counting.prepare import ensure_cube
+    from cchc_analysis.counting.prepare import prepare_folder
 
     started = time.perf_counter()
     today = today or date.today()
@@ -372,7 +379,7 @@ def run_scheduled(
                     f"data folder {config.data} holds no dossiers yet: put one-stop exports "
                     f"in {config.inbox}"
                 )
-            ensure_cube(config.data)
+            prepare_folder(config.data)
             out = config.reports / str(chosen)
             summary.report_dir = str(out)
             manifest = render_reports(

@@ -10,7 +10,6 @@ cannot be answered from aggregates and is a clear error, never an estimate.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from datetime import timedelta
 
 import numpy as np
@@ -21,6 +20,7 @@ from cchc_analysis.core.errors import PeriodReportError
 from cchc_analysis.core.metrics import DERIVED_COUNTS, RATE_DEFINITIONS
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.schema import COUNT_COLUMNS, EXTRA_COUNT_COLUMNS
+from cchc_analysis.counting.query import CountQuery
 from cchc_analysis.store.tables import coerce_period_reports
 
 # Counted over the period: summed across consecutive reports.
@@ -109,21 +109,16 @@ def _describe_coverage(frame: pd.DataFrame) -> str:
     return ", ".join(listed) + more
 
 
-def period_report_counts(
-    data_dir: str | os.PathLike,
-    period: Period,
-    level: str = "district",
-    tier: str = "both",
-    unit_codes: Sequence[str] | None = None,
-    by_field: bool = False,
-    era: str = units.ERA_PRE_2025,
-) -> pd.DataFrame:
+def period_report_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
     """Biểu 06 counts per unit (× field) from period reports, shaped like
     ``kpis.count_table``: unit_code, [field], period_start, period_end, count columns.
 
     District level sums a district's own row (tier district) and its communes' rows (tier
-    commune), as for dossiers. Count columns a sheet did not give are NA.
+    commune), as for dossiers; province level (era 2025) a province's own rows and its
+    communes'. Count columns a sheet did not give are NA. The query's source is not used.
     """
+    period, level, tier, era = query.period, query.level, query.tier, query.era
+    unit_codes, by_field = query.unit_codes, query.by_field
     frame = read_period_reports(data_dir)
     if frame is None:
         raise PeriodReportError(f"{data_dir} holds no {store.PERIOD_REPORTS_FILE}")
@@ -146,7 +141,7 @@ def period_report_counts(
     else:
         raise ValueError(f"unknown level {level!r}")
     if unit_codes:
-        wanted = [str(c).strip() for c in unit_codes]
+        wanted = list(unit_codes)
         present = set(frame["unit_code"].dropna()) | set(frame["district_code"].dropna())
         missing = [c for c in wanted if c not in present]
         if missing:

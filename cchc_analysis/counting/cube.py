@@ -45,6 +45,8 @@ CUBE_INPUT_COLUMNS = (
     "is_paid_online",
     "rating",
 )
+# What counting reads from dossier rows: the above, plus the names and partition key reports show.
+COUNT_READ_COLUMNS = ("unit_name", "district_code", *CUBE_INPUT_COLUMNS)
 CUBE_KEYS = ("district_code", "unit_level", "unit_code", "field", "channel")
 # Flow columns of the cube: summed over the months of a period.
 CUBE_FLOW_COLUMNS = (

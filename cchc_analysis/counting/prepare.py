@@ -1,7 +1,15 @@
-"""``cchc prepare``: build the monthly cube from a folder's dossiers, in bounded memory.
+"""The one owner of a data folder's derived data: the monthly cube and dataset.json's dates.
 
-This is the only step whose cost grows with the raw rows; reports then read the cube (for
-trends and the province table) and their own district's partition (for exact period counts).
+:func:`prepare_folder` is what every pipeline calls once dossiers may have changed (``cchc
+ingest`` after an ingest, the report runner, the scheduled run, the demo): it builds the cube
+when it is missing or older than the dossiers, and after new dossiers it rebuilds it and
+refreshes the folder's date range in ``dataset.json``. ``cchc prepare`` (:func:`prepare_cube`)
+forces the build. :func:`load_cube` reads the cube, or builds one in memory for a folder that
+was never prepared.
+
+Building the cube is the only step whose cost grows with the raw rows; reports then read the
+cube (for trends and the province table) and their own district's partition (for exact period
+counts).
 
 The dossiers are streamed: each partition is read in record batches of ``batch_rows`` rows,
 only the columns the cube needs, with text columns dictionary-encoded; each batch gives a
@@ -15,18 +23,23 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from cchc_analysis import store
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.counting.cube import (
+    COUNT_READ_COLUMNS,
     CUBE_FLOW_COLUMNS,
     CUBE_INPUT_COLUMNS,
     CUBE_KEYS,
@@ -207,7 +220,81 @@ def cube_is_current(data_dir: str | os.PathLike) -> bool:
     return cube.stat().st_mtime >= newest
 
 
-def ensure_cube(data_dir: str | os.PathLike) -> None:
-    """Build the cube when it is missing or older than the dossiers."""
-    if store.has_dossiers(data_dir) and not cube_is_current(data_dir):
-        prepare_cube(data_dir)
+@dataclass(frozen=True)
+class PrepareResult:
+    """What :func:`prepare_folder` did to a folder."""
+
+    cube_path: Path
+    is_cube_built: bool = False
+    cube_summary: dict[str, Any] | None = None  # prepare_cube's summary when it ran
+    is_dataset_info_updated: bool = False
+
+
+def prepare_folder(data_dir: str | os.PathLike, *, has_new_dossiers: bool = False) -> PrepareResult:
+    """Bring the folder's derived data up to date with its dossiers.
+
+    Without dossiers nothing is done. With ``has_new_dossiers`` (an ingest just added rows) the
+    cube is rebuilt and dataset.json's date range refreshed; otherwise the cube is built only
+    when it is missing or older than the dossiers.
+    """
+    path = Path(data_dir)
+    result = PrepareResult(cube_path=path / store.CUBE_FILE)
+    if not store.has_dossiers(path):
+        return result
+    if has_new_dossiers:
+        summary = prepare_cube(path)
+        is_info_updated = refresh_dataset_info(path)
+        return PrepareResult(result.cube_path, True, summary, is_info_updated)
+    if cube_is_current(path):
+        return result
+    return PrepareResult(result.cube_path, True, prepare_cube(path))
+
+
+def refresh_dataset_info(data_dir: str | os.PathLike) -> bool:
+    """dataset.json after an ingest added dossiers: where the folder's data came from, the
+    dates it spans, its row count and the ingest's time (read a batch at a time: the folder may
+    hold more dossiers than memory). False, and nothing written, when there are no dossiers."""
+    out = Path(data_dir)
+    info = store.read_dataset_info(out)
+    dataset = ds.dataset(out / store.DOSSIERS_DIR, format="parquet", partitioning="hive")
+    first = last = None
+    rows = 0
+    for batch in dataset.to_batches(columns=["received_at", "resolved_at"]):
+        rows += batch.num_rows
+        for column in ("received_at", "resolved_at"):
+            low, high = pc.min_max(batch[column]).values()
+            if column == "received_at" and low.is_valid:
+                low = pd.Timestamp(low.as_py())
+                first = low if first is None else min(first, low)
+            if high.is_valid:
+                high = pd.Timestamp(high.as_py())
+                last = high if last is None else max(last, high)
+    if not rows or first is None:
+        return False
+    info.setdefault("source", "cchc ingest (one-stop system exports)")
+    info.setdefault("era", "2024")
+    if info.get("source", "").startswith("cchc ingest"):
+        info["date_range"] = {"start": first.date().isoformat(), "end": last.date().isoformat()}
+        info["export_date"] = last.date().isoformat()
+        info["dossier_rows"] = rows
+    info["last_ingest"] = datetime.now().isoformat(timespec="seconds")
+    store.write_dataset_info(out, info)
+    return True
+
+
+def load_cube(
+    data_dir: str | os.PathLike, district_codes: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The monthly cube of the folder (rows of the given districts), built in memory if absent.
+
+    Building in memory reads only the districts asked for and writes nothing, so a single
+    report stays cheap (and a read-only folder works) even when ``cchc prepare`` has not run.
+    """
+    if district_codes is None:
+        cube = store.read_table(data_dir, store.CUBE_FILE)
+    else:
+        cube = store.read_table_rows(data_dir, store.CUBE_FILE, "district_code", district_codes)
+    if cube is not None:
+        return cube
+    frame = store.read_dossiers(data_dir, district_codes, columns=COUNT_READ_COLUMNS)
+    return build_cube(frame)

@@ -27,32 +27,23 @@ Source and limits of the crosswalks: see ``units.crosswalk_provinces``/``crosswa
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 import pandas as pd
 
 from cchc_analysis import units
-from cchc_analysis.core.periods import Period
+from cchc_analysis.core.errors import UnitNotInDataError
 from cchc_analysis.core.schema import COUNT_COLUMNS
-from cchc_analysis.units.registry import REFORM_DATE
+from cchc_analysis.counting.aggregates import period_report_counts
+from cchc_analysis.counting.counts import recorded_unit_counts
+from cchc_analysis.counting.query import CountQuery
 
-ERA_2025_LEVELS = ("province", "commune")
 
-
-def _new_era_counts(
-    data_dir: str | os.PathLike,
-    period: Period,
-    level: str,
-    unit_codes: Sequence[str] | None,
-    by_field: bool,
-) -> pd.DataFrame:
+def _new_era_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
     """Periods after the reform need no crosswalk: the new units' own period reports."""
-    from cchc_analysis.counting.aggregates import period_report_counts
-
-    counts = period_report_counts(
-        data_dir, period, level, "both", unit_codes, by_field, era=units.ERA_2025
-    )
-    names = [units.get_unit(c, era=units.ERA_2025, level=level).name for c in counts["unit_code"]]
+    counts = period_report_counts(data_dir, query.with_options(tier="both"))
+    names = [
+        units.get_unit(c, era=units.ERA_2025, level=query.level).name for c in counts["unit_code"]
+    ]
     counts.insert(1, "unit_name", names)
     return counts
 
@@ -62,32 +53,26 @@ def _sum(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return counts.reset_index()
 
 
-def rollup_counts(
-    data_dir: str | os.PathLike,
-    period: Period,
-    level: str = "province",
-    tier: str = "both",
-    unit_codes: Sequence[str] | None = None,
-    by_field: bool = False,
-    source: str = "auto",
-) -> pd.DataFrame:
+def rollup_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
     """Counts per new (2025) province or commune for a period, from pre-2025 data.
 
-    Same columns as ``kpis.count_table`` (unit_code is the new code) plus ``unit_name`` and,
-    at commune level, ``approximate``.
+    ``query`` is an era-2025 query. Same columns as ``kpis.count_table`` (unit_code is the new
+    code) plus ``unit_name`` and, at commune level, ``approximate``.
     """
-    from cchc_analysis.counting.kpis import UnitNotInDataError, count_table
-
-    if level not in ERA_2025_LEVELS:
-        raise ValueError(
-            f"level must be one of {ERA_2025_LEVELS} for era 2025 (there are no districts "
-            f"after 1 July 2025), not {level!r}"
-        )
+    if not query.is_era_2025:
+        raise ValueError(f"rollup_counts answers era {units.ERA_2025} queries, not {query.era}")
+    period, level, by_field, unit_codes = (
+        query.period,
+        query.level,
+        query.by_field,
+        query.unit_codes,
+    )
     extra = ["field"] if by_field else []
-    if period.start >= REFORM_DATE:
-        return _new_era_counts(data_dir, period, level, unit_codes, by_field)
+    if period.start >= units.REFORM_DATE:
+        return _new_era_counts(data_dir, query)
+    recorded = {"era": units.ERA_PRE_2025, "unit_codes": None}  # every old unit, then summed
     if level == "province":
-        base = count_table(data_dir, period, "district", tier, None, by_field, source)
+        base = recorded_unit_counts(data_dir, query.with_options(level="district", **recorded))
         old_province = {
             code: units.get_unit(code, era=units.ERA_PRE_2025, level="district").province_code
             for code in base["unit_code"].unique()
@@ -98,7 +83,7 @@ def rollup_counts(
         counts = _sum(base, ["new_code", *extra])
         counts.insert(1, "unit_name", counts["new_code"].map(names))
     else:
-        base = count_table(data_dir, period, "commune", "commune", None, by_field, source)
+        base = recorded_unit_counts(data_dir, query.with_options(tier="commune", **recorded))
         walk = units.crosswalk_communes().set_index("old_code")
         base["new_code"] = base["unit_code"].map(walk["new_code"])
         base["approximate"] = base["unit_code"].map(walk["is_divided"]).fillna(False)
@@ -110,7 +95,7 @@ def rollup_counts(
         counts.insert(1, "unit_name", counts["new_code"].map(names))
     counts = counts.rename(columns={"new_code": "unit_code"})
     if unit_codes:
-        wanted = [str(c).strip() for c in unit_codes]
+        wanted = list(unit_codes)
         missing = [c for c in wanted if c not in set(counts["unit_code"])]
         if missing:
             raise UnitNotInDataError(

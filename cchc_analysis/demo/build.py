@@ -20,7 +20,7 @@ def run_demo(
 ) -> dict:
     """Generate the demo data if absent, build the cube, render the 2025-Q2 reports."""
     from cchc_analysis.batch.runner import render_reports
-    from cchc_analysis.counting.prepare import ensure_cube
+    from cchc_analysis.counting.prepare import prepare_folder
     from cchc_analysis.demo.synth import generate_demo
 
     if not store.has_dossiers(data_dir):
@@ -32,7 +32,7 @@ def run_demo(
             f"{time.perf_counter() - started:.1f} s",
             file=sys.stderr,
         )
-    ensure_cube(data_dir)
+    prepare_folder(data_dir)
     out = reports_dir / DEMO_PERIOD
     manifest = render_reports(data_dir, parse_period(DEMO_PERIOD), out, workers=workers, lang=lang)
     ok = sum(r["status"] == "ok" for r in manifest["reports"])

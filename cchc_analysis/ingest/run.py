@@ -4,7 +4,7 @@ For each file: read it (:mod:`sources`), find the header (alias table, or the Bi
 drop personal-data columns (:mod:`privacy`), check every row (:mod:`validation`). Only when every
 file is usable is anything written, so a bad file never leaves a half-ingested folder:
 
-    DIR/dossiers/district_code=<code>/part-<n>.parquet (kind dossiers; then the cube is rebuilt)
+    DIR/dossiers/district_code=<code>/part-<n>.parquet (kind dossiers)
     DIR/period_reports.parquet                         (kind period-report)
     DIR/survey.parquet                                 (kind survey)
     DIR/rejects/<kind>.csv                             one row per rejected input row
@@ -39,8 +39,6 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from cchc_analysis import store
 from cchc_analysis.core.errors import IngestError
@@ -482,6 +480,10 @@ def ingest(
 ) -> dict[str, Any]:
     """Ingest files of one kind into ``out_dir``; returns the report (also written as JSON).
 
+    The folder's derived data (the cube, dataset.json's date range) is not touched: after
+    dossiers, call ``counting.prepare.prepare_folder(out_dir, has_new_dossiers=report["rows_added"]
+    > 0)`` as ``cchc ingest`` does.
+
     Raises :class:`IngestError` (nothing written) when a file cannot be used at all.
     """
     if kind not in KINDS:
@@ -719,8 +721,8 @@ def _store(results: list[FileResult], kind: str, out: Path) -> dict[str, Any]:
 
 
 def _store_dossiers(results: list[FileResult], out: Path, spool: DossierSpool) -> dict[str, Any]:
-    """Dossiers: settle the spooled rows against each other and the folder, write the district
-    partitions that gain rows, then bring the cube up to date."""
+    """Dossiers: settle the spooled rows against each other and the folder, and write the
+    district partitions that gain rows."""
     spool.classify()
     conflicts: dict[tuple[int, int], tuple[int, str, str]] = {}
     if spool.conflicts:
@@ -743,13 +745,8 @@ def _store_dossiers(results: list[FileResult], out: Path, spool: DossierSpool) -
         spool.write()
         outputs["data"] = str(out / store.DOSSIERS_DIR)
     if store.has_dossiers(out):
-        from cchc_analysis.counting.prepare import ensure_cube, prepare_cube
-
-        if added:
-            prepare_cube(out)
-            _update_dataset_info(out)
-        else:
-            ensure_cube(out)  # nothing new: rebuild only a missing or stale cube
+        # Derived from the dossiers, brought up to date by counting.prepare.prepare_folder
+        # (``cchc ingest`` calls it after this): ingest itself never counts.
         outputs["cube"] = str(out / store.CUBE_FILE)
     return {
         "per_file": {index: spool.file_counts(index) for index in range(len(results))},
@@ -766,35 +763,6 @@ def _plain_scores(survey: pd.DataFrame) -> pd.DataFrame:
         values = out[column]
         out[column] = values.astype("float64") if values.isna().any() else values.astype("int64")
     return out
-
-
-def _update_dataset_info(out: Path) -> None:
-    """dataset.json: where the folder's data came from and the dates it spans (read a batch
-    at a time: the folder may hold more dossiers than memory)."""
-    info = store.read_dataset_info(out)
-    dataset = ds.dataset(out / store.DOSSIERS_DIR, format="parquet", partitioning="hive")
-    first = last = None
-    rows = 0
-    for batch in dataset.to_batches(columns=["received_at", "resolved_at"]):
-        rows += batch.num_rows
-        for column in ("received_at", "resolved_at"):
-            low, high = pc.min_max(batch[column]).values()
-            if column == "received_at" and low.is_valid:
-                low = pd.Timestamp(low.as_py())
-                first = low if first is None else min(first, low)
-            if high.is_valid:
-                high = pd.Timestamp(high.as_py())
-                last = high if last is None else max(last, high)
-    if not rows or first is None:
-        return
-    info.setdefault("source", "cchc ingest (one-stop system exports)")
-    info.setdefault("era", "2024")
-    if info.get("source", "").startswith("cchc ingest"):
-        info["date_range"] = {"start": first.date().isoformat(), "end": last.date().isoformat()}
-        info["export_date"] = last.date().isoformat()
-        info["dossier_rows"] = rows
-    info["last_ingest"] = datetime.now().isoformat(timespec="seconds")
-    store.write_dataset_info(out, info)
 
 
 def _report(

@@ -12,7 +12,7 @@ from pathlib import Path
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.resources import TEMPLATE_DIR
 from cchc_analysis.core.version import __version__
-from cchc_analysis.counting.kpis import kpi_table
+from cchc_analysis.counting import CountQuery, kpi_table
 from cchc_analysis.reports.formatting import format_value, label, period_label
 from cchc_analysis.reports.wording import phrase
 
@@ -61,7 +61,7 @@ def write_index(
 ) -> Path:
     """Write ``index.html`` linking every report of the run, with the districts' KPIs."""
     by_code = {r.unit_code: r for r in results if r.kind == "district"}
-    table = kpi_table(data_dir, period, "district", tier, list(by_code) or None)
+    table = kpi_table(data_dir, CountQuery(period, tier=tier, unit_codes=list(by_code)))
     header = [phrase("unit_code", lang), phrase("district", lang)] + [
         label(c, lang) for c in INDEX_COLUMNS
     ]

@@ -13,7 +13,7 @@ from typing import Self
 
 from cchc_analysis import store, units
 from cchc_analysis.core.periods import Period, parse_period
-from cchc_analysis.counting.kpis import kpi_table, monthly_counts
+from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
 from cchc_analysis.reports.unit_data import first_trend_month, short_name
 
 
@@ -42,7 +42,8 @@ class ProvinceData:
         return report
 
     def _load(self) -> None:
-        self.districts = kpi_table(self.data_dir, self.period, "district", self.tier)
+        query = CountQuery(self.period, level="district", tier=self.tier)
+        self.districts = kpi_table(self.data_dir, query)
         if self.districts.empty:
             raise LookupError(f"no dossiers in {self.period}")
         self.districts["short_name"] = [
@@ -52,4 +53,4 @@ class ProvinceData:
         self.province = units.get_unit(first.province_code, level="province")
         self.dataset = store.read_dataset_info(self.data_dir)
         start = first_trend_month(self.period, 24, self.dataset)
-        self.monthly = monthly_counts(self.data_dir, start, self.period.end, "district", self.tier)
+        self.monthly = monthly_counts(self.data_dir, query, since=start)

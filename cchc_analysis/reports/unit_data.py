@@ -17,7 +17,7 @@ import pandas as pd
 from cchc_analysis import stats, store, units
 from cchc_analysis.core.errors import CchcError
 from cchc_analysis.core.periods import Period, parse_period
-from cchc_analysis.counting.kpis import kpi_table, monthly_counts
+from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
 from cchc_analysis.reports.formatting import is_missing
 from cchc_analysis.reports.rate_tables import funnel_frame
 
@@ -65,7 +65,8 @@ class UnitData:
         return report
 
     def _unit_row(self, period: Period) -> pd.Series | None:
-        table = kpi_table(self.data_dir, period, "district", self.tier, [self.unit_code])
+        query = CountQuery(period, level="district", tier=self.tier, unit_codes=[self.unit_code])
+        table = kpi_table(self.data_dir, query)
         return None if table.empty else table.iloc[0]
 
     def _comparison_row(self, period: Period) -> pd.Series | None:
@@ -83,35 +84,29 @@ class UnitData:
         self.current = current
         self.previous = self._comparison_row(self.period.previous())
         self.year_before = self._comparison_row(self.period.year_before())
+        same_province = province_districts(self.data_dir, self.unit)
         self.districts = kpi_table(
-            self.data_dir,
-            self.period,
-            "district",
-            self.tier,
-            province_districts(self.data_dir, self.unit),
+            self.data_dir, CountQuery(self.period, tier=self.tier, unit_codes=same_province)
         )
         self.districts["short_name"] = [
             short_name(c, "district") for c in self.districts["unit_code"]
         ]
         self.commune_table = (
-            kpi_table(self.data_dir, self.period, "commune", "commune", [self.unit_code])
+            kpi_table(
+                self.data_dir,
+                CountQuery(
+                    self.period, level="commune", tier="commune", unit_codes=[self.unit_code]
+                ),
+            )
             if self.tier != "district"
             else pd.DataFrame()
         )
         self.dataset = store.read_dataset_info(self.data_dir)
         trend_start = first_trend_month(self.period, self.trend_months, self.dataset)
-        scope = [self.unit_code]
-        self.monthly = monthly_counts(
-            self.data_dir, trend_start, self.period.end, "district", self.tier, scope
-        )
+        scope = CountQuery(self.period, tier=self.tier, unit_codes=[self.unit_code])
+        self.monthly = monthly_counts(self.data_dir, scope, since=trend_start)
         self.monthly_channel = monthly_counts(
-            self.data_dir,
-            trend_start,
-            self.period.end,
-            "district",
-            self.tier,
-            scope,
-            extra_keys=["channel"],
+            self.data_dir, scope, since=trend_start, extra_keys=["channel"]
         )
         survey = store.read_table(self.data_dir, store.SURVEY_FILE)
         self.province_survey = survey

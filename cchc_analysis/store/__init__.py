@@ -1,4 +1,14 @@
-"""store"""
+"""Store: the on-disk layout of a data folder, and reads that touch only what a caller needs.
+
+In: canonical tables (dossier rows, period reports, survey answers, the cube) and the folder's
+``dataset.json``. Out: the same tables read back whole or in part (one district's partition,
+some rows of a table, a column's maximum, record batches), with stable dtypes
+(``store.tables``), and the folder checks (``check_data_dir``, ``has_dossiers``).
+
+Store never interprets: it does not count, validate or rename anything, and knows nothing of
+units, periods or indicators; what a column means is decided above it (``ingest`` writes,
+``counting`` and ``reports`` read).
+"""
 
 from cchc_analysis.store.folder import (
     CUBE_FILE,
@@ -26,26 +36,31 @@ from cchc_analysis.store.folder import (
 )
 
 __all__ = [
+    # the layout of a data folder
     "DOSSIERS_DIR",
+    "PARTITION_COLUMN",
     "CUBE_FILE",
     "PERIOD_REPORTS_FILE",
     "SURVEY_FILE",
     "DATASET_FILE",
-    "PARTITION_COLUMN",
-    "DataFolderError",
     "PROJECT_DIR",
+    "DataFolderError",
+    # finding and checking a folder
     "resolve_data_dir",
     "check_data_dir",
     "has_dossiers",
+    "dossier_partitions",
+    # dossier partitions
     "write_dossiers",
     "append_dossiers",
-    "dossier_partitions",
     "read_dossiers",
     "iter_dossier_batches",
+    # single-file tables
     "read_table",
     "read_table_rows",
     "read_table_max",
     "write_table",
+    # dataset.json
     "read_dataset_info",
     "write_dataset_info",
 ]

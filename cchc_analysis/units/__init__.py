@@ -1,29 +1,38 @@
-"""units"""
+"""Units: Vietnam's administrative units of both eras, looked up by code or by typed name.
 
+In: the bundled tables of the ``vietnamadminunits`` package (read once per process). Out:
+:class:`Unit` records keyed by (era, code) (``get_unit``, ``children``, ``parent``,
+``district_of``, ``units_table``), matches for names as people type them (``find_units``,
+``resolve_unit``, ``normalize_name``, ``slugify``), the crosswalks that carry series across the
+1 July 2025 reform (``crosswalk_provinces``, ``crosswalk_communes``) and the era of a date
+(``era_of``).
+
+Modules: ``names`` (text only), ``registry`` (the records and code lookups), ``matching``
+(look-up by name), ``crosswalk`` (old units onto new ones).
+
+The stage never reads a data folder or any dossier, and never guesses: a name that matches
+several units, or only nearly matches one, is an error that lists the candidates.
+"""
+
+from cchc_analysis.units.crosswalk import crosswalk_communes, crosswalk_provinces
+from cchc_analysis.units.matching import FUZZY_CUTOFF, SUGGEST_CUTOFF, find_units, resolve_unit
+from cchc_analysis.units.names import normalize_name, slugify
 from cchc_analysis.units.registry import (
     ERA_2025,
     ERA_PRE_2025,
     ERAS,
-    REFORM_DATE,
-    FUZZY_CUTOFF,
     LEVELS,
-    SUGGEST_CUTOFF,
+    REFORM_DATE,
     TABLE_COLUMNS,
     AmbiguousUnitError,
     Unit,
     UnknownUnitError,
     children,
-    crosswalk_communes,
-    crosswalk_provinces,
     district_of,
-    find_units,
-    get_unit,
-    normalize_name,
-    parent,
-    resolve_unit,
-    slugify,
-    units_table,
     era_of,
+    get_unit,
+    parent,
+    units_table,
 )
 
 __all__ = [

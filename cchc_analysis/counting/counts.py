@@ -1,0 +1,170 @@
+"""Biểu 06 counts of the units the data was recorded under (era 2024): per period and per month.
+
+A district's dossiers come from two tiers: its own offices (unit_level "district") and its
+communes (unit_level "commune"); the query's ``tier`` picks which count. Period counts come from
+the monthly cube when the period is month-aligned and a cube exists (cheap), otherwise from the
+dossier rows of the districts asked for (exact for any day range); both give the same numbers.
+A folder with period reports but no dossiers answers from the aggregate rows (``aggregates``).
+
+This is the era-neutral layer under ``kpis`` (which adds rates and names) and ``rollup``
+(which sums these counts onto the units of the 2025 reform).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import date
+
+import pandas as pd
+
+from cchc_analysis import store, units
+from cchc_analysis.core.errors import UnitNotInDataError
+from cchc_analysis.core.metrics import add_metrics
+from cchc_analysis.core.schema import COUNT_COLUMNS
+from cchc_analysis.counting.aggregates import period_report_counts
+from cchc_analysis.counting.cube import (
+    COUNT_READ_COLUMNS,
+    CUBE_FLOW_COLUMNS,
+    CUBE_STOCK_COLUMNS,
+    period_counts,
+    period_counts_from_cube,
+)
+from cchc_analysis.counting.prepare import load_cube
+from cchc_analysis.counting.query import CountQuery
+
+
+def _district_codes_for(
+    data_dir: str | os.PathLike, level: str, unit_codes: Sequence[str] | None
+) -> tuple[list[str], list[str] | None]:
+    """Partitions to read, and the commune codes to keep (None = all) for the request."""
+    available = store.dossier_partitions(data_dir)
+    if not unit_codes:
+        return available, None
+    districts: list[str] = []
+    communes: list[str] = []
+    for code in unit_codes:
+        code = str(code).strip()
+        if code in available:
+            districts.append(code)
+        elif level == "commune" and len(code) == 5:
+            try:
+                parent = units.district_of(code).code
+            except (KeyError, ValueError):
+                parent = None
+            if parent not in available:
+                raise UnitNotInDataError(f"unit {code} has no dossiers in {data_dir}")
+            districts.append(parent)
+            communes.append(code)
+        else:
+            raise UnitNotInDataError(
+                f"unit {code} has no dossiers in {data_dir} (districts present: "
+                f"{', '.join(available) or 'none'})"
+            )
+    keep = communes if communes and len(communes) == len(unit_codes) else None
+    return sorted(set(districts)), keep
+
+
+def _filter_tier(frame: pd.DataFrame, level: str, tier: str) -> pd.DataFrame:
+    if level == "commune":
+        return frame[frame["unit_level"] == "commune"]
+    if tier == "both":
+        return frame
+    return frame[frame["unit_level"] == tier]
+
+
+def recorded_unit_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+    """Biểu 06 counts per unit (× field) for the period, at district or commune level, for the
+    units the data was recorded under (an era-2024 query; ``rollup`` maps them onto 2025's)."""
+    if query.is_era_2025:
+        raise ValueError("recorded units are those of era 2024; era 2025 is rollup's")
+    store.check_data_dir(data_dir)
+    if not store.has_dossiers(data_dir):
+        return period_report_counts(data_dir, query)
+    period, level, tier = query.period, query.level, query.tier
+    districts, communes = _district_codes_for(data_dir, level, query.unit_codes)
+    group_key = query.group_key
+    keys = [group_key, "field"] if query.by_field else [group_key]
+
+    # Only the districts' rows of the cube: their cost does not grow with other districts.
+    cube = (
+        store.read_table_rows(data_dir, store.CUBE_FILE, "district_code", districts)
+        if query.source != "dossiers"
+        else None
+    )
+    counts = None
+    if cube is not None and period.is_month_aligned:
+        horizon = pd.to_datetime(store.read_table_max(data_dir, store.CUBE_FILE, "month"))
+        rows = _filter_tier(cube, level, tier)
+        if communes is not None:
+            rows = rows[rows["unit_code"].isin(communes)]
+        if pd.Timestamp(period.end) <= horizon + pd.offsets.MonthEnd(0):
+            counts = period_counts_from_cube(rows, period, by=keys)
+    if counts is None and query.source == "cube":
+        raise ValueError("the cube cannot answer this period; use source='dossiers'")
+    if counts is None:
+        frame = store.read_dossiers(data_dir, districts, columns=COUNT_READ_COLUMNS)
+        frame = _filter_tier(frame, level, tier)
+        if communes is not None:
+            frame = frame[frame["unit_code"].isin(communes)]
+        counts = period_counts(frame, period, by=keys)
+        counts = counts[counts["received_total_count"] > 0]
+    counts = counts.rename(columns={group_key: "unit_code"})
+    counts[list(COUNT_COLUMNS)] = counts[list(COUNT_COLUMNS)].astype("int64")
+    return counts.reset_index(drop=True)
+
+
+def monthly_counts(
+    data_dir: str | os.PathLike,
+    query: CountQuery,
+    *,
+    since: date | str | pd.Timestamp,
+    extra_keys: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Counts per unit × month from the cube, with rates; carried over from cumulative flows.
+
+    The months run from ``since`` to the end of the query's period (the carried-over stock
+    still accounts for everything before ``since``); the query's level, tier and units choose
+    the rows. ``extra_keys`` (e.g. "channel") split the rows further.
+    """
+    if query.is_era_2025 or query.by_field:
+        raise ValueError("monthly counts are per recorded unit (era 2024), not by field")
+    start, end = since, query.period.end
+    level, tier = query.level, query.tier
+    districts, communes = _district_codes_for(data_dir, level, query.unit_codes)
+    cube = load_cube(data_dir, districts)
+    cube = _filter_tier(cube, level, tier)
+    if communes is not None:
+        cube = cube[cube["unit_code"].isin(communes)]
+    group_key = query.group_key
+    keys = [group_key, *extra_keys]
+
+    columns = [*CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS]
+    grouped = cube.groupby([*keys, "month"], observed=True)[columns].sum().reset_index()
+    # Dense months per group so that cumulative sums and charts have no holes.
+    months = pd.date_range(grouped["month"].min(), pd.Timestamp(end), freq="MS")
+    frames = []
+    for key_values, part in grouped.groupby(keys, observed=True):
+        part = part.set_index("month").reindex(months).rename_axis("month")
+        for key, value in zip(
+            keys, key_values if isinstance(key_values, tuple) else (key_values,), strict=True
+        ):
+            part[key] = value
+        part[columns] = part[columns].fillna(0).astype("int64")
+        # Stocks are dense in the cube only where something is pending; holes mean zero.
+        opened_before = part["received_new_count"].cumsum() - part["received_new_count"]
+        closed_before = part["closed_count"].cumsum() - part["closed_count"]
+        part["carried_over_count"] = opened_before - closed_before
+        frames.append(part.reset_index())
+    out = pd.concat(frames, ignore_index=True) if frames else grouped.iloc[0:0]
+    out = out[
+        (out["month"] >= pd.Timestamp(start).to_period("M").to_timestamp())
+        & (out["month"] <= pd.Timestamp(end))
+    ]
+    out["received_total_count"] = out["received_new_count"] + out["carried_over_count"]
+    out["resolved_total_count"] = (
+        out["resolved_early_count"] + out["resolved_on_time_count"] + out["resolved_late_count"]
+    )
+    out["pending_total_count"] = out["pending_in_time_count"] + out["pending_late_count"]
+    out = out.rename(columns={group_key: "unit_code"})
+    return add_metrics(out.reset_index(drop=True))

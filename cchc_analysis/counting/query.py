@@ -1,0 +1,97 @@
+"""What a count asks for: one period, at one level and tier, for some units, in one era.
+
+Every counting entry point (``kpis.count_table``/``kpi_table``, ``rollup.rollup_counts``,
+``aggregates.period_report_counts``, ``counts.monthly_counts``) takes a :class:`CountQuery`, so
+the options are defined, defaulted and checked in this one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from cchc_analysis import units
+from cchc_analysis.core.periods import Period
+
+Level = Literal["district", "commune", "province"]
+Tier = Literal["district", "commune", "both"]
+Source = Literal["auto", "dossiers", "cube"]
+LEVELS: tuple[str, ...] = ("district", "commune")  # of the pre-2025 era
+ERA_2025_LEVELS: tuple[str, ...] = ("province", "commune")  # no districts after the reform
+TIERS: tuple[str, ...] = ("district", "commune", "both")
+SOURCES: tuple[str, ...] = ("auto", "dossiers", "cube")
+
+
+@dataclass(frozen=True)
+class CountQuery:
+    """The options of a count; checked on construction (a ValueError names the bad one).
+
+    * ``level``: the units the rows are for: "district" or "commune" (era 2024), "province" or
+      "commune" (era 2025, rolled up onto the new units).
+    * ``tier``: at district level, whose dossiers count: the district's own offices
+      ("district"), its communes ("commune") or both.
+    * ``unit_codes``: the units asked for (None: every unit with data); stripped strings.
+    * ``by_field``: one row per unit × field instead of per unit.
+    * ``source``: "auto" (the cube when it can answer, else dossier rows), "dossiers" or "cube".
+    * ``era``: whose units the rows are for, ``units.ERA_PRE_2025`` or ``units.ERA_2025``.
+    """
+
+    period: Period
+    level: Level = "district"
+    tier: Tier = "both"
+    unit_codes: tuple[str, ...] | None = None
+    by_field: bool = False
+    source: Source = "auto"
+    era: str = units.ERA_PRE_2025
+
+    def __post_init__(self) -> None:
+        era = str(self.era)
+        if era not in units.ERAS:
+            raise ValueError(f"unknown era {self.era!r}; use one of {units.ERAS}")
+        object.__setattr__(self, "era", era)
+        if era == units.ERA_2025:
+            self._check_tier()
+            if self.level not in ERA_2025_LEVELS:
+                raise ValueError(
+                    f"level must be one of {ERA_2025_LEVELS} for era 2025 (there are no "
+                    f"districts after 1 July 2025), not {self.level!r}"
+                )
+        else:
+            if self.level not in LEVELS:
+                raise ValueError(f"level must be one of {LEVELS}, not {self.level!r}")
+            self._check_tier()
+        if self.source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, not {self.source!r}")
+        object.__setattr__(self, "unit_codes", _codes(self.unit_codes))
+
+    def _check_tier(self) -> None:
+        if self.tier not in TIERS:
+            raise ValueError(f"tier must be one of {TIERS}, not {self.tier!r}")
+
+    @property
+    def is_era_2025(self) -> bool:
+        return self.era == units.ERA_2025
+
+    @property
+    def group_key(self) -> str:
+        """The dossier column whose values are the rows' units (era 2024 levels)."""
+        return "district_code" if self.level == "district" else "unit_code"
+
+    def with_period(self, period: Period) -> CountQuery:
+        """The same question for another period."""
+        return dataclasses.replace(self, period=period)
+
+    def with_options(self, **changes) -> CountQuery:
+        """The same question with some options changed (checked again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _codes(codes: Sequence[str] | None) -> tuple[str, ...] | None:
+    """Unit codes as stripped strings; none asked for (None or empty) is None."""
+    if not codes:
+        return None
+    if isinstance(codes, str):
+        raise TypeError(f"unit_codes must be a sequence of codes, not the string {codes!r}")
+    return tuple(str(code).strip() for code in codes)
