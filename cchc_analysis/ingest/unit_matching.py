@@ -164,3 +164,10 @@ def resolve_units(
         for code, name, era in uniques
     ]
     return UnitMatches(resolved, np.asarray(group, dtype=np.int64))
+
+
+def resolve_office_units(raw: pd.DataFrame, *, province: str | None) -> UnitMatches:
+    """The unit of every row of a dossier or survey export: a district or commune (the
+    offices that receive dossiers) of the pre-2025 registry."""
+    era_of_row = pd.Series(units.ERA_PRE_2025, index=raw.index)
+    return resolve_units(raw, era_of_row, province=province, levels=("district", "commune"))

@@ -14,7 +14,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from cchc_analysis import units
 from cchc_analysis.core.schema import (
     CLOSED_WITHOUT_RESULT_STATUSES,
     DOSSIER_COLUMNS,
@@ -30,7 +29,7 @@ from cchc_analysis.ingest.parsing import (
     parse_status,
 )
 from cchc_analysis.ingest.problems import Problems, as_days, optional_text, parse_cells
-from cchc_analysis.ingest.unit_matching import resolve_units
+from cchc_analysis.ingest.unit_matching import resolve_office_units
 
 
 def validate_dossiers(
@@ -57,12 +56,7 @@ def validate_dossiers(
         "missing_dossier_id",
         pd.Series("no dossier id", index=raw.index),
     )
-    matches = resolve_units(
-        raw,
-        pd.Series(units.ERA_PRE_2025, index=raw.index),
-        province=province,
-        levels=("district", "commune"),
-    )
+    matches = resolve_office_units(raw, province=province)
     matches.add_problems(problems, h["unit_code"] if "unit_code" in raw else h["unit_name"])
 
     dates = {}
@@ -92,20 +86,12 @@ def validate_dossiers(
         future = ~np.isnat(days) & (days > limit)
         message = f"{h[column]} is after the day of ingest {today:%d/%m/%Y}"
         problems.add_mask(future, h[column], "future_date", pd.Series(message, index=raw.index))
-    both = ~np.isnat(received) & ~np.isnat(due)
-    problems.add_mask(
-        both & (due < received),
-        h["due_at"],
-        "due_before_received",
-        pd.Series("due date before receipt", index=raw.index),
-    )
-    both = ~np.isnat(received) & ~np.isnat(resolved)
-    problems.add_mask(
-        both & (resolved < received),
-        h["resolved_at"],
-        "resolved_before_received",
-        pd.Series("resolution before receipt", index=raw.index),
-    )
+    for column, days, code, message in (
+        ("due_at", due, "due_before_received", "due date before receipt"),
+        ("resolved_at", resolved, "resolved_before_received", "resolution before receipt"),
+    ):
+        before = ~np.isnat(received) & ~np.isnat(days) & (days < received)
+        problems.add_mask(before, h[column], code, pd.Series(message, index=raw.index))
 
     status = parse_cells(
         raw, "status", parse_status, problems, header=h["status"], is_required=True

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cchc_analysis import units
 from cchc_analysis.core.schema import (
     SURVEY_COLUMNS,
     SURVEY_ITEM_COLUMNS,
@@ -23,7 +22,7 @@ from cchc_analysis.core.schema import (
 )
 from cchc_analysis.ingest.parsing import ParseError, parse_count, parse_datetime, show
 from cchc_analysis.ingest.problems import Problems, as_days, optional_text, parse_cells
-from cchc_analysis.ingest.unit_matching import resolve_units
+from cchc_analysis.ingest.unit_matching import resolve_office_units
 from cchc_analysis.store.tables import coerce_survey
 
 
@@ -55,12 +54,7 @@ def validate_survey(
     )
     has_unit = "unit_code" in raw or "unit_name" in raw
     if has_unit:
-        matches = resolve_units(
-            raw,
-            pd.Series(units.ERA_PRE_2025, index=raw.index),
-            province=province,
-            levels=("district", "commune"),
-        )
+        matches = resolve_office_units(raw, province=province)
         header = h["unit_code"] if "unit_code" in raw else h["unit_name"]
         matches.add_problems(problems, header)
         unit_columns = matches.unit_columns()
