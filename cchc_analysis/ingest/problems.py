@@ -50,7 +50,9 @@ class Problems:
 
     items: list[tuple[int, str, str, str]] = field(default_factory=list)
 
-    def add(self, positions: Sequence[int], column: str, code: str, messages: Sequence[str]):
+    def add(
+        self, positions: Sequence[int], column: str, code: str, messages: Sequence[str]
+    ) -> None:
         self.items.extend(
             (int(p), column, code, m) for p, m in zip(positions, messages, strict=True)
         )
