@@ -158,7 +158,7 @@ def _require_dossiers(data: str) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from cchc_analysis.counting.prepare import prepare_folder
-    from cchc_analysis.ingest.run import EXIT_FATAL, ingest, summary_lines
+    from cchc_analysis.ingest import EXIT_FATAL, ingest, summary_lines
 
     period = _period(args.period) if args.period else None
     report = ingest(

@@ -28,7 +28,7 @@ from cchc_analysis.ingest import sources, spool
 
 
 def _small_everything(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("cchc_analysis.ingest.run.CHUNK_ROWS", 3)
+    monkeypatch.setattr("cchc_analysis.ingest.tabular.CHUNK_ROWS", 3)
     monkeypatch.setattr(sources, "HEAD_BYTES", 64)
     monkeypatch.setattr(spool, "BUCKET_ROWS", 2)
 
@@ -243,7 +243,7 @@ def test_utf8_bytes_for_the_parser_keep_a_bounded_leftover():
 def test_new_rows_are_added_as_files_in_date_order(tmp_path, monkeypatch):
     """Stored files are never rewritten; new rows arrive as new files of at most RUN_ROWS rows,
     each in date order (so a report's period filter skips other row groups)."""
-    monkeypatch.setattr("cchc_analysis.ingest.run.CHUNK_ROWS", 4)
+    monkeypatch.setattr("cchc_analysis.ingest.tabular.CHUNK_ROWS", 4)
     monkeypatch.setattr(spool, "RUN_ROWS", 5)
     out = tmp_path / "out"
     ingest.ingest([write_csv(tmp_path / "a.csv", rows(3))], "dossiers", out)

@@ -6,8 +6,8 @@ and "đang giải quyết"), often a row of column numbers "(1) (2) (3)…", one
 or code, optionally per field), section rows ("I. Cấp huyện"), a totals row ("Tổng cộng",
 "Tổng số", "Cộng") and signature lines. :func:`read_bieu06` finds the header, names each column
 from its parent and child labels with keyword rules, and returns the data rows as raw cells
-(values are parsed and validated in ``validation``); the totals rows are kept apart so they can
-be checked against the sum of the rows instead of being counted twice.
+(values are parsed and validated in :mod:`validate_period_reports`); the totals rows are kept
+apart so they can be checked against the sum of the rows instead of being counted twice.
 :func:`write_bieu06_xlsx` writes the same layout from canonical counts (exports and tests).
 """
 

@@ -1,0 +1,177 @@
+"""Period reports: a Biểu 06 sheet (or a flat table of the same counts) read whole, one row
+per unit (or field), checked row by row, and its totals rows compared with the rows they sum.
+
+The sheet must name its units (or ``--unit`` names the one unit of the sheet), give every
+count :data:`PERIOD_REPORT_REQUIRED` directly or through the form's identities, and tell its
+period (``--period``, period columns, or a period in the title); otherwise the run stops with
+one line saying what is missing. A totals row that differs from its rows is a warning in the
+report (``totals_check``), not a rejection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from cchc_analysis.core.errors import IngestError
+from cchc_analysis.ingest.account import FileResult, IngestOptions, unique_headers
+from cchc_analysis.ingest.bieu06 import Bieu06Table, read_bieu06
+from cchc_analysis.ingest.parsing import ParseError, clean_text, find_period, parse_count
+from cchc_analysis.ingest.privacy import mask_series
+from cchc_analysis.ingest.problems import Problems
+from cchc_analysis.ingest.sources import SourceGrid, read_source
+from cchc_analysis.ingest.validate_period_reports import (
+    PERIOD_REPORT_REQUIRED,
+    derivable_counts,
+    validate_period_reports,
+)
+
+# Period-report labels used in messages when a sheet lacks a count column.
+_COUNT_HINTS: Final = {
+    "received_new_count": "Số hồ sơ nhận giải quyết / Trong kỳ (or Trực tuyến + Trực tiếp)",
+    "carried_over_count": "Số hồ sơ nhận giải quyết / Từ kỳ trước chuyển sang",
+    "resolved_early_count": "Số hồ sơ đã giải quyết / Trước hạn",
+    "resolved_on_time_count": "Số hồ sơ đã giải quyết / Đúng hạn",
+    "resolved_late_count": "Số hồ sơ đã giải quyết / Quá hạn",
+    "pending_in_time_count": "Số hồ sơ đang giải quyết / Trong hạn",
+    "pending_late_count": "Số hồ sơ đang giải quyết / Quá hạn",
+}
+
+
+def read_period_report(path: str, *, options: IngestOptions) -> FileResult:
+    """A Biểu 06 sheet (or a flat table of the same counts)."""
+    grid = read_source(path, sheet=options.sheet, with_merged=True)
+    table = read_bieu06(grid)
+    found = list(table.columns.values()) + table.ignored
+    if options.unit is None and not ({"unit_code", "unit_name"} & set(table.columns)):
+        raise IngestError(
+            f"{path}: no unit column (expected 'Tên đơn vị', 'Đơn vị' or 'Mã đơn vị'); "
+            f"headers found: {' | '.join(found) or '(none)'}; "
+            "for a sheet of one unit, pass --unit CODE"
+        )
+    have = derivable_counts(list(table.columns))
+    for column in PERIOD_REPORT_REQUIRED:
+        if column not in have:
+            raise IngestError(
+                f"{path}: no column for {column} (expected {_COUNT_HINTS[column]!r}); "
+                f"headers found: {' | '.join(found) or '(none)'}"
+            )
+    title_period = find_period(table.title)
+    has_period_columns = {"period_start", "period_end"} <= set(table.columns) or (
+        "period_label" in table.columns
+    )
+    if options.period is None and not has_period_columns and title_period is None:
+        raise IngestError(
+            f"{path}: no reporting period: pass --period (e.g. 2023-Q3) or add 'Từ ngày' and "
+            "'Đến ngày' columns"
+        )
+    raw = table.rows.drop(columns="_row")
+    accepted, problems = validate_period_reports(
+        raw,
+        table.columns,
+        period=options.period,
+        title_period=title_period,
+        province=options.province,
+        unit=options.unit,
+    )
+    masked = 0
+    if "field" in accepted:
+        accepted["field"], masked = mask_series(accepted["field"])
+    display = raw.rename(columns=table.columns)
+    free_text = [table.columns[c] for c in ("unit_name", "field") if c in table.columns]
+    period = options.period or (None if has_period_columns else title_period)
+    info = {
+        "header_rows": list(table.header_rows),
+        "columns": table.columns,
+        "ignored_columns": table.ignored,
+        "personal_data_columns_dropped": table.personal,
+        "rows_skipped": table.skipped_rows,
+        "period": (
+            {"start": period.start.isoformat(), "end": period.end.isoformat()}
+            if period is not None
+            else "from the period columns"
+        ),
+        "totals_check": _totals_check(table),
+    }
+    row_numbers = table.rows["_row"].to_numpy(dtype=int)
+    return _whole_file_result(
+        path,
+        grid,
+        accepted,
+        problems,
+        display=display,
+        free_text=free_text,
+        row_numbers=row_numbers,
+        info=info,
+        masked_count=masked,
+    )
+
+
+def _whole_file_result(
+    path: str,
+    grid: SourceGrid,
+    accepted: pd.DataFrame,
+    problems: Problems,
+    *,
+    display: pd.DataFrame,
+    free_text: list[str],
+    row_numbers: np.ndarray,
+    info: dict[str, Any],
+    masked_count: int,
+) -> FileResult:
+    """A file read whole (a Biểu 06 sheet) as a :class:`FileResult`."""
+    found = problems.frame()
+    rejected = found["position"].to_numpy(dtype=int)
+    row_numbers = np.asarray(row_numbers, dtype=int)
+    display = display.reset_index(drop=True)
+    display.columns = unique_headers([str(c) for c in display.columns])
+    found.insert(1, "row", row_numbers[rejected])
+    rejects = pd.concat(
+        [found.reset_index(drop=True), display.iloc[rejected].reset_index(drop=True)], axis=1
+    )
+    positions = np.setdiff1d(np.arange(len(row_numbers)), rejected)
+    accepted = accepted.reset_index(drop=True)
+    accepted["_pos"] = positions
+    accepted["_row"] = row_numbers[positions]
+    return FileResult(
+        name=path,
+        source=grid.describe(),
+        rows_read=len(row_numbers),
+        rejects=rejects,
+        free_text=[c for c in display.columns if c in set(free_text)],
+        display_rows=lambda wanted: display.iloc[list(wanted)].set_axis(list(wanted)),
+        accepted=accepted,
+        info=info,
+        masked_count=masked_count,
+    )
+
+
+def _totals_check(table: Bieu06Table) -> list[dict[str, Any]]:
+    """Each totals row against the sum of the rows it covers (rows that parse)."""
+    checks = []
+    for row_number, raw_counts, covered in table.totals:
+        differences = {}
+        for column, raw in raw_counts.items():
+            try:
+                sheet_total = parse_count(raw)
+            except ParseError:
+                differences[column] = {"sheet": clean_text(raw), "rows": None}
+                continue
+            summed = 0
+            for position in covered:
+                with contextlib.suppress(ParseError):
+                    summed += parse_count(table.rows[column].iat[position]) or 0
+            if (sheet_total or 0) != summed:
+                differences[column] = {"sheet": sheet_total, "rows": summed}
+        checks.append(
+            {
+                "row": row_number,
+                "rows_covered": len(covered),
+                "status": "mismatch" if differences else "ok",
+                **({"differences": differences} if differences else {}),
+            }
+        )
+    return checks

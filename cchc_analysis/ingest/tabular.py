@@ -1,0 +1,242 @@
+"""Dossier and survey exports: one header row (possibly under title rows) and a body of one
+row per dossier or respondent, read as a stream of :data:`CHUNK_ROWS` rows at a time.
+
+The header row is the one among the first :data:`HEADER_SEARCH_ROWS` rows that best matches
+the alias table (:mod:`headers`); a file lacking a required column stops the run with every
+missing column and the headers found. Each chunk is checked (:mod:`validate_dossiers`,
+:mod:`validate_survey`); accepted rows go to a sink (the dossier spool, or memory for survey
+rows), rejected ones are kept with their raw cells, personal columns dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from cchc_analysis.core.errors import IngestError
+from cchc_analysis.ingest.account import (
+    FileResult,
+    IngestOptions,
+    rejects_frame,
+    unique_headers,
+)
+from cchc_analysis.ingest.headers import (
+    DOSSIER_REQUIRED,
+    SURVEY_REQUIRED,
+    closest_alias,
+    header_score,
+    match_headers,
+)
+from cchc_analysis.ingest.parsing import clean_text
+from cchc_analysis.ingest.privacy import mask_series
+from cchc_analysis.ingest.sources import ReadAgain, stream_source
+from cchc_analysis.ingest.spool import DossierSpool
+from cchc_analysis.ingest.validate_dossiers import validate_dossiers
+from cchc_analysis.ingest.validate_survey import validate_survey
+
+HEADER_SEARCH_ROWS: Final = 30
+# Rows validated at a time. Validation holds about 6 KB per row of a chunk (raw cells, parsed
+# columns, messages), so 50,000 rows keep a run near 0.7 GB whatever the file's size.
+CHUNK_ROWS: Final = 50_000
+# Columns whose text is typed freely and may hold an ID or phone number: masked when kept.
+FREE_TEXT_COLUMNS: Final = frozenset({"procedure_name", "unit_name", "field"})
+
+
+class MemorySink:
+    """Accepted rows of small tables (survey), kept in memory per file."""
+
+    def __init__(self) -> None:
+        self._frames: dict[int, list[pd.DataFrame]] = {}
+
+    def add(self, index: int, frame: pd.DataFrame) -> None:
+        self._frames.setdefault(index, []).append(frame)
+
+    def discard(self, index: int) -> None:
+        self._frames.pop(index, None)
+
+    def frame_of(self, index: int) -> pd.DataFrame | None:
+        frames = [f for f in self._frames.get(index, []) if len(f)]
+        if not frames:
+            frames = self._frames.get(index, [])[:1]
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+
+# Where accepted rows go, per file index: the dossier spool on disk, or memory.
+RowSink = DossierSpool | MemorySink
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """True for rows whose every cell is blank (skipped: not data)."""
+    if frame.shape[1] == 0:
+        return np.ones(len(frame), dtype=bool)
+    blank = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
+        values = frame[column]
+        text = values.astype("string").str.strip()
+        blank &= (values.isna() | text.isna() | text.eq("")).to_numpy(dtype=bool)
+        if not blank.any():
+            break
+    return blank
+
+
+def _locate_header(cells: pd.DataFrame, kind: str) -> int:
+    best, best_score = 0, 0
+    for row in range(min(HEADER_SEARCH_ROWS, len(cells))):
+        score = header_score(list(cells.iloc[row]), kind)
+        if score > best_score:
+            best, best_score = row, score
+    return best
+
+
+def _missing_columns_error(
+    name: str, missing: list[tuple[str, str]], headers: list[str], free: list[str], kind: str
+) -> IngestError:
+    """One line: every missing column with the closest alias among the headers not used for
+    another column (``free``), then all the headers found."""
+    found = " | ".join(h for h in headers if h) or "(none)"
+    parts = [f"{shown} ({closest_alias(column, free, kind)})" for column, shown in missing]
+    return IngestError(f"{name}: no column for {'; '.join(parts)}; headers found: {found}")
+
+
+class _TabularFile:
+    """A dossier or survey export read as a stream: the header row (possibly under title rows)
+    found in the first rows, then the body in chunks with blank rows skipped."""
+
+    def __init__(self, path: str, kind: str, options: IngestOptions, hints: dict) -> None:
+        self.path = path
+        self.stream = stream_source(path, options.sheet, CHUNK_ROWS, **hints)
+        self._chunks = self.stream.chunks()
+        heads, numbers = [], []
+        for cells, rows in self._chunks:
+            heads.append(cells)
+            numbers.append(rows)
+            if sum(len(c) for c in heads) > HEADER_SEARCH_ROWS:
+                break
+        head = pd.concat(heads, ignore_index=True) if heads else pd.DataFrame()
+        head.columns = range(head.shape[1])
+        head_rows = np.concatenate(numbers) if numbers else np.zeros(0, dtype=int)
+        header_row = _locate_header(head, kind) if len(head) else 0
+        headers = [clean_text(h) or "" for h in head.iloc[header_row]] if len(head) else []
+        self.match = match = match_headers(headers, kind)
+        required = DOSSIER_REQUIRED if kind == "dossiers" else SURVEY_REQUIRED
+        missing = [(c, c) for c in required if c not in match.columns]
+        if kind == "dossiers" and not ({"unit_code", "unit_name"} & set(match.columns)):
+            missing.append(("unit_code", "the unit (unit_code or unit_name)"))
+        if missing:
+            used = set(match.columns.values())
+            free = [h for i, h in enumerate(match.headers) if i not in used]
+            raise _missing_columns_error(path, missing, match.headers, free, kind)
+        self.header_row_number = int(head_rows[header_row])
+        self.headers_of = {c: match.header_of(c) for c in match.columns}
+        names = unique_headers(match.headers)
+        personal = set(match.personal)
+        self.display_positions = [p for p in range(len(names)) if match.headers[p] not in personal]
+        self.display_names = [names[p] for p in self.display_positions]
+        structured = {p for c, p in match.columns.items() if c not in FREE_TEXT_COLUMNS}
+        self.free_text = [names[p] for p in self.display_positions if p not in structured]
+        self._first = (head.iloc[header_row + 1 :], head_rows[header_row + 1 :])
+        self.blank_count = 0
+
+    def bodies(self) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
+        """(position of the chunk's first row, cells, spreadsheet rows), blank rows skipped;
+        positions count the body's non-blank rows from 0, as rejects and duplicates name them."""
+        position = 0
+        width = len(self.match.headers)
+        for cells, rows in itertools.chain([self._first], self._chunks):
+            if cells.shape[1] < width:
+                cells = cells.reindex(columns=range(width))
+            keep = ~_blank_rows(cells)
+            self.blank_count += int((~keep).sum())
+            if not keep.all():
+                cells, rows = cells[keep], rows[keep]
+            if len(cells) == 0:
+                continue
+            yield position, cells.reset_index(drop=True), rows
+            position += len(cells)
+
+    def display(self, cells: pd.DataFrame) -> pd.DataFrame:
+        """Raw cells as the rejects file shows them: source headers, personal columns dropped."""
+        out = cells.iloc[:, self.display_positions].reset_index(drop=True)
+        out.columns = self.display_names
+        return out
+
+
+def read_tabular(
+    path: str, kind: str, *, options: IngestOptions, index: int, sink: RowSink
+) -> FileResult:
+    """Dossier and survey exports, chunk by chunk; accepted rows go to ``sink``."""
+    hints: dict = {}
+    while True:
+        try:
+            return _read_tabular_once(path, kind, options, index, sink, hints)
+        except ReadAgain as again:  # a wrong first guess about the file: start over
+            sink.discard(index)
+            hints = again.hints
+
+
+def _read_tabular_once(
+    path: str, kind: str, options: IngestOptions, index: int, sink: RowSink, hints: dict
+) -> FileResult:
+    source = _TabularFile(path, kind, options, hints)
+    validate = validate_dossiers if kind == "dossiers" else validate_survey
+    rejects, masked, rows_read = [], 0, 0
+    for position, body, row_numbers in source.bodies():
+        raw = pd.DataFrame({c: body.iloc[:, p] for c, p in source.match.columns.items()})
+        accepted, problems = validate(
+            raw, source.headers_of, province=options.province, today=options.today
+        )
+        for column in FREE_TEXT_COLUMNS & set(accepted.columns):
+            accepted[column], n = mask_series(accepted[column])
+            masked += n
+        found = problems.frame()
+        rejected = found["position"].to_numpy(dtype=int)
+        if len(found):
+            values = source.display(body.iloc[rejected])
+            found["position"] += position
+            found.insert(1, "row", row_numbers[rejected])
+            rejects.append(pd.concat([found.reset_index(drop=True), values], axis=1))
+        kept = np.setdiff1d(np.arange(len(body)), rejected)
+        accepted = accepted.reset_index(drop=True)
+        accepted["_pos"] = position + kept
+        accepted["_row"] = np.asarray(row_numbers, dtype=int)[kept]
+        sink.add(index, accepted)
+        rows_read += len(body)
+    info = {
+        "header_row": source.header_row_number,
+        "columns": source.headers_of,
+        "ignored_columns": source.match.ignored,
+        "personal_data_columns_dropped": source.match.personal,
+        "blank_rows_skipped": source.blank_count,
+    }
+    return FileResult(
+        name=path,
+        source=source.stream.describe(),
+        rows_read=rows_read,
+        rejects=rejects_frame(rejects),
+        free_text=source.free_text,
+        display_rows=lambda positions: _display_again(path, kind, options, hints, positions),
+        info=info,
+        masked_count=masked,
+    )
+
+
+def _display_again(
+    path: str, kind: str, options: IngestOptions, hints: dict, positions: Sequence[int]
+) -> pd.DataFrame:
+    """Raw cells of some body positions, read again from the file (rows that turn out to
+    conflict are known only when every file has been read)."""
+    wanted = np.sort(np.asarray(positions, dtype=int))
+    source = _TabularFile(path, kind, options, hints)
+    pieces = []
+    for position, body, _ in source.bodies():
+        inside = wanted[(wanted >= position) & (wanted < position + len(body))]
+        if len(inside):
+            pieces.append(source.display(body.iloc[inside - position]).set_index(inside))
+        if len(wanted) and position + len(body) > wanted[-1]:
+            break
+    frame = pd.concat(pieces) if pieces else pd.DataFrame(columns=source.display_names)
+    return frame.reindex(list(positions))

@@ -1,0 +1,173 @@
+"""Which registered unit a row belongs to: a GSO code cell and/or a typed unit name in, a unit
+of the registry (:mod:`cchc_analysis.units`) or a reason code out.
+
+Close matches are never accepted: an unknown name is refused with the closest known names, and
+a name shared by several units asks for ``--province`` or a code. Each distinct (code, name,
+era) of a file is resolved once (:func:`resolve_units`), however many rows repeat it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cchc_analysis import units
+from cchc_analysis.ingest.parsing import clean_text, show, text_column
+from cchc_analysis.ingest.problems import Problems
+
+_OFFICE_PREFIX = re.compile(
+    r"^(?:(?:UBND|[UÚ]ỷ ban nhân dân|Ủy ban nhân dân)|"
+    r"Bộ phận (?:một cửa|tiếp nhận và trả kết quả|TN ?& ?TKQ)(?: của)?(?: UBND)?)\s*[:\-]?\s*",
+    re.IGNORECASE,
+)
+_ROW_NUMBER = re.compile(r"^\s*(?:\d+|[IVX]+)[.)]\s+")
+
+
+def office_name(name: str) -> str:
+    """A unit name without the office wording around it: "UBND huyện Kiến Thụy" -> "huyện
+    Kiến Thụy", "1. Xã Đại Đồng" -> "Xã Đại Đồng"."""
+    text = _ROW_NUMBER.sub("", name)
+    previous = None
+    while previous != text:
+        previous, text = text, _OFFICE_PREFIX.sub("", text).strip()
+    return text or name
+
+
+@dataclass(frozen=True)
+class UnitMatch:
+    """The unit a row belongs to, or why none could be chosen."""
+
+    unit: units.Unit | None
+    code: str | None = None  # reason code when unit is None
+    message: str | None = None
+
+
+def resolve_row_unit(
+    code: Any,
+    name: Any,
+    *,
+    province: str | None,
+    era: str = units.ERA_PRE_2025,
+    levels: Sequence[str] = ("district", "commune"),
+) -> UnitMatch:
+    """Resolve a unit from a code cell and/or a name cell.
+
+    A GSO code (digits) decides, and an unknown one is rejected; a name is used when there is
+    no code or the code is not a GSO code (e.g. an agency's electronic ID "000.00.14.H31").
+
+    Close matches are never accepted: an unknown name is rejected with the closest known
+    names; a name shared by several units asks for ``--province`` or a code.
+    """
+    code_text, name_text = clean_text(code), clean_text(name)
+    unit = None
+    try:
+        if code_text and code_text.isdigit():
+            # A wrong GSO code is an error even when a name is given: which one is right?
+            unit = units.resolve_unit(code_text, province_code=province, era=era)
+        if unit is None and name_text:
+            unit = units.resolve_unit(office_name(name_text), province_code=province, era=era)
+        if unit is None:
+            shown = show(code_text) if code_text else "(blank)"
+            return UnitMatch(
+                None,
+                "unknown_unit" if code_text else "missing_value",
+                f"unit code {shown} is not a GSO unit code and no unit name is given"
+                if code_text
+                else "no unit code or name",
+            )
+    except units.AmbiguousUnitError as exc:
+        listed = "; ".join(_describe(u) for u in exc.candidates[:6])
+        more = f" and {len(exc.candidates) - 6} more" if len(exc.candidates) > 6 else ""
+        typed = name_text or code_text
+        return UnitMatch(
+            None,
+            "ambiguous_unit",
+            f"{typed!r} matches {len(exc.candidates)} units: {listed}{more}; "
+            + ("give the unit code" if province else "pass --province or give the unit code"),
+        )
+    except (units.UnknownUnitError, ValueError) as exc:
+        return UnitMatch(None, "unknown_unit", str(exc))
+    if unit.level not in levels:
+        return UnitMatch(
+            None,
+            "not_an_office",
+            f"{unit} is a {unit.level}; rows must belong to a {' or '.join(levels)}",
+        )
+    return UnitMatch(unit)
+
+
+def _describe(unit: units.Unit) -> str:
+    above = units.parent(unit.code, era=unit.era, level=unit.level)
+    return f"{unit.name} ({unit.level} {unit.code}" + (f", {above.name})" if above else ")")
+
+
+def district_code_of(unit: units.Unit) -> str | None:
+    """Partition key: the pre-2025 district a unit belongs to (itself for a district)."""
+    if unit.era != units.ERA_PRE_2025:
+        return None
+    if unit.level == "district":
+        return unit.code
+    if unit.level == "commune":
+        return unit.parent_code
+    return None
+
+
+@dataclass
+class UnitMatches:
+    """Resolved units per distinct (code, name, era) and the index of each row's match."""
+
+    resolved: list[UnitMatch]
+    group: np.ndarray
+
+    def column(self, attribute: Callable[[units.Unit], Any]) -> np.ndarray:
+        table = np.empty(len(self.resolved), dtype=object)
+        table[:] = [attribute(m.unit) if m.unit else None for m in self.resolved]
+        return table[self.group]
+
+    def unit_columns(self) -> dict[str, np.ndarray]:
+        """The canonical unit columns of every row (None where no unit was found)."""
+        return {
+            "unit_code": self.column(lambda u: u.code),
+            "unit_name": self.column(lambda u: u.name),
+            "unit_level": self.column(lambda u: u.level),
+            "district_code": self.column(district_code_of),
+            "era": self.column(lambda u: u.era),
+        }
+
+    def add_problems(self, problems: Problems, header: str) -> None:
+        """Every row without a unit, under the source ``header``."""
+        for index, match in enumerate(self.resolved):
+            if match.unit is None:
+                where = np.flatnonzero(self.group == index)
+                problems.add(
+                    where, header, match.code or "unknown_unit", [match.message or ""] * len(where)
+                )
+
+
+def resolve_units(
+    raw: pd.DataFrame, era_of_row: pd.Series, *, province: str | None, levels: Sequence[str]
+) -> UnitMatches:
+    """The unit of every row of ``raw`` (its ``unit_code`` and/or ``unit_name`` cells), each
+    read in the registry of its era."""
+    blank = pd.Series(None, index=raw.index, dtype=object)
+    codes = text_column(raw["unit_code"]) if "unit_code" in raw else blank
+    names = text_column(raw["unit_name"]) if "unit_name" in raw else blank
+    keys = pd.DataFrame({"code": codes, "name": names, "era": era_of_row.astype(object)})
+    group, uniques = pd.MultiIndex.from_frame(keys.fillna("")).factorize()
+    resolved = [
+        resolve_row_unit(code or None, name or None, province=province, era=era, levels=levels)
+        for code, name, era in uniques
+    ]
+    return UnitMatches(resolved, np.asarray(group, dtype=np.int64))
+
+
+def resolve_office_units(raw: pd.DataFrame, *, province: str | None) -> UnitMatches:
+    """The unit of every row of a dossier or survey export: a district or commune (the
+    offices that receive dossiers) of the pre-2025 registry."""
+    era_of_row = pd.Series(units.ERA_PRE_2025, index=raw.index)
+    return resolve_units(raw, era_of_row, province=province, levels=("district", "commune"))

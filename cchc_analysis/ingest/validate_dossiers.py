@@ -1,0 +1,133 @@
+"""Row checks of a dossier export: raw cells in, canonical dossier rows out
+(``schema.DOSSIER_DTYPES``), and a reason for every row left out.
+
+A row needs a dossier id, a district or commune of the pre-2025 registry, a receipt date, a
+due date and a status that all read; dates may not lie after the day of ingest or before the
+receipt, and a closed status needs a resolution date. Optional columns (channel, online level,
+rating, yes/no flags) that are present must read too.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from cchc_analysis.core.schema import (
+    CLOSED_WITHOUT_RESULT_STATUSES,
+    DOSSIER_COLUMNS,
+    RESULT_STATUSES,
+    coerce_dossiers,
+)
+from cchc_analysis.ingest.parsing import (
+    parse_bool,
+    parse_channel,
+    parse_datetime,
+    parse_online_level,
+    parse_rating,
+    parse_status,
+)
+from cchc_analysis.ingest.problems import Problems, as_days, optional_text, parse_cells
+from cchc_analysis.ingest.unit_matching import resolve_office_units
+
+
+def validate_dossiers(
+    raw: pd.DataFrame,
+    headers: dict[str, str],
+    *,
+    province: str | None = None,
+    today: date | None = None,
+) -> tuple[pd.DataFrame, Problems]:
+    """Canonical dossier rows (``schema.DOSSIER_DTYPES``) from raw cells, and the problems.
+
+    ``raw`` has canonical column names and a positional index; ``headers`` maps them to the
+    source headers used in messages. Units are read in the pre-2025 registry.
+    """
+    today = today or date.today()
+    raw = raw.reset_index(drop=True)
+    problems = Problems()
+    h = {c: headers.get(c, c) for c in DOSSIER_COLUMNS}
+
+    ids = optional_text(raw, "dossier_id")
+    problems.add_mask(
+        ids.isna().to_numpy(),
+        h["dossier_id"],
+        "missing_dossier_id",
+        pd.Series("no dossier id", index=raw.index),
+    )
+    matches = resolve_office_units(raw, province=province)
+    matches.add_problems(problems, h["unit_code"] if "unit_code" in raw else h["unit_name"])
+
+    dates = {}
+    for column, is_required in (
+        ("received_at", True),
+        ("due_at", True),
+        ("resolved_at", False),
+        ("returned_at", False),
+    ):
+        dates[column] = parse_cells(
+            raw,
+            column,
+            parse_datetime,
+            problems,
+            header=h[column],
+            is_required=is_required,
+            as_datetime=True,
+        )
+    received, due = as_days(dates["received_at"]), as_days(dates["due_at"])
+    resolved, returned = as_days(dates["resolved_at"]), as_days(dates["returned_at"])
+    limit = np.datetime64(today, "D")
+    for column, days in (
+        ("received_at", received),
+        ("resolved_at", resolved),
+        ("returned_at", returned),
+    ):
+        future = ~np.isnat(days) & (days > limit)
+        message = f"{h[column]} is after the day of ingest {today:%d/%m/%Y}"
+        problems.add_mask(future, h[column], "future_date", pd.Series(message, index=raw.index))
+    for column, days, code, message in (
+        ("due_at", due, "due_before_received", "due date before receipt"),
+        ("resolved_at", resolved, "resolved_before_received", "resolution before receipt"),
+    ):
+        before = ~np.isnat(received) & ~np.isnat(days) & (days < received)
+        problems.add_mask(before, h[column], code, pd.Series(message, index=raw.index))
+
+    status = parse_cells(
+        raw, "status", parse_status, problems, header=h["status"], is_required=True
+    )
+    closed = status.isin(RESULT_STATUSES | CLOSED_WITHOUT_RESULT_STATUSES).to_numpy()
+    problems.add_mask(
+        closed & np.isnat(resolved),
+        h["resolved_at"],
+        "missing_resolution_date",
+        status.map(lambda s: f"status {s} but no resolution date ({h['resolved_at']})"),
+    )
+    parsed = {
+        "channel": parse_cells(raw, "channel", parse_channel, problems, header=h["channel"]),
+        "online_level": parse_cells(
+            raw, "online_level", parse_online_level, problems, header=h["online_level"]
+        ),
+        "rating": parse_cells(raw, "rating", parse_rating, problems, header=h["rating"]),
+    }
+    for column in ("is_digitized", "has_e_result", "is_fee_bearing", "is_paid_online"):
+        parsed[column] = parse_cells(raw, column, parse_bool, problems, header=h[column])
+
+    unit_columns = matches.unit_columns()
+    frame = pd.DataFrame(
+        {
+            "dossier_id": ids,
+            "unit_code": unit_columns["unit_code"],
+            "unit_name": unit_columns["unit_name"],
+            "district_code": unit_columns["district_code"],
+            "unit_level": unit_columns["unit_level"],
+            "procedure_code": optional_text(raw, "procedure_code"),
+            "procedure_name": optional_text(raw, "procedure_name"),
+            "field": optional_text(raw, "field"),
+            **{c: dates[c] for c in ("received_at", "due_at", "resolved_at", "returned_at")},
+            "status": status,
+            **parsed,
+        },
+        index=raw.index,
+    )
+    return coerce_dossiers(frame[problems.passed(len(raw))])[list(DOSSIER_COLUMNS)], problems
