@@ -1,4 +1,8 @@
-"""``cchc demo``: the calibrated demo province end to end (data, cube, reports)."""
+"""``cchc demo``: the calibrated demo province end to end (data, cube, reports).
+
+Generates the demo data folder only when it holds no dossiers yet (an existing folder is used
+as it is), brings its cube up to date, then renders the 2025-Q2 reports with the batch runner.
+"""
 
 from __future__ import annotations
 
