@@ -36,7 +36,7 @@ def kernel_floor(repeats: int = 3) -> float:
     """Median seconds of one bare kernel start (until it answers) and shutdown."""
     from jupyter_client import KernelManager
 
-    from cchc_analysis.batch.runner import kernel_name
+    from cchc_analysis.batch.execute import kernel_name
 
     times = []
     for _ in range(repeats):
@@ -61,7 +61,7 @@ def cells_seconds(path: Path) -> float:
 
 def naive_loop(data: Path, codes: list[str], out: Path) -> dict:
     """papermill CLI then jupyter nbconvert CLI per district, one after the other."""
-    from cchc_analysis.batch.runner import kernel_name
+    from cchc_analysis.batch.execute import kernel_name
 
     notebook = ROOT / "notebooks" / "district_report.ipynb"
     out.mkdir(parents=True, exist_ok=True)
@@ -134,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from cchc_analysis import store
-    from cchc_analysis.batch.runner import default_workers
+    from cchc_analysis.batch.pool import default_workers
     from cchc_analysis.counting.prepare import prepare_folder
 
     data = with_districts(demo_dir(), OUT / "data-30", max(0, args.districts - 15))

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from cchc_analysis.demo import synth
+from cchc_analysis.demo.catalogue import check_districts
 from cchc_analysis.store.folder import write_dossiers
 
 
@@ -29,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     codes = args.districts.split(",") if args.districts else None
 
-    synth._check_districts(codes)  # warm the unit registry (a one-off cost of any session)
+    check_districts(codes)  # warm the unit registry (a one-off cost of any session)
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as tmp:
         out = Path(args.keep) if args.keep else Path(tmp) / "demo"
         started = time.perf_counter()

@@ -77,7 +77,8 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from cchc_analysis.batch.runner import parse_parameter, render_reports
+    from cchc_analysis.batch.plan import parse_parameter
+    from cchc_analysis.batch.runner import render_reports
 
     period = _period(args.period)
     _require_dossiers(args.data)

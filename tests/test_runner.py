@@ -22,7 +22,8 @@ import psutil
 import pytest
 from conftest import BIN
 
-from cchc_analysis.batch.runner import LOCK_FILE, ParameterError, render_reports
+from cchc_analysis.batch.runner import LOCK_FILE, render_reports
+from cchc_analysis.core.errors import ParameterError
 from cchc_analysis.core.locking import LockBusyError, RunLock
 from cchc_analysis.core.periods import parse_period
 
@@ -329,7 +330,7 @@ def test_unreachable_scheduler_is_a_user_error(prepared_dir, tmp_path):
 
 
 def test_parameter_values_are_typed_like_papermill():
-    from cchc_analysis.batch.runner import ParameterError, parse_parameter
+    from cchc_analysis.batch.plan import parse_parameter
 
     assert parse_parameter("n=3") == ("n", 3)
     assert parse_parameter("x=0.5") == ("x", 0.5)

@@ -20,6 +20,7 @@ from cchc_analysis.core.periods import parse_period
 from cchc_analysis.core.schema import (
     CATEGORY_VALUES,
     DOSSIER_DTYPES,
+    SURVEY_COLUMNS,
     SURVEY_ITEM_COLUMNS,
     SURVEY_SCORE_MAX,
     SURVEY_SCORE_MIN,
@@ -362,7 +363,7 @@ def survey() -> pd.DataFrame:
 
 
 def test_survey_shape_and_scores(survey):
-    assert list(survey.columns) == list(synth.SURVEY_COLUMNS)
+    assert list(survey.columns) == list(SURVEY_COLUMNS)
     assert survey["respondent_id"].is_unique
     assert set(survey["unit_code"]) == {KT, WORSE}
     assert (survey["unit_code"] == survey["district_code"]).all()

@@ -35,9 +35,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cchc_analysis.core.errors import ConfigError
+from cchc_analysis import store
+from cchc_analysis.batch.manifest import open_run_log
+from cchc_analysis.batch.runner import render_reports
+from cchc_analysis.core.errors import ConfigError, IngestError
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period, PeriodError, parse_period
+from cchc_analysis.counting.prepare import prepare_folder
+from cchc_analysis.ingest import KINDS, ingest
 
 log = logging.getLogger("cchc.scheduled")
 
@@ -114,7 +119,6 @@ class ScheduledConfig:
 
 def load_config(path: str | os.PathLike) -> ScheduledConfig:
     """Read and check a TOML configuration (see SAMPLE_CONFIG)."""
-    from cchc_analysis.ingest.run import KINDS
 
     config_path = Path(path)
     try:
@@ -272,8 +276,6 @@ def _ingest_files(
 ) -> None:
     """Ingest each kind's files together (one cube rebuild); when ingest refuses the batch,
     file by file, so one unusable file does not hold the others back."""
-    from cchc_analysis.counting.prepare import prepare_folder
-    from cchc_analysis.ingest.run import IngestError, ingest
 
     def ingest_and_prepare(paths: list[Path]) -> dict[str, Any]:
         report = ingest(paths, kind, config.data, province=config.province)
@@ -354,9 +356,6 @@ def run_scheduled(
     force: bool = False,
 ) -> RunSummary:
     """Ingest the inbox, prepare, render the period's reports and index; see the module doc."""
-    from cchc_analysis import store
-    from cchc_analysis.batch.runner import open_run_log, render_reports
-    from cchc_analysis.counting.prepare import prepare_folder
 
     started = time.perf_counter()
     today = today or date.today()

@@ -1,4 +1,8 @@
-"""``cchc demo``: the calibrated demo province end to end (data, cube, reports)."""
+"""``cchc demo``: the calibrated demo province end to end (data, cube, reports).
+
+Generates the demo data folder only when it holds no dossiers yet (an existing folder is used
+as it is), brings its cube up to date, then renders the 2025-Q2 reports with the batch runner.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ import time
 from pathlib import Path
 
 from cchc_analysis import store
+from cchc_analysis.batch.runner import render_reports
 from cchc_analysis.core.periods import parse_period
+from cchc_analysis.counting.prepare import prepare_folder
+from cchc_analysis.demo.synth import generate_demo
 
 DEMO_PERIOD = "2025-Q2"  # the latest complete quarter of the demo data
 
@@ -19,9 +26,6 @@ def run_demo(
     lang: str = "vi",
 ) -> dict:
     """Generate the demo data if absent, build the cube, render the 2025-Q2 reports."""
-    from cchc_analysis.batch.runner import render_reports
-    from cchc_analysis.counting.prepare import prepare_folder
-    from cchc_analysis.demo.synth import generate_demo
 
     if not store.has_dossiers(data_dir):
         started = time.perf_counter()

@@ -1,0 +1,254 @@
+"""The local executor: worker processes that each keep a warm kernel, and the run's signals.
+
+Workers are fresh interpreters (not forks) that talk to the parent over a socket; the parent
+hands out one job at a time, so it always knows which report a worker was running when it
+died, and replaces that worker. Linux is asked to stop a worker when its run dies, so no worker
+outlives its run. :func:`interruptible` turns SIGTERM into :class:`RunInterrupted` so that a
+stopped run shuts its workers and kernels down and releases its lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_ready
+from pathlib import Path
+from typing import Any
+
+from cchc_analysis.batch.execute import (
+    INFRA_RETRIES,
+    KERNEL_START_TIMEOUT_S,
+    JobOutput,
+    execute_job,
+    html_exporter,
+    kernel_name,
+    register_engine,
+)
+from cchc_analysis.batch.kernels import KernelStartError, WarmKernel
+from cchc_analysis.batch.manifest import failed_result
+from cchc_analysis.batch.plan import ReportJob
+
+log = logging.getLogger("cchc.runner")
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run received SIGTERM/SIGINT; it stops cleanly (workers and kernels shut down)."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Turn SIGTERM (what cron, systemd and `kill` send) into RunInterrupted in the main
+    thread, so a stopped run shuts its workers and kernels down and releases its lock."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        raise RunInterrupted(signum)
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM this worker when the run that started it dies (even by SIGKILL),
+    so no worker outlives its run; its kernel then exits with it."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _worker_main(
+    conn: Any,
+    lang: str,
+    cell_timeout_s: float | None,
+    parent_pid: int,
+    kernel: WarmKernel | None = None,
+) -> None:
+    """A worker process: start a kernel at once (ahead of the first report), then execute the
+    jobs the parent sends, one at a time, until it sends None or goes away."""
+
+    def on_term(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    _die_with_parent()
+    kernel = kernel or WarmKernel(kernel_name(), KERNEL_START_TIMEOUT_S)
+    try:
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            return
+        register_engine()
+        html_exporter(lang)
+        with contextlib.suppress(KernelStartError):
+            kernel.ensure()  # jobs retry the start and report its failure
+        while True:
+            job = conn.recv()
+            if job is None:
+                break
+            conn.send(execute_job(job, kernel, lang=lang, cell_timeout_s=cell_timeout_s))
+    except (EOFError, OSError, KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        kernel.close()
+
+
+def _worker_entry(kernel: WarmKernel | None = None) -> None:
+    """``python -c`` entry of a worker process: the socket and settings come from the parent.
+
+    Workers are started as fresh interpreters rather than forked, so they hold no copy of the
+    lock file or of the parent's threads, and need no ``__main__`` guard in the caller."""
+    fd, lang, timeout, parent_pid = json.loads(sys.argv[1])
+    _worker_main(Connection(fd), lang, timeout, parent_pid, kernel)
+
+
+@dataclass
+class _Worker:
+    process: subprocess.Popen
+    conn: Connection
+    job: ReportJob | None = None
+    attempts: int = 0
+
+
+class LocalPool:
+    """Worker processes that each keep a warm kernel; the parent hands out one job at a time,
+    so it always knows which report a worker was running when it died."""
+
+    def __init__(
+        self,
+        size: int,
+        *,
+        lang: str,
+        cell_timeout_s: float | None,
+        log_path: Path | None = None,
+    ) -> None:
+        self.lang, self.cell_timeout_s, self.log_path = lang, cell_timeout_s, log_path
+        self.workers: list[_Worker] = [self._start() for _ in range(size)]
+
+    def _start(self) -> _Worker:
+        parent_sock, child_sock = socket.socketpair()
+        settings = json.dumps([child_sock.fileno(), self.lang, self.cell_timeout_s, os.getpid()])
+        # The kernel is launched first and boots while the worker imports papermill & co.
+        code = (
+            "from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name\n"
+            "kernel = WarmKernel(default_kernel_name())\n"
+            "kernel.launch()\n"
+            "from cchc_analysis.batch.pool import _worker_entry\n"
+            "_worker_entry(kernel)\n"
+        )
+        # Worker warnings and tracebacks go to the run's log, not to cron's mail.
+        err = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", code, settings],
+                pass_fds=[child_sock.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        finally:
+            child_sock.close()
+            if err is not None:
+                err.close()
+        return _Worker(process, Connection(parent_sock.detach()))
+
+    def run(self, jobs: Iterable[ReportJob], on_output: Callable[[JobOutput], None]) -> None:
+        queue: deque[tuple[ReportJob, int]] = deque((job, 1) for job in jobs)
+        while queue or any(w.job is not None for w in self.workers):
+            for worker in self.workers:
+                if worker.job is None and queue:
+                    worker.job, worker.attempts = queue.popleft()
+                    with contextlib.suppress(OSError):  # a dead worker is noticed below
+                        worker.conn.send(worker.job)
+            busy = [w for w in self.workers if w.job is not None]
+            ready = wait_ready([w.conn for w in busy])
+            for worker in busy:
+                if worker.conn not in ready:
+                    continue
+                output = None
+                with contextlib.suppress(EOFError, OSError):
+                    output = worker.conn.recv()
+                if output is None:  # the socket closed: the worker died
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        worker.process.wait(timeout=5)
+                    output = self._died(worker)
+                    slot = next(i for i, w in enumerate(self.workers) if w is worker)
+                    self.workers[slot] = self._start()
+                job, attempts = worker.job, worker.attempts
+                worker.job = None
+                output.result.attempts = attempts
+                if output.infra_failure and attempts <= INFRA_RETRIES:
+                    log.warning("%s: %s; trying once more", job.html_name, output.result.error)
+                    queue.appendleft((job, attempts + 1))
+                    continue
+                on_output(output)
+
+    def _died(self, worker: _Worker) -> JobOutput:
+        job = worker.job
+        assert job is not None
+        code = worker.process.poll()
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
+        result = failed_result(job, f"worker process died ({how})")
+        return JobOutput(result, infra_failure=True)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Stop the workers (each shuts its kernel down); terminate any that do not stop."""
+        for worker in self.workers:
+            if worker.job is None:
+                with contextlib.suppress(Exception):
+                    worker.conn.send(None)
+            elif worker.process.poll() is None:
+                worker.process.terminate()  # SIGTERM: it closes its kernel and exits
+        deadline = time.monotonic() + timeout_s
+        for worker in self.workers:
+            try:
+                worker.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait(timeout=5)
+            with contextlib.suppress(Exception):
+                worker.conn.close()
+
+
+def run_local(
+    jobs: list[ReportJob],
+    *,
+    lang: str,
+    workers: int,
+    cell_timeout_s: float | None,
+    on_output: Callable[[JobOutput], None],
+    log_path: Path | None = None,
+) -> None:
+    """Run ``jobs`` on a pool of ``workers`` local worker processes, then stop the pool."""
+    pool = LocalPool(workers, lang=lang, cell_timeout_s=cell_timeout_s, log_path=log_path)
+    try:
+        pool.run(jobs, on_output)
+    finally:
+        pool.close()
