@@ -35,8 +35,13 @@ DOSSIER_DTYPES: Final[dict[str, str]] = {
     "dossier_id": "string",
     "unit_code": "string",
     "unit_name": "string",
-    "district_code": "string",  # the district a unit belongs to (itself for district offices)
-    "unit_level": "string",  # district | commune (the tier whose office received it)
+    "district_code": "string",  # era 2024: the unit's district (itself for district offices)
+    "unit_level": "string",  # province | district | commune: the tier whose office received it
+    # The registry unit_code belongs to: "2024" (before 1 July 2025: province / district /
+    # commune) or "2025" (province / commune). Codes are reused across eras: (era, unit_code)
+    # is the key. Blank in folders written before eras were stored: read as "2024".
+    "era": "string",
+    "province_code": "string",  # the unit's province in its own era
     "procedure_code": "string",
     "procedure_name": "string",
     "field": "string",

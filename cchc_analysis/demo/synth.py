@@ -264,6 +264,8 @@ def _district_dossiers(
         "unit_name": _dictionary_strings(names, unit_k),
         "district_code": _dictionary_strings([district_code], np.zeros(len(idx), np.int64)),
         "unit_level": _dictionary_strings(LEVELS, levels_of_unit[unit_k]),
+        "era": _dictionary_strings([units.ERA_PRE_2025], np.zeros(len(idx), np.int64)),
+        "province_code": _dictionary_strings([DEMO_PROVINCE_CODE], np.zeros(len(idx), np.int64)),
         "procedure_code": _dictionary_strings(proc_codes, proc_k),
         "procedure_name": _dictionary_strings(proc_names, proc_k),
         "field": _dictionary_strings(proc_fields, proc_k),

@@ -137,6 +137,7 @@ class UnitMatches:
             "unit_level": self.column(lambda u: u.level),
             "district_code": self.column(district_code_of),
             "era": self.column(lambda u: u.era),
+            "province_code": self.column(lambda u: u.province_code),
         }
 
     def add_problems(self, problems: Problems, header: str) -> None:

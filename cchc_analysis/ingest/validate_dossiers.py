@@ -121,6 +121,8 @@ def validate_dossiers(
             "unit_name": unit_columns["unit_name"],
             "district_code": unit_columns["district_code"],
             "unit_level": unit_columns["unit_level"],
+            "era": unit_columns["era"],
+            "province_code": unit_columns["province_code"],
             "procedure_code": optional_text(raw, "procedure_code"),
             "procedure_name": optional_text(raw, "procedure_name"),
             "field": optional_text(raw, "field"),
