@@ -57,7 +57,7 @@ def export_csv(data: Path, path: Path) -> int:
 
     rows = 0
     writer = None
-    for part in sorted((data / "dossiers").glob("district_code=*")):
+    for part in sorted((data / "dossiers").glob("area=2024-*")):
         for file in sorted(part.glob("*.parquet")):
             for batch in pq.ParquetFile(file).iter_batches(batch_size=200_000):
                 table = pa.Table.from_batches([batch])

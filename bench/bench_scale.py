@@ -45,7 +45,7 @@ def time_report(data: Path) -> dict:
         cells.append(record["cells_seconds"])
     return {
         "dossiers": rows_in(data),
-        "districts": len(list((data / "dossiers").glob("district_code=*"))),
+        "districts": len(list((data / "dossiers").glob("area=2024-*"))),
         "cube_mb": round((data / "cube.parquet").stat().st_size / 2**20, 1),
         "report_s": round(statistics.median(walls), 3),
         "cells_s": round(statistics.median(cells), 3),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cchc_analysis.demo import synth
 from cchc_analysis.demo.catalogue import check_districts
-from cchc_analysis.store.folder import write_dossiers
+from cchc_analysis.store.dossiers import write_dossiers
 
 
 def folder_size(path: Path) -> int:

@@ -36,7 +36,10 @@ def demo_dir() -> Path:
 
 
 def partitions(data: Path) -> list[Path]:
-    return sorted((data / "dossiers").glob("district_code=*"))
+    from cchc_analysis import store
+
+    store.upgrade_layout(data)
+    return sorted((data / "dossiers").glob(f"{store.PARTITION_COLUMN}=2024-*"))
 
 
 def other_districts(count: int, exclude_province: str = "31") -> list[str]:
@@ -65,7 +68,7 @@ def with_districts(source: Path, target: Path, extra: int) -> Path:
     for part in parts:
         shutil.copytree(part, target / "dossiers" / part.name)
     for i, code in enumerate(other_districts(extra)):
-        shutil.copytree(parts[i % len(parts)], target / "dossiers" / f"district_code={code}")
+        shutil.copytree(parts[i % len(parts)], target / "dossiers" / f"area=2024-{code}")
     copy_support_files(source, target)
     return target
 

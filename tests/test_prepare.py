@@ -23,7 +23,7 @@ SORT = [*CUBE_KEYS, "month"]
 def _whole_cube(data: Path) -> pd.DataFrame:
     """The cube as it was built before streaming: one whole partition at a time."""
     codes = store.dossier_partitions(data)
-    horizon = prepare.data_horizon(data, codes)
+    horizon = prepare.data_horizon(data, store.dossier_areas(data))
     parts = [
         build_cube(store.read_dossiers(data, [c], columns=COUNT_READ_COLUMNS), horizon=horizon)
         for c in codes
@@ -49,9 +49,8 @@ def test_streamed_cube_equals_whole_partition_cube(demo_dir, tmp_path):
 
 
 def test_horizon_from_statistics_equals_a_full_read(demo_dir):
-    codes = store.dossier_partitions(demo_dir)
     frame = store.read_dossiers(demo_dir, columns=["received_at", "resolved_at"])
-    assert prepare.data_horizon(demo_dir, codes) == frame.max().max()
+    assert prepare.data_horizon(demo_dir, store.dossier_areas(demo_dir)) == frame.max().max()
 
 
 def test_read_dossiers_columns_and_period_match_a_full_read(demo_dir):
@@ -107,14 +106,14 @@ def _peak(data: Path) -> dict:
 
 def test_peak_memory_does_not_grow_with_the_dossiers(demo_dir, tmp_path):
     """One district grows from ~0.2M to ~1M dossiers; prepare's peak memory stays put."""
-    source = next((demo_dir / "dossiers" / "district_code=314").glob("*.parquet"))
+    source = next((demo_dir / "dossiers" / "area=2024-314").glob("*.parquet"))
     base = pq.ParquetFile(source).metadata.num_rows
     small_copies = max(1, round(200_000 / base))
     large_copies = max(small_copies * 4, round(1_000_000 / base))
     peaks = {}
     for name, copies in (("small", small_copies), ("large", large_copies)):
         data = tmp_path / name
-        rows = tile_partition(source, data / "dossiers" / "district_code=314", copies)
+        rows = tile_partition(source, data / "dossiers" / "area=2024-314", copies)
         summary = _peak(data)
         assert summary["dossier_rows"] == rows
         peaks[name] = (rows, summary["peak_mb"])

@@ -161,7 +161,7 @@ def test_unchanged_inputs_are_skipped_and_the_hash_is_in_the_report(setup):
 
     # Same dossiers, different bytes: only 313's slice (and the province's) count as changed;
     # the cube is rebuilt with identical content.
-    part = next((data / "dossiers" / "district_code=313").glob("*.parquet"))
+    part = next((data / "dossiers" / "area=2024-313").glob("*.parquet"))
     import pyarrow.parquet as pq
 
     pq.write_table(pq.read_table(part), part, row_group_size=10_000)

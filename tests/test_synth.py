@@ -28,7 +28,8 @@ from cchc_analysis.core.schema import (
 from cchc_analysis.core.workdays import add_working_days, holiday_dates
 from cchc_analysis.counting.cube import period_counts
 from cchc_analysis.demo import synth
-from cchc_analysis.store.folder import SURVEY_FILE, read_dataset_info, read_dossiers, read_table
+from cchc_analysis.store.dossiers import read_dossiers
+from cchc_analysis.store.folder import SURVEY_FILE, read_dataset_info, read_table
 
 KT = "314"  # Kiến Thụy: calibrated
 WORSE = "317"  # Cát Hải: designated worse on timeliness

@@ -101,7 +101,7 @@ def input_hash(job: ReportJob, data_dir: Path) -> str:
     digest.update(job.notebook_text.encode())
     root = data_dir / store.DOSSIERS_DIR
     if job.kind == "district":
-        slices = sorted((root / f"{store.PARTITION_COLUMN}={job.unit_code}").glob("*.parquet"))
+        slices = store.area_files(data_dir, store.area_key("2024", job.unit_code))
     else:
         slices = sorted(root.glob("*/*.parquet"))
     # Reports compare a district with the province, so the cube and survey count for all.

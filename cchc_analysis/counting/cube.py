@@ -29,7 +29,7 @@ import pandas as pd
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.schema import CLOSED_WITHOUT_RESULT_STATUSES, COUNT_COLUMNS
 
-# The dossier columns the counting rules read (district_code comes from the partition's name).
+# The dossier columns the counting rules read.
 CUBE_INPUT_COLUMNS = (
     "unit_code",
     "unit_level",
@@ -46,8 +46,9 @@ CUBE_INPUT_COLUMNS = (
     "rating",
 )
 # What counting reads from dossier rows: the above, plus the names and partition key reports show.
-COUNT_READ_COLUMNS = ("unit_name", "district_code", *CUBE_INPUT_COLUMNS)
-CUBE_KEYS = ("district_code", "unit_level", "unit_code", "field", "channel")
+COUNT_READ_COLUMNS = ("unit_name", "era", "district_code", *CUBE_INPUT_COLUMNS)
+# A unit is (era, unit_code): the 2025 reform reused old commune numbers for new communes.
+CUBE_KEYS = ("era", "district_code", "unit_level", "unit_code", "field", "channel")
 # Flow columns of the cube: summed over the months of a period.
 CUBE_FLOW_COLUMNS = (
     "received_new_count",

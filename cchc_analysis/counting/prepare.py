@@ -46,6 +46,7 @@ from cchc_analysis.counting.cube import (
     CUBE_STOCK_COLUMNS,
     build_cube,
 )
+from cchc_analysis.units.registry import ERA_PRE_2025
 
 TEXT_COLUMNS = ("unit_code", "unit_level", "field", "channel", "online_level", "status", "rating")
 BATCH_ROWS = 500_000
@@ -54,14 +55,12 @@ PREPARE_LOCK = ".cchc-prepare.lock"
 PREPARE_LOCK_TIMEOUT_S = 3600.0
 
 
-def _partition_files(data_dir: Path, code: str) -> list[Path]:
-    part = data_dir / store.DOSSIERS_DIR / f"{store.PARTITION_COLUMN}={code}"
-    return sorted(part.glob("*.parquet"))
-
-
-def iter_batches(data_dir: Path, code: str, batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
-    """One district's dossiers as frames of at most ``batch_rows`` rows, cube columns only."""
-    for path in _partition_files(data_dir, code):
+def iter_batches(data_dir: Path, area: str, batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """One area's dossiers as frames of at most ``batch_rows`` rows, cube columns only, with
+    the unit's era and district (from the partition's key where a file predates them)."""
+    era, code = store.area_parts(area)
+    district = code if era == ERA_PRE_2025 and len(code) == 3 else None
+    for path in store.area_files(data_dir, area):
         handle = pq.ParquetFile(path)
         names = handle.schema_arrow.names
         columns = [c for c in CUBE_INPUT_COLUMNS if c in names]
@@ -71,22 +70,26 @@ def iter_batches(data_dir: Path, code: str, batch_rows: int = BATCH_ROWS) -> Ite
             for column in CUBE_INPUT_COLUMNS:
                 if column not in frame:
                     frame[column] = pd.Series(pd.NA, index=frame.index, dtype="object")
-            frame["district_code"] = pd.Categorical.from_codes(
-                np.zeros(len(frame), dtype=np.int8), categories=[code]
+            constant = np.zeros(len(frame), dtype=np.int8)
+            frame["era"] = pd.Categorical.from_codes(constant, categories=[era])
+            frame["district_code"] = (
+                pd.Categorical.from_codes(constant, categories=[district])
+                if district is not None
+                else pd.Categorical.from_codes(constant - 1, categories=["-"])  # all missing
             )
             yield frame
 
 
 def partition_cube(
     data_dir: Path,
-    code: str,
+    area: str,
     horizon: pd.Timestamp | None,
     batch_rows: int = BATCH_ROWS,
 ) -> tuple[pd.DataFrame, int]:
-    """The cube of one district, summed over its batches; and the number of dossiers."""
+    """The cube of one area, summed over its batches; and the number of dossiers."""
     parts: list[pd.DataFrame] = []
     rows = 0
-    for frame in iter_batches(data_dir, code, batch_rows):
+    for frame in iter_batches(data_dir, area, batch_rows):
         rows += len(frame)
         if len(frame):
             parts.append(build_cube(frame, horizon=horizon))
@@ -125,15 +128,15 @@ def prepare_cube(
     path = store.check_data_dir(data_dir)
     timeout = PREPARE_LOCK_TIMEOUT_S if lock_timeout_s is None else lock_timeout_s
     with RunLock(path / PREPARE_LOCK, timeout_s=timeout):
-        codes = store.dossier_partitions(path)
-        horizon = data_horizon(path, codes)
+        areas = store.dossier_areas(path)
+        horizon = data_horizon(path, areas)
         target = path / store.CUBE_FILE
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         writer: pq.ParquetWriter | None = None
         rows = cube_rows = 0
         try:
-            for code in codes:
-                cube, count = partition_cube(path, code, horizon, batch_rows)
+            for area in areas:
+                cube, count = partition_cube(path, area, horizon, batch_rows)
                 rows += count
                 if cube.empty:
                     continue
@@ -164,12 +167,12 @@ def prepare_cube(
     }
 
 
-def data_horizon(data_dir: Path, codes: list[str]) -> pd.Timestamp | None:
+def data_horizon(data_dir: Path, areas: list[str]) -> pd.Timestamp | None:
     """The last date in the folder's dossiers (the export date), so every partition's cube runs
     to the same month. Read from the Parquet statistics (no data read) when they are there."""
     latest = None
-    for code in codes:
-        for path in _partition_files(data_dir, code):
+    for area in areas:
+        for path in store.area_files(data_dir, area):
             value = _max_from_statistics(path)
             if value is _UNKNOWN:
                 table = pq.read_table(path, columns=["received_at", "resolved_at"])
@@ -211,7 +214,7 @@ def cube_is_current(data_dir: str | os.PathLike) -> bool:
     """True when the cube exists and is newer than every dossier partition file."""
     path = Path(data_dir)
     cube = path / store.CUBE_FILE
-    if not cube.exists():
+    if not cube.exists() or "era" not in pq.read_schema(cube).names:  # not before eras
         return False
     newest = max(
         (p.stat().st_mtime for p in (path / store.DOSSIERS_DIR).glob("*/*.parquet")),

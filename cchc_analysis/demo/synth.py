@@ -99,13 +99,17 @@ from cchc_analysis.demo.outcomes import (
 )
 from cchc_analysis.demo.published import CALIBRATION, CalibrationTarget
 from cchc_analysis.demo.survey import generate_survey
-from cchc_analysis.store.folder import (
-    DATASET_FILE,
+from cchc_analysis.store.dossiers import (
     DOSSIERS_DIR,
     PARTITION_COLUMN,
+    area_key,
+    dossier_areas,
+    write_dossiers,
+)
+from cchc_analysis.store.folder import (
+    DATASET_FILE,
     SURVEY_FILE,
     write_dataset_info,
-    write_dossiers,
     write_table,
 )
 
@@ -351,12 +355,10 @@ def generate_demo(
     dossiers = generate_dossiers(seed, codes)
     survey = generate_survey(seed, codes)
     out.mkdir(parents=True, exist_ok=True)
-    root = out / DOSSIERS_DIR
-    if root.is_dir():
-        prefix = f"{PARTITION_COLUMN}="
-        for part in root.iterdir():
-            if part.name.startswith(prefix) and part.name[len(prefix) :] not in codes:
-                shutil.rmtree(part)
+    kept = {area_key(units.ERA_PRE_2025, code) for code in codes}
+    for area in dossier_areas(out):  # a demo regenerated for fewer districts drops the others
+        if area not in kept:
+            shutil.rmtree(out / DOSSIERS_DIR / f"{PARTITION_COLUMN}={area}")
     rows = write_dossiers(dossiers, out)
     write_table(survey, out, SURVEY_FILE)
     info: dict[str, Any] = {

@@ -5,7 +5,7 @@ a Biểu 06 sheet), which finds the header, drops personal-data columns (:mod:`p
 checks every row. Only when every file is usable is anything written (:mod:`storing`, then
 :mod:`account`), so a bad file never leaves a half-ingested folder:
 
-    DIR/dossiers/district_code=<code>/part-<n>.parquet (kind dossiers)
+    DIR/dossiers/area=<era>-<code>/part-<n>.parquet     (kind dossiers)
     DIR/period_reports.parquet                         (kind period-report)
     DIR/survey.parquet                                 (kind survey)
     DIR/rejects/<kind>.csv                             one row per rejected input row

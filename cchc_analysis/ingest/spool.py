@@ -5,7 +5,7 @@ chunk of accepted rows to a :class:`DossierSpool`, which writes the rows to a fo
 output folder, split by district, and each row's key and content hashes to hash buckets. Then
 :meth:`DossierSpool.classify` settles every row as added, duplicate (same dossier id and same
 content as a row before it, or in the folder) or conflict (same id, other content) one bucket
-at a time, and :meth:`DossierSpool.write` adds the new rows to their district partitions as
+at a time, and :meth:`DossierSpool.write` adds the new rows to their area partitions as
 new files in date order, never rewriting what is stored. Memory is bounded by one bucket, one
 chunk and one run of new rows, plus one byte per row for its status.
 
@@ -90,7 +90,7 @@ class DossierSpool:
         self.ranges: dict[int, tuple[int, int]] = {}  # file index -> [first seq, end seq)
         self.status = np.zeros(0, dtype=np.int8)
         self.conflicts: dict[int, int] = {}  # seq -> the row it repeats (see ``row_of``)
-        self._existing_codes: list[str] = []
+        self._existing_areas: list[str] = []
         self._existing_starts = np.zeros(1, dtype=np.int64)
         self._chunk = 0
 
@@ -113,11 +113,11 @@ class DossierSpool:
         rows["_seq"] = seq
         rows["_pos"] = frame["_pos"].to_numpy(dtype=np.int64)
         rows["_row"] = frame["_row"].to_numpy(dtype=np.int64)
-        codes = rows["district_code"].astype("string").fillna("").to_numpy()
-        for code in pd.unique(codes):
-            folder = self.root / "rows" / f"district_code={code}"
+        areas = store.row_areas(rows).to_numpy()
+        for area in pd.unique(areas):
+            folder = self.root / "rows" / f"area={area}"
             folder.mkdir(parents=True, exist_ok=True)
-            part = rows[codes == code]
+            part = rows[areas == area]
             pq.write_table(pa.Table.from_pandas(part, preserve_index=False), folder / f"{tag}.pq")
 
     def discard(self, file_index: int) -> None:
@@ -145,13 +145,13 @@ class DossierSpool:
         """Status of every spooled row against the rows before it and the folder's dossiers."""
         index = 0
         starts = []
-        self._existing_codes = store.dossier_partitions(self.out)
-        for code in self._existing_codes:
+        self._existing_areas = store.dossier_areas(self.out)
+        for area in self._existing_areas:
             starts.append(index)
-            for number, frame in enumerate(store.iter_dossier_batches(self.out, code)):
+            for number, frame in enumerate(store.iter_dossier_batches(self.out, area)):
                 k1, k2 = key_hashes(frame["dossier_id"])
                 seq = -(np.arange(index, index + len(frame), dtype=np.int64) + 1)
-                self._write_hashes(f"existing-{code}-{number}", k1, k2, content_hash(frame), seq)
+                self._write_hashes(f"existing-{area}-{number}", k1, k2, content_hash(frame), seq)
                 index += len(frame)
         self._existing_starts = np.array([*starts, index], dtype=np.int64)
         self.status = np.full(self.row_count, ADDED, dtype=np.int8)
@@ -218,10 +218,10 @@ class DossierSpool:
         wanted = np.array(indexes, dtype=np.int64)
         partition = np.searchsorted(self._existing_starts, wanted, side="right") - 1
         for p in np.unique(partition):
-            code = self._existing_codes[p]
+            area = self._existing_areas[p]
             local = wanted[partition == p] - self._existing_starts[p]
             offset = 0
-            for frame in store.iter_dossier_batches(self.out, code):
+            for frame in store.iter_dossier_batches(self.out, area):
                 inside = local[(local >= offset) & (local < offset + len(frame))]
                 for i in inside:
                     found[int(i + self._existing_starts[p])] = frame.iloc[int(i - offset)]
@@ -234,11 +234,11 @@ class DossierSpool:
         return int((self.status == ADDED).sum()) if len(self.status) else 0
 
     def write(self) -> list[str]:
-        """Add the new rows to their district partitions, in runs of at most
+        """Add the new rows to their area partitions, in runs of at most
         :data:`RUN_ROWS` rows, each a new file in date order (:func:`store.append_dossiers`);
-        the stored files are left as they are. Returns the district codes written."""
+        the stored files are left as they are. Returns the areas written."""
         written = []
-        for folder in sorted((self.root / "rows").glob("district_code=*")):
+        for folder in sorted((self.root / "rows").glob("area=*")):
             code = folder.name.split("=", 1)[1]
             pieces: list[pd.DataFrame] = []
             pending = 0

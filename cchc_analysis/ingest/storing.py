@@ -2,7 +2,7 @@
 added again) or a conflict (same key, other content: rejected), against the other files of
 the run and what the folder already holds.
 
-    DIR/dossiers/district_code=<code>/part-<n>.parquet (kind dossiers, through the spool)
+    DIR/dossiers/area=<era>-<code>/part-<n>.parquet (kind dossiers, through the spool)
     DIR/period_reports.parquet                         (kind period-report)
     DIR/survey.parquet                                 (kind survey)
 

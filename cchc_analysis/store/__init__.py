@@ -10,28 +10,36 @@ units, periods or indicators; what a column means is decided above it (``ingest`
 ``counting`` and ``reports`` read).
 """
 
+from cchc_analysis.store.dossiers import (
+    DOSSIERS_DIR,
+    PARTITION_COLUMN,
+    append_dossiers,
+    area_files,
+    area_key,
+    area_parts,
+    dossier_areas,
+    dossier_partitions,
+    has_dossiers,
+    iter_dossier_batches,
+    read_dossiers,
+    row_areas,
+    upgrade_layout,
+    write_dossiers,
+)
 from cchc_analysis.store.folder import (
     CUBE_FILE,
     DATASET_FILE,
-    DOSSIERS_DIR,
-    PARTITION_COLUMN,
     PERIOD_REPORTS_FILE,
     PROJECT_DIR,
     SURVEY_FILE,
     DataFolderError,
-    append_dossiers,
     check_data_dir,
-    dossier_partitions,
-    has_dossiers,
-    iter_dossier_batches,
     read_dataset_info,
-    read_dossiers,
     read_table,
     read_table_max,
     read_table_rows,
     resolve_data_dir,
     write_dataset_info,
-    write_dossiers,
     write_table,
 )
 
@@ -50,7 +58,13 @@ __all__ = [
     "check_data_dir",
     "has_dossiers",
     "dossier_partitions",
-    # dossier partitions
+    "dossier_areas",
+    # dossier partitions, keyed by era and area
+    "area_key",
+    "area_parts",
+    "row_areas",
+    "area_files",
+    "upgrade_layout",
     "write_dossiers",
     "append_dossiers",
     "read_dossiers",

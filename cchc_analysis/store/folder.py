@@ -2,40 +2,34 @@
 
 A data folder (``data/demo``, ``data/processed``) holds::
 
-    dossiers/district_code=<code>/part-*.parquet   one partition per district (or new-era unit)
+    dossiers/area=<era>-<code>/part-*.parquet      one partition per reporting area (dossiers.py)
     cube.parquet                                   monthly counts (built by ``cchc prepare``)
     period_reports.parquet                         Biểu 06 aggregate rows (from ingest)
     survey.parquet                                 SIPAS-style respondents
     dataset.json                                   what produced the folder (source, seed, rows)
 
-Dossiers are partitioned by district so that one district's report reads only its slice.
+Dossiers are partitioned by reporting area so that one unit's report reads only its slice.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
 from cchc_analysis.core.errors import DataFolderError
-from cchc_analysis.core.schema import DOSSIER_COLUMNS, coerce_dossiers
+from cchc_analysis.store.dossiers import has_dossiers, upgrade_layout
 
-DOSSIERS_DIR = "dossiers"
 CUBE_FILE = "cube.parquet"
 PERIOD_REPORTS_FILE = "period_reports.parquet"
 SURVEY_FILE = "survey.parquet"
 DATASET_FILE = "dataset.json"
-PARTITION_COLUMN = "district_code"
 
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -56,136 +50,13 @@ def check_data_dir(data_dir: str | os.PathLike) -> Path:
     path = Path(data_dir)
     if not path.is_dir():
         raise DataFolderError(f"data folder not found: {path}")
+    upgrade_layout(path)
     if not (has_dossiers(path) or (path / PERIOD_REPORTS_FILE).exists()):
         raise DataFolderError(
             f"data folder {path} holds no dossiers/ and no {PERIOD_REPORTS_FILE}; "
             "run `cchc demo` or `cchc ingest` first"
         )
     return path
-
-
-def has_dossiers(data_dir: str | os.PathLike) -> bool:
-    path = Path(data_dir) / DOSSIERS_DIR
-    return path.is_dir() and any(path.glob("*/*.parquet"))
-
-
-def write_dossiers(
-    frame: pd.DataFrame, data_dir: str | os.PathLike, *, replace: bool = True
-) -> int:
-    """Write dossiers partitioned by district; returns the number of rows written.
-
-    ``replace`` rewrites the partitions that ``frame`` touches (others are kept), so that a
-    re-run never leaves a half-old partition behind.
-    """
-    target = Path(data_dir) / DOSSIERS_DIR
-    target.mkdir(parents=True, exist_ok=True)
-    table_frame = coerce_dossiers(frame)
-    for code, part in table_frame.groupby(PARTITION_COLUMN, observed=True, sort=True):
-        part_dir = target / f"{PARTITION_COLUMN}={code}"
-        tmp_dir = target / f".tmp-{PARTITION_COLUMN}={code}-{os.getpid()}"
-        if tmp_dir.exists():
-            shutil.rmtree(tmp_dir)
-        tmp_dir.mkdir()
-        # Date order makes each row group cover a short span of days, so a report's
-        # received_at filter skips the row groups of other periods.
-        body = part.drop(columns=[PARTITION_COLUMN]).sort_values(
-            ["received_at", "unit_code"], kind="stable"
-        )
-        table = pa.Table.from_pandas(body, preserve_index=False)
-        pq.write_table(table, tmp_dir / "part-0.parquet", row_group_size=256_000)
-        if part_dir.exists():
-            if not replace:
-                raise FileExistsError(part_dir)
-            shutil.rmtree(part_dir)
-        tmp_dir.rename(part_dir)
-    return len(table_frame)
-
-
-def append_dossiers(frame: pd.DataFrame, data_dir: str | os.PathLike) -> list[Path]:
-    """Add dossiers as one new file per district (``part-<n>.parquet``, in date order), leaving
-    the partition's other files as they are; returns the files written.
-
-    Why: ingest adds a month's export to years of history, so rewriting whole partitions
-    would cost time and memory in proportion to the history. Each file is written under a
-    temporary name and renamed, so a partition never holds half a file.
-    """
-    target = Path(data_dir) / DOSSIERS_DIR
-    written = []
-    for code, part in coerce_dossiers(frame).groupby(PARTITION_COLUMN, observed=True, sort=True):
-        part_dir = target / f"{PARTITION_COLUMN}={code}"
-        part_dir.mkdir(parents=True, exist_ok=True)
-        numbers = [int(p.stem.split("-")[1]) for p in part_dir.glob("part-*.parquet")]
-        path = part_dir / f"part-{max(numbers, default=-1) + 1}.parquet"
-        tmp = part_dir / f".{path.name}.{os.getpid()}.tmp"
-        body = part.drop(columns=[PARTITION_COLUMN]).sort_values(
-            ["received_at", "unit_code"], kind="stable"
-        )
-        pq.write_table(
-            pa.Table.from_pandas(body, preserve_index=False), tmp, row_group_size=256_000
-        )
-        tmp.replace(path)
-        written.append(path)
-    return written
-
-
-def dossier_partitions(data_dir: str | os.PathLike) -> list[str]:
-    """Codes of the districts (partitions) present in the folder."""
-    root = Path(data_dir) / DOSSIERS_DIR
-    if not root.is_dir():
-        return []
-    prefix = f"{PARTITION_COLUMN}="
-    return sorted(p.name[len(prefix) :] for p in root.iterdir() if p.name.startswith(prefix))
-
-
-def read_dossiers(
-    data_dir: str | os.PathLike,
-    district_codes: Sequence[str] | None = None,
-    columns: Sequence[str] | None = None,
-    unit_codes: Sequence[str] | None = None,
-    received_between: tuple[Any, Any] | None = None,
-) -> pd.DataFrame:
-    """Read dossiers of the given districts only (all when None), with canonical dtypes.
-
-    ``received_between`` (first day, last day) is pushed down to Parquet, so a report that
-    needs one period reads that period's rows, not the district's whole history.
-    """
-    root = Path(data_dir) / DOSSIERS_DIR
-    codes = dossier_partitions(data_dir) if district_codes is None else list(district_codes)
-    wanted = list(DOSSIER_COLUMNS) if columns is None else list(columns)
-    frames = []
-    for code in codes:
-        part_dir = root / f"{PARTITION_COLUMN}={code}"
-        if not part_dir.is_dir():
-            continue
-        dataset = ds.dataset(part_dir, format="parquet")
-        file_columns = [c for c in wanted if c in dataset.schema.names]
-        filt = ds.field("unit_code").isin(list(unit_codes)) if unit_codes else None
-        if received_between is not None:
-            first, last = (pd.Timestamp(d) for d in received_between)
-            window = (ds.field("received_at") >= first) & (
-                ds.field("received_at") < last + pd.Timedelta(days=1)
-            )
-            filt = window if filt is None else filt & window
-        frame = dataset.to_table(columns=file_columns, filter=filt).to_pandas()
-        frame[PARTITION_COLUMN] = code
-        frames.append(frame)
-    if not frames:
-        return coerce_dossiers(pd.DataFrame(columns=list(DOSSIER_COLUMNS)), wanted)
-    frame = pd.concat(frames, ignore_index=True)
-    return coerce_dossiers(frame, wanted)
-
-
-def iter_dossier_batches(
-    data_dir: str | os.PathLike, district_code: str, batch_rows: int = 500_000
-) -> Iterator[pd.DataFrame]:
-    """One district's dossiers a batch at a time, in stored order, with canonical dtypes: for
-    passes over partitions larger than memory (ingest's de-duplication)."""
-    part_dir = Path(data_dir) / DOSSIERS_DIR / f"{PARTITION_COLUMN}={district_code}"
-    for path in sorted(part_dir.glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-            frame = batch.to_pandas()
-            frame[PARTITION_COLUMN] = district_code
-            yield coerce_dossiers(frame)[list(DOSSIER_COLUMNS)]
 
 
 def read_table(data_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
