@@ -35,20 +35,28 @@ def _split_units(text: str | None) -> list[str] | None:
 
 def cmd_kpis(args: argparse.Namespace) -> int:
     from cchc_analysis.counting import CountQuery, kpi_records, kpi_table
+    from cchc_analysis.units import ERA_2025, era_of_period
 
     period = _period(args.period)
-    level = args.level or ("province" if args.era == "2025" else "district")
-    if args.era == "2025" and level == "district":
-        raise UsageError("there are no districts in era 2025: use --level province or commune")
-    if args.era != "2025" and level == "province":
-        raise UsageError("--level province needs --era 2025 (the roll-up onto the new provinces)")
+    era = args.era or era_of_period(period)
+    level = args.level or ("province" if era == ERA_2025 else "district")
+    if era == ERA_2025 and level == "district":
+        raise UsageError(
+            f"there are no districts from 1 July 2025 (period {period}): use --level province or "
+            "commune (former-district areas are not summed yet)"
+        )
+    if era != ERA_2025 and level == "province":
+        raise UsageError(
+            "--level province is for the provinces of the 2025 reform: give a period that ends on "
+            "or after 2025-07-01, or --era 2025 to roll an earlier period up onto them"
+        )
     query = CountQuery(
         period,
         level=level,
         tier=args.tier,
         unit_codes=_split_units(args.unit),
         by_field=args.by_field,
-        era=args.era,
+        era=era,
     )
     table = kpi_table(args.data, query)
     if args.unit and table.empty:
@@ -213,13 +221,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--level",
         choices=["district", "commune", "province"],
         default=None,
-        help="district (default) or commune; with --era 2025: province (default) or commune",
+        help="before the reform: district (default) or commune; from 1 July 2025: province "
+        "(default) or commune",
     )
     kpis.add_argument(
         "--era",
         choices=["2024", "2025"],
-        default="2024",
-        help="2025: roll historical data up onto the units after the 1 July 2025 reform",
+        default=None,
+        help="whose units: 2025 (the reform's provinces and communes) for periods that end on or "
+        "after 2025-07-01, else 2024; 2025 also rolls an earlier period up onto the new units",
     )
     kpis.add_argument(
         "--tier",

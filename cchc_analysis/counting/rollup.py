@@ -16,9 +16,16 @@ period, summed along the crosswalk, are the new unit's counts for that period.
   the province or the communes in 2025, and the data does not say which), as are the island
   districts without communes.
 
-Periods that start on or after 1 July 2025 are answered from period reports of the new units
-themselves (Biểu 06 sheets of 2025 are read against the new registry); dossier exports with
-new-era codes are not supported yet.
+Dossiers recorded under the new units themselves (received from 1 July 2025, or listed under
+their new unit by a later export) are counted by that unit (``new_units``) and added: every
+dossier is counted once, by the new unit that holds it, over the whole period. So a period that
+straddles the reform gets its earlier part through the crosswalk, and a dossier pending on 30
+June 2025 and resolved in August counts for the new unit in August. At province level the
+``tier`` chooses the province's own offices ("district": its departments and public-service
+centre, from the new-era rows only), its communes, or both (every dossier of the province).
+
+A folder holding only period reports answers periods from 1 July 2025 from the new units' own
+Biểu 06 rows (read against the new registry).
 
 Source and limits of the crosswalks: see ``units.crosswalk_provinces``/``crosswalk_communes``
 (the PyPI package ``vietnamadminunits``, converter_2025.json).
@@ -30,11 +37,12 @@ import os
 
 import pandas as pd
 
-from cchc_analysis import units
+from cchc_analysis import store, units
 from cchc_analysis.core.errors import UnitNotInDataError
 from cchc_analysis.core.schema import COUNT_COLUMNS
 from cchc_analysis.counting.aggregates import period_report_counts
 from cchc_analysis.counting.counts import recorded_unit_counts
+from cchc_analysis.counting.new_units import new_unit_counts, province_of
 from cchc_analysis.counting.query import CountQuery
 
 
@@ -53,6 +61,36 @@ def _sum(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return counts.reset_index()
 
 
+def _old_units_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+    """Counts of the dossiers recorded under pre-2025 units, with the new unit (``new_code``)
+    each maps onto and, at commune level, whether the mapping is approximate."""
+    extra = ["field"] if query.by_field else []
+    columns = ["new_code", *extra, *COUNT_COLUMNS, "approximate"]
+    if not store.dossier_partitions(data_dir) and store.has_dossiers(data_dir):
+        return pd.DataFrame(columns=columns)  # only new-era dossiers in the folder
+    recorded = {"era": units.ERA_PRE_2025, "unit_codes": None}  # every old unit, then summed
+    if query.level == "province":
+        if query.tier == "district":  # the province's own offices: none recorded before 2025
+            return pd.DataFrame(columns=columns)
+        base = recorded_unit_counts(
+            data_dir, query.with_options(level="district", tier=query.tier, **recorded)
+        )
+        old_province = {
+            code: units.get_unit(code, era=units.ERA_PRE_2025, level="district").province_code
+            for code in base["unit_code"].unique()
+        }
+        walk = units.crosswalk_provinces().set_index("old_code")
+        base["new_code"] = base["unit_code"].map(old_province).map(walk["new_code"])
+        base["approximate"] = False
+    else:
+        base = recorded_unit_counts(data_dir, query.with_options(tier="commune", **recorded))
+        walk = units.crosswalk_communes().set_index("old_code")
+        base["new_code"] = base["unit_code"].map(walk["new_code"])
+        base["approximate"] = base["unit_code"].map(walk["is_divided"]).fillna(False)
+        base = base[base["new_code"].notna()]
+    return base
+
+
 def rollup_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
     """Counts per new (2025) province or commune for a period, from pre-2025 data.
 
@@ -68,30 +106,27 @@ def rollup_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFram
         query.unit_codes,
     )
     extra = ["field"] if by_field else []
-    if period.start >= units.REFORM_DATE:
+    if not store.has_dossiers(data_dir) and period.start >= units.REFORM_DATE:
         return _new_era_counts(data_dir, query)
-    recorded = {"era": units.ERA_PRE_2025, "unit_codes": None}  # every old unit, then summed
+    old = _old_units_counts(data_dir, query)
+    new = new_unit_counts(data_dir, query)
     if level == "province":
-        base = recorded_unit_counts(data_dir, query.with_options(level="district", **recorded))
-        old_province = {
-            code: units.get_unit(code, era=units.ERA_PRE_2025, level="district").province_code
-            for code in base["unit_code"].unique()
-        }
-        walk = units.crosswalk_provinces().set_index("old_code")
-        base["new_code"] = base["unit_code"].map(old_province).map(walk["new_code"])
-        names = dict(zip(walk["new_code"], walk["new_name"], strict=False))
-        counts = _sum(base, ["new_code", *extra])
+        if query.tier != "both":
+            own = "province" if query.tier == "district" else "commune"
+            new = new[new["unit_level"] == own]
+        new = new.assign(new_code=[province_of(c) for c in new["unit_code"]])
+        both = pd.concat([old, new], ignore_index=True) if len(new) else old
+        counts = _sum(both, ["new_code", *extra])
+        names = {c: units.get_unit(c, era=units.ERA_2025).name for c in counts["new_code"]}
         counts.insert(1, "unit_name", counts["new_code"].map(names))
     else:
-        base = recorded_unit_counts(data_dir, query.with_options(tier="commune", **recorded))
-        walk = units.crosswalk_communes().set_index("old_code")
-        base["new_code"] = base["unit_code"].map(walk["new_code"])
-        base["approximate"] = base["unit_code"].map(walk["is_divided"]).fillna(False)
-        base = base[base["new_code"].notna()]
-        counts = _sum(base, ["new_code", *extra])
-        approx = base.groupby(["new_code", *extra], dropna=False)["approximate"].any()
+        new = new[new["unit_level"] == "commune"]
+        new = new.assign(new_code=new["unit_code"], approximate=False)
+        both = pd.concat([old, new], ignore_index=True) if len(new) else old
+        counts = _sum(both, ["new_code", *extra])
+        approx = both.groupby(["new_code", *extra], dropna=False)["approximate"].any()
         counts["approximate"] = approx.to_numpy(dtype=bool)
-        names = dict(zip(walk["new_code"], walk["new_name"], strict=False))
+        names = {c: units.get_unit(c, era=units.ERA_2025).name for c in counts["new_code"]}
         counts.insert(1, "unit_name", counts["new_code"].map(names))
     counts = counts.rename(columns={"new_code": "unit_code"})
     if unit_codes:

@@ -30,6 +30,7 @@ from cchc_analysis.units.registry import (
     children,
     district_of,
     era_of,
+    era_of_period,
     get_unit,
     parent,
     units_table,
@@ -59,4 +60,5 @@ __all__ = [
     "crosswalk_provinces",
     "crosswalk_communes",
     "era_of",
+    "era_of_period",
 ]

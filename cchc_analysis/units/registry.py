@@ -33,6 +33,7 @@ from functools import cache
 import pandas as pd
 
 from cchc_analysis.core.errors import AmbiguousUnitError, UnknownUnitError
+from cchc_analysis.core.periods import Period
 from cchc_analysis.units.names import normalize_name, official_name
 
 ERA_PRE_2025 = "2024"
@@ -313,3 +314,9 @@ def district_of(commune_code: str | int) -> Unit:
 def era_of(period_start: date) -> str:
     """Units of reports that start on or after 1 July 2025 are read in the new registry."""
     return ERA_2025 if period_start >= REFORM_DATE else ERA_PRE_2025
+
+
+def era_of_period(period: Period) -> str:
+    """The units a period reports on: the reform's (2025) when it ends on or after 1 July 2025
+    (a period that straddles the reform is reported on the new units), else 2024's."""
+    return ERA_2025 if period.end >= REFORM_DATE else ERA_PRE_2025

@@ -1,0 +1,145 @@
+"""Era 2025: dossiers recorded under the new communes and provinces, stored by (era, area),
+counted by the new unit that holds them, with the older part of a period through the crosswalk.
+
+Hand-made dossiers, shaped as ingest stores them, around Phường Kiến An (11443, formed from the
+old Phường Đồng Hòa 11431 and others of Quận Kiến An 307), Xã Đường An (10972) and the new
+Thành phố Hải Phòng's own offices (31).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import run_cchc
+
+from cchc_analysis import store
+from cchc_analysis.core.periods import parse_period
+from cchc_analysis.counting import CountQuery, kpi_table, prepare_folder
+
+OLD = {"era": "2024", "district_code": "307", "province_code": "31", "unit_level": "commune"}
+NEW = {"era": "2025", "district_code": None, "province_code": "31", "unit_level": "commune"}
+PROVINCE_OFFICE = {**NEW, "unit_level": "province", "unit_code": "31"}
+
+ROWS = [
+    # id, unit, received, due, resolved, status, channel
+    ("o1", {**OLD, "unit_code": "11431"}, "2025-06-10", "2025-06-20", "2025-06-15", "resolved"),
+    ("o2", {**OLD, "unit_code": "11431"}, "2025-06-20", "2025-07-10", "2025-07-05", "resolved"),
+    ("o3", {**OLD, "unit_code": "11431"}, "2025-06-25", "2025-07-02", None, "processing"),
+    ("n1", {**NEW, "unit_code": "11443"}, "2025-07-03", "2025-07-10", "2025-07-12", "resolved"),
+    ("n2", {**NEW, "unit_code": "11443"}, "2025-08-05", "2025-08-20", "2025-08-20", "returned"),
+    ("n3", {**NEW, "unit_code": "11443"}, "2025-08-25", "2025-09-10", None, "processing"),
+    ("p1", PROVINCE_OFFICE, "2025-08-02", "2025-08-12", "2025-08-10", "resolved"),
+    ("d1", {**NEW, "unit_code": "10972"}, "2025-08-01", "2025-08-06", "2025-08-02", "resolved"),
+]
+
+
+def _frame() -> pd.DataFrame:
+    records = []
+    for dossier_id, unit, received, due, resolved, status in ROWS:
+        records.append(
+            {
+                "dossier_id": dossier_id,
+                **unit,
+                "unit_name": None,
+                "procedure_code": "1.001",
+                "field": "Hộ tịch",
+                "channel": "online" if dossier_id in ("n3", "d1") else "in_person",
+                "online_level": "full" if dossier_id in ("n3", "d1") else "none",
+                "received_at": pd.Timestamp(received),
+                "due_at": pd.Timestamp(due),
+                "resolved_at": pd.Timestamp(resolved) if resolved else pd.NaT,
+                "status": status,
+            }
+        )
+    return pd.DataFrame(records)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    store.write_dossiers(_frame(), tmp_path)
+    prepare_folder(tmp_path)
+    return tmp_path
+
+
+def _row(folder, period: str, level: str, unit: str, **options) -> dict:
+    query = CountQuery(parse_period(period), level=level, era="2025", unit_codes=[unit], **options)
+    [row] = kpi_table(folder, query).to_dict(orient="records")
+    return row
+
+
+def test_dossiers_are_stored_by_era_and_area(folder):
+    assert store.dossier_areas(folder) == ["2024-307", "2025-10972", "2025-11443", "2025-31"]
+    assert store.dossier_partitions(folder) == ["307"]  # the pre-2025 districts
+    new = store.read_dossiers(folder, areas=["2025-11443"])
+    assert set(new["dossier_id"]) == {"n1", "n2", "n3"} and set(new["era"]) == {"2025"}
+    assert new["district_code"].isna().all()
+
+
+def test_a_new_commune_counts_its_own_dossiers_and_the_old_ones_it_took_over(folder):
+    row = _row(folder, "2025-08", "commune", "11443")
+    assert row["unit_name"] == "Phường Kiến An"
+    # o3 (old Phường Đồng Hòa, pending since June) is carried over into August by 11443.
+    assert row["carried_over_count"] == 1
+    assert row["received_new_count"] == 2  # n2, n3
+    assert row["resolved_on_time_count"] == 1 and row["resolved_total_count"] == 1  # n2
+    assert (row["pending_in_time_count"], row["pending_late_count"]) == (1, 1)  # n3, o3
+    assert row["approximate"]  # Phường Đồng Hòa was divided among new wards
+
+
+def test_a_period_straddling_the_reform_counts_each_dossier_once(folder):
+    row = _row(folder, "2025-06-01:2025-08-31", "commune", "11443")
+    assert row["received_new_count"] == 6 and row["carried_over_count"] == 0
+    assert (row["resolved_early_count"], row["resolved_on_time_count"]) == (2, 1)  # o1 o2 | n2
+    assert row["resolved_late_count"] == 1  # n1
+    assert row["pending_total_count"] == 2  # o3, n3
+
+
+def test_province_level_tiers_own_offices_communes_and_both(folder):
+    both = _row(folder, "2025-08", "province", "31")
+    own = _row(folder, "2025-08", "province", "31", tier="district")
+    communes = _row(folder, "2025-08", "province", "31", tier="commune")
+    assert both["unit_name"] == "Thành phố Hải Phòng"
+    assert (both["received_new_count"], both["carried_over_count"]) == (4, 1)
+    assert (own["received_new_count"], own["carried_over_count"]) == (1, 0)  # p1
+    assert (communes["received_new_count"], communes["carried_over_count"]) == (3, 1)
+    for column in ("received_total_count", "resolved_total_count", "pending_total_count"):
+        assert both[column] == own[column] + communes[column], column
+
+
+def test_the_cube_and_the_dossier_rows_agree(folder):
+    for level, unit in (("commune", "11443"), ("province", "31"), ("commune", "10972")):
+        period = parse_period("2025-08")
+        cube = kpi_table(folder, CountQuery(period, level=level, era="2025", unit_codes=[unit]))
+        rows = kpi_table(
+            folder,
+            CountQuery(period, level=level, era="2025", unit_codes=[unit], source="dossiers"),
+        )
+        pd.testing.assert_frame_equal(cube, rows, check_dtype=False)
+
+
+def test_a_folder_of_the_district_code_layout_is_upgraded_on_open(tmp_path):
+    old = _frame()
+    old = old[old["era"] == "2024"]
+    store.write_dossiers(old, tmp_path)
+    (tmp_path / "dossiers" / "area=2024-307").rename(tmp_path / "dossiers" / "district_code=307")
+    assert len(store.read_dossiers(tmp_path)) == 3
+    assert [p.name for p in (tmp_path / "dossiers").iterdir()] == ["area=2024-307"]
+
+
+def test_kpis_cli_takes_the_era_from_the_period(folder):
+    proc = run_cchc(
+        "kpis", "--data", str(folder), "--period", "2025-08", "--level", "commune", "--unit",
+        "11443", "--format", "json",
+    )  # fmt: skip
+    [row] = json.loads(proc.stdout)
+    assert (row["unit_code"], row["unit_name"]) == ("11443", "Phường Kiến An")
+    assert (row["received_new_count"], row["carried_over_count"]) == (2, 1)
+    proc = run_cchc(
+        "kpis", "--data", str(folder), "--period", "2025-08", "--level", "district", check=False
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "no districts from 1 July 2025" in proc.stderr
+    proc = run_cchc("kpis", "--data", str(folder), "--period", "2025-Q2", "--level", "commune")
+    assert "11431" in proc.stdout  # before the reform: the old communes
