@@ -71,7 +71,8 @@ def iter_batches(data_dir: Path, code: str, batch_rows: int = BATCH_ROWS) -> Ite
             for column in CUBE_INPUT_COLUMNS:
                 if column not in frame:
                     frame[column] = pd.Series(pd.NA, index=frame.index, dtype="object")
-            frame["district_code"] = pd.Categorical.from_codes(
+            # pandas-stubs want the categories as an Index; a list is valid at run time.
+            frame["district_code"] = pd.Categorical.from_codes(  # type: ignore[call-overload]
                 np.zeros(len(frame), dtype=np.int8), categories=[code]
             )
             yield frame
@@ -116,7 +117,9 @@ def _sum_cubes(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def prepare_cube(
-    data_dir: str | os.PathLike, batch_rows: int = BATCH_ROWS, lock_timeout_s: float | None = None
+    data_dir: str | os.PathLike[str],
+    batch_rows: int = BATCH_ROWS,
+    lock_timeout_s: float | None = None,
 ) -> dict[str, Any]:
     """Build ``cube.parquet`` by streaming the dossiers (bounded memory); returns a summary.
 
@@ -207,7 +210,7 @@ def _max_from_statistics(path: Path) -> Any:
     return latest
 
 
-def cube_is_current(data_dir: str | os.PathLike) -> bool:
+def cube_is_current(data_dir: str | os.PathLike[str]) -> bool:
     """True when the cube exists and is newer than every dossier partition file."""
     path = Path(data_dir)
     cube = path / store.CUBE_FILE
@@ -230,7 +233,9 @@ class PrepareResult:
     is_dataset_info_updated: bool = False
 
 
-def prepare_folder(data_dir: str | os.PathLike, *, has_new_dossiers: bool = False) -> PrepareResult:
+def prepare_folder(
+    data_dir: str | os.PathLike[str], *, has_new_dossiers: bool = False
+) -> PrepareResult:
     """Bring the folder's derived data up to date with its dossiers.
 
     Without dossiers nothing is done. With ``has_new_dossiers`` (an ingest just added rows) the
@@ -250,7 +255,7 @@ def prepare_folder(data_dir: str | os.PathLike, *, has_new_dossiers: bool = Fals
     return PrepareResult(result.cube_path, True, prepare_cube(path))
 
 
-def refresh_dataset_info(data_dir: str | os.PathLike) -> bool:
+def refresh_dataset_info(data_dir: str | os.PathLike[str]) -> bool:
     """dataset.json after an ingest added dossiers: where the folder's data came from, the
     dates it spans, its row count and the ingest's time (read a batch at a time: the folder may
     hold more dossiers than memory). False, and nothing written, when there are no dossiers."""
@@ -269,7 +274,7 @@ def refresh_dataset_info(data_dir: str | os.PathLike) -> bool:
             if high.is_valid:
                 high = pd.Timestamp(high.as_py())
                 last = high if last is None else max(last, high)
-    if not rows or first is None:
+    if not rows or first is None or last is None:  # a valid first date implies a last one
         return False
     info.setdefault("source", "cchc ingest (one-stop system exports)")
     info.setdefault("era", "2024")
@@ -283,7 +288,7 @@ def refresh_dataset_info(data_dir: str | os.PathLike) -> bool:
 
 
 def load_cube(
-    data_dir: str | os.PathLike, district_codes: Sequence[str] | None = None
+    data_dir: str | os.PathLike[str], district_codes: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """The monthly cube of the folder (rows of the given districts), built in memory if absent.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from cchc_analysis import units
 from cchc_analysis.core.periods import Period
@@ -83,7 +83,7 @@ class CountQuery:
         """The same question for another period."""
         return dataclasses.replace(self, period=period)
 
-    def with_options(self, **changes) -> CountQuery:
+    def with_options(self, **changes: Any) -> CountQuery:
         """The same question with some options changed (checked again)."""
         return dataclasses.replace(self, **changes)
 

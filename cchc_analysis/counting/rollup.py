@@ -38,7 +38,7 @@ from cchc_analysis.counting.counts import recorded_unit_counts
 from cchc_analysis.counting.query import CountQuery
 
 
-def _new_era_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+def _new_era_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Periods after the reform need no crosswalk: the new units' own period reports."""
     counts = period_report_counts(data_dir, query.with_options(tier="both"))
     names = [
@@ -53,7 +53,7 @@ def _sum(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return counts.reset_index()
 
 
-def rollup_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+def rollup_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Counts per new (2025) province or commune for a period, from pre-2025 data.
 
     ``query`` is an era-2025 query. Same columns as ``kpis.count_table`` (unit_code is the new
