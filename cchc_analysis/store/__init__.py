@@ -10,6 +10,7 @@ units, periods or indicators; what a column means is decided above it (``ingest`
 ``counting`` and ``reports`` read).
 """
 
+from cchc_analysis.core.errors import DataFolderError
 from cchc_analysis.store.folder import (
     CUBE_FILE,
     DATASET_FILE,
@@ -18,7 +19,6 @@ from cchc_analysis.store.folder import (
     PERIOD_REPORTS_FILE,
     PROJECT_DIR,
     SURVEY_FILE,
-    DataFolderError,
     append_dossiers,
     check_data_dir,
     dossier_partitions,

@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -41,7 +42,7 @@ PARTITION_COLUMN = "district_code"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-def resolve_data_dir(data_dir: str | os.PathLike) -> Path:
+def resolve_data_dir(data_dir: str | os.PathLike[str]) -> Path:
     """A relative folder is looked up from the working directory, then from the project root,
     so a notebook run from ``notebooks/`` or from the repository finds ``data/demo`` alike."""
     path = Path(data_dir)
@@ -51,7 +52,7 @@ def resolve_data_dir(data_dir: str | os.PathLike) -> Path:
     return candidate if candidate.exists() else path
 
 
-def check_data_dir(data_dir: str | os.PathLike) -> Path:
+def check_data_dir(data_dir: str | os.PathLike[str]) -> Path:
     """Return the folder as a Path, or raise DataFolderError saying what is missing."""
     path = Path(data_dir)
     if not path.is_dir():
@@ -64,13 +65,13 @@ def check_data_dir(data_dir: str | os.PathLike) -> Path:
     return path
 
 
-def has_dossiers(data_dir: str | os.PathLike) -> bool:
+def has_dossiers(data_dir: str | os.PathLike[str]) -> bool:
     path = Path(data_dir) / DOSSIERS_DIR
     return path.is_dir() and any(path.glob("*/*.parquet"))
 
 
 def write_dossiers(
-    frame: pd.DataFrame, data_dir: str | os.PathLike, *, replace: bool = True
+    frame: pd.DataFrame, data_dir: str | os.PathLike[str], *, replace: bool = True
 ) -> int:
     """Write dossiers partitioned by district; returns the number of rows written.
 
@@ -101,7 +102,7 @@ def write_dossiers(
     return len(table_frame)
 
 
-def append_dossiers(frame: pd.DataFrame, data_dir: str | os.PathLike) -> list[Path]:
+def append_dossiers(frame: pd.DataFrame, data_dir: str | os.PathLike[str]) -> list[Path]:
     """Add dossiers as one new file per district (``part-<n>.parquet``, in date order), leaving
     the partition's other files as they are; returns the files written.
 
@@ -128,7 +129,7 @@ def append_dossiers(frame: pd.DataFrame, data_dir: str | os.PathLike) -> list[Pa
     return written
 
 
-def dossier_partitions(data_dir: str | os.PathLike) -> list[str]:
+def dossier_partitions(data_dir: str | os.PathLike[str]) -> list[str]:
     """Codes of the districts (partitions) present in the folder."""
     root = Path(data_dir) / DOSSIERS_DIR
     if not root.is_dir():
@@ -138,7 +139,7 @@ def dossier_partitions(data_dir: str | os.PathLike) -> list[str]:
 
 
 def read_dossiers(
-    data_dir: str | os.PathLike,
+    data_dir: str | os.PathLike[str],
     district_codes: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     unit_codes: Sequence[str] | None = None,
@@ -176,7 +177,7 @@ def read_dossiers(
 
 
 def iter_dossier_batches(
-    data_dir: str | os.PathLike, district_code: str, batch_rows: int = 500_000
+    data_dir: str | os.PathLike[str], district_code: str, batch_rows: int = 500_000
 ) -> Iterator[pd.DataFrame]:
     """One district's dossiers a batch at a time, in stored order, with canonical dtypes: for
     passes over partitions larger than memory (ingest's de-duplication)."""
@@ -188,7 +189,7 @@ def iter_dossier_batches(
             yield coerce_dossiers(frame)[list(DOSSIER_COLUMNS)]
 
 
-def read_table(data_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
+def read_table(data_dir: str | os.PathLike[str], name: str) -> pd.DataFrame | None:
     """Read one of the single-file tables (cube, survey, period_reports) if present.
 
     A report asks for the cube several times (current period, comparisons, trends); the file
@@ -208,7 +209,7 @@ def _read_parquet_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
 
 
 def read_table_rows(
-    data_dir: str | os.PathLike, name: str, column: str, values: Sequence[Any]
+    data_dir: str | os.PathLike[str], name: str, column: str, values: Sequence[Any]
 ) -> pd.DataFrame | None:
     """Rows of a single-file table whose ``column`` is one of ``values``, in file order (as
     ``frame[frame[column].isin(values)]``), or None when the file is absent.
@@ -233,7 +234,7 @@ def read_table_rows(
     return out
 
 
-def read_table_max(data_dir: str | os.PathLike, name: str, column: str) -> Any:
+def read_table_max(data_dir: str | os.PathLike[str], name: str, column: str) -> Any:
     """Largest value of one column of a single-file table (None when the file is absent),
     without copying the table."""
     key = _file_key(Path(data_dir) / name)
@@ -256,9 +257,13 @@ def _rows_at(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=4)
-def _row_positions(path: str, mtime_ns: int, size: int, column: str) -> dict[Any, np.ndarray]:
+def _row_positions(
+    path: str, mtime_ns: int, size: int, column: str
+) -> dict[Hashable, npt.NDArray[np.intp]]:
     frame = _read_parquet_cached(path, mtime_ns, size)
-    return frame.groupby(column, observed=True, sort=False).indices
+    # pandas-stubs allow an Index or a list as each group's positions; they are arrays.
+    indices = frame.groupby(column, observed=True, sort=False).indices
+    return cast(dict[Hashable, npt.NDArray[np.intp]], indices)
 
 
 @lru_cache(maxsize=4)
@@ -266,7 +271,7 @@ def _column_max(path: str, mtime_ns: int, size: int, column: str) -> Any:
     return _read_parquet_cached(path, mtime_ns, size)[column].max()
 
 
-def write_table(frame: pd.DataFrame, data_dir: str | os.PathLike, name: str) -> Path:
+def write_table(frame: pd.DataFrame, data_dir: str | os.PathLike[str], name: str) -> Path:
     """Write a single-file table atomically (temporary file, then rename)."""
     path = Path(data_dir) / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -276,12 +281,12 @@ def write_table(frame: pd.DataFrame, data_dir: str | os.PathLike, name: str) -> 
     return path
 
 
-def read_dataset_info(data_dir: str | os.PathLike) -> dict[str, Any]:
+def read_dataset_info(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(data_dir) / DATASET_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def write_dataset_info(data_dir: str | os.PathLike, info: dict[str, Any]) -> None:
+def write_dataset_info(data_dir: str | os.PathLike[str], info: dict[str, Any]) -> None:
     path = Path(data_dir) / DATASET_FILE
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(info, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
