@@ -11,15 +11,20 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from cchc_analysis.core.errors import CchcError, UsageError
+from cchc_analysis.core.errors import CchcError, PeriodError, UsageError
 from cchc_analysis.core.version import __version__
 
+if TYPE_CHECKING:
+    from cchc_analysis.core.periods import Period
+    from cchc_analysis.counting.query import Level
 
-def _period(text: str):
-    from cchc_analysis.core.periods import PeriodError, parse_period
+
+def _period(text: str) -> Period:
+    from cchc_analysis.core.periods import parse_period
 
     try:
         return parse_period(text)
@@ -37,7 +42,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     from cchc_analysis.counting import CountQuery, kpi_records, kpi_table
 
     period = _period(args.period)
-    level = args.level or ("province" if args.era == "2025" else "district")
+    level: Level = args.level or ("province" if args.era == "2025" else "district")
     if args.era == "2025" and level == "district":
         raise UsageError("there are no districts in era 2025: use --level province or commune")
     if args.era != "2025" and level == "province":
