@@ -27,6 +27,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 # The browser tests drive Debian's chromium (skipped, with one line saying so, when it is
 # missing; .ci/run installs it) and inject axe-core from npm (test-only, git-ignored).

@@ -11,15 +11,19 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from cchc_analysis.core.errors import CchcError, UsageError
+from cchc_analysis.core.errors import CchcError, PeriodError, UsageError
 from cchc_analysis.core.version import __version__
 
+if TYPE_CHECKING:
+    from cchc_analysis.core.periods import Period
 
-def _period(text: str):
-    from cchc_analysis.core.periods import PeriodError, parse_period
+
+def _period(text: str) -> Period:
+    from cchc_analysis.core.periods import parse_period
 
     try:
         return parse_period(text)
@@ -35,11 +39,12 @@ def _split_units(text: str | None) -> list[str] | None:
 
 def cmd_kpis(args: argparse.Namespace) -> int:
     from cchc_analysis.counting import CountQuery, kpi_records, kpi_table
+    from cchc_analysis.counting.query import Level
     from cchc_analysis.units import ERA_2025, era_of_period
 
     period = _period(args.period)
     era = args.era or era_of_period(period)
-    level = args.level or ("province" if era == ERA_2025 else "district")
+    level: Level = args.level or ("province" if era == ERA_2025 else "district")
     if era == ERA_2025 and level == "district":
         raise UsageError(
             f"there are no districts from 1 July 2025 (period {period}): use --level province or "

@@ -34,6 +34,7 @@ def run_dask(
     Workers need the package installed and the data folder at the same path; they send the
     rendered HTML back, so the reports are written here, in the usual layout.
     """
+    # distributed's functions have no type hints: calls to them carry type: ignore.
     from distributed import Client, LocalCluster
     from distributed import as_completed as dask_completed
 
@@ -42,12 +43,12 @@ def run_dask(
     try:
         if scheduler:
             _check_reachable(scheduler)
-            client = Client(scheduler, timeout="30s")
+            client = Client(scheduler, timeout="30s")  # type: ignore[no-untyped-call]
         else:
-            cluster = LocalCluster(
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
             )
-            client = Client(cluster)
+            client = Client(cluster)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError) as exc:
         raise ExecutorError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     by_key = {}
@@ -65,7 +66,7 @@ def run_dask(
             )
             by_key[future.key] = job
             futures.append(future)
-        for future in dask_completed(futures):
+        for future in dask_completed(futures):  # type: ignore[no-untyped-call]
             try:
                 output = future.result()
             except Exception as exc:  # noqa: BLE001 - a lost task fails its unit only
@@ -75,7 +76,7 @@ def run_dask(
                 )
             on_output(output)
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
 

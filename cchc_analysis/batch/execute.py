@@ -18,13 +18,14 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
-from cchc_analysis.batch.kernels import KernelStartError, WarmKernel, default_kernel_name
+from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name
 from cchc_analysis.batch.manifest import ReportResult
 from cchc_analysis.batch.plan import ReportJob
+from cchc_analysis.core.errors import KernelStartError
 from cchc_analysis.core.resources import TEMPLATE_DIR
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ def html_exporter(lang: str = "vi") -> HTMLExporter:
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    exporter = HTMLExporter(
+    # nbconvert's and nbformat's functions have no type hints: calls carry type: ignore.
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
         template_name="cchc",
         extra_template_basedirs=[str(TEMPLATE_DIR)],
         exclude_input=True,
@@ -72,8 +74,11 @@ def html_exporter(lang: str = "vi") -> HTMLExporter:
     )
     exporter.language_code = lang
     # Researcher-facing prose cells are tagged and left out of the leadership report.
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={"remove-in-report"}, enabled=True), enabled=True
+    exporter.register_preprocessor(  # type: ignore[no-untyped-call]
+        TagRemovePreprocessor(  # type: ignore[no-untyped-call]
+            remove_cell_tags={"remove-in-report"}, enabled=True
+        ),
+        enabled=True,
     )
     return exporter
 
@@ -112,9 +117,9 @@ def register_engine() -> None:
     if ENGINE_NAME in papermill_engines._engines:
         return
 
-    class CapturingEngine(NBClientEngine):
+    class CapturingEngine(NBClientEngine):  # type: ignore[misc]  # papermill has no type hints
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
             try:
                 return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
             except BaseException as exc:
@@ -138,7 +143,7 @@ def _source_cell(nb: nbformat.NotebookNode, index: int) -> tuple[int, str]:
     return number, first[:200]
 
 
-def _without_markers(nb: nbformat.NotebookNode) -> list:
+def _without_markers(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [
         c
         for c in nb.cells
@@ -208,7 +213,7 @@ def execute_job(
             result.status = "failed"
             result.error = f"{exc.ename}: {exc.evalue}"
             with contextlib.suppress(Exception):
-                partial = nbformat.read(executed, as_version=4)
+                partial = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
             if partial is not None:
                 result.failed_cell, result.failed_source = _source_cell(partial, exc.cell_index)
         except KernelStartError as exc:
@@ -247,7 +252,7 @@ def execute_job(
                 partial = nb
         if result.status == "failed" and partial is not None:
             with contextlib.suppress(Exception):
-                out.notebook = nbformat.writes(partial)
+                out.notebook = nbformat.writes(partial)  # type: ignore[no-untyped-call]
     out.kernel_starts = kernel.starts_count - starts_before
     out.kernel_errors = kernel.start_errors[errors_before:]
     result.seconds = round(time.perf_counter() - started, 3)

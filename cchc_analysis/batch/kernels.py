@@ -30,7 +30,7 @@ import tempfile
 import time
 from typing import Any
 
-from jupyter_client import AsyncKernelManager
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from cchc_analysis.core.errors import KernelStartError
@@ -120,7 +120,7 @@ class WarmKernel:
         return km, kc
 
     @staticmethod
-    def _reply(kc: Any, msg_id: str, timeout_s: float) -> dict:
+    def _reply(kc: Any, msg_id: str, timeout_s: float) -> dict[str, Any]:
         """The shell reply to ``msg_id`` (other replies are skipped); TimeoutError if none."""
         deadline = time.monotonic() + timeout_s
         while True:
@@ -132,7 +132,8 @@ class WarmKernel:
             except queue.Empty:
                 continue
             if msg["parent_header"].get("msg_id") == msg_id:
-                return msg
+                reply: dict[str, Any] = msg
+                return reply
 
     def alive(self) -> bool:
         return self.km is not None and bool(run_sync(self.km.is_alive)())

@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -95,9 +95,10 @@ def read_manifest(out_dir: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
+    return manifest
 
 
 class Progress:
@@ -150,13 +151,13 @@ def open_run_log(
     return handler, path
 
 
-def result_fields(record: dict) -> dict:
+def result_fields(record: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of a manifest record that ReportResult knows (older manifests may have more)."""
     names = ReportResult.__dataclass_fields__
     return {k: v for k, v in record.items() if k in names}
 
 
-def ordered_records(results: Iterable[ReportResult], order: dict[str, int]) -> list[dict]:
+def ordered_records(results: Iterable[ReportResult], order: dict[str, int]) -> list[dict[str, Any]]:
     """Manifest records in the order of the planned jobs; results of other files last."""
     return [asdict(r) for r in sorted(results, key=lambda r: order.get(r.file, 10**6))]
 

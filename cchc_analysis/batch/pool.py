@@ -37,9 +37,10 @@ from cchc_analysis.batch.execute import (
     kernel_name,
     register_engine,
 )
-from cchc_analysis.batch.kernels import KernelStartError, WarmKernel
+from cchc_analysis.batch.kernels import WarmKernel
 from cchc_analysis.batch.manifest import failed_result
 from cchc_analysis.batch.plan import ReportJob
+from cchc_analysis.core.errors import KernelStartError
 
 log = logging.getLogger("cchc.runner")
 
@@ -131,7 +132,7 @@ def _worker_entry(kernel: WarmKernel | None = None) -> None:
 
 @dataclass
 class _Worker:
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     conn: Connection
     job: ReportJob | None = None
     attempts: int = 0
@@ -202,6 +203,7 @@ class LocalPool:
                     slot = next(i for i, w in enumerate(self.workers) if w is worker)
                     self.workers[slot] = self._start()
                 job, attempts = worker.job, worker.attempts
+                assert job is not None  # only busy workers were polled
                 worker.job = None
                 output.result.attempts = attempts
                 if output.infra_failure and attempts <= INFRA_RETRIES:

@@ -55,6 +55,7 @@ from cchc_analysis.batch.pool import RunInterrupted, default_workers, interrupti
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period
 from cchc_analysis.counting.prepare import prepare_folder
+from cchc_analysis.counting.query import Tier
 from cchc_analysis.reports.index_page import write_index
 
 LOCK_FILE = ".cchc-run.lock"
@@ -63,14 +64,14 @@ log = logging.getLogger("cchc.runner")
 
 
 def render_reports(
-    data_dir: str | os.PathLike,
+    data_dir: str | os.PathLike[str],
     period: Period,
-    out_dir: str | os.PathLike,
+    out_dir: str | os.PathLike[str],
     *,
     unit_codes: Sequence[str] | None = None,
     workers: int | None = None,
     lang: str = "vi",
-    tier: str = "both",
+    tier: Tier = "both",
     quiet: bool = False,
     force: bool = False,
     retry_failed: bool = False,
@@ -213,7 +214,7 @@ def render_reports(
 
 def _select(
     jobs: list[ReportJob],
-    before: dict[str, dict],
+    before: dict[str, dict[str, Any]],
     out_path: Path,
     force: bool,
     retry_failed: bool,
@@ -239,6 +240,7 @@ def _select(
             else:
                 todo.append(job)
         elif unchanged and not force:
+            assert old is not None  # unchanged means the manifest has a record
             kept.append(ReportResult(**{**result_fields(old), "status": "skipped", "seconds": 0.0}))
         else:
             todo.append(job)

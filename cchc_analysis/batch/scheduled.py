@@ -33,15 +33,16 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cchc_analysis import store
 from cchc_analysis.batch.manifest import open_run_log
 from cchc_analysis.batch.runner import render_reports
-from cchc_analysis.core.errors import ConfigError, IngestError
+from cchc_analysis.core.errors import ConfigError, IngestError, PeriodError
 from cchc_analysis.core.locking import RunLock
-from cchc_analysis.core.periods import Period, PeriodError, parse_period
+from cchc_analysis.core.periods import Period, parse_period
 from cchc_analysis.counting.prepare import prepare_folder
+from cchc_analysis.counting.query import Tier
 from cchc_analysis.ingest import KINDS, ingest
 
 log = logging.getLogger("cchc.scheduled")
@@ -110,14 +111,14 @@ class ScheduledConfig:
     units: list[str] | None = None
     workers: int | None = None
     lang: str = "vi"
-    tier: str = "both"
+    tier: Tier = "both"
     cell_timeout: float = 1800.0
     lock_timeout: float = 0.0
     settle_seconds: float = 60.0
     province: str | None = None
 
 
-def load_config(path: str | os.PathLike) -> ScheduledConfig:
+def load_config(path: str | os.PathLike[str]) -> ScheduledConfig:
     """Read and check a TOML configuration (see SAMPLE_CONFIG)."""
 
     config_path = Path(path)
@@ -166,7 +167,7 @@ def load_config(path: str | os.PathLike) -> ScheduledConfig:
         units=units,
         workers=report.get("workers"),
         lang=str(report.get("lang", "vi")),
-        tier=str(report.get("tier", "both")),
+        tier=cast(Tier, str(report.get("tier", "both"))),  # checked below (ConfigError)
         cell_timeout=float(report.get("cell_timeout", 1800)),
         lock_timeout=float(report.get("lock_timeout", 0)),
         settle_seconds=float(ingest.get("settle_seconds", 60)),
@@ -234,7 +235,9 @@ class RunSummary:
     exit_code: int = 0
 
 
-def scan_inbox(config: ScheduledConfig, now: float | None = None) -> tuple[list[InboxFile], list]:
+def scan_inbox(
+    config: ScheduledConfig, now: float | None = None
+) -> tuple[list[InboxFile], list[tuple[Path, str]]]:
     """Settled files of the inbox with their kind, and the files left there (with why)."""
     now = time.time() if now is None else now
     found: list[InboxFile] = []
@@ -314,7 +317,11 @@ def _ingest_files(
 
 
 def _archive(
-    paths: list[Path], report: dict[str, Any], config: ScheduledConfig, stamp: str, summary
+    paths: list[Path],
+    report: dict[str, Any],
+    config: ScheduledConfig,
+    stamp: str,
+    summary: RunSummary,
 ) -> None:
     by_file = {str(entry.get("file")): entry for entry in report.get("files", [])}
     for path in paths:
@@ -338,7 +345,9 @@ def _archive(
         )
 
 
-def _reject(path: Path, error: str, config: ScheduledConfig, stamp: str, summary) -> None:
+def _reject(
+    path: Path, error: str, config: ScheduledConfig, stamp: str, summary: RunSummary
+) -> None:
     target = _move(path, config.rejected / stamp)
     target.with_name(target.name + ".error.txt").write_text(error + "\n", encoding="utf-8")
     summary.rejected.append(str(target))

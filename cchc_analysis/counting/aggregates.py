@@ -10,7 +10,9 @@ cannot be answered from aggregates and is a clear error, never an estimate.
 from __future__ import annotations
 
 import os
+from collections.abc import Hashable, Iterable
 from datetime import timedelta
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -37,7 +39,7 @@ START_STOCK_COLUMNS = ("carried_over_count",)  # from the first report of a chai
 END_STOCK_COLUMNS = ("pending_in_time_count", "pending_late_count")  # from the last
 
 
-def read_period_reports(data_dir: str | os.PathLike) -> pd.DataFrame | None:
+def read_period_reports(data_dir: str | os.PathLike[str]) -> pd.DataFrame | None:
     """The folder's period reports with counts as nullable integers, or None."""
     frame = store.read_table(data_dir, store.PERIOD_REPORTS_FILE)
     if frame is None:
@@ -66,14 +68,14 @@ def _collapse_fields(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _chain(reports: pd.DataFrame, period: Period) -> list[int] | None:
+def _chain(reports: pd.DataFrame, period: Period) -> list[Hashable] | None:
     """Row labels of consecutive reports from ``period.start`` to ``period.end`` exactly
     (fewest reports first), or None when they do not cover it."""
     start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
-    by_start: dict[pd.Timestamp, list[tuple[pd.Timestamp, int]]] = {}
+    by_start: dict[pd.Timestamp, list[tuple[pd.Timestamp, Hashable]]] = {}
     for label, row in reports.iterrows():
         by_start.setdefault(row["period_start"], []).append((row["period_end"], label))
-    frontier = [(start, [])]
+    frontier: list[tuple[pd.Timestamp, list[Hashable]]] = [(start, [])]
     seen = {start}
     while frontier:
         next_frontier = []
@@ -89,7 +91,7 @@ def _chain(reports: pd.DataFrame, period: Period) -> list[int] | None:
     return None
 
 
-def _combine(chain: pd.DataFrame) -> dict:
+def _combine(chain: pd.DataFrame) -> dict[str, Any]:
     """Counts of consecutive reports as one period."""
     out = {c: chain[c].sum(min_count=1) for c in FLOW_COLUMNS}
     out.update({c: chain[c].iloc[0] for c in START_STOCK_COLUMNS})
@@ -104,12 +106,14 @@ def _combine(chain: pd.DataFrame) -> dict:
 
 def _describe_coverage(frame: pd.DataFrame) -> str:
     spans = frame.groupby(["period_start", "period_end"]).size().sort_index()
-    listed = [f"{a:%Y-%m-%d}:{b:%Y-%m-%d} ({n} rows)" for (a, b), n in spans.head(6).items()]
+    # pandas-stubs type a MultiIndex label as Hashable; here it is (start, end).
+    pairs = cast(Iterable[tuple[tuple[pd.Timestamp, pd.Timestamp], int]], spans.head(6).items())
+    listed = [f"{a:%Y-%m-%d}:{b:%Y-%m-%d} ({n} rows)" for (a, b), n in pairs]
     more = f" and {len(spans) - 6} more" if len(spans) > 6 else ""
     return ", ".join(listed) + more
 
 
-def period_report_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+def period_report_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Biểu 06 counts per unit (× field) from period reports, shaped like
     ``kpis.count_table``: unit_code, [field], period_start, period_end, count columns.
 
@@ -168,7 +172,7 @@ def period_report_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.D
             partial.append(str(key[0] if isinstance(key, tuple) else key))
             continue
         combined = _combine(reports.loc[chain])
-        first = reports.loc[chain[0]]
+        first = reports.loc[chain[0]]  # type: ignore[call-overload]  # stubs: a label is Hashable
         combined.update({"unit_code": first["unit_code"], "district_code": first["district_code"]})
         if by_field:
             combined["field"] = first["field"]
@@ -189,7 +193,8 @@ def period_report_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.D
     out = counts.groupby(keys, sort=True, dropna=False)[list(COUNT_COLUMNS)].sum(min_count=1)
     out = out.reset_index().rename(columns={group_key: "unit_code"})
     for column in COUNT_COLUMNS:
-        out[column] = pd.array(out[column], dtype="Int64")
+        # pandas-stubs: pd.array takes no Series with a masked dtype name (valid at run time).
+        out[column] = pd.array(out[column], dtype="Int64")  # type: ignore[call-overload]
     out = out[out["received_total_count"].fillna(0) > 0]
     position = 2 if by_field else 1
     out.insert(position, "period_start", pd.Timestamp(period.start))

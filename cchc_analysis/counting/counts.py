@@ -35,7 +35,7 @@ from cchc_analysis.counting.query import CountQuery
 
 
 def _district_codes_for(
-    data_dir: str | os.PathLike, level: str, unit_codes: Sequence[str] | None
+    data_dir: str | os.PathLike[str], level: str, unit_codes: Sequence[str] | None
 ) -> tuple[list[str], list[str] | None]:
     """Partitions to read, and the commune codes to keep (None = all) for the request."""
     available = store.dossier_partitions(data_dir)
@@ -73,7 +73,7 @@ def _filter_tier(frame: pd.DataFrame, level: str, tier: str) -> pd.DataFrame:
     return frame[frame["unit_level"] == tier]
 
 
-def recorded_unit_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+def recorded_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Biểu 06 counts per unit (× field) for the period, at district or commune level, for the
     units the data was recorded under (an era-2024 query; ``rollup`` maps them onto 2025's)."""
     if query.is_era_2025:
@@ -115,7 +115,7 @@ def recorded_unit_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.D
 
 
 def monthly_counts(
-    data_dir: str | os.PathLike,
+    data_dir: str | os.PathLike[str],
     query: CountQuery,
     *,
     since: date | str | pd.Timestamp,
@@ -149,7 +149,7 @@ def monthly_counts(
         for key, value in zip(
             keys, key_values if isinstance(key_values, tuple) else (key_values,), strict=True
         ):
-            part[key] = value
+            part[key] = value  # type: ignore[call-overload]  # stubs: group keys are Hashable
         part[columns] = part[columns].fillna(0).astype("int64")
         # Stocks are dense in the cube only where something is pending; holes mean zero.
         opened_before = part["received_new_count"].cumsum() - part["received_new_count"]

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from cchc_analysis.core.periods import Period
@@ -270,7 +272,10 @@ def build_cube(
     out["month"] = np.tile(months, n_groups)
     for name, values in data.items():
         out[name] = values
-    activity = out[[*CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS]].to_numpy().any(axis=1)
+    # numpy's stubs type any(axis=...) as "a bool or an array"; on a 2-D array it is an array.
+    activity = cast(
+        npt.NDArray[np.bool_], out[[*CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS]].to_numpy().any(axis=1)
+    )
     # Keep a row where anything happened or anything is pending (stocks must stay dense).
     return out[activity].reset_index(drop=True)
 

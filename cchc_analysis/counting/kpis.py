@@ -8,6 +8,8 @@ catalogue rate and the units' names; :func:`kpi_records` makes a table JSON-read
 from __future__ import annotations
 
 import os
+from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,7 @@ from cchc_analysis.counting.query import CountQuery
 from cchc_analysis.counting.rollup import rollup_counts
 
 
-def count_table(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+def count_table(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Biểu 06 counts per unit (× field) for the query's period and level.
 
     Era 2025 rolls the data up onto the new provinces or communes (``rollup``). A folder with
@@ -39,7 +41,7 @@ def unit_label(code: str, level: str, era: str = units.ERA_PRE_2025) -> str:
         return code
 
 
-def kpi_table(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+def kpi_table(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Counts plus every catalogue rate, one row per unit, with names and period bounds."""
     counts = count_table(data_dir, query)
     table = mark_undefined(add_metrics(counts))
@@ -51,11 +53,11 @@ def kpi_table(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
     return table
 
 
-def kpi_records(table: pd.DataFrame) -> list[dict]:
+def kpi_records(table: pd.DataFrame) -> list[dict[Hashable, Any]]:
     """JSON-ready records: NaN becomes None, numpy scalars become Python numbers."""
     records = []
     for row in table.to_dict(orient="records"):
-        clean = {}
+        clean: dict[Hashable, Any] = {}
         for key, value in row.items():
             if value is pd.NA or (isinstance(value, float | np.floating) and np.isnan(value)):
                 clean[key] = None

@@ -22,12 +22,12 @@ from cchc_analysis.counting.query import CountQuery
 NEW_UNIT_KEYS = ("unit_level", "unit_code")
 
 
-def new_unit_areas(data_dir: str | os.PathLike) -> list[str]:
+def new_unit_areas(data_dir: str | os.PathLike[str]) -> list[str]:
     """The folder's era-2025 areas (communes, provinces' own offices)."""
     return [a for a in store.dossier_areas(data_dir) if store.area_parts(a)[0] == units.ERA_2025]
 
 
-def new_unit_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+def new_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Counts per receiving unit of era 2025 (unit_level, unit_code[, field]) for the query's
     period, from the era-2025 dossier rows; an empty table when the folder has none.
 

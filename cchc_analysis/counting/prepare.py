@@ -71,11 +71,11 @@ def iter_batches(data_dir: Path, area: str, batch_rows: int = BATCH_ROWS) -> Ite
                 if column not in frame:
                     frame[column] = pd.Series(pd.NA, index=frame.index, dtype="object")
             constant = np.zeros(len(frame), dtype=np.int8)
-            frame["era"] = pd.Categorical.from_codes(constant, categories=[era])
+            frame["era"] = pd.Categorical.from_codes(constant, categories=pd.Index([era]))
             frame["district_code"] = (
-                pd.Categorical.from_codes(constant, categories=[district])
+                pd.Categorical.from_codes(constant, categories=pd.Index([district]))
                 if district is not None
-                else pd.Categorical.from_codes(constant - 1, categories=["-"])  # all missing
+                else pd.Categorical.from_codes(constant - 1, categories=pd.Index(["-"]))  # none
             )
             yield frame
 
@@ -119,7 +119,9 @@ def _sum_cubes(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def prepare_cube(
-    data_dir: str | os.PathLike, batch_rows: int = BATCH_ROWS, lock_timeout_s: float | None = None
+    data_dir: str | os.PathLike[str],
+    batch_rows: int = BATCH_ROWS,
+    lock_timeout_s: float | None = None,
 ) -> dict[str, Any]:
     """Build ``cube.parquet`` by streaming the dossiers (bounded memory); returns a summary.
 
@@ -210,7 +212,7 @@ def _max_from_statistics(path: Path) -> Any:
     return latest
 
 
-def cube_is_current(data_dir: str | os.PathLike) -> bool:
+def cube_is_current(data_dir: str | os.PathLike[str]) -> bool:
     """True when the cube exists and is newer than every dossier partition file."""
     path = Path(data_dir)
     cube = path / store.CUBE_FILE
@@ -233,7 +235,9 @@ class PrepareResult:
     is_dataset_info_updated: bool = False
 
 
-def prepare_folder(data_dir: str | os.PathLike, *, has_new_dossiers: bool = False) -> PrepareResult:
+def prepare_folder(
+    data_dir: str | os.PathLike[str], *, has_new_dossiers: bool = False
+) -> PrepareResult:
     """Bring the folder's derived data up to date with its dossiers.
 
     Without dossiers nothing is done. With ``has_new_dossiers`` (an ingest just added rows) the
@@ -253,7 +257,7 @@ def prepare_folder(data_dir: str | os.PathLike, *, has_new_dossiers: bool = Fals
     return PrepareResult(result.cube_path, True, prepare_cube(path))
 
 
-def refresh_dataset_info(data_dir: str | os.PathLike) -> bool:
+def refresh_dataset_info(data_dir: str | os.PathLike[str]) -> bool:
     """dataset.json after an ingest added dossiers: where the folder's data came from, the
     dates it spans, its row count and the ingest's time (read a batch at a time: the folder may
     hold more dossiers than memory). False, and nothing written, when there are no dossiers."""
@@ -272,7 +276,7 @@ def refresh_dataset_info(data_dir: str | os.PathLike) -> bool:
             if high.is_valid:
                 high = pd.Timestamp(high.as_py())
                 last = high if last is None else max(last, high)
-    if not rows or first is None:
+    if not rows or first is None or last is None:  # a valid first date implies a last one
         return False
     info.setdefault("source", "cchc ingest (one-stop system exports)")
     info.setdefault("era", "2024")
@@ -286,7 +290,7 @@ def refresh_dataset_info(data_dir: str | os.PathLike) -> bool:
 
 
 def load_cube(
-    data_dir: str | os.PathLike, district_codes: Sequence[str] | None = None
+    data_dir: str | os.PathLike[str], district_codes: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """The monthly cube of the folder (rows of the given districts), built in memory if absent.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from cchc_analysis import units
 from cchc_analysis.core.periods import Period
@@ -32,7 +32,8 @@ class CountQuery:
       "commune" (era 2025, rolled up onto the new units).
     * ``tier``: at district level, whose dossiers count: the district's own offices
       ("district"), its communes ("commune") or both.
-    * ``unit_codes``: the units asked for (None: every unit with data); stripped strings.
+    * ``unit_codes``: the units asked for (None: every unit with data); any sequence of codes,
+      kept as a tuple of stripped strings.
     * ``by_field``: one row per unit × field instead of per unit.
     * ``source``: "auto" (the cube when it can answer, else dossier rows), "dossiers" or "cube".
     * ``era``: whose units the rows are for, ``units.ERA_PRE_2025`` or ``units.ERA_2025``.
@@ -41,7 +42,7 @@ class CountQuery:
     period: Period
     level: Level = "district"
     tier: Tier = "both"
-    unit_codes: tuple[str, ...] | None = None
+    unit_codes: Sequence[str] | None = None  # a tuple once constructed
     by_field: bool = False
     source: Source = "auto"
     era: str = units.ERA_PRE_2025
@@ -83,7 +84,7 @@ class CountQuery:
         """The same question for another period."""
         return dataclasses.replace(self, period=period)
 
-    def with_options(self, **changes) -> CountQuery:
+    def with_options(self, **changes: Any) -> CountQuery:
         """The same question with some options changed (checked again)."""
         return dataclasses.replace(self, **changes)
 

@@ -46,7 +46,7 @@ from cchc_analysis.counting.new_units import new_unit_counts, province_of
 from cchc_analysis.counting.query import CountQuery
 
 
-def _new_era_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+def _new_era_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Periods after the reform need no crosswalk: the new units' own period reports."""
     counts = period_report_counts(data_dir, query.with_options(tier="both"))
     names = [
@@ -61,7 +61,7 @@ def _sum(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return counts.reset_index()
 
 
-def _old_units_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+def _old_units_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Counts of the dossiers recorded under pre-2025 units, with the new unit (``new_code``)
     each maps onto and, at commune level, whether the mapping is approximate."""
     extra = ["field"] if query.by_field else []
@@ -91,7 +91,7 @@ def _old_units_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.Data
     return base
 
 
-def rollup_counts(data_dir: str | os.PathLike, query: CountQuery) -> pd.DataFrame:
+def rollup_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Counts per new (2025) province or commune for a period, from pre-2025 data.
 
     ``query`` is an era-2025 query. Same columns as ``kpis.count_table`` (unit_code is the new

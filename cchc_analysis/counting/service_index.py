@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import yaml
 
@@ -23,7 +24,8 @@ CONFIG_FILE = INDEX766_FILE
 
 @cache
 def index_config(path: str | None = None) -> dict[str, Any]:
-    return yaml.safe_load(Path(path or CONFIG_FILE).read_text(encoding="utf-8"))
+    config: dict[str, Any] = yaml.safe_load(Path(path or CONFIG_FILE).read_text(encoding="utf-8"))
+    return config
 
 
 def satisfaction_766_rate(table: pd.DataFrame) -> pd.Series:
@@ -33,7 +35,9 @@ def satisfaction_766_rate(table: pd.DataFrame) -> pd.Series:
     return 1 - (table["resolved_late_count"] / resolved + dissatisfied / resolved)
 
 
-def component_points(rate: pd.Series | float, max_points: float, threshold: float):
+def component_points(
+    rate: pd.Series | float, max_points: float, threshold: float
+) -> npt.NDArray[np.float64]:
     """Threshold rule: full points at or above the threshold, else rate × max ÷ threshold."""
     return np.clip(np.asarray(rate, dtype=float) / threshold, 0, 1) * max_points
 
@@ -41,7 +45,8 @@ def component_points(rate: pd.Series | float, max_points: float, threshold: floa
 def band_label(score_100: float, lang: str = "vi", path: str | None = None) -> str:
     for band in index_config(path)["bands"]:
         if score_100 >= band["min"]:
-            return band["label_vi"] if lang == "vi" else band["label_en"]
+            label: str = band["label_vi"] if lang == "vi" else band["label_en"]
+            return label
     return ""
 
 

@@ -58,7 +58,8 @@ def day_shape(days: np.ndarray, level: int) -> np.ndarray:
     dip = np.where(after >= 0, 0.55 * np.exp(-np.abs(after) / 9.0), 0.0)
     dip += np.where(before >= 0, 0.15 * np.exp(-np.abs(before) / 5.0), 0.0)
     shape = shape * (1 - np.clip(dip, 0, 0.9))
-    return shape * (1 + ANNUAL_GROWTH * trend_years(days))
+    trended: np.ndarray = shape * (1 + ANNUAL_GROWTH * trend_years(days))
+    return trended
 
 
 def intensities(
@@ -74,7 +75,9 @@ def intensities(
     communes = np.flatnonzero(levels == 1)
     if len(communes):
         weight = rng.lognormal(0.0, 0.35, len(communes))
-        weight *= np.array([1.8 if unit_info[i].unit_type == "Thị trấn" else 1.0 for i in communes])
+        weight *= np.array(
+            [1.8 if unit_info[i].unit_type == "Thị trấn" else 1.0 for i in communes.tolist()]
+        )
         volume[communes] = profile.commune_volume * weight / weight.sum()
     ref_s, ref_e = quarter_bounds(REFERENCE_QUARTER)
     ref_days = np.arange(ref_s, ref_e + 1)
@@ -82,7 +85,8 @@ def intensities(
     ref_totals = np.array([day_shape(ref_days, lvl).sum() for lvl in (0, 1)])
     base = volume / ref_totals[levels]
     noise = rng.gamma(DAY_NOISE_SHAPE, 1 / DAY_NOISE_SHAPE, size=(len(unit_info), len(days)))
-    return base[:, None] * shapes[levels] * noise
+    expected: np.ndarray = base[:, None] * shapes[levels] * noise
+    return expected
 
 
 def draw_arrivals(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from cchc_analysis import store
 from cchc_analysis.batch.runner import render_reports
@@ -24,7 +25,7 @@ def run_demo(
     reports_dir: Path = Path("reports/demo"),
     workers: int | None = None,
     lang: str = "vi",
-) -> dict:
+) -> dict[str, Any]:
     """Generate the demo data if absent, build the cube, render the 2025-Q2 reports."""
 
     if not store.has_dossiers(data_dir):

@@ -135,7 +135,8 @@ def calibrate_outcomes(
     def ranked_latest(cands: np.ndarray) -> np.ndarray:
         # The most recently received are the likeliest still to be open: weight by recency.
         age = (e - received[cands]).astype(np.float64)
-        return np.exp(-age / 4.0)
+        weight: np.ndarray = np.exp(-age / 4.0)
+        return weight
 
     # 1. carried over: received before s, not closed before s
     carried = rows & (received < s) & (closed >= s)

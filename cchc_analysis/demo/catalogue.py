@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, NotRequired, TypedDict
 
 import numpy as np
 
@@ -157,8 +157,19 @@ class DistrictProfile:
     survey_per_year: int = 300
 
 
-_GOOD = {"speed": (-2.7, -3.3), "problem_rate": (0.005, 0.002)}
-_WORSE = {
+class _ProfileTraits(TypedDict):
+    """The parameters the good and the worse districts share (see :class:`DistrictProfile`)."""
+
+    speed: tuple[float, float]
+    problem_rate: tuple[float, float]
+    withdrawn_rate: NotRequired[float]
+    digitization_start: NotRequired[float]
+    dissatisfied_share: NotRequired[float]
+    survey_mean: NotRequired[float]
+
+
+_GOOD: _ProfileTraits = {"speed": (-2.7, -3.3), "problem_rate": (0.005, 0.002)}
+_WORSE: _ProfileTraits = {
     "speed": (-1.5, -1.0),
     "problem_rate": (0.06, 0.05),
     "withdrawn_rate": 0.006,

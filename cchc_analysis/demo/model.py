@@ -46,13 +46,15 @@ NAT = np.datetime64("NaT", "D")
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """The logistic function: a logit to a probability."""
-    return 1.0 / (1.0 + np.exp(-x))
+    probability: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return probability
 
 
 def logit(p: np.ndarray) -> np.ndarray:
     """A probability (clipped away from 0 and 1) to its logit."""
     p = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.log(p / (1 - p))
+    logits: np.ndarray = np.log(p / (1 - p))
+    return logits
 
 
 def trend_years(days: np.ndarray) -> np.ndarray:

@@ -127,8 +127,8 @@ def solve_channel_levels(
     cols = (days >= cell.start) & (days <= cell.end)
     units_idx = np.flatnonzero(cell.unit_mask)
     procs = np.flatnonzero(table["level_index"] == LEVELS.index(tgt.unit_level))
-    u, d, p = np.meshgrid(units_idx, np.flatnonzero(cols), procs, indexing="ij")
-    u, d, p = u.ravel(), d.ravel(), p.ravel()
+    grid = np.meshgrid(units_idx, np.flatnonzero(cols), procs, indexing="ij")
+    u, d, p = (axis.ravel() for axis in grid)
     weight = lam[u, d] * table["share"][p]
     weight *= tgt.received_new_count / weight.sum()
     level = np.full(len(u), LEVELS.index(tgt.unit_level))

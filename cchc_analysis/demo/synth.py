@@ -137,6 +137,13 @@ GENERATOR_VERSION: Final = "1.0"
 SOURCE: Final = "synthetic demo"
 
 
+def _categorical(codes: np.ndarray, categories: Sequence[str]) -> pd.Categorical:
+    """Codes of fixed categories as a pandas categorical."""
+    # pandas-stubs want the categories as an Index; a tuple is valid at run time.
+    column: pd.Categorical = pd.Categorical.from_codes(codes, categories)  # type: ignore[call-overload]
+    return column
+
+
 def _dictionary_strings(values: Sequence[str], index: np.ndarray) -> pd.arrays.ArrowStringArray:
     """A string column from a small list of values and an index per row (no Python loop)."""
     taken = pc.take(pa.array(list(values), type=pa.large_string()), pa.array(index))
@@ -273,18 +280,18 @@ def _district_dossiers(
         "procedure_code": _dictionary_strings(proc_codes, proc_k),
         "procedure_name": _dictionary_strings(proc_names, proc_k),
         "field": _dictionary_strings(proc_fields, proc_k),
-        "channel": pd.Categorical.from_codes(channel[idx], CHANNELS),
-        "online_level": pd.Categorical.from_codes(online_level[idx], ONLINE_LEVELS),
+        "channel": _categorical(channel[idx], CHANNELS),
+        "online_level": _categorical(online_level[idx], ONLINE_LEVELS),
         "received_at": received[idx].astype("datetime64[ms]"),
         "due_at": due[idx].astype("datetime64[ms]"),
         "resolved_at": closed[idx].astype("datetime64[ms]"),
         "returned_at": returned[idx].astype("datetime64[ms]"),
-        "status": pd.Categorical.from_codes(status[idx], STATUSES),
+        "status": _categorical(status[idx], STATUSES),
         "is_digitized": pd.array(is_digitized[idx], dtype="boolean"),
         "has_e_result": pd.array(has_e_result[idx], dtype="boolean"),
         "is_fee_bearing": pd.array(is_fee[idx], dtype="boolean"),
         "is_paid_online": pd.array(is_paid_online[idx], dtype="boolean"),
-        "rating": pd.Categorical.from_codes(rating[idx], RATINGS),
+        "rating": _categorical(rating[idx], RATINGS),
     }
     return pd.DataFrame(columns, copy=False)
 

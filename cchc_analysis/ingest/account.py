@@ -70,7 +70,7 @@ class FileResult:
 def unique_headers(headers: Sequence[str]) -> list[str]:
     """Source headers as rejects-file columns: blanks named by position, repeats numbered,
     and none that collides with the file's own columns."""
-    seen: Counter = Counter()
+    seen: Counter[str] = Counter()
     out = []
     for i, header in enumerate(headers):
         name = header or f"column {i + 1}"
@@ -89,12 +89,12 @@ def rejects_frame(pieces: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def build_report(
-    results: list[FileResult], options: IngestOptions, outcome: dict, *, seconds: float
+    results: list[FileResult], options: IngestOptions, outcome: dict[str, Any], *, seconds: float
 ) -> dict[str, Any]:
     """ingest_report.json: the run's options, per-file and total row counts, reasons, outputs."""
     files = []
-    totals: Counter = Counter()
-    reasons: Counter = Counter()
+    totals: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
     for index, result in enumerate(results):
         file_reasons = Counter(result.rejects["reason_code"])
         conflict_count = sum(1 for (f, _) in outcome["conflicts"] if f == index)

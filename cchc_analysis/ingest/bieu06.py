@@ -19,14 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from cchc_analysis.core.errors import SourceError
 from cchc_analysis.core.schema import COUNT_COLUMNS
 from cchc_analysis.ingest.headers import canonical_for, header_words
 from cchc_analysis.ingest.parsing import clean_text, is_blank, parse_number
 from cchc_analysis.ingest.privacy import personal_category
-from cchc_analysis.ingest.sources import SourceError, SourceGrid, filled_cells
+from cchc_analysis.ingest.sources import SourceGrid, filled_cells
 
 LABEL_COLUMNS = ("unit_code", "unit_name", "field", "period_start", "period_end", "period_label")
 HEADER_SEARCH_ROWS = 40
@@ -154,14 +156,14 @@ def _is_header_cell(value: object) -> bool:
     return hinted or classify_label([text]) not in (None, "_skip")
 
 
-def _row_values(cells: pd.DataFrame, row: int) -> list:
+def _row_values(cells: pd.DataFrame, row: int) -> list[Any]:
     return list(cells.iloc[row])
 
 
-def _is_number_row(values: list) -> bool:
+def _is_number_row(values: list[Any]) -> bool:
     """The row of column numbers under a header: "(1) (2) (3)…" or "A B 1 2 3"."""
-    texts = [clean_text(v) for v in values]
-    texts = [t for t in texts if t]
+    cleaned = [clean_text(v) for v in values]
+    texts = [t for t in cleaned if t]
     if len(texts) < 3:
         return False
     numbered = sum(bool(_COLUMN_NUMBER.match(t)) for t in texts)
@@ -169,7 +171,7 @@ def _is_number_row(values: list) -> bool:
     return numbered >= 3 and lettered >= 0.8 * len(texts)
 
 
-def _numeric_cells(values: list) -> int:
+def _numeric_cells(values: list[Any]) -> int:
     count = 0
     for value in values:
         if is_blank(value):
@@ -272,7 +274,7 @@ def read_bieu06(grid: SourceGrid) -> Bieu06Table:
     # Where a totals label may stand: the unit/field columns, the row-number column, column A.
     label_positions = [p for c, p in positions.items() if c not in COUNT_COLUMNS]
     label_positions = sorted({0, *label_positions, *skip_positions})
-    records: list[dict] = []
+    records: list[dict[str, Any]] = []
     totals: list[tuple[int, dict[str, object], list[int]]] = []
     segment: list[int] = []
     skipped = {"blank": 0, "section": 0, "totals": 0, "footer": 0}
@@ -336,7 +338,7 @@ def _spread_parent_labels(header: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, index=header.index, columns=header.columns, dtype=object)
 
 
-def _is_total_label(values: list) -> bool:
+def _is_total_label(values: list[Any]) -> bool:
     for value in values:
         words = _cell_words(value)
         if not words:
@@ -346,7 +348,7 @@ def _is_total_label(values: list) -> bool:
     return False
 
 
-def _is_footer(values: list) -> bool:
+def _is_footer(values: list[Any]) -> bool:
     for value in values:
         if isinstance(value, int | float):
             continue
@@ -359,7 +361,8 @@ def _is_footer(values: list) -> bool:
 # --- writing -----------------------------------------------------------------------------------
 
 # (top label, middle label, bottom label) per column; None = merged with the label above.
-_LAYOUT: tuple[tuple[str, str | None, str | None, str], ...] = (
+_ColumnSpec = tuple[str, str | None, str | None, str]  # the three labels and the count column
+_LAYOUT: tuple[_ColumnSpec, ...] = (
     ("Số hồ sơ nhận giải quyết", "Tổng số", None, "received_total_count"),
     ("Số hồ sơ nhận giải quyết", "Trong kỳ", "Trực tuyến", "received_online_count"),
     (
@@ -390,7 +393,7 @@ BIEU06_TITLE = "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC TẠI CƠ QUAN, Đ�
 
 def write_bieu06_xlsx(
     counts: pd.DataFrame,
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     period_start: date,
     period_end: date,
     unit_column: str = "unit_name",
@@ -463,8 +466,9 @@ def write_bieu06_xlsx(
     return target
 
 
-def _write_header_level(sheet, layout, row: int, level: int) -> None:
-    """Write one header level, merging runs of equal labels across columns."""
+def _write_header_level(sheet: Any, layout: list[_ColumnSpec], row: int, level: int) -> None:
+    """Write one header level, merging runs of equal labels across columns (``sheet`` is an
+    openpyxl worksheet; openpyxl has no type hints)."""
     start = 0
     while start < len(layout):
         label = layout[start][level]

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from babel.numbers import NumberFormatError, parse_decimal
 
-from cchc_analysis.core.errors import ParseError
-from cchc_analysis.core.periods import Period, PeriodError, parse_period
+from cchc_analysis.core.errors import ParseError, PeriodError
+from cchc_analysis.core.periods import Period, parse_period
 from cchc_analysis.core.text import fold
 from cchc_analysis.ingest.headers import header_key
 
@@ -118,10 +118,10 @@ def parse_count(value: Any) -> int | None:
     """
     text = clean_text(value) if isinstance(value, str) else None
     if text is not None and _EN_GROUPED.match(text):
-        number = int(text.replace(",", ""))
-        if number < 0:
+        grouped = int(text.replace(",", ""))
+        if grouped < 0:
             raise ParseError("negative_count", f"count {show(value)} is negative")
-        return number
+        return grouped
     try:
         number = parse_number(value)
     except ParseError:
@@ -174,7 +174,7 @@ def _build(y: int, m: int, d: int, hh: int, mm: int, ss: int, raw: Any) -> pd.Ti
     return pd.Timestamp(stamp)
 
 
-def _clock(groups: tuple, raw: Any) -> tuple[int, int, int]:
+def _clock(groups: tuple[str | None, ...], raw: Any) -> tuple[int, int, int]:
     hh, mm, ss, ampm = groups
     hour, minute, second = int(hh or 0), int(mm or 0), int(ss or 0)
     if ampm:
@@ -224,9 +224,9 @@ def parse_datetime(value: Any) -> pd.Timestamp | None:
         y, m, d = (int(g) for g in match.groups()[:3])
         return _build(y, m, d, *_clock(match.groups()[3:], value), value)
     if match := _TIME_FIRST.match(text):
-        hh, mm, ss, d, m, y = match.groups()
+        hh, mm, ss, day, month, year = match.groups()
         clock = _clock((hh, mm, ss, None), value)
-        return _build(int(y), int(m), int(d), *clock, value)
+        return _build(int(year), int(month), int(day), *clock, value)
     if match := _COMPACT.match(text):
         y, m, d = (int(g) for g in match.groups())
         return _build(y, m, d, 0, 0, 0, value)

@@ -16,10 +16,10 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from cchc_analysis.core.errors import IngestError
+from cchc_analysis.core.errors import IngestError, ParseError
 from cchc_analysis.ingest.account import FileResult, IngestOptions, unique_headers
 from cchc_analysis.ingest.bieu06 import Bieu06Table, read_bieu06
-from cchc_analysis.ingest.parsing import ParseError, clean_text, find_period, parse_count
+from cchc_analysis.ingest.parsing import clean_text, find_period, parse_count
 from cchc_analysis.ingest.privacy import mask_series
 from cchc_analysis.ingest.problems import Problems
 from cchc_analysis.ingest.sources import SourceGrid, read_source
@@ -153,7 +153,7 @@ def _totals_check(table: Bieu06Table) -> list[dict[str, Any]]:
     """Each totals row against the sum of the rows it covers (rows that parse)."""
     checks = []
     for row_number, raw_counts, covered in table.totals:
-        differences = {}
+        differences: dict[str, dict[str, str | int | None]] = {}
         for column, raw in raw_counts.items():
             try:
                 sheet_total = parse_count(raw)

@@ -9,7 +9,7 @@ file are built from it. The reason codes and their plain-language meaning are :d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -51,15 +51,15 @@ class Problems:
     items: list[tuple[int, str, str, str]] = field(default_factory=list)
 
     def add(
-        self, positions: Sequence[int], column: str, code: str, messages: Sequence[str]
+        self, positions: Iterable[int], column: str, code: str, messages: Sequence[str]
     ) -> None:
         self.items.extend(
             (int(p), column, code, m) for p, m in zip(positions, messages, strict=True)
         )
 
-    def add_mask(self, mask: np.ndarray, column: str, code: str, messages: pd.Series) -> None:
-        where = np.flatnonzero(mask)
-        self.add(where, column, code, [messages.iat[i] for i in where])
+    def add_mask(self, mask: np.ndarray, column: str, code: str, messages: pd.Series[str]) -> None:
+        where = np.flatnonzero(mask).tolist()
+        self.add(where, column, code, messages.iloc[where].tolist())
 
     def positions(self) -> set[int]:
         return {p for p, *_ in self.items}

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from cchc_analysis import units
-from cchc_analysis.core.errors import IngestError
+from cchc_analysis.core.errors import IngestError, SourceError
 from cchc_analysis.core.periods import Period
 from cchc_analysis.ingest.account import (
     REPORT_FILE,
@@ -46,16 +46,15 @@ from cchc_analysis.ingest.account import (
 )
 from cchc_analysis.ingest.headers import KINDS
 from cchc_analysis.ingest.period_report import read_period_report
-from cchc_analysis.ingest.sources import SourceError
 from cchc_analysis.ingest.spool import DossierSpool
 from cchc_analysis.ingest.storing import store_dossiers, store_table
 from cchc_analysis.ingest.tabular import MemorySink, RowSink, read_tabular
 
 
 def ingest(
-    paths: Sequence[str | os.PathLike],
+    paths: Sequence[str | os.PathLike[str]],
     kind: str,
-    out_dir: str | os.PathLike,
+    out_dir: str | os.PathLike[str],
     *,
     period: Period | None = None,
     province: str | None = None,
@@ -129,7 +128,7 @@ def ingest(
     return report
 
 
-def _expected_rows(paths: Sequence[str | os.PathLike]) -> int:
+def _expected_rows(paths: Sequence[str | os.PathLike[str]]) -> int:
     """A generous guess of the rows in the files (sizes the spool's hash buckets)."""
     size = 0
     for path in paths:

@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,13 +62,15 @@ class SourceGrid:
     def name(self) -> str:
         return str(self.path)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, str]:
         """Format details for the ingest report."""
         return _describe(self.format, self.encoding, self.delimiter, self.sheet)
 
 
-def _describe(format: str, encoding: str | None, delimiter: str | None, sheet: str | None) -> dict:
-    out: dict = {"format": format}
+def _describe(
+    format: str, encoding: str | None, delimiter: str | None, sheet: str | None
+) -> dict[str, str]:
+    out = {"format": format}
     if encoding:
         out["encoding"] = encoding
     if delimiter:
@@ -106,7 +109,7 @@ class SourceStream:
     def name(self) -> str:
         return str(self.path)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, str]:
         """Format details for the ingest report."""
         return _describe(self.format, self.encoding, self.delimiter, self.sheet)
 
@@ -136,7 +139,7 @@ def _kind_of(path: Path, sheet: str | None) -> str:
 
 
 def read_source(
-    path: str | os.PathLike, sheet: str | None = None, with_merged: bool = False
+    path: str | os.PathLike[str], sheet: str | None = None, with_merged: bool = False
 ) -> SourceGrid:
     """Read a whole CSV/text or XLSX file (small forms; exports go through
     :func:`stream_source`); the format comes from the file's bytes, not its name."""
@@ -147,7 +150,7 @@ def read_source(
 
 
 def stream_source(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     sheet: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
     encoding: str | None = None,
@@ -222,7 +225,7 @@ def sniff_delimiter(text: str) -> str:
 
 def _read_text(path: Path) -> SourceGrid:
     """A whole text file: the chunks of :func:`_stream_text` put together."""
-    hints: dict = {}
+    hints: dict[str, Any] = {}
     while True:
         stream = _stream_text(path, CHUNK_ROWS, hints.get("encoding"), hints.get("width"))
         try:
@@ -421,8 +424,8 @@ def _stream_text(
 # --- workbooks ---------------------------------------------------------------------------------
 
 
-def _open_sheet(path: Path, sheet: str | None, read_only: bool):
-    """(workbook, worksheet); the caller closes the workbook."""
+def _open_sheet(path: Path, sheet: str | None, read_only: bool) -> tuple[Any, Any]:
+    """(workbook, worksheet); the caller closes the workbook (openpyxl has no type hints)."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -452,7 +455,7 @@ def _stream_xlsx(path: Path, sheet: str | None, chunk_rows: int) -> SourceStream
         workbook, worksheet = _open_sheet(path, title, read_only=True)
         try:
             worksheet.reset_dimensions()
-            rows: list[list] = []
+            rows: list[list[Any]] = []
             first_row = 1
             empty = True
             for row in worksheet.iter_rows(min_row=1, values_only=True):
@@ -473,7 +476,7 @@ def _stream_xlsx(path: Path, sheet: str | None, chunk_rows: int) -> SourceStream
     return SourceStream(path=path, format="xlsx", chunks=chunks, sheet=title)
 
 
-def _grid_chunk(rows: list[list], first_row: int) -> Chunk:
+def _grid_chunk(rows: list[list[Any]], first_row: int) -> Chunk:
     width = max((len(r) for r in rows), default=0)
     cells = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
     cells.columns = list(range(width))
@@ -515,5 +518,6 @@ def filled_cells(grid: SourceGrid) -> pd.DataFrame:
         if r0 >= len(cells) or c0 >= cells.shape[1]:
             continue
         value = cells.iat[r0, c0]
-        cells.iloc[r0 : r1 + 1, c0 : c1 + 1] = value
+        # pandas-stubs reject a (slice, slice) key for iloc assignment (valid at run time).
+        cells.iloc[r0 : r1 + 1, c0 : c1 + 1] = value  # type: ignore[index, assignment]
     return cells

@@ -21,7 +21,7 @@ import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -172,7 +172,7 @@ class DossierSpool:
                 zip(seq[conflicting].tolist(), seq[first[conflicting]].tolist(), strict=True)
             )
 
-    def file_counts(self, file_index: int) -> Counter:
+    def file_counts(self, file_index: int) -> Counter[str]:
         """added / duplicate / conflict counts of one file's accepted rows."""
         start, end = self.ranges.get(file_index, (0, 0))
         values, counts = np.unique(self.status[start:end], return_counts=True)
@@ -193,7 +193,8 @@ class DossierSpool:
         def lookup(reference: int) -> tuple[pd.Series, int | None]:
             if reference < 0:
                 return existing[-reference - 1], None
-            return batch.loc[reference], file_of(reference)
+            # _seq labels are unique, so one label selects one row (a Series).
+            return cast(pd.Series, batch.loc[reference]), file_of(reference)
 
         frame = batch.loc[sorted(self.conflicts)] if self.conflicts else batch.iloc[:0]
         frame = frame.assign(_file=[file_of(int(s)) for s in frame.index])

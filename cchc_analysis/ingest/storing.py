@@ -143,9 +143,10 @@ def store_table(results: list[FileResult], kind: str, out: Path) -> dict[str, An
     conflicts: dict[tuple[int, int], tuple[int, str, str]] = {}  # (file, pos) -> row, col, why
     if len(batch):
         status, reference = _classify(batch, existing, key, content)
-        for i in np.flatnonzero(status == "conflict"):
+        for i in np.flatnonzero(status == "conflict").tolist():
             ref = int(reference[i])
             if ref < 0:
+                assert existing is not None  # a negative reference is a row of the folder
                 other = existing.iloc[-ref - 1]
                 origin = f"the row already in {out}"
             else:
@@ -153,9 +154,12 @@ def store_table(results: list[FileResult], kind: str, out: Path) -> dict[str, An
                 origin = f"{results[int(other['_file'])].name} row {int(other['_row'])}"
             differs = _differing(batch.iloc[i], other, content)
             values = [batch[k].iat[i] for k in key]
-            shown = " / ".join(str(x) for x in values if not pd.isna(x))
-            conflicts[(int(batch["_file"].iat[i]), int(batch["_pos"].iat[i]))] = (
-                int(batch["_row"].iat[i]),
+            # pandas-stubs type a cell as any scalar, which neither isna nor int() accepts.
+            shown = " / ".join(str(x) for x in values if not pd.isna(x))  # type: ignore[arg-type]
+            file_index = int(batch["_file"].iat[i])  # type: ignore[arg-type]
+            position = int(batch["_pos"].iat[i])  # type: ignore[arg-type]
+            conflicts[(file_index, position)] = (
+                int(batch["_row"].iat[i]),  # type: ignore[arg-type]
                 ", ".join(differs[:5]),
                 _conflict_message(kind, shown, differs, origin),
             )
@@ -188,7 +192,8 @@ def store_dossiers(results: list[FileResult], out: Path, spool: DossierSpool) ->
     if spool.conflicts:
         frame, lookup = spool.conflict_rows()
         for seq, row in frame.iterrows():
-            other, file_index = lookup(spool.conflicts[int(seq)])
+            # pandas-stubs type a row label as Hashable; here it is the spool's integer _seq.
+            other, file_index = lookup(spool.conflicts[int(seq)])  # type: ignore[call-overload]
             if file_index is None:
                 origin = f"the row already in {out}"
             else:

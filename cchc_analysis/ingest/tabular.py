@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -106,7 +106,7 @@ class _TabularFile:
     """A dossier or survey export read as a stream: the header row (possibly under title rows)
     found in the first rows, then the body in chunks with blank rows skipped."""
 
-    def __init__(self, path: str, kind: str, options: IngestOptions, hints: dict) -> None:
+    def __init__(self, path: str, kind: str, options: IngestOptions, hints: dict[str, Any]) -> None:
         self.path = path
         self.stream = stream_source(path, options.sheet, CHUNK_ROWS, **hints)
         self._chunks = self.stream.chunks()
@@ -117,7 +117,7 @@ class _TabularFile:
             if sum(len(c) for c in heads) > HEADER_SEARCH_ROWS:
                 break
         head = pd.concat(heads, ignore_index=True) if heads else pd.DataFrame()
-        head.columns = range(head.shape[1])
+        head.columns = pd.RangeIndex(head.shape[1])
         head_rows = np.concatenate(numbers) if numbers else np.zeros(0, dtype=int)
         header_row = _locate_header(head, kind) if len(head) else 0
         headers = [clean_text(h) or "" for h in head.iloc[header_row]] if len(head) else []
@@ -169,7 +169,7 @@ def read_tabular(
     path: str, kind: str, *, options: IngestOptions, index: int, sink: RowSink
 ) -> FileResult:
     """Dossier and survey exports, chunk by chunk; accepted rows go to ``sink``."""
-    hints: dict = {}
+    hints: dict[str, Any] = {}
     while True:
         try:
             return _read_tabular_once(path, kind, options, index, sink, hints)
@@ -179,7 +179,7 @@ def read_tabular(
 
 
 def _read_tabular_once(
-    path: str, kind: str, options: IngestOptions, index: int, sink: RowSink, hints: dict
+    path: str, kind: str, options: IngestOptions, index: int, sink: RowSink, hints: dict[str, Any]
 ) -> FileResult:
     source = _TabularFile(path, kind, options, hints)
     validate = validate_dossiers if kind == "dossiers" else validate_survey
@@ -225,7 +225,7 @@ def _read_tabular_once(
 
 
 def _display_again(
-    path: str, kind: str, options: IngestOptions, hints: dict, positions: Sequence[int]
+    path: str, kind: str, options: IngestOptions, hints: dict[str, Any], positions: Sequence[int]
 ) -> pd.DataFrame:
     """Raw cells of some body positions, read again from the file (rows that turn out to
     conflict are known only when every file has been read)."""

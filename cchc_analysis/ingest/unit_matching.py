@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from cchc_analysis import units
@@ -124,10 +125,11 @@ class UnitMatches:
     resolved: list[UnitMatch]
     group: np.ndarray
 
-    def column(self, attribute: Callable[[units.Unit], Any]) -> np.ndarray:
+    def column(self, attribute: Callable[[units.Unit], Any]) -> npt.NDArray[np.object_]:
         table = np.empty(len(self.resolved), dtype=object)
         table[:] = [attribute(m.unit) if m.unit else None for m in self.resolved]
-        return table[self.group]
+        rows: npt.NDArray[np.object_] = table[self.group]
+        return rows
 
     def unit_columns(self) -> dict[str, np.ndarray]:
         """The canonical unit columns of every row (None where no unit was found)."""

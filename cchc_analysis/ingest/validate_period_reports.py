@@ -15,10 +15,10 @@ from typing import Final
 import pandas as pd
 
 from cchc_analysis import units
+from cchc_analysis.core.errors import ParseError
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.schema import COUNT_COLUMNS
 from cchc_analysis.ingest.parsing import (
-    ParseError,
     find_period,
     parse_count,
     parse_datetime,
@@ -191,12 +191,13 @@ def _row_periods(
     period: Period | None,
     title_period: Period | None,
     problems: Problems,
-) -> tuple[list, list]:
+) -> tuple[list[pd.Timestamp | None], list[pd.Timestamp | None]]:
+    """Each row's period (start, end) as day timestamps; None where it cannot be read."""
     n = len(raw)
     if period is not None:
         return [pd.Timestamp(period.start)] * n, [pd.Timestamp(period.end)] * n
-    starts: list = [None] * n
-    ends: list = [None] * n
+    starts: list[pd.Timestamp | None] = [None] * n
+    ends: list[pd.Timestamp | None] = [None] * n
     if "period_start" in raw and "period_end" in raw:
         for i, (a, b) in enumerate(zip(raw["period_start"], raw["period_end"], strict=True)):
             try:

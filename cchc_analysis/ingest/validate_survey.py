@@ -8,19 +8,21 @@ district or commune of the pre-2025 registry.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cchc_analysis.core.errors import ParseError
 from cchc_analysis.core.schema import (
     SURVEY_COLUMNS,
     SURVEY_ITEM_COLUMNS,
     SURVEY_SCORE_MAX,
     SURVEY_SCORE_MIN,
 )
-from cchc_analysis.ingest.parsing import ParseError, parse_count, parse_datetime, show
+from cchc_analysis.ingest.parsing import parse_count, parse_datetime, show
 from cchc_analysis.ingest.problems import Problems, as_days, optional_text, parse_cells
 from cchc_analysis.ingest.unit_matching import resolve_office_units
 from cchc_analysis.store.tables import coerce_survey
@@ -57,7 +59,7 @@ def validate_survey(
         matches = resolve_office_units(raw, province=province)
         header = h["unit_code"] if "unit_code" in raw else h["unit_name"]
         matches.add_problems(problems, header)
-        unit_columns = matches.unit_columns()
+        unit_columns: Mapping[str, np.ndarray | list[None]] = matches.unit_columns()
     else:
         unit_columns = {"unit_code": [None] * len(raw), "district_code": [None] * len(raw)}
     surveyed = parse_cells(

@@ -41,13 +41,13 @@ def is_missing(value: object) -> bool:
 
 def fmt_count(value: float | int | None, lang: str = "vi") -> str:
     """Whole number with the language's grouping: 1.473 (vi), 1,473 (en); '–' when missing."""
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return "–"
     return format_decimal(int(round(value)), locale=_locale(lang))
 
 
 def fmt_number(value: float | None, lang: str = "vi", digits: int = 1) -> str:
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return "–"
     pattern = "#,##0." + "0" * digits if digits else "#,##0"
     return format_decimal(value, format=pattern, locale=_locale(lang))
@@ -68,7 +68,7 @@ def fmt_p(p: float | None, lang: str = "vi", *, is_two_decimals_from_001: bool =
     two decimals from 0.01 up ('p = 0,71') and three below: ``is_two_decimals_from_001=True``.
     The two styles are kept apart so the reports stay byte-identical; a later issue may pick one.
     """
-    if _is_missing(p):
+    if p is None or _is_missing(p):
         return "p = –"
     if p < 0.001:
         return f"p < {fmt_number(0.001, lang, 3)}"
@@ -85,7 +85,7 @@ def fmt_interval(low: float, high: float, lang: str) -> str:
 
 def fmt_rate(value: float | None, lang: str = "vi", digits: int = 2) -> str:
     """A 0–1 rate as a percentage: 99,46% (vi), 99.46% (en); '–' when undefined."""
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return "–"
     pattern = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
     return format_percent(value, format=pattern, locale=_locale(lang))
@@ -93,7 +93,7 @@ def fmt_rate(value: float | None, lang: str = "vi", digits: int = 2) -> str:
 
 def fmt_points(value: float | None, lang: str = "vi", digits: int = 1) -> str:
     """A change in percentage points with its sign: +0,4 điểm % / +0.4 pp."""
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return "–"
     points = round(value * 100, digits)  # a change that rounds to zero shows as ±0,0
     sign = "+" if points > 0 else ("−" if points < 0 else "±")

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import HTML
+from matplotlib.figure import Figure
 
 ESC = html.escape
 # Formatted numbers (1.473 / 99,46% / +0,4 điểm % / –) are right-aligned in tables.
@@ -22,7 +24,7 @@ _NUMERIC = re.compile(r"^[+\-−±]?[\d.,\s]*\d[\d.,]*\s*(%|điểm %|pp)?$|^–
 _LONG_RUN = re.compile(r"\S{40,}")
 
 
-def figure_html(fig, alt: str, caption: str | None = None) -> str:
+def figure_html(fig: Figure, alt: str, caption: str | None = None) -> str:
     """Embed a figure as an inline PNG with alt text (no external file, no other host)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
@@ -33,6 +35,11 @@ def figure_html(fig, alt: str, caption: str | None = None) -> str:
         f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{ESC(alt)}">'
         f"{cap}</figure>"
     )
+
+
+def html_block(markup: str) -> HTML:
+    """``markup`` as the IPython display object every report section returns."""
+    return HTML(markup)  # type: ignore[no-untyped-call]  # IPython's HTML has no type hints
 
 
 def cell_text(text: str) -> str:

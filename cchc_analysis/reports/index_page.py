@@ -6,13 +6,16 @@ Self-contained (inline CSS and script, nothing from another host) so it opens of
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.resources import TEMPLATE_DIR
 from cchc_analysis.core.version import __version__
 from cchc_analysis.counting import CountQuery, kpi_table
+from cchc_analysis.counting.query import Tier
 from cchc_analysis.reports.formatting import format_value, label, period_label
 from cchc_analysis.reports.wording import phrase
 
@@ -56,8 +59,23 @@ def _css() -> str:
     return css_path.read_text(encoding="utf-8")
 
 
+class IndexedReport(Protocol):
+    """What the index reads of one report of the run (a ``batch.manifest.ReportResult``)."""
+
+    kind: str
+    unit_code: str
+    unit_name: str
+    file: str
+    status: str
+
+
 def write_index(
-    out_dir: Path, data_dir: Path, period: Period, results: list, lang: str, tier: str
+    out_dir: Path,
+    data_dir: Path,
+    period: Period,
+    results: Sequence[IndexedReport],
+    lang: str,
+    tier: Tier,
 ) -> Path:
     """Write ``index.html`` linking every report of the run, with the districts' KPIs."""
     by_code = {r.unit_code: r for r in results if r.kind == "district"}

@@ -6,11 +6,15 @@ decides how to embed it (PNG inline, with alt text).
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+from matplotlib.typing import RcKeyType
 
 from cchc_analysis.reports.formatting import fmt_count, fmt_month, fmt_rate
 from cchc_analysis.reports.wording import phrase
@@ -28,7 +32,7 @@ PALETTE = {
 }
 CHANNEL_COLOURS = {"online": "#1f5f8b", "in_person": "#e07b39", "postal": "#5a9e6f"}
 
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",  # ships with matplotlib; covers Vietnamese diacritics
     "font.size": 9.5,
     "axes.titlesize": 11,
@@ -65,15 +69,15 @@ def legend_label(text: object, limit: int = 48) -> str:
     return label.replace("$", r"\$")
 
 
-def _count_axis(ax, lang: str) -> None:
+def _count_axis(ax: Axes, lang: str) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v, lang)))
 
 
-def _rate_axis(ax, lang: str, digits: int = 0) -> None:
+def _rate_axis(ax: Axes, lang: str, digits: int = 0) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, digits)))
 
 
-def _month_ticks(ax, months: pd.Series, lang: str) -> None:
+def _month_ticks(ax: Axes, months: pd.Series, lang: str) -> None:
     positions = np.arange(len(months))
     step = max(1, len(months) // 12)
     ax.set_xticks(positions[::step])
@@ -135,8 +139,8 @@ def rate_trend(
             )
     _month_ticks(ax, monthly["month"], lang)
     _rate_axis(ax, lang)
-    low = np.nanmin(monthly[list(series)].to_numpy(dtype=float)) if len(monthly) else 0
-    ax.set_ylim(max(0.0, min(low, target or 1.0) - 0.05), 1.005)
+    lowest = np.nanmin(monthly[list(series)].to_numpy(dtype=float)) if len(monthly) else 0
+    ax.set_ylim(max(0.0, min(lowest, target or 1.0) - 0.05), 1.005)
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8.5)
     fig.tight_layout()
@@ -240,7 +244,7 @@ def small_multiples(
     return fig
 
 
-def rate_band(ax, x: np.ndarray, low: np.ndarray, high: np.ndarray, colour: str) -> None:
+def rate_band(ax: Axes, x: np.ndarray, low: np.ndarray, high: np.ndarray, colour: str) -> None:
     """Shade a confidence band (e.g. Wilson 95%) behind a rate line."""
     ax.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
 
@@ -317,7 +321,8 @@ def completion_curves(
     with each group's statutory deadline marked."""
     apply_style()
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    colours = plt.get_cmap("tab10").colors
+    # matplotlib's stubs return a Colormap; "tab10" is a ListedColormap, which has .colors.
+    colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]
     for (name, curve), colour in zip(curves.items(), colours, strict=False):
         ax.step(
             curve["time"],

@@ -14,7 +14,9 @@ from typing import Self
 from cchc_analysis import store, units
 from cchc_analysis.core.periods import Period, parse_period
 from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
+from cchc_analysis.counting.query import Tier
 from cchc_analysis.reports.unit_data import first_trend_month, short_name
+from cchc_analysis.reports.wording import Lang
 
 
 @dataclass
@@ -23,17 +25,17 @@ class ProvinceData:
 
     period: Period
     data_dir: Path
-    lang: str = "vi"
-    tier: str = "both"
+    lang: Lang = "vi"
+    tier: Tier = "both"
     input_hash: str = ""
 
     @classmethod
     def load(
         cls,
         period: str,
-        data_dir: str | os.PathLike = "data/demo",
-        lang: str = "vi",
-        tier: str = "both",
+        data_dir: str | os.PathLike[str] = "data/demo",
+        lang: Lang = "vi",
+        tier: Tier = "both",
         input_hash: str = "",
     ) -> Self:
         """Read the districts' data for ``period`` (the notebook's parameters, in its order)."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+
 from cchc_analysis.core import targets as target_rules
 from cchc_analysis.reports.formatting import fmt_count, fmt_rate, is_missing, label
 from cchc_analysis.reports.trend_sentence import describe_trend
-from cchc_analysis.reports.wording import has_phrase, phrase
+from cchc_analysis.reports.wording import Lang, has_phrase, phrase
 
 SCORED_METRICS = (
     "within_deadline_rate",
@@ -23,7 +25,9 @@ SCORED_METRICS = (
 )
 
 
-def _relative_change(now: float, before: Mapping | None, key: str, lang: str) -> str | None:
+def _relative_change(
+    now: float, before: Mapping[str, Any] | pd.Series | None, key: str, lang: str
+) -> str | None:
     if before is None or is_missing(before.get(key)) or not before.get(key):
         return None
     change = float(now) / float(before[key]) - 1
@@ -34,12 +38,12 @@ def _relative_change(now: float, before: Mapping | None, key: str, lang: str) ->
 
 
 def summary_sentences(
-    current: Mapping[str, Any],
+    current: Mapping[str, Any] | pd.Series,
     unit_name: str,
     period_name: str,
-    lang: str = "vi",
+    lang: Lang = "vi",
     *,
-    year_before: Mapping[str, Any] | None = None,
+    year_before: Mapping[str, Any] | pd.Series | None = None,
     rank: tuple[int, int] | None = None,
     trend: Mapping[str, Any] | None = None,
     funnel_band: str | None = None,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from cchc_analysis.reports.formatting import fmt_p, fmt_pattern
-from cchc_analysis.reports.wording import has_phrase, phrase
+from cchc_analysis.reports.wording import Lang, has_phrase, phrase
 
 # How a slope is scaled before it is read in its unit: a 0–1 rate per month reads as points.
 UNIT_SCALES = {"points": 100.0, "days": 1.0, "dossiers": 1.0}
@@ -24,7 +24,7 @@ def describe_trend(
     result: Mapping[str, Any],
     metric_label: str,
     *,
-    lang: Literal["vi", "en"] = "vi",
+    lang: Lang = "vi",
     unit: str = "points",
     per: str = "month",
 ) -> str:

@@ -8,9 +8,10 @@ writes words or HTML; the sections in :mod:`cchc_analysis.reports.sections` do.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import pandas as pd
 
@@ -18,8 +19,10 @@ from cchc_analysis import stats, store, units
 from cchc_analysis.core.errors import CchcError
 from cchc_analysis.core.periods import Period, parse_period
 from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
+from cchc_analysis.counting.query import Tier
 from cchc_analysis.reports.formatting import is_missing
 from cchc_analysis.reports.rate_tables import funnel_frame
+from cchc_analysis.reports.wording import Lang
 
 # Only what the processing-time section needs: its cost grows with the period's dossiers.
 PROCESSING_TIME_COLUMNS = ("unit_level", "field", "received_at", "due_at", "resolved_at", "status")
@@ -34,8 +37,8 @@ class UnitData:
     unit_code: str
     period: Period
     data_dir: Path
-    lang: str = "vi"
-    tier: str = "both"
+    lang: Lang = "vi"
+    tier: Tier = "both"
     input_hash: str = ""
     trend_months: int = 24
     current: pd.Series = field(init=False)
@@ -47,9 +50,9 @@ class UnitData:
         cls,
         unit_code: str,
         period: str,
-        data_dir: str | os.PathLike = "data/demo",
-        lang: str = "vi",
-        tier: str = "both",
+        data_dir: str | os.PathLike[str] = "data/demo",
+        lang: Lang = "vi",
+        tier: Tier = "both",
         input_hash: str = "",
     ) -> Self:
         """Read the unit's data for ``period`` (the notebook's parameters, in its order)."""
@@ -154,7 +157,7 @@ def province_districts(data_dir: Path, unit: units.Unit) -> list[str]:
     return same
 
 
-def first_trend_month(period: Period, months: int, dataset: dict) -> pd.Timestamp:
+def first_trend_month(period: Period, months: int, dataset: Mapping[str, Any]) -> pd.Timestamp:
     """First month of a trend chart: ``months`` back from the period's end, but not before the
     data's own start (rows received earlier are only the dossiers carried into it)."""
     start = pd.Timestamp(period.end).to_period("M").to_timestamp() - pd.DateOffset(

@@ -28,9 +28,10 @@ a later issue will unify them):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-LANGS = ("vi", "en")
+Lang = Literal["vi", "en"]
+LANGS: tuple[Lang, ...] = ("vi", "en")
 
 PHRASES: dict[str, tuple[str, str]] = {
     # --- fixed labels (tables, headings, the console) -----------------------------------------

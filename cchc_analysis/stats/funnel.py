@@ -39,7 +39,8 @@ def _binomial_limit(p: float, trials: np.ndarray, target: float) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         alpha = np.where(f_r > f_below, (f_r - p) / (f_r - f_below), 0.0)
         limit = (r_p - alpha) / trials
-    return np.clip(limit, 0.0, 1.0)
+    clipped: np.ndarray = np.clip(limit, 0.0, 1.0)
+    return clipped
 
 
 def funnel_limits(
@@ -97,7 +98,8 @@ def _pooled(k: np.ndarray, n: np.ndarray) -> float:
 def _z_scores(k: np.ndarray, n: np.ndarray, target: float) -> np.ndarray:
     """Spiegelhalter's z: (rate - target) / sqrt(target(1-target)/n); NaN when n == 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (k / n - target) / np.sqrt(target * (1 - target) / n)
+        z: np.ndarray = (k / n - target) / np.sqrt(target * (1 - target) / n)
+    return z
 
 
 def overdispersion(
@@ -120,7 +122,7 @@ def overdispersion(
     k = as_counts(successes, "successes").ravel()
     n = as_counts(trials, "trials").ravel()
     pooled = target_rate is None
-    target = _pooled(k, n) if pooled else float(target_rate)
+    target = _pooled(k, n) if target_rate is None else float(target_rate)
     ok = np.isfinite(k) & np.isfinite(n) & (n > 0)
     z = _z_scores(k[ok], n[ok], target)
     units = int(ok.sum())

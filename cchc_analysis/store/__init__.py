@@ -10,6 +10,7 @@ units, periods or indicators; what a column means is decided above it (``ingest`
 ``counting`` and ``reports`` read).
 """
 
+from cchc_analysis.core.errors import DataFolderError
 from cchc_analysis.store.dossiers import (
     DOSSIERS_DIR,
     PARTITION_COLUMN,
@@ -32,7 +33,6 @@ from cchc_analysis.store.folder import (
     PERIOD_REPORTS_FILE,
     PROJECT_DIR,
     SURVEY_FILE,
-    DataFolderError,
     check_data_dir,
     read_dataset_info,
     read_table,

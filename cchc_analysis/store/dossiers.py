@@ -78,7 +78,7 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
     return frame[column].astype("string")
 
 
-def upgrade_layout(data_dir: str | os.PathLike) -> int:
+def upgrade_layout(data_dir: str | os.PathLike[str]) -> int:
     """Rename the partitions of a folder written before eras were stored to their era-2024
     areas (``district_code=314`` -> ``area=2024-314``); returns how many were renamed."""
     root = Path(data_dir) / DOSSIERS_DIR
@@ -102,7 +102,7 @@ def upgrade_layout(data_dir: str | os.PathLike) -> int:
     return renamed
 
 
-def dossier_areas(data_dir: str | os.PathLike) -> list[str]:
+def dossier_areas(data_dir: str | os.PathLike[str]) -> list[str]:
     """The partition keys present in the folder (``["2024-313", "2024-314", "2025-11443"]``)."""
     root = Path(data_dir) / DOSSIERS_DIR
     if not root.is_dir():
@@ -112,7 +112,7 @@ def dossier_areas(data_dir: str | os.PathLike) -> list[str]:
     return sorted(p.name[len(prefix) :] for p in root.iterdir() if p.name.startswith(prefix))
 
 
-def dossier_partitions(data_dir: str | os.PathLike) -> list[str]:
+def dossier_partitions(data_dir: str | os.PathLike[str]) -> list[str]:
     """Codes of the pre-2025 districts present in the folder (their areas' codes)."""
     return [
         code
@@ -121,12 +121,12 @@ def dossier_partitions(data_dir: str | os.PathLike) -> list[str]:
     ]
 
 
-def has_dossiers(data_dir: str | os.PathLike) -> bool:
+def has_dossiers(data_dir: str | os.PathLike[str]) -> bool:
     path = Path(data_dir) / DOSSIERS_DIR
     return path.is_dir() and any(path.glob("*/*.parquet"))
 
 
-def _area_dir(data_dir: str | os.PathLike, area: str) -> Path:
+def _area_dir(data_dir: str | os.PathLike[str], area: str) -> Path:
     return Path(data_dir) / DOSSIERS_DIR / f"{PARTITION_COLUMN}={area}"
 
 
@@ -138,7 +138,7 @@ def _sorted_body(part: pd.DataFrame) -> pa.Table:
 
 
 def write_dossiers(
-    frame: pd.DataFrame, data_dir: str | os.PathLike, *, replace: bool = True
+    frame: pd.DataFrame, data_dir: str | os.PathLike[str], *, replace: bool = True
 ) -> int:
     """Write dossiers partitioned by area; returns the number of rows written.
 
@@ -166,7 +166,7 @@ def write_dossiers(
     return len(table_frame)
 
 
-def append_dossiers(frame: pd.DataFrame, data_dir: str | os.PathLike) -> list[Path]:
+def append_dossiers(frame: pd.DataFrame, data_dir: str | os.PathLike[str]) -> list[Path]:
     """Add dossiers as one new file per area (``part-<n>.parquet``, in date order), leaving the
     partition's other files as they are; returns the files written.
 
@@ -208,7 +208,7 @@ def _with_columns(frame: pd.DataFrame, wanted: Sequence[str], area: str) -> pd.D
 
 
 def read_dossiers(
-    data_dir: str | os.PathLike,
+    data_dir: str | os.PathLike[str],
     district_codes: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     unit_codes: Sequence[str] | None = None,
@@ -254,7 +254,7 @@ def read_dossiers(
 
 
 def iter_dossier_batches(
-    data_dir: str | os.PathLike, area: str, batch_rows: int = 500_000
+    data_dir: str | os.PathLike[str], area: str, batch_rows: int = 500_000
 ) -> Iterator[pd.DataFrame]:
     """One area's dossiers a batch at a time, in stored order, with canonical dtypes: for
     passes over partitions larger than memory (ingest's de-duplication)."""
@@ -264,7 +264,7 @@ def iter_dossier_batches(
             yield coerce_dossiers(frame)[list(DOSSIER_COLUMNS)]
 
 
-def area_files(data_dir: str | os.PathLike, area: str) -> list[Path]:
+def area_files(data_dir: str | os.PathLike[str], area: str) -> list[Path]:
     """The Parquet files of one area, in name order."""
     return sorted(_area_dir(data_dir, area).glob("*.parquet"))
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from cchc_analysis.core.errors import DataFolderError
@@ -35,7 +36,7 @@ DATASET_FILE = "dataset.json"
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-def resolve_data_dir(data_dir: str | os.PathLike) -> Path:
+def resolve_data_dir(data_dir: str | os.PathLike[str]) -> Path:
     """A relative folder is looked up from the working directory, then from the project root,
     so a notebook run from ``notebooks/`` or from the repository finds ``data/demo`` alike."""
     path = Path(data_dir)
@@ -45,7 +46,7 @@ def resolve_data_dir(data_dir: str | os.PathLike) -> Path:
     return candidate if candidate.exists() else path
 
 
-def check_data_dir(data_dir: str | os.PathLike) -> Path:
+def check_data_dir(data_dir: str | os.PathLike[str]) -> Path:
     """Return the folder as a Path, or raise DataFolderError saying what is missing."""
     path = Path(data_dir)
     if not path.is_dir():
@@ -59,7 +60,7 @@ def check_data_dir(data_dir: str | os.PathLike) -> Path:
     return path
 
 
-def read_table(data_dir: str | os.PathLike, name: str) -> pd.DataFrame | None:
+def read_table(data_dir: str | os.PathLike[str], name: str) -> pd.DataFrame | None:
     """Read one of the single-file tables (cube, survey, period_reports) if present.
 
     A report asks for the cube several times (current period, comparisons, trends); the file
@@ -79,7 +80,7 @@ def _read_parquet_cached(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
 
 
 def read_table_rows(
-    data_dir: str | os.PathLike, name: str, column: str, values: Sequence[Any]
+    data_dir: str | os.PathLike[str], name: str, column: str, values: Sequence[Any]
 ) -> pd.DataFrame | None:
     """Rows of a single-file table whose ``column`` is one of ``values``, in file order (as
     ``frame[frame[column].isin(values)]``), or None when the file is absent.
@@ -104,7 +105,7 @@ def read_table_rows(
     return out
 
 
-def read_table_max(data_dir: str | os.PathLike, name: str, column: str) -> Any:
+def read_table_max(data_dir: str | os.PathLike[str], name: str, column: str) -> Any:
     """Largest value of one column of a single-file table (None when the file is absent),
     without copying the table."""
     key = _file_key(Path(data_dir) / name)
@@ -127,9 +128,13 @@ def _rows_at(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=4)
-def _row_positions(path: str, mtime_ns: int, size: int, column: str) -> dict[Any, np.ndarray]:
+def _row_positions(
+    path: str, mtime_ns: int, size: int, column: str
+) -> dict[Hashable, npt.NDArray[np.intp]]:
     frame = _read_parquet_cached(path, mtime_ns, size)
-    return frame.groupby(column, observed=True, sort=False).indices
+    # pandas-stubs allow an Index or a list as each group's positions; they are arrays.
+    indices = frame.groupby(column, observed=True, sort=False).indices
+    return cast(dict[Hashable, npt.NDArray[np.intp]], indices)
 
 
 @lru_cache(maxsize=4)
@@ -137,7 +142,7 @@ def _column_max(path: str, mtime_ns: int, size: int, column: str) -> Any:
     return _read_parquet_cached(path, mtime_ns, size)[column].max()
 
 
-def write_table(frame: pd.DataFrame, data_dir: str | os.PathLike, name: str) -> Path:
+def write_table(frame: pd.DataFrame, data_dir: str | os.PathLike[str], name: str) -> Path:
     """Write a single-file table atomically (temporary file, then rename)."""
     path = Path(data_dir) / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,12 +152,12 @@ def write_table(frame: pd.DataFrame, data_dir: str | os.PathLike, name: str) -> 
     return path
 
 
-def read_dataset_info(data_dir: str | os.PathLike) -> dict[str, Any]:
+def read_dataset_info(data_dir: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(data_dir) / DATASET_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def write_dataset_info(data_dir: str | os.PathLike, info: dict[str, Any]) -> None:
+def write_dataset_info(data_dir: str | os.PathLike[str], info: dict[str, Any]) -> None:
     path = Path(data_dir) / DATASET_FILE
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(info, ensure_ascii=False, indent=2, default=str), encoding="utf-8")

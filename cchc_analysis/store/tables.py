@@ -33,7 +33,8 @@ def coerce_period_reports(frame: pd.DataFrame) -> pd.DataFrame:
         if column in ("period_start", "period_end"):
             out[column] = pd.to_datetime(values).astype("datetime64[ms]")
         elif column in COUNT_COLUMNS:
-            out[column] = pd.array(values, dtype="Int64")
+            # pandas-stubs: pd.array takes no Series with a masked dtype name (valid at run time)
+            out[column] = pd.array(values, dtype="Int64")  # type: ignore[call-overload]
         else:
             out[column] = values.astype("string")
     return out.reset_index(drop=True)
@@ -46,7 +47,8 @@ def coerce_survey(frame: pd.DataFrame) -> pd.DataFrame:
         if column == "surveyed_at":
             out[column] = pd.to_datetime(values).astype("datetime64[ms]")
         elif column in SURVEY_ITEM_COLUMNS:
-            out[column] = pd.array(values, dtype="Int64")
+            # pandas-stubs: pd.array takes no Series with a masked dtype name (valid at run time)
+            out[column] = pd.array(values, dtype="Int64")  # type: ignore[call-overload]
         else:
             out[column] = values.astype("string")
     return out.reset_index(drop=True)

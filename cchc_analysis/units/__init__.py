@@ -14,6 +14,7 @@ The stage never reads a data folder or any dossier, and never guesses: a name th
 several units, or only nearly matches one, is an error that lists the candidates.
 """
 
+from cchc_analysis.core.errors import AmbiguousUnitError, UnknownUnitError
 from cchc_analysis.units.crosswalk import crosswalk_communes, crosswalk_provinces
 from cchc_analysis.units.matching import FUZZY_CUTOFF, SUGGEST_CUTOFF, find_units, resolve_unit
 from cchc_analysis.units.names import normalize_name, slugify
@@ -24,9 +25,7 @@ from cchc_analysis.units.registry import (
     LEVELS,
     REFORM_DATE,
     TABLE_COLUMNS,
-    AmbiguousUnitError,
     Unit,
-    UnknownUnitError,
     children,
     district_of,
     era_of,

@@ -8,16 +8,24 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import pandas as pd
 
-from cchc_analysis.units.registry import ERA_2025, ERA_PRE_2025, era_registry, package_table
+from cchc_analysis.units.registry import (
+    ERA_2025,
+    ERA_PRE_2025,
+    era_registry,
+    package_rows,
+    package_table,
+)
 
 
 @cache
-def _converter() -> dict:
+def _converter() -> dict[str, Any]:
     path = resources.files("vietnamadminunits") / "data" / "converter_2025.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    converter: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return converter
 
 
 def _province_key_map(era: str) -> dict[str, str]:
@@ -59,7 +67,7 @@ def _crosswalk_communes() -> pd.DataFrame:
     old_units, new_units = era_registry(ERA_PRE_2025).units, era_registry(ERA_2025).units
     legacy = package_table(ERA_PRE_2025)
     old_by_key: dict[str, tuple[str, str, str, str]] = {}
-    for row in legacy.itertuples(index=False):
+    for row in package_rows(legacy):
         key = f"{row.provinceKey}_{row.districtKey}_{row.wardKey or ''}"
         code = row.districtCode if row.wardCode is None else row.wardCode  # None: island
         old_by_key[key] = (code, old_units[code].name, row.districtCode, row.provinceCode)

@@ -26,9 +26,11 @@ mergers, e.g. 696 districts), not the state at an arbitrary date in 2024. Where 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import Any
 
 import pandas as pd
 
@@ -135,7 +137,7 @@ def _record(
     fallback_type: str | None,
     parent_code: str | None,
     province_code: str,
-) -> dict:
+) -> dict[str, Any]:
     name, unit_type, short_name = official_name(name, fallback_type)
     return {
         "era": era,
@@ -150,16 +152,22 @@ def _record(
     }
 
 
-def _build_records(era: str) -> list[dict]:
+def package_rows(table: pd.DataFrame) -> Iterable[Any]:
+    """The rows of a :func:`package_table` as named tuples whose fields are its columns (text
+    or None); pandas-stubs type every field as any scalar, hence ``Any``."""
+    return table.itertuples(index=False)
+
+
+def _build_records(era: str) -> list[dict[str, Any]]:
     """One record per unit (plain Python values), sorted by level then code."""
     raw = package_table(era)
     records = []
-    for row in raw.drop_duplicates("provinceCode").itertuples(index=False):
+    for row in package_rows(raw.drop_duplicates("provinceCode")):
         records.append(
             _record(era, "province", row.provinceCode, row.province, None, None, row.provinceCode)
         )
     if era == ERA_PRE_2025:
-        for row in raw.drop_duplicates("districtCode").itertuples(index=False):
+        for row in package_rows(raw.drop_duplicates("districtCode")):
             records.append(
                 _record(
                     era,
@@ -173,7 +181,7 @@ def _build_records(era: str) -> list[dict]:
             )
     communes = raw[raw["wardCode"].notna()]  # island districts have a row without commune
     parent_column = "districtCode" if era == ERA_PRE_2025 else "provinceCode"
-    for row in communes.itertuples(index=False):
+    for row in package_rows(communes):
         records.append(
             _record(
                 era,
@@ -234,7 +242,7 @@ def units_table(era: str = ERA_PRE_2025) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def code_text(code: str | int) -> str:
+def code_text(code: str | int | float) -> str:
     """A code as typed or as Excel stored it (314.0), as stripped text."""
     if isinstance(code, bool):
         raise TypeError("a unit code cannot be a bool")
@@ -308,6 +316,7 @@ def parent(code: str | int, era: str = ERA_PRE_2025, level: str | None = None) -
 def district_of(commune_code: str | int) -> Unit:
     """The legacy (pre-July-2025) district of a legacy commune code."""
     unit = lookup_code(commune_code, ERA_PRE_2025, "commune")
+    assert unit.parent_code is not None  # every legacy commune lies in a district
     return era_registry(ERA_PRE_2025).units[unit.parent_code]
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from cchc_analysis.reports.formatting import format_value, label
-from cchc_analysis.reports.html_blocks import paragraph, table_html
+from cchc_analysis.reports.html_blocks import html_block, paragraph, table_html
 from cchc_analysis.reports.rate_tables import with_wilson
 from cchc_analysis.reports.sections.common import interval_column, section_heading
 from cchc_analysis.reports.sections.funnel import funnel_html
@@ -17,11 +17,11 @@ from cchc_analysis.reports.wording import phrase
 def communes(data: UnitData) -> HTML:
     lang = data.lang
     if data.tier == "district":
-        return HTML("")  # district offices only: no commune section (nor TOC entry)
+        return html_block("")  # district offices only: no commune section (nor TOC entry)
     parts = [section_heading("communes", lang)]
     if data.commune_table.empty:
         parts.append(paragraph(phrase("no_data", lang)))
-        return HTML("".join(parts))
+        return html_block("".join(parts))
     table = with_wilson(data.commune_table, "within_deadline_rate")
     table = table.sort_values("within_deadline_rate", ascending=False)
     table = table.assign(short_name=[short_name(c, "commune") for c in table["unit_code"]])
@@ -38,4 +38,4 @@ def communes(data: UnitData) -> HTML:
         shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
     parts.append(table_html(shown))
     parts.append(funnel_html(table, "commune", lang))
-    return HTML("".join(parts))
+    return html_block("".join(parts))

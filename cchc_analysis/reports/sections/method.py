@@ -8,7 +8,7 @@ from IPython.display import HTML
 
 from cchc_analysis.core.version import __version__
 from cchc_analysis.reports.formatting import fmt_date_range
-from cchc_analysis.reports.html_blocks import paragraph
+from cchc_analysis.reports.html_blocks import html_block, paragraph
 from cchc_analysis.reports.methodology import methodology_html
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.sections.common import section_heading
@@ -17,7 +17,7 @@ from cchc_analysis.reports.wording import phrase
 
 
 def _method_html(provenance: str, lang: str) -> HTML:
-    return HTML(
+    return html_block(
         section_heading("method", lang)
         + paragraph(provenance, "provenance")
         + f'<div class="methodology">{methodology_html(lang)}</div>'

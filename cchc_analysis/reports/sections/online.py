@@ -7,7 +7,7 @@ from IPython.display import HTML
 from cchc_analysis import stats
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import fmt_count, fmt_rate, label
-from cchc_analysis.reports.html_blocks import figure_html, paragraph
+from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph
 from cchc_analysis.reports.rate_tables import with_wilson
 from cchc_analysis.reports.sections.common import section_heading
 from cchc_analysis.reports.trend_sentence import describe_trend
@@ -42,7 +42,7 @@ def online(data: UnitData) -> HTML:
     trend = stats.trend_test(monthly["online_new_rate"].to_numpy(float), monthly["month"])
     subject = phrase("trend_subject.online", lang, label=label("online_new_rate", lang))
     trend_sentence = describe_trend(trend, subject, lang=lang)
-    return HTML(
+    return html_block(
         section_heading("online", lang)
         + paragraph(sentence)
         + figure_html(fig, alt)

@@ -8,7 +8,7 @@ from IPython.display import HTML
 
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import fmt_rate, format_value, label
-from cchc_analysis.reports.html_blocks import figure_html, paragraph, table_html
+from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph, table_html
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.rate_tables import with_wilson
 from cchc_analysis.reports.sections.common import interval_column, section_heading
@@ -42,7 +42,7 @@ def position(data: UnitData) -> HTML:
     alt = phrase("position.alt", lang, units=len(data.districts), unit=data.unit.short_name)
     parts.append(figure_html(fig, alt))
     parts.append(funnel_html(data.districts, "district", lang, highlight_code=data.unit_code))
-    return HTML("".join(parts))
+    return html_block("".join(parts))
 
 
 def league_table(data: ProvinceData) -> HTML:
@@ -71,7 +71,7 @@ def league_table(data: ProvinceData) -> HTML:
         "online_payment_rate",
     ):
         shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
-    return HTML(section_heading("league", lang) + table_html(shown))
+    return html_block(section_heading("league", lang) + table_html(shown))
 
 
 def rankings(data: ProvinceData) -> HTML:
@@ -82,8 +82,9 @@ def rankings(data: ProvinceData) -> HTML:
     for name in ("within_deadline_rate", "online_rate"):
         title = label(name, lang)
         fig = plots.ranking_bars(data.districts, name, "short_name", None, title, lang)
-        best = data.districts.loc[data.districts[name].idxmax()]
-        worst = data.districts.loc[data.districts[name].idxmin()]
+        # pandas-stubs type idxmax's label as Hashable, which .loc does not take.
+        best = data.districts.loc[data.districts[name].idxmax()]  # type: ignore[call-overload]
+        worst = data.districts.loc[data.districts[name].idxmin()]  # type: ignore[call-overload]
         alt = phrase(
             "province.ranking_alt",
             lang,
@@ -95,4 +96,4 @@ def rankings(data: ProvinceData) -> HTML:
             worst_rate=fmt_rate(worst[name], lang),
         )
         parts.append(figure_html(fig, alt))
-    return HTML("".join(parts))
+    return html_block("".join(parts))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from IPython.display import HTML
@@ -10,7 +12,7 @@ from cchc_analysis import stats
 from cchc_analysis.core.workdays import working_days_between
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import fmt_count, fmt_days_interval, fmt_number
-from cchc_analysis.reports.html_blocks import figure_html, paragraph, table_html
+from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph, table_html
 from cchc_analysis.reports.sections.common import section_heading
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
@@ -28,7 +30,7 @@ def processing_time(data: UnitData) -> HTML:
     end = pd.Timestamp(data.period.end)
     parts = [section_heading("processing-time", lang)]
     if frame.empty:
-        return HTML("".join(parts) + paragraph(phrase("no_data", lang)))
+        return html_block("".join(parts) + paragraph(phrase("no_data", lang)))
     closed = frame["resolved_at"].where(frame["resolved_at"] <= end)
     without_result = frame["status"].isin(["withdrawn", "rejected"]).fillna(False)
     is_event = (closed.notna() & ~without_result).to_numpy(dtype=bool)
@@ -42,7 +44,8 @@ def processing_time(data: UnitData) -> HTML:
         curves[name] = stats.kaplan_meier(days[mine], is_event[mine])
         deadlines[name] = float(np.nanmedian(deadline[mine]))
         quantiles = stats.curve_quantiles(curves[name]).set_index("probability")
-        median, p90 = quantiles.loc[0.5], quantiles.loc[0.9]
+        # one row per probability, so each label selects a row (a Series)
+        median, p90 = cast(pd.Series, quantiles.loc[0.5]), cast(pd.Series, quantiles.loc[0.9])
         rows.append(
             {
                 phrase("field", lang): name,
@@ -63,7 +66,7 @@ def processing_time(data: UnitData) -> HTML:
         max_days=horizon,
     )
     alt = phrase("processing.alt", lang, fields=len(curves))
-    return HTML(
+    return html_block(
         "".join(parts)
         + paragraph(phrase("processing.note", lang))
         + table_html(pd.DataFrame(rows))

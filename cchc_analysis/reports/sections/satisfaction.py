@@ -19,7 +19,7 @@ from cchc_analysis.reports.formatting import (
     fmt_rate,
     is_missing,
 )
-from cchc_analysis.reports.html_blocks import figure_html, paragraph, table_html
+from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph, table_html
 from cchc_analysis.reports.sections.common import section_heading
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
@@ -46,7 +46,7 @@ def satisfaction(data: UnitData) -> HTML:
     window = survey_window(data)
     if window is None or window[0].empty:
         parts.append(paragraph(phrase("no_data", lang)))
-        return HTML("".join(parts))
+        return html_block("".join(parts))
     frame, window_note = window
     parts.append(paragraph(window_note))
     rows, likert = [], {}
@@ -77,7 +77,7 @@ def satisfaction(data: UnitData) -> HTML:
     )
     parts.append(figure_html(fig, phrase("satisfaction.alt", lang)))
     parts.append(paragraph(kruskal_sentence(data)))
-    return HTML("".join(parts))
+    return html_block("".join(parts))
 
 
 def kruskal_sentence(data: UnitData) -> str:

@@ -16,7 +16,7 @@ from cchc_analysis.reports.formatting import (
     label,
     period_label,
 )
-from cchc_analysis.reports.html_blocks import table_html
+from cchc_analysis.reports.html_blocks import html_block, table_html
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.sections.common import kpi_card, section_heading
 from cchc_analysis.reports.unit_data import UnitData
@@ -57,7 +57,7 @@ def scorecard(data: UnitData) -> HTML:
     cards = []
     for name in SCORECARD:
         value = data.current.get(name)
-        if is_missing(value):
+        if value is None or is_missing(value):
             continue
         lines = []
         if name in RATES:
@@ -71,7 +71,9 @@ def scorecard(data: UnitData) -> HTML:
             change = fmt_change(name, value, other, lang)
             lines.append(phrase("card.change", lang, comparison=phrase(key, lang), change=change))
         cards.append(kpi_card(name, value, lang, lines=lines))
-    return HTML(section_heading("scorecard", lang) + f'<div class="cards">{"".join(cards)}</div>')
+    return html_block(
+        section_heading("scorecard", lang) + f'<div class="cards">{"".join(cards)}</div>'
+    )
 
 
 def counts_table(data: UnitData) -> HTML:
@@ -86,7 +88,7 @@ def counts_table(data: UnitData) -> HTML:
     ):
         if other is not None:
             frame[period_label(period, lang)] = [format_value(r, other[r], lang) for r in rows]
-    return HTML(section_heading("counts", lang) + table_html(frame))
+    return html_block(section_heading("counts", lang) + table_html(frame))
 
 
 def province_totals(data: ProvinceData) -> HTML:
@@ -97,7 +99,9 @@ def province_totals(data: ProvinceData) -> HTML:
     cards = []
     for name in SCORECARD:
         value = total.get(name)
-        if is_missing(value):
+        if value is None or is_missing(value):
             continue
         cards.append(kpi_card(name, value, lang))
-    return HTML(section_heading("totals", lang) + f'<div class="cards">{"".join(cards)}</div>')
+    return html_block(
+        section_heading("totals", lang) + f'<div class="cards">{"".join(cards)}</div>'
+    )

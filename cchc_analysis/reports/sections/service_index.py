@@ -3,20 +3,24 @@ and the province's districts ranked by it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 from IPython.display import HTML
 
 from cchc_analysis.counting import service_index as index
 from cchc_analysis.reports.formatting import fmt_number, fmt_rate
-from cchc_analysis.reports.html_blocks import paragraph, table_html
+from cchc_analysis.reports.html_blocks import html_block, paragraph, table_html
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.sections.common import section_heading
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
 
 
-def _component_label(spec: dict, lang: str) -> str:
-    return spec["label_vi" if lang == "vi" else "label_en"]
+def _component_label(spec: Mapping[str, Any], lang: str) -> str:
+    component_label: str = spec["label_vi" if lang == "vi" else "label_en"]
+    return component_label
 
 
 def unit_service_index(data: UnitData) -> HTML:
@@ -51,7 +55,7 @@ def unit_service_index(data: UnitData) -> HTML:
         rank=int(mine["rank"]),
         units=len(table),
     )
-    return HTML(
+    return html_block(
         section_heading("index", lang)
         + paragraph(headline, "estimate")
         + table_html(pd.DataFrame(rows))
@@ -84,4 +88,6 @@ def province_service_index(data: ProvinceData) -> HTML:
     ]
     shown[phrase("index.band_column", lang)] = table["band"].to_numpy()
     note = phrase("index.province_note", lang)
-    return HTML(section_heading("index", lang) + paragraph(note, "estimate") + table_html(shown))
+    return html_block(
+        section_heading("index", lang) + paragraph(note, "estimate") + table_html(shown)
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from IPython.display import HTML
 
 from cchc_analysis.reports.formatting import period_label
-from cchc_analysis.reports.html_blocks import ESC
+from cchc_analysis.reports.html_blocks import ESC, html_block
 from cchc_analysis.reports.sections.common import section_heading
 from cchc_analysis.reports.summary import summary_sentences
 from cchc_analysis.reports.unit_data import UnitData
@@ -26,4 +26,4 @@ def summary(data: UnitData) -> HTML:
         funnel_band=band if isinstance(band, str) else None,
     )
     items = "".join(f"<li>{ESC(s)}</li>" for s in sentences)
-    return HTML(section_heading("summary", data.lang) + f'<ul class="summary">{items}</ul>')
+    return html_block(section_heading("summary", data.lang) + f'<ul class="summary">{items}</ul>')

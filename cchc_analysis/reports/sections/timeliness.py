@@ -9,7 +9,7 @@ from cchc_analysis.core import targets as target_rules
 from cchc_analysis.core.metrics import rate_parts
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import fmt_count, fmt_interval, fmt_rate, label
-from cchc_analysis.reports.html_blocks import figure_html, paragraph
+from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph
 from cchc_analysis.reports.rate_tables import with_wilson
 from cchc_analysis.reports.sections.common import section_heading
 from cchc_analysis.reports.trend_sentence import describe_trend
@@ -55,7 +55,7 @@ def timeliness(data: UnitData) -> HTML:
     )
     subject = phrase("trend_subject.timeliness", lang, label=label("within_deadline_rate", lang))
     trend_sentence = describe_trend(data.trend, subject, lang=lang)
-    return HTML(
+    return html_block(
         section_heading("timeliness", lang)
         + paragraph(sentence)
         + figure_html(fig, alt)

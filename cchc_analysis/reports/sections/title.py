@@ -5,7 +5,7 @@ from __future__ import annotations
 from IPython.display import HTML
 
 from cchc_analysis.reports.formatting import fmt_date_range, period_label
-from cchc_analysis.reports.html_blocks import ESC, contents
+from cchc_analysis.reports.html_blocks import ESC, contents, html_block
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
@@ -33,7 +33,7 @@ def unit_title(data: UnitData) -> HTML:
     lang = data.lang
     subtitle = f"{data.unit.name} — {data.province.name}"
     tier_note = phrase(f"tier.{data.tier}", lang)
-    return HTML(
+    return html_block(
         f'<header class="report-title"><h1>{ESC(phrase("report_title", lang))}</h1>'
         f'<p class="subtitle">{ESC(subtitle)}</p>'
         f'<p class="period">{ESC(phrase("period", lang))}: '
@@ -46,12 +46,12 @@ def unit_contents(data: UnitData) -> HTML:
     """The table of contents; no communes entry when only district offices count."""
     anchors = [a for a in UNIT_SECTIONS if not (data.tier == "district" and a == "communes")]
     entries = [(a, phrase(f"section.{a}", data.lang)) for a in anchors]
-    return HTML(contents(entries, phrase("contents", data.lang)))
+    return html_block(contents(entries, phrase("contents", data.lang)))
 
 
 def province_title(data: ProvinceData) -> HTML:
     lang = data.lang
-    return HTML(
+    return html_block(
         f'<header class="report-title"><h1>{ESC(phrase("overview_title", lang))}: '
         f"{ESC(data.province.name)}</h1>"
         f'<p class="period">{ESC(phrase("period", lang))}: {ESC(period_label(data.period, lang))}'
@@ -61,4 +61,4 @@ def province_title(data: ProvinceData) -> HTML:
 
 def province_contents(data: ProvinceData) -> HTML:
     entries = [(a, phrase(f"section.{a}", data.lang)) for a in PROVINCE_SECTIONS]
-    return HTML(contents(entries, phrase("contents", data.lang)))
+    return html_block(contents(entries, phrase("contents", data.lang)))

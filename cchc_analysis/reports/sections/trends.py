@@ -7,7 +7,7 @@ from IPython.display import HTML
 
 from cchc_analysis import stats
 from cchc_analysis.reports import plots
-from cchc_analysis.reports.html_blocks import figure_html, paragraph
+from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.sections.common import section_heading
 from cchc_analysis.reports.trend_sentence import describe_trend
@@ -31,7 +31,7 @@ def province_trends(data: ProvinceData) -> HTML:
             sentences.append(describe_trend(result, name, lang=lang))
     if not sentences:
         sentences.append(phrase("province.no_notable_trend", lang))
-    return HTML(
+    return html_block(
         section_heading("trends", lang)
         + figure_html(fig, alt)
         + "".join(paragraph(s) for s in sentences)

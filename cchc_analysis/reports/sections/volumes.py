@@ -6,7 +6,7 @@ from IPython.display import HTML
 
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import fmt_count
-from cchc_analysis.reports.html_blocks import figure_html, paragraph
+from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph
 from cchc_analysis.reports.sections.common import section_heading
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
@@ -42,4 +42,6 @@ def volumes(data: UnitData) -> HTML:
         received=fmt_count(total, lang),
         carried_over=fmt_count(data.current["carried_over_count"], lang),
     )
-    return HTML(section_heading("volumes", lang) + paragraph(sentence) + figure_html(fig, alt))
+    return html_block(
+        section_heading("volumes", lang) + paragraph(sentence) + figure_html(fig, alt)
+    )
