@@ -170,6 +170,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         province=args.province,
         sheet=args.sheet,
         unit=args.unit,
+        unit_map=args.unit_map,
     )
     if args.kind == "dossiers":  # the cube and dataset.json's dates follow the dossiers
         prepare_folder(args.out, has_new_dossiers=report["rows_added"] > 0)
@@ -317,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--province", help="province code: disambiguates unit names")
     ingest.add_argument("--sheet", help="XLSX sheet name (default: the first sheet)")
     ingest.add_argument("--unit", help="unit code of a Biểu 06 sheet that has no unit column")
+    ingest.add_argument(
+        "--unit-map",
+        metavar="FILE",
+        help="CSV of the system's own unit names: name, code and optionally era (2024|2025)",
+    )
     ingest.set_defaults(func=cmd_ingest)
 
     units_cmd = sub.add_parser("units", help="administrative-unit registry")
