@@ -329,3 +329,16 @@ def test_units_find_rejects_a_bad_date(capsys):
     assert cli.main(["units", "find", "Kiến Thụy", "--on", "1/8/2025"]) == 2
     assert "--on" in capsys.readouterr().err
     assert date(2025, 7, 1) == REFORM_DATE
+
+
+def test_unit_map_name_beside_another_code_is_rejected(tmp_path):
+    spellings = load_unit_map(_unit_map(tmp_path, "name,code,era\nBP xã K.Thụy,11680,2025\n"))
+    _, problems = _validate(
+        [
+            _row("HS-1", AUG_2025, code="11443", name="BP xã K.Thụy"),
+            _row("HS-2", AUG_2025, code="314", name="BP xã K.Thụy"),
+        ],
+        unit_map=spellings,
+    )
+    assert problems["reason_code"].tolist() == ["name_contradicts_code"] * 2
+    assert "unit map line 2" in problems["reason"].iloc[0]

@@ -12,8 +12,9 @@ Modules: ``names`` (text only), ``registry`` (the records and code lookups), ``m
 (look-up by name), ``crosswalk`` (old units onto new ones), ``resolution`` (a row's office, by
 era), ``unit_map`` (a province's own spellings).
 
-The stage never reads a data folder or any dossier, and never guesses: a name that matches
-several units, or only nearly matches one, is an error that lists the candidates.
+The stage never reads a data folder or any dossier (a unit map is the steward's own file), and
+never guesses: a name that matches several units, or only nearly matches one, is an error that
+lists the candidates, and a type word is never dropped to find a unit of another level or era.
 """
 
 from cchc_analysis.units.crosswalk import crosswalk_communes, crosswalk_provinces

@@ -225,7 +225,10 @@ def _gone(old: Unit, received: str) -> Resolution:
 
 
 def _by_unit_map(
-    entries: tuple[UnitMapEntry, ...], code_unit: Unit | None, era: str, export_old: bool
+    entries: tuple[UnitMapEntry, ...],
+    by_code: dict[str, Unit | None],
+    era: str,
+    export_old: bool,
 ) -> Resolution:
     """The unit the steward's map gives a name (see :func:`resolve_office`)."""
     chosen = [e for e in entries if e.era == era] or [e for e in entries if e.era is None]
@@ -241,10 +244,12 @@ def _by_unit_map(
             return _gone(other, f"from {_REFORM} ({where})")
         else:
             return _rejected("code_not_in_era", f"the code of {where} is no unit of era {era}")
-    if code_unit is not None and code_unit != unit:
+    if by_code and by_code.get(unit.era) != unit:  # a code beside the name must agree
+        code_unit = by_code.get(unit.era)
+        said = describe(code_unit) if code_unit else f"no unit of era {unit.era}"
         return _rejected(
             "name_contradicts_code",
-            f"the {where} gives {describe(unit)} but the unit code is {describe(code_unit)}",
+            f"the {where} gives {describe(unit)} but the unit code is {said}",
         )
     return Resolution(unit, HOW_UNIT_MAP, is_carried_over=is_carried_over, map_line=entry.line)
 
@@ -291,7 +296,7 @@ def resolve_office(
                         )
 
     if unit_map is not None and name_s and (entries := unit_map.lookup(name_s)):
-        return _by_unit_map(entries, by_code.get(era) if is_gso_code else None, era, export_old)
+        return _by_unit_map(entries, by_code, era, export_old)
 
     if is_gso_code:
         return _by_code(
