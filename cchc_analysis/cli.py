@@ -183,6 +183,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         province=args.province,
         sheet=args.sheet,
         unit=args.unit,
+        unit_map=args.unit_map,
     )
     if args.kind == "dossiers":  # the cube and dataset.json's dates follow the dossiers
         prepare_folder(args.out, has_new_dossiers=report["rows_added"] > 0)
@@ -201,13 +202,41 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_units_find(args: argparse.Namespace) -> int:
+    from datetime import date, timedelta
+
     from cchc_analysis import units
 
-    table = units.find_units(args.name, province_code=args.province, era=args.era)
-    if table.empty:
+    try:
+        on = date.fromisoformat(args.on) if args.on else None
+    except ValueError:
+        raise UsageError(f"--on {args.on!r} is not a date (YYYY-MM-DD)") from None
+    if on is not None and args.era is not None and units.era_of(on) != args.era:
+        raise UsageError(f"--on {on} lies outside era {args.era}")
+    before, after = units.REFORM_DATE - timedelta(days=1), units.REFORM_DATE
+    if on is not None:
+        days = [(f"received on {on}", on)]
+    else:
+        days = [("received before 1 July 2025", before), ("received from 1 July 2025", after)]
+        days = [d for d in days if args.era is None or units.era_of(d[1]) == args.era]
+    lines, resolved_count = [], 0
+    for label, day in days:  # what ingest makes of the name on those days (the same rules)
+        found = units.resolve_office(None, args.name, received=day, province=args.province)
+        if found.unit is None:
+            lines.append(f"{label}: not resolved ({found.reason}): {found.message}")
+            continue
+        resolved_count += 1
+        how = (found.how or "") + (", carried over on 1 July 2025" if found.is_carried_over else "")
+        lines.append(f"{label}: {units.describe(found.unit)} [{how}]")
+    # the ranked look-up: before the reform a new unit's name may be carried over, so both eras
+    era = args.era or (units.ERA_2025 if on is not None and on >= after else None)
+    table = units.find_units(args.name, province_code=args.province, era=era)
+    if table.empty and not resolved_count:
         raise UsageError(f"no unit matches {args.name!r}")
-    columns = ["code", "name", "level", "era", "parent_code", "parent_name", "score"]
-    print(table[[c for c in columns if c in table]].to_string(index=False))
+    if not table.empty:
+        columns = ["code", "name", "level", "era", "parent_code", "parent_name", "score"]
+        print(table[[c for c in columns if c in table]].to_string(index=False))
+    for line in lines:
+        print(line)
     return 0
 
 
@@ -332,6 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--province", help="province code: disambiguates unit names")
     ingest.add_argument("--sheet", help="XLSX sheet name (default: the first sheet)")
     ingest.add_argument("--unit", help="unit code of a Biểu 06 sheet that has no unit column")
+    ingest.add_argument(
+        "--unit-map",
+        metavar="FILE",
+        help="CSV of the system's own unit names: name, code and optionally era (2024|2025)",
+    )
     ingest.set_defaults(func=cmd_ingest)
 
     units_cmd = sub.add_parser("units", help="administrative-unit registry")
@@ -340,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("name")
     find.add_argument("--province", help="province code to narrow the search")
     find.add_argument("--era", choices=["2024", "2025"], default=None)
+    find.add_argument(
+        "--on", metavar="DATE", help="receipt date (YYYY-MM-DD): resolve as ingest would on it"
+    )
     find.set_defaults(func=cmd_units_find)
     return parser
 

@@ -331,9 +331,6 @@ CASES: dict[str, Case] = {
         accepted=4,
         reasons={"unknown_unit": 1},
     ),
-    "province_code_is_not_an_office": Case(
-        _csv(_with(**{"Mã đơn vị": "31"})), exit=1, accepted=4, reasons={"not_an_office": 1}
-    ),
     "duplicate_ids": Case(
         _csv([*rows(3), *rows(1, 1), *rows(1, 2, **{"Trạng thái": "Rút hồ sơ"})]),
         exit=1,

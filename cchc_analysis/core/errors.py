@@ -47,6 +47,10 @@ class AmbiguousUnitError(CchcError, ValueError):
         self.candidates: list[Any] = list(candidates)
 
 
+class UnitMapError(CchcError, ValueError):
+    """A unit-map file (name as a system spells it -> unit code) that cannot be used."""
+
+
 class ParseError(CchcError, ValueError):
     """A cell that cannot be read; ``code`` is the reason key used in ingest reports."""
 

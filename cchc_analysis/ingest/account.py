@@ -1,7 +1,9 @@
 """The account of an ingest run: what was asked (:class:`IngestOptions`), what each file gave
 (:class:`FileResult`), and what the run leaves for the steward to read.
 
-    DIR/ingest_report.json   rows read / accepted / rejected / added / duplicate, per file
+    DIR/ingest_report.json   rows read / accepted / rejected / added / duplicate, per file;
+                             units resolved by a rule worth checking (township rule, unit
+                             map, carried over to a new unit), and the carried-over count
     DIR/rejects/<kind>.csv   one row per rejected input row, with its reason and raw cells
 
 Every row read is accounted for: ``rows_read == rows_accepted + rows_rejected``, per file and
@@ -22,6 +24,7 @@ import pandas as pd
 from cchc_analysis.core.periods import Period
 from cchc_analysis.ingest.privacy import mask_series, neutralize_formula
 from cchc_analysis.ingest.problems import REASONS
+from cchc_analysis.units import UnitMap
 
 REJECTS_DIR: Final = "rejects"
 REPORT_FILE: Final = "ingest_report.json"
@@ -43,6 +46,7 @@ class IngestOptions:
     sheet: str | None = None
     unit: str | None = None
     today: date | None = None
+    unit_map: UnitMap | None = None
 
 
 @dataclass
@@ -131,12 +135,14 @@ def build_report(
             "province": options.province,
             "sheet": options.sheet,
             "unit": options.unit,
+            "unit_map": options.unit_map.source if options.unit_map else None,
         },
         **{k: int(totals[k]) for k in ("rows_read", "rows_accepted", "rows_rejected")},
         "rows_added": int(totals["rows_added"]),
         "rows_duplicate": int(totals["rows_duplicate"]),
         "rejected_by_reason": dict(sorted(reasons.items())),
         "reasons": {code: REASONS[code] for code in sorted(reasons) if code in REASONS},
+        **unit_resolutions(files),
         "files": files,
         "outputs": {
             **outcome["outputs"],
@@ -145,6 +151,32 @@ def build_report(
         },
         "exit_code": exit_code,
     }
+
+
+def unit_resolutions(files: list[dict[str, Any]]) -> dict[str, Any]:
+    """The report's section on units resolved by a rule worth checking, over all files.
+
+    ``unit_resolutions``: per rule (``township_rule``: a bare name taken as the district, not
+    its township; ``unit_map``: the steward's map; ``carried_over``: received before 1 July
+    2025 and filed under its new unit, era "2025") the units with their accepted rows.
+    ``carried_over_count``: accepted dossiers carried over to a new unit.
+    """
+    rows: Counter[tuple[Any, ...]] = Counter()
+    for entry in files:
+        for item in entry.get("unit_resolutions", []):
+            key = (item["rule"], item["era"], item["unit_code"], item["unit_name"], item["detail"])
+            rows[key] += item["rows"]
+    by_rule: dict[str, list[dict[str, Any]]] = {}
+    for (rule, era, code, name, detail), count in sorted(rows.items()):
+        by_rule.setdefault(rule, []).append(
+            {"era": era, "unit_code": code, "unit_name": name, "detail": detail, "rows": count}
+        )
+    section = {
+        rule: {"rows": sum(item["rows"] for item in items), "units": items}
+        for rule, items in by_rule.items()
+    }
+    carried = sum(int(entry.get("carried_over_count", 0)) for entry in files)
+    return {"unit_resolutions": section, "carried_over_count": carried}
 
 
 def write_rejects(
@@ -229,6 +261,11 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                     for column, d in check["differences"].items()
                 )
                 lines.append(f"  warning: totals row {check['row']} differs from its rows: {diffs}")
+    for rule, found in report.get("unit_resolutions", {}).items():
+        lines.append(
+            f"units by {rule.replace('_', ' ')}: {found['rows']:,} rows at "
+            f"{len(found['units'])} unit(s) (listed in the report)"
+        )
     lines.append(
         f"total: {report['rows_read']:,} read = {report['rows_accepted']:,} accepted + "
         f"{report['rows_rejected']:,} rejected -> {report['out_dir']}"

@@ -67,6 +67,8 @@ DOSSIER_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "Cơ quan tiếp nhận",
         "Tên cơ quan",
         "Cơ quan",
+        "DonViXuLy",
+        "Đơn vị xử lý",
     ),
     "procedure_code": ("Mã TTHC", "MaTTHC", "Mã thủ tục", "Mã thủ tục hành chính"),
     "procedure_name": (
@@ -123,7 +125,14 @@ DOSSIER_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "Ngày giải quyết xong",
     ),
     "returned_at": ("Ngày trả kết quả", "NgayTraKetQua", "Ngày trả", "NgayTra"),
-    "status": ("Trạng thái", "TrangThai", "Trạng thái hồ sơ", "Tình trạng", "Tình trạng hồ sơ"),
+    "status": (
+        "Trạng thái",
+        "TrangThai",
+        "TrangThaiHoSo",
+        "Trạng thái hồ sơ",
+        "Tình trạng",
+        "Tình trạng hồ sơ",
+    ),
     "is_digitized": (
         "Số hóa",
         "Có thành phần số hóa",

@@ -61,6 +61,7 @@ def ingest(
     sheet: str | None = None,
     unit: str | None = None,
     today: date | None = None,
+    unit_map: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Ingest files of one kind into ``out_dir``; returns the report (also written as JSON).
 
@@ -68,7 +69,11 @@ def ingest(
     dossiers, call ``counting.prepare.prepare_folder(out_dir, has_new_dossiers=report["rows_added"]
     > 0)`` as ``cchc ingest`` does.
 
-    Raises :class:`IngestError` (nothing written) when a file cannot be used at all.
+    ``unit_map``: a CSV of the system's own unit spellings (name, code, optional era; see
+    :func:`cchc_analysis.units.load_unit_map`), for dossiers and survey.
+
+    Raises :class:`IngestError` (nothing written) when a file cannot be used at all, and
+    :class:`UnitMapError` when the unit map cannot.
     """
     if kind not in KINDS:
         raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -78,10 +83,13 @@ def ingest(
         raise IngestError("--period applies to --kind period-report only")
     if unit is not None and kind != "period-report":
         raise IngestError("--unit applies to --kind period-report only")
+    if unit_map is not None and kind == "period-report":
+        raise IngestError("--unit-map applies to --kind dossiers and survey only")
     if province is not None:
         province = _check_province(province)
     started = time.perf_counter()
-    options = IngestOptions(kind, Path(out_dir), period, province, sheet, unit, today)
+    spellings = units.load_unit_map(unit_map) if unit_map is not None else None
+    options = IngestOptions(kind, Path(out_dir), period, province, sheet, unit, today, spellings)
     out = Path(out_dir)
     created = not out.exists()
     spool = None

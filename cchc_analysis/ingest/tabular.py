@@ -35,6 +35,7 @@ from cchc_analysis.ingest.parsing import clean_text
 from cchc_analysis.ingest.privacy import mask_series
 from cchc_analysis.ingest.sources import ReadAgain, stream_source
 from cchc_analysis.ingest.spool import DossierSpool
+from cchc_analysis.ingest.unit_matching import ResolutionLog
 from cchc_analysis.ingest.validate_dossiers import validate_dossiers
 from cchc_analysis.ingest.validate_survey import validate_survey
 
@@ -184,10 +185,16 @@ def _read_tabular_once(
     source = _TabularFile(path, kind, options, hints)
     validate = validate_dossiers if kind == "dossiers" else validate_survey
     rejects, masked, rows_read = [], 0, 0
+    log = ResolutionLog()
     for position, body, row_numbers in source.bodies():
         raw = pd.DataFrame({c: body.iloc[:, p] for c, p in source.match.columns.items()})
         accepted, problems = validate(
-            raw, source.headers_of, province=options.province, today=options.today
+            raw,
+            source.headers_of,
+            province=options.province,
+            today=options.today,
+            unit_map=options.unit_map,
+            log=log,
         )
         for column in FREE_TEXT_COLUMNS & set(accepted.columns):
             accepted[column], n = mask_series(accepted[column])
@@ -211,6 +218,8 @@ def _read_tabular_once(
         "ignored_columns": source.match.ignored,
         "personal_data_columns_dropped": source.match.personal,
         "blank_rows_skipped": source.blank_count,
+        "unit_resolutions": log.entries(),
+        "carried_over_count": log.carried_over_count,
     }
     return FileResult(
         name=path,

@@ -1,16 +1,21 @@
 """Which registered unit a row belongs to: a GSO code cell and/or a typed unit name in, a unit
 of the registry (:mod:`cchc_analysis.units`) or a reason code out.
 
-Close matches are never accepted: an unknown name is refused with the closest known names, and
-a name shared by several units asks for ``--province`` or a code. Each distinct (code, name,
-era) of a file is resolved once (:func:`resolve_units`), however many rows repeat it.
+Dossier and survey rows are read in the era of their own date (:func:`resolve_dated_units`,
+the rules of :func:`cchc_analysis.units.resolve_office`); period reports in the era of their
+period (:func:`resolve_units`). Close matches are never accepted: an unknown name is refused
+with the closest known names, and a name shared by several units asks for ``--province`` or a
+code. Each distinct (code, name, era) of a file is resolved once, however many rows repeat it.
+:class:`ResolutionLog` counts the rows resolved by a rule the ingest report lists (township
+rule, unit map, carried over).
 """
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -20,23 +25,7 @@ import pandas as pd
 from cchc_analysis import units
 from cchc_analysis.ingest.parsing import clean_text, show, text_column
 from cchc_analysis.ingest.problems import Problems
-
-_OFFICE_PREFIX = re.compile(
-    r"^(?:(?:UBND|[UÚ]ỷ ban nhân dân|Ủy ban nhân dân)|"
-    r"Bộ phận (?:một cửa|tiếp nhận và trả kết quả|TN ?& ?TKQ)(?: của)?(?: UBND)?)\s*[:\-]?\s*",
-    re.IGNORECASE,
-)
-_ROW_NUMBER = re.compile(r"^\s*(?:\d+|[IVX]+)[.)]\s+")
-
-
-def office_name(name: str) -> str:
-    """A unit name without the office wording around it: "UBND huyện Kiến Thụy" -> "huyện
-    Kiến Thụy", "1. Xã Đại Đồng" -> "Xã Đại Đồng"."""
-    text = _ROW_NUMBER.sub("", name)
-    previous = None
-    while previous != text:
-        previous, text = text, _OFFICE_PREFIX.sub("", text).strip()
-    return text or name
+from cchc_analysis.units.names import office_name
 
 
 @dataclass(frozen=True)
@@ -46,6 +35,7 @@ class UnitMatch:
     unit: units.Unit | None
     code: str | None = None  # reason code when unit is None
     message: str | None = None
+    resolution: units.Resolution | None = None  # how a dated row's unit was found
 
 
 def resolve_row_unit(
@@ -169,8 +159,92 @@ def resolve_units(
     return UnitMatches(resolved, np.asarray(group, dtype=np.int64))
 
 
-def resolve_office_units(raw: pd.DataFrame, *, province: str | None) -> UnitMatches:
-    """The unit of every row of a dossier or survey export: a district or commune (the
-    offices that receive dossiers) of the pre-2025 registry."""
-    era_of_row = pd.Series(units.ERA_PRE_2025, index=raw.index)
-    return resolve_units(raw, era_of_row, province=province, levels=("district", "commune"))
+_ERA_DATES = {  # one receipt date per era: resolution depends on the era only
+    units.ERA_PRE_2025: units.REFORM_DATE - timedelta(days=1),
+    units.ERA_2025: units.REFORM_DATE,
+}
+
+
+def resolve_dated_units(
+    raw: pd.DataFrame,
+    dates: pd.Series,
+    *,
+    province: str | None,
+    unit_map: units.UnitMap | None = None,
+) -> UnitMatches:
+    """The unit of every row of a dossier or survey export, in the era of the row's date
+    (``dates``: receipt or survey timestamps, NaT where unreadable): the office of a province,
+    district or commune (:func:`cchc_analysis.units.resolve_office`)."""
+    blank = pd.Series(None, index=raw.index, dtype=object)
+    codes = text_column(raw["unit_code"]) if "unit_code" in raw else blank
+    names = text_column(raw["unit_name"]) if "unit_name" in raw else blank
+    stamps = pd.to_datetime(dates.reindex(raw.index))
+    is_new = (stamps >= pd.Timestamp(units.REFORM_DATE)).to_numpy()
+    eras = np.where(
+        stamps.isna().to_numpy(), "", np.where(is_new, units.ERA_2025, units.ERA_PRE_2025)
+    )
+    keys = pd.DataFrame({"code": codes, "name": names, "era": eras}, index=raw.index)
+    group, uniques = pd.MultiIndex.from_frame(keys.fillna("")).factorize()
+    resolved = []
+    for code, name, era in uniques:
+        received: date | None = _ERA_DATES.get(era)
+        found = units.resolve_office(
+            code or None, name or None, received=received, province=province, unit_map=unit_map
+        )
+        resolved.append(UnitMatch(found.unit, found.reason, found.message, found))
+    return UnitMatches(resolved, np.asarray(group, dtype=np.int64))
+
+
+RULE_TOWNSHIP, RULE_UNIT_MAP, RULE_CARRIED_OVER = "township_rule", "unit_map", "carried_over"
+
+
+@dataclass
+class ResolutionLog:
+    """Accepted rows per unit resolved by a rule the ingest report lists, over a file's chunks.
+
+    Keys: (rule, era, unit code, unit name, detail); detail names the township passed over,
+    the unit map's line, or how a carried-over dossier's new unit was found. Never the cells.
+    """
+
+    rows: Counter[tuple[str, ...]] = field(default_factory=Counter)
+
+    def add(self, matches: UnitMatches, accepted: np.ndarray) -> None:
+        """Count the accepted rows (``accepted``: True per row position) of one chunk."""
+        counts = np.bincount(matches.group[accepted], minlength=len(matches.resolved))
+        for index, match in enumerate(matches.resolved):
+            found = match.resolution
+            if found is None or found.unit is None or not counts[index]:
+                continue
+            unit = found.unit
+            for rule, detail in _rules(found):
+                self.rows[(rule, unit.era, unit.code, unit.name, detail)] += int(counts[index])
+
+    @property
+    def carried_over_count(self) -> int:
+        return sum(n for key, n in self.rows.items() if key[0] == RULE_CARRIED_OVER)
+
+    def entries(self) -> list[dict[str, Any]]:
+        """The report's list: one entry per rule and unit, sorted."""
+        return [
+            {
+                "rule": rule,
+                "era": era,
+                "unit_code": code,
+                "unit_name": name,
+                "detail": detail,
+                "rows": n,
+            }
+            for (rule, era, code, name, detail), n in sorted(self.rows.items())
+        ]
+
+
+def _rules(found: units.Resolution) -> list[tuple[str, str]]:
+    rules = []
+    if found.passed_over is not None:
+        passed = found.passed_over
+        rules.append((RULE_TOWNSHIP, f"bare name; not {passed.name} ({passed.code})"))
+    if found.map_line is not None:
+        rules.append((RULE_UNIT_MAP, f"unit map line {found.map_line}"))
+    if found.is_carried_over:
+        rules.append((RULE_CARRIED_OVER, f"received before 1 July 2025; found by {found.how}"))
+    return rules

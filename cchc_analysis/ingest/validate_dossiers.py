@@ -1,8 +1,9 @@
 """Row checks of a dossier export: raw cells in, canonical dossier rows out
 (``schema.DOSSIER_DTYPES``), and a reason for every row left out.
 
-A row needs a dossier id, a district or commune of the pre-2025 registry, a receipt date, a
-due date and a status that all read; dates may not lie after the day of ingest or before the
+A row needs a dossier id, a unit (province, district or commune office) of the registry of
+its receipt date's era (:func:`cchc_analysis.units.resolve_office`), a receipt date, a due date
+and a status that all read; dates may not lie after the day of ingest or before the
 receipt, and a closed status needs a resolution date. Optional columns (channel, online level,
 rating, yes/no flags) that are present must read too.
 """
@@ -29,7 +30,8 @@ from cchc_analysis.ingest.parsing import (
     parse_status,
 )
 from cchc_analysis.ingest.problems import Problems, as_days, optional_text, parse_cells
-from cchc_analysis.ingest.unit_matching import resolve_office_units
+from cchc_analysis.ingest.unit_matching import ResolutionLog, resolve_dated_units
+from cchc_analysis.units import UnitMap
 
 
 def validate_dossiers(
@@ -38,11 +40,15 @@ def validate_dossiers(
     *,
     province: str | None = None,
     today: date | None = None,
+    unit_map: UnitMap | None = None,
+    log: ResolutionLog | None = None,
 ) -> tuple[pd.DataFrame, Problems]:
     """Canonical dossier rows (``schema.DOSSIER_DTYPES``) from raw cells, and the problems.
 
     ``raw`` has canonical column names and a positional index; ``headers`` maps them to the
-    source headers used in messages. Units are read in the pre-2025 registry.
+    source headers used in messages. Units are read in the registry of each row's receipt
+    date (a dossier carried over to its new unit gets era "2025"); ``unit_map`` settles the
+    system's own spellings; ``log`` (when given) counts the accepted rows by resolution rule.
     """
     today = today or date.today()
     raw = raw.reset_index(drop=True)
@@ -56,9 +62,7 @@ def validate_dossiers(
         "missing_dossier_id",
         pd.Series("no dossier id", index=raw.index),
     )
-    matches = resolve_office_units(raw, province=province)
-    matches.add_problems(problems, h["unit_code"] if "unit_code" in raw else h["unit_name"])
-
+    date_problems = Problems()  # read before the units (they need the era), listed after
     dates = {}
     for column, is_required in (
         ("received_at", True),
@@ -70,7 +74,7 @@ def validate_dossiers(
             raw,
             column,
             parse_datetime,
-            problems,
+            date_problems,
             header=h[column],
             is_required=is_required,
             as_datetime=True,
@@ -85,13 +89,19 @@ def validate_dossiers(
     ):
         future = ~np.isnat(days) & (days > limit)
         message = f"{h[column]} is after the day of ingest {today:%d/%m/%Y}"
-        problems.add_mask(future, h[column], "future_date", pd.Series(message, index=raw.index))
+        date_problems.add_mask(
+            future, h[column], "future_date", pd.Series(message, index=raw.index)
+        )
     for column, days, code, message in (
         ("due_at", due, "due_before_received", "due date before receipt"),
         ("resolved_at", resolved, "resolved_before_received", "resolution before receipt"),
     ):
         before = ~np.isnat(received) & ~np.isnat(days) & (days < received)
-        problems.add_mask(before, h[column], code, pd.Series(message, index=raw.index))
+        date_problems.add_mask(before, h[column], code, pd.Series(message, index=raw.index))
+
+    matches = resolve_dated_units(raw, dates["received_at"], province=province, unit_map=unit_map)
+    matches.add_problems(problems, h["unit_code"] if "unit_code" in raw else h["unit_name"])
+    problems.items.extend(date_problems.items)
 
     status = parse_cells(
         raw, "status", parse_status, problems, header=h["status"], is_required=True
@@ -132,4 +142,7 @@ def validate_dossiers(
         },
         index=raw.index,
     )
-    return coerce_dossiers(frame[problems.passed(len(raw))])[list(DOSSIER_COLUMNS)], problems
+    passed = problems.passed(len(raw))
+    if log is not None:
+        log.add(matches, passed)
+    return coerce_dossiers(frame[passed])[list(DOSSIER_COLUMNS)], problems

@@ -2,13 +2,14 @@
 (:data:`SURVEY_COLUMNS`), and a reason for every row left out.
 
 A row needs a respondent id and a survey date that is not after the day of ingest; each item
-score present must be a whole number from 1 to 5; a unit, when the export has one, must be a
-district or commune of the pre-2025 registry.
+score present must be a whole number from 1 to 5; a unit, when the export has one, is read in
+the registry of the survey date's era (:func:`cchc_analysis.units.resolve_office`). The survey
+table has no era column yet, so a row whose unit is of the registry from 1 July 2025 is
+refused (``survey_era_not_stored``) rather than stored under a code that is ambiguous.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -24,8 +25,9 @@ from cchc_analysis.core.schema import (
 )
 from cchc_analysis.ingest.parsing import parse_count, parse_datetime, show
 from cchc_analysis.ingest.problems import Problems, as_days, optional_text, parse_cells
-from cchc_analysis.ingest.unit_matching import resolve_office_units
+from cchc_analysis.ingest.unit_matching import ResolutionLog, resolve_dated_units
 from cchc_analysis.store.tables import coerce_survey
+from cchc_analysis.units import ERA_2025, UnitMap
 
 
 def _parse_score(value: Any) -> int | None:
@@ -41,6 +43,8 @@ def validate_survey(
     *,
     province: str | None = None,
     today: date | None = None,
+    unit_map: UnitMap | None = None,
+    log: ResolutionLog | None = None,
 ) -> tuple[pd.DataFrame, Problems]:
     """Canonical survey rows (:data:`SURVEY_COLUMNS`) and the problems."""
     today = today or date.today()
@@ -54,30 +58,39 @@ def validate_survey(
         "missing_value",
         pd.Series("no respondent id", index=raw.index),
     )
-    has_unit = "unit_code" in raw or "unit_name" in raw
-    if has_unit:
-        matches = resolve_office_units(raw, province=province)
-        header = h["unit_code"] if "unit_code" in raw else h["unit_name"]
-        matches.add_problems(problems, header)
-        unit_columns: Mapping[str, np.ndarray | list[None]] = matches.unit_columns()
-    else:
-        unit_columns = {"unit_code": [None] * len(raw), "district_code": [None] * len(raw)}
+    date_problems = Problems()  # read before the units (they need the era), listed after
     surveyed = parse_cells(
         raw,
         "surveyed_at",
         parse_datetime,
-        problems,
+        date_problems,
         header=h["surveyed_at"],
         is_required=True,
         as_datetime=True,
     )
     days = as_days(surveyed)
-    problems.add_mask(
+    date_problems.add_mask(
         ~np.isnat(days) & (days > np.datetime64(today, "D")),
         h["surveyed_at"],
         "future_date",
         pd.Series(f"{h['surveyed_at']} is after {today:%d/%m/%Y}", index=raw.index),
     )
+    has_unit = "unit_code" in raw or "unit_name" in raw
+    if has_unit:
+        matches = resolve_dated_units(raw, surveyed, province=province, unit_map=unit_map)
+        header = h["unit_code"] if "unit_code" in raw else h["unit_name"]
+        matches.add_problems(problems, header)
+        unit_columns = matches.unit_columns()
+        problems.add_mask(
+            unit_columns["era"] == ERA_2025,
+            header,
+            "survey_era_not_stored",
+            pd.Series("the unit is of the registry from 1 July 2025", index=raw.index),
+        )
+    else:
+        nothing = np.full(len(raw), None, dtype=object)
+        unit_columns = {"unit_code": nothing, "district_code": nothing}
+    problems.items.extend(date_problems.items)
     scores = {}
     for column in SURVEY_ITEM_COLUMNS:
         values = parse_cells(raw, column, _parse_score, problems, header=h[column])
@@ -93,4 +106,7 @@ def validate_survey(
         },
         index=raw.index,
     )
-    return coerce_survey(frame[problems.passed(len(raw))]), problems
+    passed = problems.passed(len(raw))
+    if log is not None and has_unit:
+        log.add(matches, passed)
+    return coerce_survey(frame[passed]), problems

@@ -7,7 +7,7 @@ matches (difflib) are offered, never accepted silently.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import cache
 
 import pandas as pd
@@ -138,7 +138,7 @@ def resolve_unit(
     Codes go through :func:`get_unit` (and must lie in ``province_code`` when given). Names
     must match a key exactly; close matches are never accepted silently, because a wrong unit
     in an official report is worse than an error. If the typed prefix names a unit type
-    ("Huyện Châu Thành"), candidates of that type win. Several candidates ->
+    ("Huyện Châu Thành"), only candidates of that type match. Several candidates ->
     :class:`AmbiguousUnitError` listing them with parents and codes; none ->
     :class:`UnknownUnitError` listing up to 5 closest known names.
     """
@@ -151,15 +151,7 @@ def resolve_unit(
             raise UnknownUnitError(f"unit {unit} is not in province {province_code!r} (era {era})")
         return unit
 
-    query = parse_name(text)
-    table = _filtered(province_code, level, era)
-    exact = table[table["name_key"].isin(query.keys())]
-    # Narrow only by what the user typed: the prefix's unit type, then the exact diacritics
-    # ("Xã Sơn Hà" is not "Xã Sơn Hạ"); ASCII input cannot tell those apart and stays ambiguous.
-    if query.unit_type is not None and (exact["unit_type"] == query.unit_type).any():
-        exact = exact[exact["unit_type"] == query.unit_type]
-    if query.has_marks and exact["_tone_key"].isin(query.tone_keys()).any():
-        exact = exact[exact["_tone_key"].isin(query.tone_keys())]
+    exact = _exact_matches(parse_name(text), _filtered(province_code, level, era))
     if len(exact) == 1:
         return era_registry(era).units[exact["code"].iloc[0]]
     scope = f"era {era}" + (f", province {province_code}" if province_code is not None else "")
@@ -174,6 +166,51 @@ def resolve_unit(
         )
     hint = _suggestions(text, province_code, level, era)
     raise UnknownUnitError(f"no unit named {text!r} ({scope}){hint}")
+
+
+def _exact_matches(query: ParsedName, table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``table`` whose name is the typed name: the typed type word and diacritics kept.
+
+    A type word is information, never noise: "Xã Kiến Thụy" is no name of Huyện Kiến Thụy, so a
+    name with a type word matches only units of that type. (Without diacritics a first word may
+    be a name syllable, "quan hoa" = Huyện Quan Hóa: the whole text is also tried as the name,
+    with no type.) The exact diacritics narrow when some candidate has them ("Xã Sơn Hà" is not
+    "Xã Sơn Hạ"); ASCII input cannot tell those apart.
+    """
+    by_key = table["name_key"] == query.key
+    if query.unit_type is not None:
+        by_key &= table["unit_type"] == query.unit_type
+    whole = " ".join(query.folded)
+    by_whole = (table["name_key"] == whole) if query.stripped and whole != query.key else False
+    exact = table[by_key | by_whole]
+    if query.has_marks and exact["_tone_key"].isin(query.tone_keys()).any():
+        exact = exact[exact["_tone_key"].isin(query.tone_keys())]
+    return exact
+
+
+def name_candidates(
+    name: str,
+    *,
+    era: str,
+    province_codes: Collection[str] | None = None,
+    levels: Collection[str] | None = None,
+) -> list[Unit]:
+    """Every unit of ``era`` the typed name is exactly a name of (see :func:`_exact_matches`),
+    sorted by level then code; ``province_codes`` and ``levels`` narrow the search."""
+    era = check_era(era)
+    table = _filtered(None, None, era)
+    if province_codes is not None:
+        table = table[table["province_code"].isin(list(province_codes))]
+    if levels is not None:
+        table = table[table["level"].isin([check_level(lv, era) for lv in levels])]
+    exact = _exact_matches(parse_name(name), table).sort_values(["_rank", "code"])
+    units = era_registry(era).units
+    return [units[code] for code in exact["code"]]
+
+
+def suggestions(name: str, *, era: str, province_code: str | None = None) -> str:
+    """'; closest: ...' with up to 5 units named nearly like ``name`` (never the typed text)."""
+    return _suggestions(name, province_code, None, check_era(era))
 
 
 def _suggestions(text: str, province_code: str | int | None, level: str | None, era: str) -> str:

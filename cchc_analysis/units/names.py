@@ -1,8 +1,9 @@
 """Vietnamese unit names as people type them: prefixes, tone placement, Unicode forms.
 
 Pure text functions, no registry: ``normalize_name`` (the matching key), ``slugify`` (file
-names), ``parse_name`` and ``tone_key`` (used by ``matching`` to rank candidates) and
-``official_name`` (used by ``registry`` to write the package's names the official way).
+names), ``parse_name`` and ``tone_key`` (used by ``matching`` to rank candidates),
+``official_name`` (used by ``registry`` to write the package's names the official way) and
+``read_office`` (the unit named by an office's name: "UBND xã …", "Sở Tư pháp tỉnh …").
 """
 
 from __future__ import annotations
@@ -193,3 +194,56 @@ def official_name(name: str, fallback_type: str | None) -> tuple[str, str, str]:
             # A bare number is no name: keep "Quận 1", "Phường 10" whole.
             return name, unit_type, (name if short.isdigit() else short)
     return name, (fallback_type or ""), name
+
+
+# --------------------------------------------------------------------------------------------
+# Offices: the unit an office's name names
+# --------------------------------------------------------------------------------------------
+
+_OFFICE_PREFIX = re.compile(
+    r"^(?:(?:UBND|[UÚ]ỷ ban nhân dân|Ủy ban nhân dân)|"
+    r"Bộ phận (?:một cửa|tiếp nhận và trả kết quả|TN ?& ?TKQ)(?: của)?(?: UBND)?|"
+    r"Trung tâm (?:Phục vụ )?hành chính công(?: của)?)\s*[:\-]?\s*",
+    re.IGNORECASE,
+)
+_ROW_NUMBER = re.compile(r"^\s*(?:\d+|[IVX]+)[.)]\s+")
+# Provincial departments (sở), boards (ban quản lý ...): the province's own tier.
+_PROVINCE_DEPARTMENT = re.compile(r"^(?:Sở|Ban quản lý)\s+\S", re.IGNORECASE)
+_PROVINCE_IN_NAME = re.compile(r"(?:^|\s)(?:tỉnh|thành phố|tp\.?)\s+\S", re.IGNORECASE)
+
+
+def office_name(name: str) -> str:
+    """A unit name without the office wording around it: "UBND huyện Kiến Thụy" -> "huyện
+    Kiến Thụy", "1. Xã Đại Đồng" -> "Xã Đại Đồng"."""
+    text = _ROW_NUMBER.sub("", unicodedata.normalize("NFC", name))
+    previous = None
+    while previous != text:
+        previous, text = text, _OFFICE_PREFIX.sub("", text).strip()
+    return text or name
+
+
+class OfficeName(NamedTuple):
+    """What an office's name says about its unit."""
+
+    unit_name: str  # the words that name the unit; "" for a province office naming none
+    is_province_office: bool  # a department or the provincial centre: the province's tier
+
+
+def read_office(name: str) -> OfficeName:
+    """The unit an office's name names, and whether the office is a province's own.
+
+    "UBND xã Kiến Thụy", "Trung tâm Phục vụ hành chính công xã Kiến Thụy" -> "xã Kiến Thụy";
+    "Sở Tư pháp tỉnh Quảng Ninh" -> a province office of "tỉnh Quảng Ninh"; "Sở Tư pháp" or
+    "Trung tâm Phục vụ hành chính công" alone -> a province office naming no province (the
+    caller's province applies).
+    """
+    cleaned = _ROW_NUMBER.sub("", unicodedata.normalize("NFC", " ".join(str(name).split())))
+    text, previous = cleaned, None
+    while previous != text:
+        previous, text = text, _OFFICE_PREFIX.sub("", text).strip()
+    if not text:  # "Trung tâm Phục vụ hành chính công" alone is the provincial centre
+        return OfficeName("", cleaned.lower().startswith("trung tâm"))
+    if _PROVINCE_DEPARTMENT.match(text):
+        places = list(_PROVINCE_IN_NAME.finditer(text))
+        return OfficeName(text[places[-1].start() :].strip() if places else "", True)
+    return OfficeName(text, False)
