@@ -50,11 +50,6 @@ def cmd_kpis(args: argparse.Namespace) -> int:
             f"there are no districts from 1 July 2025 (period {period}): use --level province or "
             "commune (former-district areas are not summed yet)"
         )
-    if era != ERA_2025 and level == "province":
-        raise UsageError(
-            "--level province is for the provinces of the 2025 reform: give a period that ends on "
-            "or after 2025-07-01, or --era 2025 to roll an earlier period up onto them"
-        )
     query = CountQuery(
         period,
         level=level,
@@ -255,8 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--level",
         choices=["district", "commune", "province"],
         default=None,
-        help="before the reform: district (default) or commune; from 1 July 2025: province "
-        "(default) or commune",
+        help="before the reform: district (default), commune or province (the old province: "
+        "its districts, communes and own offices); from 1 July 2025: province (default) or "
+        "commune",
     )
     kpis.add_argument(
         "--era",

@@ -21,6 +21,7 @@ from cchc_analysis.counting import CountQuery, kpi_table, prepare_folder
 OLD = {"era": "2024", "district_code": "307", "province_code": "31", "unit_level": "commune"}
 NEW = {"era": "2025", "district_code": None, "province_code": "31", "unit_level": "commune"}
 PROVINCE_OFFICE = {**NEW, "unit_level": "province", "unit_code": "31"}
+OLD_PROVINCE_OFFICE = {**OLD, "district_code": None, "unit_level": "province", "unit_code": "31"}
 
 ROWS = [
     # id, unit, received, due, resolved, status, channel
@@ -32,6 +33,7 @@ ROWS = [
     ("n3", {**NEW, "unit_code": "11443"}, "2025-08-25", "2025-09-10", None, "processing"),
     ("p1", PROVINCE_OFFICE, "2025-08-02", "2025-08-12", "2025-08-10", "resolved"),
     ("d1", {**NEW, "unit_code": "10972"}, "2025-08-01", "2025-08-06", "2025-08-02", "resolved"),
+    ("q1", OLD_PROVINCE_OFFICE, "2025-06-05", "2025-06-12", "2025-06-08", "resolved"),
 ]
 
 
@@ -70,7 +72,13 @@ def _row(folder, period: str, level: str, unit: str, **options) -> dict:
 
 
 def test_dossiers_are_stored_by_era_and_area(folder):
-    assert store.dossier_areas(folder) == ["2024-307", "2025-10972", "2025-11443", "2025-31"]
+    assert store.dossier_areas(folder) == [
+        "2024-307",
+        "2024-31",
+        "2025-10972",
+        "2025-11443",
+        "2025-31",
+    ]
     assert store.dossier_partitions(folder) == ["307"]  # the pre-2025 districts
     new = store.read_dossiers(folder, areas=["2025-11443"])
     assert set(new["dossier_id"]) == {"n1", "n2", "n3"} and set(new["era"]) == {"2025"}
@@ -108,6 +116,21 @@ def test_province_level_tiers_own_offices_communes_and_both(folder):
         assert both[column] == own[column] + communes[column], column
 
 
+def test_an_old_province_counts_its_districts_communes_and_own_offices(folder):
+    def june(tier: str) -> dict:
+        query = CountQuery(parse_period("2025-06"), level="province", tier=tier, unit_codes=["31"])
+        [row] = kpi_table(folder, query).to_dict(orient="records")
+        return row
+
+    both, own, communes = june("both"), june("district"), june("commune")
+    assert both["unit_name"] == "Thành phố Hải Phòng"
+    assert (both["received_new_count"], own["received_new_count"]) == (4, 1)  # o1-o3, q1 | q1
+    assert communes["received_new_count"] == 3
+    # After the reform the province's own offices are the old ones' successors.
+    straddle = _row(folder, "2025-06-01:2025-08-31", "province", "31", tier="district")
+    assert straddle["received_new_count"] == 2  # q1 (old offices), p1 (new offices)
+
+
 def test_the_cube_and_the_dossier_rows_agree(folder):
     for level, unit in (("commune", "11443"), ("province", "31"), ("commune", "10972")):
         period = parse_period("2025-08")
@@ -121,7 +144,7 @@ def test_the_cube_and_the_dossier_rows_agree(folder):
 
 def test_a_folder_of_the_district_code_layout_is_upgraded_on_open(tmp_path):
     old = _frame()
-    old = old[old["era"] == "2024"]
+    old = old[old["district_code"] == "307"]
     store.write_dossiers(old, tmp_path)
     (tmp_path / "dossiers" / "area=2024-307").rename(tmp_path / "dossiers" / "district_code=307")
     assert len(store.read_dossiers(tmp_path)) == 3

@@ -73,6 +73,71 @@ def _filter_tier(frame: pd.DataFrame, level: str, tier: str) -> pd.DataFrame:
     return frame[frame["unit_level"] == tier]
 
 
+def _province_key(frame: pd.DataFrame) -> pd.Series:
+    """The pre-2025 province of each row: its own code for a province's own offices, else its
+    district's province."""
+    districts = frame["district_code"].astype("string")
+    provinces = {
+        code: units.get_unit(code, era=units.ERA_PRE_2025, level="district").province_code
+        for code in districts.dropna().unique()
+    }
+    own = frame["unit_level"].astype("string") == "province"
+    key = districts.map(provinces).astype("string")
+    return key.where(~own.fillna(False), frame["unit_code"].astype("string"))
+
+
+def _recorded_province_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
+    """Counts per pre-2025 province: its districts' offices and communes and its own offices
+    (departments, public-service centre), all stored in its era-2024 areas; the tier chooses."""
+    period = query.period
+    wanted = set(query.unit_codes or ())
+    areas = []
+    for area in store.dossier_areas(data_dir):
+        era, code = store.area_parts(area)
+        if era != units.ERA_PRE_2025:
+            continue
+        province = (
+            code
+            if len(code) == 2
+            else units.get_unit(code, era=era, level="district").province_code
+        )
+        if not wanted or province in wanted:
+            areas.append(area)
+    if wanted and not areas:
+        raise UnitNotInDataError(
+            f"province {', '.join(sorted(wanted))} has no dossiers before 1 July 2025 in {data_dir}"
+        )
+    keys = ["province_key", "field"] if query.by_field else ["province_key"]
+    tiers = {"district": "province", "commune": "commune"}
+
+    def chosen(frame: pd.DataFrame) -> pd.DataFrame:
+        if query.tier != "both":
+            frame = frame[frame["unit_level"] == tiers[query.tier]]
+        frame = frame.assign(province_key=_province_key(frame))
+        return frame[frame["province_key"].isin(wanted)] if wanted else frame
+
+    counts = None
+    if query.source != "dossiers" and period.is_month_aligned:
+        cube = store.read_table_rows(data_dir, store.CUBE_FILE, "era", [units.ERA_PRE_2025])
+        horizon = store.read_table_max(data_dir, store.CUBE_FILE, "month")
+        is_covered = horizon is not None and pd.Timestamp(period.end) <= pd.Timestamp(
+            horizon
+        ) + pd.offsets.MonthEnd(0)
+        if cube is not None and is_covered:
+            counts = period_counts_from_cube(
+                chosen(cube), period, by=keys, horizon=pd.Timestamp(horizon)
+            )
+    if counts is None and query.source == "cube":
+        raise ValueError("the cube cannot answer this period; use source='dossiers'")
+    if counts is None:
+        frame = store.read_dossiers(data_dir, areas=areas, columns=COUNT_READ_COLUMNS)
+        counts = period_counts(chosen(frame), period, by=keys)
+        counts = counts[counts["received_total_count"] > 0]
+    counts = counts.rename(columns={"province_key": "unit_code"})
+    counts[list(COUNT_COLUMNS)] = counts[list(COUNT_COLUMNS)].astype("int64")
+    return counts.reset_index(drop=True)
+
+
 def recorded_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Biểu 06 counts per unit (× field) for the period, at district or commune level, for the
     units the data was recorded under (an era-2024 query; ``rollup`` maps them onto 2025's)."""
@@ -81,6 +146,8 @@ def recorded_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) ->
     store.check_data_dir(data_dir)
     if not store.has_dossiers(data_dir):
         return period_report_counts(data_dir, query)
+    if query.level == "province":
+        return _recorded_province_counts(data_dir, query)
     period, level, tier = query.period, query.level, query.tier
     districts, communes = _district_codes_for(data_dir, level, query.unit_codes)
     group_key = query.group_key
@@ -99,7 +166,7 @@ def recorded_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) ->
         if communes is not None:
             rows = rows[rows["unit_code"].isin(communes)]
         if pd.Timestamp(period.end) <= horizon + pd.offsets.MonthEnd(0):
-            counts = period_counts_from_cube(rows, period, by=keys)
+            counts = period_counts_from_cube(rows, period, by=keys, horizon=horizon)
     if counts is None and query.source == "cube":
         raise ValueError("the cube cannot answer this period; use source='dossiers'")
     if counts is None:

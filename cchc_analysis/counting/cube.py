@@ -312,12 +312,17 @@ def _group_ids(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, pd
 
 
 def period_counts_from_cube(
-    cube: pd.DataFrame, period: Period, by: Sequence[str] = ("unit_code",)
+    cube: pd.DataFrame,
+    period: Period,
+    by: Sequence[str] = ("unit_code",),
+    *,
+    horizon: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Biểu 06 counts for a month-aligned period from the monthly cube.
 
     carried over = all received before the period − all closed before it; pending stocks come
-    from the period's last month.
+    from the period's last month. ``horizon`` is the whole cube's last month when ``cube`` is a
+    selection of its rows (a selection may fall silent before the cube ends).
     """
     if not period.is_month_aligned:
         raise ValueError(f"period {period} is not month-aligned; count from dossier rows")
@@ -325,9 +330,10 @@ def period_counts_from_cube(
     start = pd.Timestamp(period.start)
     last_month = pd.Timestamp(period.end).to_period("M").to_timestamp()
     month = pd.to_datetime(cube["month"])
-    if len(month) and last_month > month.max():
+    last_known = pd.Timestamp(horizon) if horizon is not None else month.max()
+    if len(month) and last_month > last_known:
         raise ValueError(
-            f"period {period} ends after the cube's last month {month.max():%Y-%m}; "
+            f"period {period} ends after the cube's last month {last_known:%Y-%m}; "
             "count from dossier rows"
         )
     before = cube[month < start]

@@ -47,7 +47,7 @@ def new_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.D
             horizon
         ) + pd.offsets.MonthEnd(0)
         if cube is not None and len(cube) and is_covered:
-            counts = period_counts_from_cube(cube, period, by=keys)
+            counts = period_counts_from_cube(cube, period, by=keys, horizon=pd.Timestamp(horizon))
     if counts is None and query.source == "cube":
         raise ValueError("the cube cannot answer this period; use source='dossiers'")
     if counts is None:

@@ -18,7 +18,7 @@ from cchc_analysis.core.periods import Period
 Level = Literal["district", "commune", "province"]
 Tier = Literal["district", "commune", "both"]
 Source = Literal["auto", "dossiers", "cube"]
-LEVELS: tuple[str, ...] = ("district", "commune")  # of the pre-2025 era
+LEVELS: tuple[str, ...] = ("province", "district", "commune")  # of the pre-2025 era
 ERA_2025_LEVELS: tuple[str, ...] = ("province", "commune")  # no districts after the reform
 TIERS: tuple[str, ...] = ("district", "commune", "both")
 SOURCES: tuple[str, ...] = ("auto", "dossiers", "cube")
@@ -28,10 +28,11 @@ SOURCES: tuple[str, ...] = ("auto", "dossiers", "cube")
 class CountQuery:
     """The options of a count; checked on construction (a ValueError names the bad one).
 
-    * ``level``: the units the rows are for: "district" or "commune" (era 2024), "province" or
-      "commune" (era 2025, rolled up onto the new units).
-    * ``tier``: at district level, whose dossiers count: the district's own offices
-      ("district"), its communes ("commune") or both.
+    * ``level``: the units the rows are for: "province", "district" or "commune" (era 2024),
+      "province" or "commune" (era 2025).
+    * ``tier``: at province or district level, whose dossiers count: the unit's own offices
+      ("district": a district's offices, or a province's departments and public-service
+      centre), its communes ("commune") or all of them ("both").
     * ``unit_codes``: the units asked for (None: every unit with data); any sequence of codes,
       kept as a tuple of stripped strings.
     * ``by_field``: one row per unit × field instead of per unit.

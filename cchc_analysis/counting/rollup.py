@@ -22,7 +22,7 @@ dossier is counted once, by the new unit that holds it, over the whole period. S
 straddles the reform gets its earlier part through the crosswalk, and a dossier pending on 30
 June 2025 and resolved in August counts for the new unit in August. At province level the
 ``tier`` chooses the province's own offices ("district": its departments and public-service
-centre, from the new-era rows only), its communes, or both (every dossier of the province).
+centre), its communes, or both (every dossier of the province).
 
 A folder holding only period reports answers periods from 1 July 2025 from the new units' own
 Biểu 06 rows (read against the new registry).
@@ -69,18 +69,10 @@ def _old_units_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd
     if not store.dossier_partitions(data_dir) and store.has_dossiers(data_dir):
         return pd.DataFrame(columns=columns)  # only new-era dossiers in the folder
     recorded = {"era": units.ERA_PRE_2025, "unit_codes": None}  # every old unit, then summed
-    if query.level == "province":
-        if query.tier == "district":  # the province's own offices: none recorded before 2025
-            return pd.DataFrame(columns=columns)
-        base = recorded_unit_counts(
-            data_dir, query.with_options(level="district", tier=query.tier, **recorded)
-        )
-        old_province = {
-            code: units.get_unit(code, era=units.ERA_PRE_2025, level="district").province_code
-            for code in base["unit_code"].unique()
-        }
+    if query.level == "province":  # old provinces (all their tiers) merge whole into new ones
+        base = recorded_unit_counts(data_dir, query.with_options(**recorded))
         walk = units.crosswalk_provinces().set_index("old_code")
-        base["new_code"] = base["unit_code"].map(old_province).map(walk["new_code"])
+        base["new_code"] = base["unit_code"].map(walk["new_code"])
         base["approximate"] = False
     else:
         base = recorded_unit_counts(data_dir, query.with_options(tier="commune", **recorded))
