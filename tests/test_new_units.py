@@ -166,3 +166,52 @@ def test_kpis_cli_takes_the_era_from_the_period(folder):
     assert "no districts from 1 July 2025" in proc.stderr
     proc = run_cchc("kpis", "--data", str(folder), "--period", "2025-Q2", "--level", "commune")
     assert "11431" in proc.stdout  # before the reform: the old communes
+
+
+# --- a national-format export of August 2025, through `cchc ingest` and `cchc kpis` ------------
+
+
+def _national_export(path, unit_columns: dict[str, str], rows: int) -> None:
+    """Dossiers received at one new unit in August 2025, as the national sync record names
+    its fields; a third resolved early, a third late, a third still being processed."""
+    records = []
+    for i in range(rows):
+        day = 1 + i % 28
+        outcome = i % 3
+        records.append(
+            {
+                "MaHoSo": f"H31.99-250801-{i:04d}",
+                **unit_columns,
+                "MaTTHC": "1.001766",
+                "TenLinhVuc": "Hộ tịch",
+                "NgayTiepNhan": f"{day:02d}/08/2025 08:30:00",
+                "NgayHenTra": f"{day:02d}/09/2025 17:00:00",
+                "NgayKetThucXuLy": {0: f"{day:02d}/08/2025 16:00:00", 1: "20/10/2025 10:00:00"}.get(
+                    outcome, ""
+                ),
+                "TrangThai": {0: "10", 1: "10"}.get(outcome, "4"),
+                "KenhThucHien": "2" if i % 2 else "1",
+            }
+        )
+    pd.DataFrame(records).to_csv(path, index=False, encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    "unit_columns",
+    [{"MaDonViTiepNhan": "11443"}, {"DonViXuLy": "UBND Phường Kiến An"}],
+    ids=["code", "name"],
+)
+def test_an_august_2025_export_is_counted_by_its_new_ward(tmp_path, unit_columns):
+    export, out = tmp_path / "mot-cua-2025-08.csv", tmp_path / "data"
+    _national_export(export, unit_columns, rows=30)
+    run_cchc("ingest", str(export), "--kind", "dossiers", "--out", str(out), "--province", "31")
+    assert store.dossier_areas(out) == ["2025-11443"]
+    proc = run_cchc(
+        "kpis", "--data", str(out), "--period", "2025-08", "--level", "commune", "--unit",
+        "11443", "--format", "json",
+    )  # fmt: skip
+    [row] = json.loads(proc.stdout)
+    assert (row["unit_code"], row["unit_name"]) == ("11443", "Phường Kiến An")
+    assert (row["received_new_count"], row["carried_over_count"]) == (30, 0)
+    assert row["resolved_early_count"] == 10 and row["pending_total_count"] == 20
+    assert row["received_online_count"] == 15
