@@ -45,11 +45,6 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     period = _period(args.period)
     era = args.era or era_of_period(period)
     level: Level = args.level or ("province" if era == ERA_2025 else "district")
-    if era == ERA_2025 and level == "district":
-        raise UsageError(
-            f"there are no districts from 1 July 2025 (period {period}): use --level province or "
-            "commune (former-district areas are not summed yet)"
-        )
     query = CountQuery(
         period,
         level=level,
@@ -251,8 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["district", "commune", "province"],
         default=None,
         help="before the reform: district (default), commune or province (the old province: "
-        "its districts, communes and own offices); from 1 July 2025: province (default) or "
-        "commune",
+        "its districts, communes and own offices); from 1 July 2025: province (default), "
+        "commune or district (a former district's area: the new communes within it)",
     )
     kpis.add_argument(
         "--era",

@@ -160,10 +160,10 @@ def test_kpis_cli_takes_the_era_from_the_period(folder):
     assert (row["unit_code"], row["unit_name"]) == ("11443", "Phường Kiến An")
     assert (row["received_new_count"], row["carried_over_count"]) == (2, 1)
     proc = run_cchc(
-        "kpis", "--data", str(folder), "--period", "2025-08", "--level", "district", check=False
-    )
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
-    assert "no districts from 1 July 2025" in proc.stderr
+        "kpis", "--data", str(folder), "--period", "2025-08", "--level", "commune", "--unit",
+        "31401", check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "31401" in proc.stderr
     proc = run_cchc("kpis", "--data", str(folder), "--period", "2025-Q2", "--level", "commune")
     assert "11431" in proc.stdout  # before the reform: the old communes
 
@@ -215,3 +215,18 @@ def test_an_august_2025_export_is_counted_by_its_new_ward(tmp_path, unit_columns
     assert (row["received_new_count"], row["carried_over_count"]) == (30, 0)
     assert row["resolved_early_count"] == 10 and row["pending_total_count"] == 20
     assert row["received_online_count"] == 15
+
+
+def test_a_former_district_area_sums_its_old_dossiers_and_the_new_communes_within_it(folder):
+    august = _row(folder, "2025-08", "district", "307")
+    assert august["unit_name"] == "Địa bàn quận Kiến An cũ"
+    assert (august["received_new_count"], august["carried_over_count"]) == (2, 1)  # n2 n3 | o3
+    assert august["approximate"]  # Phường Kiến An took in a divided ward
+    straddle = _row(folder, "2025-06-01:2025-08-31", "district", "307")
+    assert straddle["received_new_count"] == 6  # o1-o3 before the reform, n1-n3 after it
+    proc = run_cchc(
+        "kpis", "--data", str(folder), "--period", "2025-Q3", "--level", "district", "--unit",
+        "307", "--format", "json",
+    )  # fmt: skip
+    [row] = json.loads(proc.stdout)
+    assert row["unit_name"] == "Địa bàn quận Kiến An cũ" and row["approximate"] is True

@@ -88,7 +88,6 @@ def test_kpis_era_2025_cli(prepared_dir):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--era", "2025", "--level", "district"), "no districts from 1 July 2025"),
         (("--era", "2025", "--unit", "99"), "unit 99"),
     ],
 )

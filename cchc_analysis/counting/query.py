@@ -19,7 +19,8 @@ Level = Literal["district", "commune", "province"]
 Tier = Literal["district", "commune", "both"]
 Source = Literal["auto", "dossiers", "cube"]
 LEVELS: tuple[str, ...] = ("province", "district", "commune")  # of the pre-2025 era
-ERA_2025_LEVELS: tuple[str, ...] = ("province", "commune")  # no districts after the reform
+# No districts after the reform: "district" is a former district's area (former_districts).
+ERA_2025_LEVELS: tuple[str, ...] = ("province", "commune", "district")
 TIERS: tuple[str, ...] = ("district", "commune", "both")
 SOURCES: tuple[str, ...] = ("auto", "dossiers", "cube")
 
@@ -29,7 +30,8 @@ class CountQuery:
     """The options of a count; checked on construction (a ValueError names the bad one).
 
     * ``level``: the units the rows are for: "province", "district" or "commune" (era 2024),
-      "province" or "commune" (era 2025).
+      "province", "commune" or "district" (era 2025: a former district's area, its old
+      dossiers and the new communes within it).
     * ``tier``: at province or district level, whose dossiers count: the unit's own offices
       ("district": a district's offices, or a province's departments and public-service
       centre), its communes ("commune") or all of them ("both").

@@ -42,6 +42,7 @@ from cchc_analysis.core.errors import UnitNotInDataError
 from cchc_analysis.core.schema import COUNT_COLUMNS
 from cchc_analysis.counting.aggregates import period_report_counts
 from cchc_analysis.counting.counts import recorded_unit_counts
+from cchc_analysis.counting.former_districts import former_district_counts
 from cchc_analysis.counting.new_units import new_unit_counts, province_of
 from cchc_analysis.counting.query import CountQuery
 
@@ -70,9 +71,19 @@ def _old_units_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd
         return pd.DataFrame(columns=columns)  # only new-era dossiers in the folder
     recorded = {"era": units.ERA_PRE_2025, "unit_codes": None}  # every old unit, then summed
     if query.level == "province":  # old provinces (all their tiers) merge whole into new ones
-        base = recorded_unit_counts(data_dir, query.with_options(**recorded))
         walk = units.crosswalk_provinces().set_index("old_code")
-        base["new_code"] = base["unit_code"].map(walk["new_code"])
+        if store.has_dossiers(data_dir):
+            base = recorded_unit_counts(data_dir, query.with_options(**recorded))
+            old_province = base["unit_code"]
+        else:  # Biểu 06 rows are per district: their province is the district's
+            base = recorded_unit_counts(data_dir, query.with_options(level="district", **recorded))
+            old_province = base["unit_code"].map(
+                {
+                    code: units.get_unit(code, era=units.ERA_PRE_2025).province_code
+                    for code in base["unit_code"].unique()
+                }
+            )
+        base["new_code"] = old_province.map(walk["new_code"])
         base["approximate"] = False
     else:
         base = recorded_unit_counts(data_dir, query.with_options(tier="commune", **recorded))
@@ -98,6 +109,8 @@ def rollup_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.Dat
         query.unit_codes,
     )
     extra = ["field"] if by_field else []
+    if level == "district":
+        return former_district_counts(data_dir, query)
     if not store.has_dossiers(data_dir) and period.start >= units.REFORM_DATE:
         return _new_era_counts(data_dir, query)
     old = _old_units_counts(data_dir, query)

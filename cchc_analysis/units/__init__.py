@@ -18,7 +18,7 @@ lists the candidates, and a type word is never dropped to find a unit of another
 """
 
 from cchc_analysis.core.errors import AmbiguousUnitError, UnknownUnitError
-from cchc_analysis.units.crosswalk import crosswalk_communes, crosswalk_provinces
+from cchc_analysis.units.crosswalk import crosswalk_communes, crosswalk_provinces, former_districts
 from cchc_analysis.units.matching import FUZZY_CUTOFF, SUGGEST_CUTOFF, find_units, resolve_unit
 from cchc_analysis.units.names import normalize_name, slugify
 from cchc_analysis.units.registry import (
@@ -68,6 +68,7 @@ __all__ = [
     "load_unit_map",
     "crosswalk_provinces",
     "crosswalk_communes",
+    "former_districts",
     "era_of",
     "era_of_period",
 ]

@@ -148,3 +148,39 @@ def crosswalk_communes(include_island_districts: bool = False) -> pd.DataFrame:
     if not include_island_districts:
         frame = frame[~frame["_island"]]
     return frame.drop(columns="_island").reset_index(drop=True)
+
+
+@cache
+def _former_districts() -> pd.DataFrame:
+    walk = crosswalk_communes()
+    per_district = (
+        walk.groupby(["new_code", "old_district_code"]).size().rename("old_commune_count")
+    ).reset_index()
+    # The district that gave the new commune most of its old communes (the lowest code on a tie).
+    ranked = per_district.sort_values(
+        ["new_code", "old_commune_count", "old_district_code"], ascending=[True, False, True]
+    )
+    chosen = ranked.drop_duplicates("new_code").set_index("new_code")
+    spans = per_district.groupby("new_code")["old_district_code"].nunique()
+    divided = walk.groupby("new_code")["is_divided"].any()
+    out = pd.DataFrame(
+        {
+            "new_code": chosen.index,
+            "district_code": chosen["old_district_code"].to_numpy(),
+            "spans_districts": (spans.loc[chosen.index] > 1).to_numpy(),
+            "has_divided_commune": divided.loc[chosen.index].to_numpy(dtype=bool),
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def former_districts() -> pd.DataFrame:
+    """The former (pre-2025) district each new commune lies in, for the "former-district area"
+    view of periods after the reform (the new communes within a former district, summed).
+
+    Columns: new_code, district_code (the district that gave the new commune most of its old
+    communes; the lowest code on a tie), spans_districts (its old communes came from two or
+    more districts: the assignment is approximate), has_divided_commune (one of its old
+    communes was divided among new ones). Source: ``crosswalk_communes``.
+    """
+    return _former_districts().copy()
