@@ -21,8 +21,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/cchc demo
 
-# ruff (style), import-linter (the pipeline's layers, no cycles) and mypy (types; strict on
-# core/ and counting/): the settings of all three are in pyproject.toml.
+# ruff (style), import-linter (the pipeline's layers, no cycles) and mypy (types, strict):
+# the settings of all three are in pyproject.toml.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
