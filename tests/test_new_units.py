@@ -230,3 +230,21 @@ def test_a_former_district_area_sums_its_old_dossiers_and_the_new_communes_withi
     )  # fmt: skip
     [row] = json.loads(proc.stdout)
     assert row["unit_name"] == "Địa bàn quận Kiến An cũ" and row["approximate"] is True
+
+
+def test_dossiers_filed_outside_the_applicants_commune_keep_their_home_unit(tmp_path):
+    """DonViPhiDiaGioi names the applicant's home commune: the dossier is stored under the
+    receiving ward, with the home unit read in the era of its receipt (never a reason to
+    reject a row)."""
+    export, out = tmp_path / "phi-dia-gioi.csv", tmp_path / "data"
+    _national_export(export, {"MaDonViTiepNhan": "11443"}, rows=12)
+    frame = pd.read_csv(export, dtype=str, keep_default_na=False)
+    frame["DonViPhiDiaGioi"] = ["11680", "Xã Kiến Thụy", "11443", "", "không rõ", ""] * 2
+    frame.to_csv(export, index=False)
+    run_cchc("ingest", str(export), "--kind", "dossiers", "--out", str(out), "--province", "31")
+    stored = store.read_dossiers(out)
+    assert set(stored["unit_code"]) == {"11443"} and len(stored) == 12
+    homes = stored["home_unit_code"].value_counts(dropna=False).to_dict()
+    assert homes == {"11680": 4, "11443": 2, pd.NA: 6}
+    row = _row(out, "2025-08", "commune", "11443")
+    assert row["received_new_count"] == 12  # counted where received

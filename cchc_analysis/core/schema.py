@@ -42,6 +42,10 @@ DOSSIER_DTYPES: Final[dict[str, str]] = {
     # is the key. Blank in folders written before eras were stored: read as "2024".
     "era": "string",
     "province_code": "string",  # the unit's province in its own era
+    # The applicant's home commune when the export names one for a dossier filed regardless of
+    # administrative boundaries ("phi địa giới": DonViPhiDiaGioi, XaPhuongDiaBan); the receiving
+    # unit still counts the dossier. Blank when the export gives none.
+    "home_unit_code": "string",
     "procedure_code": "string",
     "procedure_name": "string",
     "field": "string",

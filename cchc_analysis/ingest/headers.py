@@ -150,6 +150,16 @@ DOSSIER_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "TT trực tuyến",
     ),
     "rating": ("Đánh giá", "DanhGia", "Mức độ hài lòng", "Kết quả đánh giá"),
+    # The applicant's home unit of a dossier filed outside it (code or name): read into
+    # home_unit_code; never a reason to reject a row.
+    "home_unit": (
+        "DonViPhiDiaGioi",
+        "Đơn vị phi địa giới",
+        "XaPhuongDiaBan",
+        "Xã phường địa bàn",
+        "Xã, phường địa bàn",
+        "Địa bàn",
+    ),
 }
 DOSSIER_REQUIRED: Final = ("dossier_id", "received_at", "due_at", "status")
 UNIT_COLUMNS: Final = ("unit_code", "unit_name")  # one of them is required

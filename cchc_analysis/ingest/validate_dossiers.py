@@ -34,6 +34,25 @@ from cchc_analysis.ingest.unit_matching import ResolutionLog, resolve_dated_unit
 from cchc_analysis.units import UnitMap
 
 
+def _home_units(raw: pd.DataFrame, received: pd.Series, province: str | None) -> np.ndarray:
+    """The applicant's home unit where the export names one (a dossier filed regardless of
+    administrative boundaries), read in the era of the receipt date like the receiving unit.
+
+    Informational only: a blank or unrecognised home unit leaves the cell empty and never
+    rejects the row (the receiving unit counts the dossier either way).
+    """
+    if "home_unit" not in raw:
+        return np.full(len(raw), None, dtype=object)
+    text = optional_text(raw, "home_unit")
+    is_code = text.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
+    cells = pd.DataFrame(
+        {"unit_code": text.where(is_code), "unit_name": text.where(~is_code)}, index=raw.index
+    )
+    homes = resolve_dated_units(cells, received, province=province).unit_columns()["unit_code"]
+    homes[text.isna().to_numpy(dtype=bool)] = None
+    return homes
+
+
 def validate_dossiers(
     raw: pd.DataFrame,
     headers: dict[str, str],
@@ -124,6 +143,7 @@ def validate_dossiers(
         parsed[column] = parse_cells(raw, column, parse_bool, problems, header=h[column])
 
     unit_columns = matches.unit_columns()
+    home = _home_units(raw, dates["received_at"], province)
     frame = pd.DataFrame(
         {
             "dossier_id": ids,
@@ -133,6 +153,7 @@ def validate_dossiers(
             "unit_level": unit_columns["unit_level"],
             "era": unit_columns["era"],
             "province_code": unit_columns["province_code"],
+            "home_unit_code": home,
             "procedure_code": optional_text(raw, "procedure_code"),
             "procedure_name": optional_text(raw, "procedure_name"),
             "field": optional_text(raw, "field"),
