@@ -21,12 +21,14 @@ SORT = [*CUBE_KEYS, "month"]
 
 
 def _whole_cube(data: Path) -> pd.DataFrame:
-    """The cube as it was built before streaming: one whole partition at a time."""
-    codes = store.dossier_partitions(data)
-    horizon = prepare.data_horizon(data, store.dossier_areas(data))
+    """The cube as it was built before streaming: one whole partition (area) at a time."""
+    areas = store.dossier_areas(data)
+    horizon = prepare.data_horizon(data, areas)
     parts = [
-        build_cube(store.read_dossiers(data, [c], columns=COUNT_READ_COLUMNS), horizon=horizon)
-        for c in codes
+        build_cube(
+            store.read_dossiers(data, areas=[a], columns=COUNT_READ_COLUMNS), horizon=horizon
+        )
+        for a in areas
     ]
     return pd.concat(parts, ignore_index=True)
 

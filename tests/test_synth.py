@@ -1,7 +1,8 @@
 """The demo generator: exact calibration, determinism, consistent rows, realistic patterns.
 
-Only Kiến Thụy (314, calibrated) and Cát Hải (317, one of the worse districts) are generated:
-the whole province is left to bench/bench_synth.py.
+Only Kiến Thụy (314, calibrated) and Cát Hải (317, one of the worse districts) are generated,
+with the new communes over them after the reform: the whole province is left to
+bench/bench_synth.py, and the figures published after the reform to tests/test_demo_reform.py.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from cchc_analysis.core.schema import (
 )
 from cchc_analysis.core.workdays import add_working_days, holiday_dates
 from cchc_analysis.counting.cube import period_counts
-from cchc_analysis.demo import synth
+from cchc_analysis.demo import reform, synth
 from cchc_analysis.store.dossiers import read_dossiers
 from cchc_analysis.store.folder import SURVEY_FILE, read_dataset_info, read_table
 
@@ -45,6 +46,18 @@ def kt() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def two() -> pd.DataFrame:
     return synth.generate_dossiers(district_codes=[WORSE, KT])
+
+
+def in_district(frame: pd.DataFrame, code: str) -> np.ndarray:
+    """Rows of an old district (before the reform)."""
+    return frame["district_code"].eq(code).fillna(False).to_numpy(dtype=bool)
+
+
+def over_district(frame: pd.DataFrame, code: str) -> np.ndarray:
+    """Rows of an old district and of the new communes whose home it is."""
+    homes = reform.home_districts()
+    new = (frame["era"] == "2025") & frame["unit_code"].map(homes).eq(code).fillna(False)
+    return in_district(frame, code) | new.to_numpy(dtype=bool)
 
 
 def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -172,7 +185,8 @@ def test_same_seed_same_frame(kt):
 
 
 def test_subset_equals_the_same_districts_of_a_bigger_run(kt, two):
-    assert_same(two[(two["district_code"] == KT).to_numpy()], kt)
+    assert_same(two[over_district(two, KT)], kt)
+    assert len(kt) > in_district(kt, KT).sum() > 0  # the new communes over Kiến Thụy too
 
 
 def test_other_seed_other_frame(kt):
@@ -248,7 +262,7 @@ def test_flags_agree_with_channels_and_outcomes(two):
 
 def test_units_and_procedures_come_from_the_registry_and_catalogue(two):
     for code in (KT, WORSE):
-        part = two[(two["district_code"] == code).to_numpy()]
+        part = two[in_district(two, code)]
         district = units.get_unit(code)
         offices = part[(part["unit_level"] == "district").to_numpy()]
         assert set(offices["unit_code"]) == {code}
@@ -258,14 +272,20 @@ def test_units_and_procedures_come_from_the_registry_and_catalogue(two):
         names = communes.drop_duplicates("unit_code").set_index("unit_code")["unit_name"]
         assert names.to_dict() == expected
     catalogue = {(p.code, p.level): p for p in synth.PROCEDURES}
-    pairs = two[["procedure_code", "unit_level"]].drop_duplicates()
+    old = two[(two["era"] == "2024").to_numpy()]
+    pairs = old[["procedure_code", "unit_level"]].drop_duplicates()
     assert {tuple(r) for r in pairs.to_numpy()} <= set(catalogue)
+    # After the reform a commune also receives the former district offices' procedures.
+    new = two[(two["era"] == "2025").to_numpy()]
+    by_code = {p.code: p for p in synth.PROCEDURES}
+    assert len(by_code) == len(synth.PROCEDURES)
+    levels = {by_code[c].level for c in new["procedure_code"].unique()}
+    assert levels == {"district", "commune"}
     assert 6 <= two["field"].nunique() <= 10
     assert set(two["field"]) <= set(synth.FIELDS)
     # due = received + the procedure's deadline in working days
     sample = two.sample(20_000, random_state=0)
-    deadline = [catalogue[(c, lvl)].deadline_days for c, lvl in
-                zip(sample["procedure_code"], sample["unit_level"], strict=True)]  # fmt: skip
+    deadline = [by_code[c].deadline_days for c in sample["procedure_code"]]
     due = add_working_days(sample["received_at"], deadline)
     assert (due == sample["due_at"].to_numpy().astype("datetime64[D]")).all()
 
@@ -406,7 +426,9 @@ def test_generate_demo_writes_a_complete_folder(tmp_path, kt):
     assert info["seed"] == synth.DEFAULT_SEED
     assert info["generator_version"] == synth.GENERATOR_VERSION
     assert info["dossier_rows"] == len(kt)
-    assert info["date_range"] == {"start": "2022-07-01", "end": "2025-06-30"}
+    assert info["date_range"] == {"start": "2022-07-01", "end": "2026-09-30"}
+    assert info["export_date"] == "2026-09-30"
+    assert info["provinces"] == {"2024": ["31"], "2025": ["31"]}
     assert "1473" in info["calibration"] and "19497" in info["calibration"]
     back = read_dossiers(folder)
     assert len(back) == len(kt)
@@ -416,7 +438,11 @@ def test_generate_demo_writes_a_complete_folder(tmp_path, kt):
     assert len(survey) == info["survey_rows"] > 0
     # Rerun with another district: the old partition goes, the folder matches dataset.json.
     synth.generate_demo(folder, district_codes=[WORSE])
-    assert set(read_dossiers(folder)["district_code"]) == {WORSE}
+    back = read_dossiers(folder)
+    assert set(back["district_code"].dropna()) == {WORSE}
+    assert set(back.loc[back["district_code"].isna(), "unit_code"]) == {
+        c for c, home in reform.home_districts().items() if home == WORSE
+    }
 
 
 def test_generate_demo_refuses_a_folder_of_real_data(tmp_path):

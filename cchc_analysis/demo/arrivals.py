@@ -62,13 +62,11 @@ def day_shape(days: np.ndarray, level: int) -> np.ndarray:
     return trended
 
 
-def intensities(
-    rng: np.random.Generator,
-    profile: DistrictProfile,
-    unit_info: Sequence[UnitInfo],
-    days: np.ndarray,
+def unit_volumes(
+    rng: np.random.Generator, profile: DistrictProfile, unit_info: Sequence[UnitInfo]
 ) -> np.ndarray:
-    """Expected arrivals per unit × day (volume × day shape × day noise)."""
+    """New dossiers per unit in the reference quarter: the offices' volume, and the communes'
+    shared by a lognormal weight per commune (towns weigh more). The block's first draws."""
     levels = np.array([u.level for u in unit_info])
     volume = np.zeros(len(unit_info))
     volume[levels == 0] = profile.office_volume
@@ -79,6 +77,25 @@ def intensities(
             [1.8 if unit_info[i].unit_type == "Thị trấn" else 1.0 for i in communes.tolist()]
         )
         volume[communes] = profile.commune_volume * weight / weight.sum()
+    return volume
+
+
+def intensities(
+    rng: np.random.Generator,
+    profile: DistrictProfile,
+    unit_info: Sequence[UnitInfo],
+    days: np.ndarray,
+    *,
+    volume: np.ndarray | None = None,
+) -> np.ndarray:
+    """Expected arrivals per unit × day (volume × day shape × day noise).
+
+    ``volume`` (new dossiers per unit in the reference quarter) defaults to
+    :func:`unit_volumes` of the profile.
+    """
+    levels = np.array([u.level for u in unit_info])
+    if volume is None:
+        volume = unit_volumes(rng, profile, unit_info)
     ref_s, ref_e = quarter_bounds(REFERENCE_QUARTER)
     ref_days = np.arange(ref_s, ref_e + 1)
     shapes = np.stack([day_shape(days, lvl) for lvl in (0, 1)])

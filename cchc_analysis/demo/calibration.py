@@ -24,7 +24,12 @@ from cchc_analysis.demo.model import (
     working_day_on_or_after,
     working_day_on_or_before,
 )
-from cchc_analysis.demo.published import CALIBRATION, CalibrationTarget
+from cchc_analysis.demo.published import (
+    CALIBRATION,
+    CalibrationTarget,
+    RateTarget,
+    WindowTarget,
+)
 
 
 def pick_rows(
@@ -83,7 +88,7 @@ class CalibrationError(RuntimeError):
 class CalibratedCell:
     """One calibration target mapped onto the district's arrays."""
 
-    target: CalibrationTarget
+    target: CalibrationTarget | WindowTarget
     unit_mask: np.ndarray  # over the district's units
     start: np.datetime64
     end: np.datetime64
@@ -126,6 +131,8 @@ def calibrate_outcomes(
     ones fixed. Arrays are changed in place.
     """
     tgt = cell.target
+    if not isinstance(tgt, CalibrationTarget):
+        raise TypeError(f"calibrate_outcomes takes a CalibrationTarget, not {tgt!r}")
     s, e = cell.start, cell.end
     rows = cell.rows
     last_before = working_day_on_or_before(s - 1)
@@ -182,23 +189,7 @@ def calibrate_outcomes(
 
     # 4. late among the resolved
     resolved_in = closed_in & (kind == RESULT)
-    late = resolved_in & (closed > due)
-    have = int(late.sum())
-    if have > tgt.resolved_late_count:
-        cands = np.flatnonzero(late & (due >= s))  # on the deadline is still in the quarter
-        move = pick_rows(rng, cands, np.ones(len(cands)), have - tgt.resolved_late_count)
-        lo = np.maximum(received[move], s)
-        span = (due[move] - lo).astype(np.int64) + 1
-        some_day = lo + np.floor(rng.random(len(move)) * span).astype(np.int64)
-        closed[move] = np.minimum(
-            working_day_on_or_after(some_day), due[move]
-        )  # in time, still in the quarter
-    elif have < tgt.resolved_late_count:
-        cands = np.flatnonzero(resolved_in & (closed <= due) & (due < last_in) & (due >= s))
-        move = pick_rows(rng, cands, np.ones(len(cands)), tgt.resolved_late_count - have)
-        closed[move] = np.minimum(
-            working_day_on_or_after(due[move], rng.integers(1, 4, len(move))), last_in
-        )
+    fix_late(rng, resolved_in, s, e, received, due, closed, tgt.resolved_late_count)
 
     # Check: the same definitions as cube.dossier_flags.
     new = rows & (received >= s) & (received <= e)
@@ -215,3 +206,154 @@ def calibrate_outcomes(
     want = {k: v for k, v in tgt.counts().items() if k in got}
     if got != want:
         raise CalibrationError(f"calibration of {tgt.unit_level} {tgt.district_code}: {got}")
+
+
+def fix_late(
+    rng: np.random.Generator,
+    resolved_in: np.ndarray,
+    s: np.datetime64,
+    e: np.datetime64,
+    received: np.ndarray,
+    due: np.ndarray,
+    closed: np.ndarray,
+    target: int,
+) -> None:
+    """Move the fewest closing dates so exactly ``target`` of ``resolved_in`` are late: close
+    some by the deadline instead, or a few days after it; every row stays resolved in [s, e]."""
+    last_in = working_day_on_or_before(e)
+    late = resolved_in & (closed > due)
+    have = int(late.sum())
+    if have > target:
+        cands = np.flatnonzero(late & (due >= s))  # on the deadline is still in the quarter
+        move = pick_rows(rng, cands, np.ones(len(cands)), have - target)
+        lo = np.maximum(received[move], s)
+        span = (due[move] - lo).astype(np.int64) + 1
+        some_day = lo + np.floor(rng.random(len(move)) * span).astype(np.int64)
+        closed[move] = np.minimum(
+            working_day_on_or_after(some_day), due[move]
+        )  # in time, still in the quarter
+    elif have < target:
+        cands = np.flatnonzero(resolved_in & (closed <= due) & (due < last_in) & (due >= s))
+        move = pick_rows(rng, cands, np.ones(len(cands)), target - have)
+        closed[move] = np.minimum(
+            working_day_on_or_after(due[move], rng.integers(1, 4, len(move))), last_in
+        )
+
+
+def resolved_in_window(
+    rows: np.ndarray,
+    s: np.datetime64,
+    e: np.datetime64,
+    received: np.ndarray,
+    closed: np.ndarray,
+    kind: np.ndarray,
+) -> np.ndarray:
+    """Rows resolved with a result in [s, e] (new or carried over), as cube.dossier_flags."""
+    in_scope = rows & (received <= e)
+    resolved: np.ndarray = in_scope & (closed >= s) & (closed <= e) & (kind == RESULT)
+    return resolved
+
+
+def calibrate_window(
+    rng: np.random.Generator,
+    cell: CalibratedCell,
+    carried: dict[str, int],
+    received: np.ndarray,
+    due: np.ndarray,
+    closed: np.ndarray,
+    kind: np.ndarray,
+) -> None:
+    """Move the fewest closing dates so a new unit's window shows its resolved, early and late
+    counts exactly, given what its old units' carried-over dossiers add (``carried``).
+
+    The unit's rows are all received in the window (its era starts on its first day), so they
+    are all new. In order: resolved (leave a few of the last received open past the end, or
+    close a few open ones on the last working day, or give a withdrawn one its result), late,
+    then on time (close on the deadline, or a day before it). Arrays are changed in place.
+    """
+    tgt = cell.target
+    if not isinstance(tgt, WindowTarget):
+        raise TypeError(f"calibrate_window takes a WindowTarget, not {tgt!r}")
+    s, e = cell.start, cell.end
+    last_in = working_day_on_or_before(e)
+    new = cell.new_rows
+    want_resolved = tgt.resolved_total_count - carried["resolved_total_count"]
+    want_late = tgt.resolved_late_count - carried["resolved_late_count"]
+    want_on_time = tgt.resolved_on_time_count - carried["resolved_on_time_count"]
+    if min(want_resolved, want_late, want_on_time) < 0:
+        raise CalibrationError(f"carried-over dossiers alone exceed {tgt}: {carried}")
+
+    resolved = resolved_in_window(new, s, e, received, closed, kind)
+    have = int(resolved.sum())
+    if have > want_resolved:
+        cands = np.flatnonzero(resolved)
+        recency = np.exp(-(e - received[cands]).astype(np.float64) / 4.0)
+        move = pick_rows(rng, cands, recency, have - want_resolved)
+        closed[move] = working_day_on_or_after(e + 1, rng.integers(0, 2, len(move)))
+    elif have < want_resolved:  # close open ones, or give a withdrawn one its result
+        still_open = np.flatnonzero(new & (kind == RESULT) & (closed > e) & (received <= last_in))
+        gone = np.flatnonzero(new & (kind != RESULT) & (closed <= e))
+        soon = np.exp(-(closed[still_open] - e).astype(np.float64) / 5.0)
+        cands = np.r_[still_open, gone]
+        move = pick_rows(rng, cands, np.r_[soon, np.ones(len(gone))], want_resolved - have)
+        closed[move] = np.where(
+            kind[move] == RESULT, np.maximum(received[move], last_in), closed[move]
+        )
+        kind[move] = RESULT
+    resolved = resolved_in_window(new, s, e, received, closed, kind)
+    fix_late(rng, resolved, s, e, received, due, closed, want_late)
+
+    on_time = resolved & (closed == due)
+    have = int(on_time.sum())
+    if have > want_on_time:
+        cands = np.flatnonzero(on_time & (due > received))
+        move = pick_rows(rng, cands, np.ones(len(cands)), have - want_on_time)
+        closed[move] = np.maximum(received[move], working_day_on_or_before(due[move] - 1))
+    elif have < want_on_time:
+        cands = np.flatnonzero(resolved & (closed < due) & (due <= last_in))
+        move = pick_rows(rng, cands, np.ones(len(cands)), want_on_time - have)
+        closed[move] = due[move]
+
+    resolved = resolved_in_window(new, s, e, received, closed, kind)
+    got = (
+        int(resolved.sum()),
+        int((resolved & (closed > due)).sum()),
+        int((resolved & (closed == due)).sum()),
+    )
+    if got != (want_resolved, want_late, want_on_time):
+        raise CalibrationError(f"calibration of {tgt.unit_code}: {got}")
+
+
+@dataclass(frozen=True)
+class LateShareGoal:
+    """What a province's own offices must add so the province shows a :class:`RateTarget`:
+    the target and the resolved and late counts of the rest of the province in its window."""
+
+    target: RateTarget
+    other_resolved_count: int
+    other_late_count: int
+
+
+def calibrate_late_share(
+    rng: np.random.Generator,
+    rows: np.ndarray,
+    goal: LateShareGoal,
+    received: np.ndarray,
+    due: np.ndarray,
+    closed: np.ndarray,
+    kind: np.ndarray,
+) -> None:
+    """Move the fewest closing dates of ``rows`` (the province's offices) so the province's
+    within-deadline rate over the window is the target to within rounding: late of all =
+    round((1 - rate) × resolved of all). Closing dates stay in the window. In place."""
+    tgt = goal.target
+    s, e = np.datetime64(tgt.start, "D"), np.datetime64(tgt.end, "D")
+    resolved = resolved_in_window(rows, s, e, received, closed, kind)
+    total = goal.other_resolved_count + int(resolved.sum())
+    want = round((1 - tgt.within_deadline_rate) * total) - goal.other_late_count
+    if want < 0 or want > int(resolved.sum()):
+        raise CalibrationError(
+            f"the province's offices cannot bring {tgt.province_code} to "
+            f"{tgt.within_deadline_rate}: {want} late of {int(resolved.sum())} needed"
+        )
+    fix_late(rng, resolved, s, e, received, due, closed, want)

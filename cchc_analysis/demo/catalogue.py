@@ -4,6 +4,10 @@ The procedures carry what the generator needs (tier, statutory deadline, volume 
 online shares, complexity); the district profiles carry each district's level parameters
 (volumes, online uptake, speed, trouble rate, survey respondents), including the few districts
 that are clearly worse on timeliness. Units come from the pre-2025 registry.
+
+Two old provinces make the demo: Hải Phòng (31) and Hải Dương (30), which became the new Hải
+Phòng on 1 July 2025. Each old province also has its own offices (departments and its
+public-service centre: the "province" tier of procedures), with a profile of its own.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import numpy as np
 from cchc_analysis import units
 from cchc_analysis.demo.published import CALIBRATION
 
-DEMO_PROVINCE_CODE: Final = "31"
+DEMO_PROVINCE_CODE: Final = "31"  # Hải Phòng, old and new
+MERGED_PROVINCE_CODE: Final = "30"  # Hải Dương, merged into Hải Phòng on 1 July 2025
+OLD_PROVINCE_CODES: Final = (MERGED_PROVINCE_CODE, DEMO_PROVINCE_CODE)
 
 
 class Procedure(NamedTuple):
@@ -31,7 +37,7 @@ class Procedure(NamedTuple):
     code: str
     name: str
     field: str
-    level: str  # district | commune: which tier's office receives it
+    level: str  # district | commune | province: which tier's office receives it
     deadline_days: int  # statutory deadline in working days
     weight: float  # share of the tier's volume (relative)
     fee_share: float  # share of dossiers with a fee or charge
@@ -49,7 +55,10 @@ LDTBXH = "Lao động - Thương binh và Xã hội"
 BTXH = "Bảo trợ xã hội"
 TU_PHAP = "Tư pháp"
 GIAO_DUC = "Giáo dục và Đào tạo"
-FIELDS: Final = (HO_TICH, CHUNG_THUC, DAT_DAI, XAY_DUNG, DKKD, LDTBXH, BTXH, TU_PHAP, GIAO_DUC)
+GTVT = "Giao thông vận tải"
+FIELDS: Final = (
+    HO_TICH, CHUNG_THUC, DAT_DAI, XAY_DUNG, DKKD, LDTBXH, BTXH, TU_PHAP, GIAO_DUC, GTVT,
+)  # fmt: skip
 
 PROCEDURES: Final[tuple[Procedure, ...]] = (
     # --- district offices (Phòng Tư pháp, TN&MT, Quản lý đô thị/Kinh tế hạ tầng, TC-KH, ...)
@@ -131,6 +140,23 @@ PROCEDURES: Final[tuple[Procedure, ...]] = (
               30, 0.15, 0.0, 0.0, -1.0, 1.2),
     Procedure("2.000445", "Công nhận hòa giải viên", TU_PHAP, "commune",
               5, 0.2, 0.0, 0.2, 0.0, 0.3),
+    # --- a province's own offices (sở, ban, ngành; Trung tâm Phục vụ hành chính công)
+    Procedure("2.000488", "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài "
+              "đang cư trú tại Việt Nam", TU_PHAP, "province", 10, 12.0, 1.0, 0.9, 0.6, 0.3),
+    Procedure("1.001612", "Đăng ký thành lập doanh nghiệp tư nhân", DKKD, "province",
+              3, 4.0, 1.0, 0.95, 1.0, 0.2),
+    Procedure("2.001610", "Đăng ký thay đổi nội dung đăng ký doanh nghiệp", DKKD, "province",
+              3, 9.0, 1.0, 0.95, 1.0, 0.2),
+    Procedure("1.002804", "Đổi giấy phép lái xe do ngành Giao thông vận tải cấp", GTVT,
+              "province", 5, 14.0, 1.0, 0.9, 0.5, 0.0),
+    Procedure("1.001765", "Cấp giấy chứng nhận quyền sử dụng đất, quyền sở hữu nhà ở và tài sản "
+              "khác gắn liền với đất lần đầu", DAT_DAI, "province", 20, 6.0, 1.0, 0.0, -0.5, 0.9),
+    Procedure("1.009972", "Cấp giấy phép xây dựng đối với công trình cấp đặc biệt, cấp I, cấp II",
+              XAY_DUNG, "province", 20, 1.0, 1.0, 0.5, 0.0, 0.8),
+    Procedure("1.000105", "Cấp giấy phép lao động cho người lao động nước ngoài làm việc tại "
+              "Việt Nam", LDTBXH, "province", 5, 2.0, 1.0, 0.9, 0.6, 0.4),
+    Procedure("1.005092", "Công nhận trường mầm non, tiểu học, trung học đạt chuẩn quốc gia",
+              GIAO_DUC, "province", 20, 0.3, 0.0, 0.3, 0.0, 0.6),
 )  # fmt: skip
 
 
@@ -169,6 +195,7 @@ class _ProfileTraits(TypedDict):
 
 
 _GOOD: _ProfileTraits = {"speed": (-2.7, -3.3), "problem_rate": (0.005, 0.002)}
+_FAIR: _ProfileTraits = {"speed": (-2.2, -2.8), "problem_rate": (0.012, 0.006)}
 _WORSE: _ProfileTraits = {
     "speed": (-1.5, -1.0),
     "problem_rate": (0.06, 0.05),
@@ -199,13 +226,40 @@ DISTRICT_PROFILES: Final[dict[str, DistrictProfile]] = {
     "316": DistrictProfile(1650, 17000, (0.1, -0.1), (1.8, 1.6), **_GOOD, survey_per_year=330),
     "317": DistrictProfile(700, 4000, (-0.2, -0.3), (1.5, 1.4), **_WORSE, survey_per_year=200),
     "318": DistrictProfile(30, 0, (-0.5, 0.0), (1.5, 1.5), **_GOOD, survey_per_year=40),
+    # --- Hải Dương (30): later to go online than Hải Phòng; Ninh Giang clearly worse.
+    "288": DistrictProfile(3000, 20000, (-0.4, -0.7), (1.0, 0.9), **_FAIR, survey_per_year=420),
+    "290": DistrictProfile(2000, 12000, (-0.5, -0.8), (0.9, 0.8), **_FAIR, survey_per_year=320),
+    "291": DistrictProfile(1400, 9000, (-0.6, -0.9), (0.9, 0.8), **_GOOD, survey_per_year=260),
+    "292": DistrictProfile(2000, 13000, (-0.7, -1.0), (0.8, 0.8), **_FAIR, survey_per_year=320),
+    "293": DistrictProfile(1300, 8000, (-0.6, -0.9), (0.9, 0.8), **_GOOD, survey_per_year=240),
+    "294": DistrictProfile(1400, 9500, (-0.6, -0.9), (0.9, 0.8), **_FAIR, survey_per_year=260),
+    "295": DistrictProfile(1500, 10000, (-0.5, -0.8), (1.0, 0.9), **_GOOD, survey_per_year=270),
+    # Bình Giang: its communes Tân Hồng, Thúc Kháng and Thái Dương become Xã Đường An.
+    "296": DistrictProfile(1300, 9000, (-0.5, -0.8), (1.0, 0.9), **_GOOD, survey_per_year=250),
+    "297": DistrictProfile(1400, 9000, (-0.6, -0.9), (0.9, 0.8), **_FAIR, survey_per_year=250),
+    "298": DistrictProfile(1500, 11000, (-0.6, -0.9), (0.9, 0.8), **_FAIR, survey_per_year=290),
+    "299": DistrictProfile(1400, 9500, (-0.8, -1.1), (0.8, 0.7), **_WORSE, survey_per_year=260),
+    "300": DistrictProfile(1300, 9500, (-0.6, -0.9), (0.9, 0.8), **_GOOD, survey_per_year=260),
 }  # fmt: skip
 WORSE_DISTRICTS: Final = tuple(
     code for code, p in DISTRICT_PROFILES.items() if p.problem_rate == _WORSE["problem_rate"]
 )
 
+# A province's own offices (level 0 of the profile; no communes). Volumes are for the
+# reference quarter, as for the districts.
+PROVINCE_OFFICE_PROFILES: Final[dict[str, DistrictProfile]] = {
+    "31": DistrictProfile(
+        26000, 0, (0.6, 0.0), (1.3, 0.0), speed=(-2.2, 0.0), problem_rate=(0.01, 0.0),
+        survey_per_year=0,
+    ),
+    "30": DistrictProfile(
+        18000, 0, (0.0, 0.0), (1.0, 0.0), speed=(-2.4, 0.0), problem_rate=(0.007, 0.0),
+        survey_per_year=0,
+    ),
+}  # fmt: skip
 
-LEVELS = ("district", "commune")
+
+LEVELS = ("district", "commune", "province")  # procedure tiers (index = Procedure level)
 
 
 @cache
@@ -214,7 +268,7 @@ def procedure_table() -> dict[str, np.ndarray]:
     table = {name: np.array([getattr(p, name) for p in PROCEDURES]) for name in Procedure._fields}
     table["level_index"] = np.array([LEVELS.index(p.level) for p in PROCEDURES])
     shares = table["weight"].astype(np.float64)
-    for lvl in (0, 1):
+    for lvl in range(len(LEVELS)):
         on_level = table["level_index"] == lvl
         shares[on_level] /= shares[on_level].sum()
     table["share"] = shares  # of its tier's volume
@@ -222,24 +276,40 @@ def procedure_table() -> dict[str, np.ndarray]:
 
 
 class UnitInfo(NamedTuple):
+    """One receiving unit as the generator sees it.
+
+    ``level`` picks the profile's parameters (0 offices, 1 communes) and the day shape;
+    ``tier`` the procedures it receives (an index of :data:`LEVELS`); ``unit_level`` is what
+    the rows store. A new commune is two of these (its former-district procedures, its
+    commune procedures) with the same code.
+    """
+
     code: str
     name: str
-    level: int  # 0 district offices, 1 commune
+    level: int
     unit_type: str
+    tier: int
+    unit_level: str
 
 
 @cache
 def district_units(district_code: str) -> tuple[UnitInfo, ...]:
     """The district's own offices first, then its communes, from the 2024-era registry."""
     district = units.get_unit(district_code, era=units.ERA_PRE_2025)
-    out = [UnitInfo(district.code, district.name, 0, district.unit_type)]
+    out = [UnitInfo(district.code, district.name, 0, district.unit_type, 0, "district")]
     for commune in units.children(district_code, era=units.ERA_PRE_2025):
-        out.append(UnitInfo(commune.code, commune.name, 1, commune.unit_type))
+        out.append(UnitInfo(commune.code, commune.name, 1, commune.unit_type, 1, "commune"))
     return tuple(out)
 
 
+def province_districts(province_code: str) -> list[str]:
+    """Codes of an old province's districts (2024 registry)."""
+    return [u.code for u in units.children(province_code, era=units.ERA_PRE_2025)]
+
+
 def check_districts(district_codes: Sequence[str] | None) -> list[str]:
-    known = [u.code for u in units.children(DEMO_PROVINCE_CODE, era=units.ERA_PRE_2025)]
+    """The old districts to generate (all of Hải Phòng and Hải Dương by default), sorted."""
+    known = [c for p in OLD_PROVINCE_CODES for c in province_districts(p)]
     if district_codes is None:
         codes = known
     else:
@@ -247,8 +317,8 @@ def check_districts(district_codes: Sequence[str] | None) -> list[str]:
         unknown = [c for c in codes if c not in known]
         if unknown:
             raise ValueError(
-                f"not districts of province {DEMO_PROVINCE_CODE} (Hải Phòng): {unknown}; "
-                f"known: {', '.join(known)}"
+                f"not districts of provinces {', '.join(OLD_PROVINCE_CODES)} (Hải Dương, Hải "
+                f"Phòng): {unknown}; known: {', '.join(known)}"
             )
         codes = list(dict.fromkeys(codes))
     missing = [c for c in codes if c not in DISTRICT_PROFILES]

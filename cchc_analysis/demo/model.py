@@ -18,7 +18,9 @@ from cchc_analysis.core.workdays import business_calendar
 
 DEFAULT_SEED: Final = 20230930  # of the published demo folder
 DEMO_START: Final = date(2022, 7, 1)
-DEMO_END: Final = date(2025, 6, 30)  # also the export date: nothing closes after it
+DEMO_END: Final = date(2026, 9, 30)  # also the export date: nothing closes after it
+OLD_ERA_END: Final = date(2025, 6, 30)  # last day of districts (the reform starts the day after)
+NEW_ERA_START: Final = date(2025, 7, 1)  # first day of the new communes (units.REFORM_DATE)
 WARMUP_DAYS: Final = 150  # simulated before the window so the first quarter has a carry-over
 REFERENCE_QUARTER: Final = "2023-Q3"  # volumes in DISTRICT_PROFILES are for this quarter
 TREND_ORIGIN: Final = DEMO_START  # time t (years) in the model counts from here

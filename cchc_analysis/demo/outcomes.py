@@ -29,6 +29,7 @@ from cchc_analysis.demo.model import (
     sigmoid,
     trend_years,
 )
+from cchc_analysis.demo.published import CalibrationTarget
 
 
 class Streams:
@@ -60,13 +61,13 @@ class Streams:
         return self.draw("normal", loc, scale)
 
 
-def draw_procedures(streams: Streams, level: np.ndarray) -> np.ndarray:
-    """Procedure index per row, from its tier's mix."""
+def draw_procedures(streams: Streams, tier: np.ndarray) -> np.ndarray:
+    """Procedure index per row, from its tier's mix (``tier``: an index of ``LEVELS``)."""
     table = procedure_table()
     u = streams.random()
-    out = np.empty(len(level), dtype=np.int64)
-    for lvl in (0, 1):
-        rows = np.flatnonzero(level == lvl)
+    out = np.empty(len(tier), dtype=np.int64)
+    for lvl in range(len(LEVELS)):
+        rows = np.flatnonzero(tier == lvl)
         idx = np.flatnonzero(table["level_index"] == lvl)
         cum = np.cumsum(table["share"][idx])
         draws = np.searchsorted(cum / cum[-1], u[rows], side="right")
@@ -124,6 +125,8 @@ def solve_channel_levels(
     """
     table = procedure_table()
     tgt = cell.target
+    if not isinstance(tgt, CalibrationTarget):
+        raise TypeError(f"solve_channel_levels takes a CalibrationTarget, not {tgt!r}")
     cols = (days >= cell.start) & (days <= cell.end)
     units_idx = np.flatnonzero(cell.unit_mask)
     procs = np.flatnonzero(table["level_index"] == LEVELS.index(tgt.unit_level))
@@ -139,6 +142,31 @@ def solve_channel_levels(
     full_shift = solve_shift(full_logit, tgt.online_full_count, weights=on_weight)
     params.online[units_idx] += shift
     params.full[units_idx] += full_shift
+
+
+def solve_online_level(
+    profile: DistrictProfile,
+    params: UnitParams,
+    lam: np.ndarray,
+    days: np.ndarray,
+    tiers: np.ndarray,
+    levels: np.ndarray,
+    cell: CalibratedCell,
+) -> None:
+    """Shift the cell units' online level so the expected online count is exact (the online
+    share only; units may receive procedures of several tiers: ``tiers``, ``levels`` per unit)."""
+    table = procedure_table()
+    tgt = cell.target
+    cols = np.flatnonzero((days >= cell.start) & (days <= cell.end))
+    units_idx = np.flatnonzero(cell.unit_mask)
+    grid = np.meshgrid(units_idx, cols, np.arange(len(table["share"])), indexing="ij")
+    u, d, p = (axis.ravel() for axis in grid)
+    weight = lam[u, d] * table["share"][p] * (tiers[u] == table["level_index"][p])
+    keep = weight > 0
+    u, d, p, weight = u[keep], d[keep], p[keep], weight[keep]
+    weight *= tgt.received_new_count / weight.sum()
+    on_logit, _ = online_logits(profile, params, u, levels[u], p, trend_years(days[d]))
+    params.online[units_idx] += solve_shift(on_logit, tgt.received_online_count, weights=weight)
 
 
 def draw_channels(
@@ -166,6 +194,8 @@ def draw_channels(
             new = np.flatnonzero(cell.new_rows)
             tgt = cell.target
             online[new] = fix_count(cal_rng, online[new], p_online[new], tgt.received_online_count)
+            if tgt.online_full_count is None:
+                continue
             on_rows = new[online[new]]
             full_draw[on_rows] = fix_count(
                 cal_rng, full_draw[on_rows], p_full[on_rows], tgt.online_full_count

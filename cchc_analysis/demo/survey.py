@@ -22,11 +22,16 @@ from cchc_analysis.core.schema import (
 from cchc_analysis.core.workdays import business_calendar
 from cchc_analysis.demo.catalogue import (
     DISTRICT_PROFILES,
-    PROCEDURES,
     check_districts,
     procedure_table,
 )
-from cchc_analysis.demo.model import DEFAULT_SEED, DEMO_END, DEMO_START, trend_years
+from cchc_analysis.demo.model import (
+    DEFAULT_SEED,
+    DEMO_END,
+    DEMO_START,
+    OLD_ERA_END,
+    trend_years,
+)
 
 # How each aspect and item sits relative to a respondent's overall satisfaction.
 _ASPECT_OFFSETS: Final = {
@@ -49,6 +54,9 @@ def generate_survey(
 ) -> pd.DataFrame:
     """SIPAS-style respondents: a few hundred per district and year, items scored 1–5.
 
+    Respondents of the old districts only, so surveyed until the districts' last day (30 June
+    2025) at the latest.
+
     Scores of one respondent move together (one latent satisfaction plus item noise); the
     districts that are worse on timeliness score lower; overall about 80–85% answer 4 or 5.
     """
@@ -56,9 +64,13 @@ def generate_survey(
         raise ValueError(f"end {end} is before start {start}")
     codes = check_districts(district_codes)
     cal = business_calendar()
+    end = min(end, OLD_ERA_END)
     all_days = np.arange(np.datetime64(start, "D"), np.datetime64(end, "D") + 1)
     work_days = all_days[np.is_busday(all_days, busdaycal=cal)]
     table = procedure_table()
+    local = np.flatnonzero(table["level_index"] <= 1)
+    if not np.array_equal(local, np.arange(len(local))):
+        raise ValueError("PROCEDURES must list the district and commune tiers first")
     frames = []
     for code in codes:
         rng = np.random.default_rng([int(seed), int(code), 2])
@@ -68,10 +80,11 @@ def generate_survey(
             continue
         surveyed = np.sort(rng.choice(work_days, n))
         tier_volume = np.array([profile.office_volume, profile.commune_volume])
-        level_index = table["level_index"]
-        tier_weight = np.array([table["weight"][level_index == lvl].sum() for lvl in (0, 1)])
-        weights = tier_volume[level_index] * table["weight"] / tier_weight[level_index]
-        proc = rng.choice(len(PROCEDURES), n, p=weights / weights.sum())
+        # The district's tiers only (its offices' and its communes' procedures come first).
+        level_index = table["level_index"][local]
+        tier_weight = np.array([table["weight"][local][level_index == lvl].sum() for lvl in (0, 1)])
+        weights = tier_volume[level_index] * table["weight"][local] / tier_weight[level_index]
+        proc = rng.choice(len(weights), n, p=weights / weights.sum())
         theta = profile.survey_mean + 0.12 * trend_years(surveyed) + rng.normal(0.0, 0.9, n)
         scores = {}
         for aspect, a_off in _ASPECT_OFFSETS.items():

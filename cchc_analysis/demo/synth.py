@@ -1,16 +1,28 @@
-"""Deterministic, calibrated demo data: Hải Phòng's 15 pre-2025 districts, July 2022 – June 2025.
+"""Deterministic, calibrated demo data: the new Hải Phòng, July 2022 – September 2026.
+
+Old Hải Phòng (31) and old Hải Dương (30) run in the district era until 30 June 2025 (27
+districts, their communes and both provinces' own offices); from 1 July 2025 the 114 new
+communes and the provincial offices of the new Hải Phòng (``reform``). The export is taken on
+30 September 2026.
 
 Why it exists: the workbook must be developed, tested and shown without real exports (which
 carry personal data and are not ours to publish). The demo province behaves like a real one —
 working-day arrivals with seasonality and a Tết dip, online share rising over time, deadlines
 in working days, long-tailed processing times, a few districts clearly worse on timeliness —
 and it reproduces the published Kiến Thụy figures for 2023-Q3 exactly (:data:`CALIBRATION`),
-so a report can be checked against a number leadership has already seen.
+so a report can be checked against a number leadership has already seen, and two figures
+published after the reform: Xã Đường An, 1 July – 26 November 2025 (:data:`DUONG_AN`, through
+the crosswalk, the carried-over dossiers of its old communes included) and old Hải Dương's
+within-deadline rate for January – October 2023 (:data:`HAI_DUONG_2023`, all tiers).
 
 How:
 
-* Per district, one random generator seeded from ``(seed, district code)``: a subset of
-  districts yields exactly the rows those districts have in the full run.
+* Per block (``blocks``), one random generator seeded from ``(seed, key)``: an old district
+  (key: its code), an old province's offices, the new communes over an old district (their
+  home), the new provincial offices. A subset of old districts yields exactly the rows those
+  districts (and the new communes over them) have in the full run; a province's offices come
+  only with all its districts (their calibration needs them), the new provincial offices only
+  with all 27.
 * Per unit and day an arrival intensity (volume × month × Tết × weekday × trend × noise); per
   dossier the procedure (fixing field and deadline), channel and online level, processing time
   ``floor(deadline × r)`` with ``r`` lognormal plus a small "problem" share around the deadline
@@ -26,11 +38,19 @@ How:
   the total, channel/level flags are flipped on the fewest rows, and a few closing dates near
   the quarter's edges are moved (carried over, pending, late, withdrawn). Every row stays
   internally consistent. Other units and quarters are untouched, except that a closing date
+  may cross a calibrated quarter's first day.
+* Đường An: its level is solved so the expected volume and online count in the window are the
+  targets, then the window is drawn given its total, online flags are flipped on the fewest
+  rows and the fewest closing dates are moved so that its own dossiers plus the old
+  communes' carried-over ones show the published resolved, early and late counts.
+* Hải Dương 2023: the districts are left as drawn; the province's own offices move the fewest
+  closing dates so that late of all = round(1.2% × resolved of all) over the window.
 
-Where: this module assembles a district's rows and writes the demo folder, and is the
-generator's public face (``__all__``). The parts: ``published`` (the targets), ``catalogue``
-(procedures, fields, units, district profiles), ``model`` (window, seasonal factors, codes,
-time axis), ``arrivals``, ``outcomes``, ``calibration`` and ``survey``.
+Where: this module lays out the blocks and writes the demo folder, and is the generator's
+public face (``__all__``). The parts: ``published`` (the targets), ``catalogue`` (procedures,
+fields, units, district profiles), ``model`` (window, seasonal factors, codes, time axis),
+``reform`` (the new units), ``blocks`` (one block's rows), ``arrivals``, ``outcomes``,
+``calibration`` and ``survey``.
 """
 
 from __future__ import annotations
@@ -44,66 +64,57 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from cchc_analysis import units
-from cchc_analysis.core.schema import (
-    CHANNELS,
-    DOSSIER_COLUMNS,
-    ONLINE_LEVELS,
-    RATINGS,
-    STATUSES,
-    coerce_dossiers,
-)
-from cchc_analysis.core.workdays import add_working_days
-from cchc_analysis.demo.arrivals import draw_arrivals, intensities
-from cchc_analysis.demo.calibration import calibrate_outcomes, calibrated_cells
+from cchc_analysis.core.periods import Period
+from cchc_analysis.core.schema import DOSSIER_COLUMNS, coerce_dossiers
+from cchc_analysis.counting.cube import period_counts
+from cchc_analysis.demo.blocks import Block, block_rows
+from cchc_analysis.demo.calibration import CalibratedCell, LateShareGoal, calibrated_cells
 from cchc_analysis.demo.catalogue import (
     DEMO_PROVINCE_CODE,
     DISTRICT_PROFILES,
     FIELDS,
-    LEVELS,
+    MERGED_PROVINCE_CODE,
+    OLD_PROVINCE_CODES,
     PROCEDURES,
+    PROVINCE_OFFICE_PROFILES,
     WORSE_DISTRICTS,
     DistrictProfile,
     Procedure,
     check_districts,
     district_units,
-    procedure_table,
+    province_districts,
 )
 from cchc_analysis.demo.model import (
-    CHANNEL_CODE,
     DEFAULT_SEED,
     DEMO_END,
     DEMO_START,
-    NAT,
-    ONLINE_LEVEL_CODE,
-    RATING_CODE,
-    REJECTED,
-    RESULT,
-    STATUS_CODE,
+    NEW_ERA_START,
+    OLD_ERA_END,
     WARMUP_DAYS,
-    WITHDRAWN,
-    sigmoid,
-    trend_years,
-    working_day_on_or_before,
 )
-from cchc_analysis.demo.outcomes import (
-    Streams,
-    UnitParams,
-    draw_channels,
-    draw_outcomes,
-    draw_procedures,
-    solve_channel_levels,
+from cchc_analysis.demo.published import (
+    CALIBRATION,
+    DUONG_AN,
+    HAI_DUONG_2023,
+    CalibrationTarget,
+    RateTarget,
+    WindowTarget,
 )
-from cchc_analysis.demo.published import CALIBRATION, CalibrationTarget
+from cchc_analysis.demo.reform import (
+    home_districts,
+    new_commune_units,
+    new_era_profile,
+    new_office_units,
+    old_office_units,
+)
 from cchc_analysis.demo.survey import generate_survey
 from cchc_analysis.store.dossiers import (
     DOSSIERS_DIR,
     PARTITION_COLUMN,
-    area_key,
     dossier_areas,
+    row_areas,
     write_dossiers,
 )
 from cchc_analysis.store.folder import (
@@ -120,180 +131,143 @@ __all__ = [
     "DEMO_PROVINCE_CODE",
     "DEMO_START",
     "DISTRICT_PROFILES",
+    "DUONG_AN",
     "FIELDS",
     "GENERATOR_VERSION",
+    "HAI_DUONG_2023",
+    "MERGED_PROVINCE_CODE",
+    "NEW_ERA_START",
+    "OLD_ERA_END",
     "PROCEDURES",
     "SOURCE",
     "WORSE_DISTRICTS",
     "CalibrationTarget",
     "DistrictProfile",
     "Procedure",
+    "RateTarget",
+    "WindowTarget",
     "generate_demo",
     "generate_dossiers",
     "generate_survey",
 ]
 
-GENERATOR_VERSION: Final = "1.0"
+GENERATOR_VERSION: Final = "2.0"
 SOURCE: Final = "synthetic demo"
 
 
-def _categorical(codes: np.ndarray, categories: Sequence[str]) -> pd.Categorical:
-    """Codes of fixed categories as a pandas categorical."""
-    # pandas-stubs want the categories as an Index; a tuple is valid at run time.
-    column: pd.Categorical = pd.Categorical.from_codes(codes, categories)  # type: ignore[call-overload]
-    return column
+def _day(value: date) -> np.datetime64:
+    return np.datetime64(value, "D")
 
 
-def _dictionary_strings(values: Sequence[str], index: np.ndarray) -> pd.arrays.ArrowStringArray:
-    """A string column from a small list of values and an index per row (no Python loop)."""
-    taken = pc.take(pa.array(list(values), type=pa.large_string()), pa.array(index))
-    return pd.arrays.ArrowStringArray(taken)
+def _window_counts(frame: pd.DataFrame, start: date, end: date) -> dict[str, int]:
+    """Biểu 06 counts of some rows over a day range (the counting definitions)."""
+    if frame.empty:
+        return {
+            "resolved_total_count": 0,
+            "resolved_early_count": 0,
+            "resolved_on_time_count": 0,
+            "resolved_late_count": 0,
+        }
+    row = period_counts(frame, Period(start, end, f"{start}:{end}"), by=()).iloc[0]
+    return {str(name): int(value) for name, value in row.items() if str(name).endswith("_count")}
 
 
-def _dossier_ids(
-    unit_codes: Sequence[str], unit: np.ndarray, received: np.ndarray
-) -> pd.arrays.ArrowStringArray:
-    """``<unit code>-<yymmdd>-<sequence of the day, 4 digits>``, as one-stop systems number."""
-    key = unit.astype(np.int64) * 100_000 + (received - received.min()).astype(np.int64)
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    first = np.r_[True, sorted_key[1:] != sorted_key[:-1]]
-    run_start = np.maximum.accumulate(np.where(first, np.arange(len(key)), 0))
-    seq = np.empty(len(key), dtype=np.int64)
-    seq[order] = np.arange(len(key)) - run_start + 1
-    day_values, day_index = np.unique(received, return_inverse=True)
-    day_text = pc.strftime(pa.array(day_values.astype("datetime64[s]")), format="%y%m%d")
-    parts = [
-        pc.take(pa.array(list(unit_codes), type=pa.large_string()), pa.array(unit)),
-        pc.take(day_text.cast(pa.large_string()), pa.array(day_index.ravel())),
-        pc.utf8_lpad(pc.cast(pa.array(seq), pa.large_string()), width=4, padding="0"),
-    ]
-    return pd.arrays.ArrowStringArray(
-        pc.binary_join_element_wise(*parts, pa.scalar("-", pa.large_string()))
+def _holds(start: date, end: date, first: date, last: date) -> bool:
+    return start <= first and last <= end
+
+
+def _old_blocks(seed: int, codes: list[str], start: date, end: date) -> list[Block]:
+    """The old districts' blocks (era 2024, arrivals until 30 June 2025)."""
+    window_start = _day(start)
+    last = _day(min(end, OLD_ERA_END))
+    blocks = []
+    for code in codes:
+        unit_info = district_units(code)
+        blocks.append(
+            Block(
+                key=(int(code),),
+                units=unit_info,
+                profile=DISTRICT_PROFILES[code],
+                first_day=window_start - WARMUP_DAYS,
+                last_day=last,
+                window_start=window_start,
+                era=units.ERA_PRE_2025,
+                province_code=units.get_unit(code, era=units.ERA_PRE_2025).province_code,
+                district_code=code,
+                cells=calibrated_cells(code, unit_info, window_start, _day(end)),
+            )
+        )
+    return blocks
+
+
+def _old_office_block(
+    province_code: str, start: date, end: date, goal: LateShareGoal | None
+) -> Block:
+    window_start = _day(start)
+    return Block(
+        key=(int(units.ERA_PRE_2025), int(province_code)),
+        units=old_office_units(province_code),
+        profile=PROVINCE_OFFICE_PROFILES[province_code],
+        first_day=window_start - WARMUP_DAYS,
+        last_day=_day(min(end, OLD_ERA_END)),
+        window_start=window_start,
+        era=units.ERA_PRE_2025,
+        province_code=province_code,
+        district_code=None,
+        late_goal=goal,
     )
 
 
-def _district_dossiers(
-    seed: int, district_code: str, start: date, end: date, calibrate: bool = True
-) -> pd.DataFrame:
-    """All dossiers of one district (offices and communes), from its own random streams."""
-    rng = np.random.default_rng([int(seed), int(district_code), 1])
-    cal_rng = np.random.default_rng([int(seed), int(district_code), 99])
-    profile = DISTRICT_PROFILES[district_code]
-    unit_info = district_units(district_code)
-    export = np.datetime64(end, "D")
-    window_start = np.datetime64(start, "D")
-    days = np.arange(window_start - WARMUP_DAYS, export + 1)
-    cells = calibrated_cells(district_code, unit_info, window_start, export)
-    levels_of_unit = np.array([u.level for u in unit_info])
-
-    lam = intensities(rng, profile, unit_info, days)
-    unit, received = draw_arrivals(rng, cal_rng, lam, days, cells, calibrate)
-    n = len(unit)
-    level = levels_of_unit[unit]
-    cal_rows = np.zeros(n, dtype=bool)
-    for cell in cells:
-        cell.rows = cell.unit_mask[unit]
-        cell.new_rows = cell.rows & (received >= cell.start) & (received <= cell.end)
-        cal_rows |= cell.new_rows
-    streams = Streams(rng, cal_rng, cal_rows)
-    params = UnitParams.draw(rng, len(unit_info))
-    for cell in cells:
-        solve_channel_levels(profile, params, lam, days, cell)
-    t = trend_years(received)
-    proc = draw_procedures(streams, level)
-    channel, online_level = draw_channels(
-        streams, cal_rng, profile, params, unit, level, proc, t, cells, calibrate
+def _new_commune_block(
+    seed: int, district_code: str, start: date, end: date, old_rows: pd.DataFrame
+) -> Block | None:
+    """The new communes over an old district, from 1 July 2025 (None: no new commune has it
+    as home). Đường An's window is calibrated when its home district is the one."""
+    unit_info, volume = new_commune_units(seed, district_code)
+    if not unit_info:
+        return None
+    first = _day(max(start, NEW_ERA_START))
+    window_cells = []
+    target = DUONG_AN
+    if home_districts().get(target.unit_code) == district_code and _holds(
+        start, end, target.start, target.end
+    ):
+        mask = np.array([u.code == target.unit_code for u in unit_info])
+        cell = CalibratedCell(target, mask, _day(target.start), _day(target.end))
+        walk = units.crosswalk_communes()
+        old_codes = walk.loc[walk["new_code"] == target.unit_code, "old_code"]
+        mine = old_rows[old_rows["unit_code"].isin(old_codes).to_numpy()]
+        window_cells.append((cell, _window_counts(mine, target.start, target.end)))
+    return Block(
+        key=(int(units.ERA_2025), int(district_code)),
+        units=unit_info,
+        profile=new_era_profile(DISTRICT_PROFILES[district_code]),
+        first_day=first,
+        last_day=_day(end),
+        window_start=first,
+        era=units.ERA_2025,
+        province_code=DEMO_PROVINCE_CODE,
+        district_code=None,
+        volume=volume,
+        window_cells=window_cells,
     )
-    due, closed, kind = draw_outcomes(streams, profile, params, unit, level, proc, received, t)
-    if calibrate:
-        for cell in cells:
-            calibrate_outcomes(cal_rng, cell, received, due, closed, kind)
 
-    # The export cut: what closes after it is still open in the export.
-    is_open = closed > export
-    closed = np.where(is_open, NAT, closed)
-    late = ~is_open & (closed > due)
-    result = ~is_open & (kind == RESULT)
-    online = channel == CHANNEL_CODE["online"]
-    full = online_level == ONLINE_LEVEL_CODE["full"]
-    partial = online_level == ONLINE_LEVEL_CODE["partial"]
 
-    e_result_share = np.where(full, 0.92, np.where(partial, sigmoid(-2.0 + 0.8 * t), 0.0))
-    has_e_result = result & (streams.random() < e_result_share)
-    # Return: electronic results go out the same day; paper ones when the citizen comes.
-    lag = streams.draw("geometric", 0.45) - 1
-    lag = np.where(has_e_result & (streams.random() < 0.85), 0, lag)
-    never_collected = streams.random() < 0.01
-    returned = add_working_days(np.where(result, closed, received), lag)
-    returned = np.where(result & ~never_collected & (returned <= export), returned, NAT)
-
-    # Status, from the dates.
-    status = np.full(n, STATUS_CODE["processing"], dtype=np.int8)
-    status[result] = STATUS_CODE["resolved"]
-    status[result & ~np.isnat(returned)] = STATUS_CODE["returned"]
-    status[~is_open & (kind == WITHDRAWN)] = STATUS_CODE["withdrawn"]
-    status[~is_open & (kind == REJECTED)] = STATUS_CODE["rejected"]
-    fresh = is_open & (received >= working_day_on_or_before(export - 1))
-    status[fresh & (streams.random() < 0.6)] = STATUS_CODE["received"]
-    waiting = is_open & ~fresh & (streams.random() < np.where(export > due, 0.4, 0.2))
-    status[waiting] = STATUS_CODE["supplement_requested"]
-
-    # Flags.
-    table = procedure_table()
-    is_digitized = streams.random() < sigmoid(profile.digitization_start + 1.2 * t)
-    is_fee = streams.random() < table["fee_share"][proc]
-    pay_logit = -1.3 + 1.3 * t + np.where(online, 0.8, -1.2)
-    is_paid_online = is_fee & (streams.random() < sigmoid(pay_logit))
-
-    # Portal ratings on a fraction of the resolved; lateness breeds dissatisfaction.
-    rated = result & (
-        streams.random() < np.clip(0.04 + 0.04 * t, 0.02, 0.2) * np.where(online, 1.5, 0.6)
+def _new_office_block(seed: int, start: date, end: date) -> Block:
+    unit_info, volume = new_office_units(seed)
+    first = _day(max(start, NEW_ERA_START))
+    return Block(
+        key=(int(units.ERA_2025), int(DEMO_PROVINCE_CODE)),
+        units=unit_info,
+        profile=new_era_profile(PROVINCE_OFFICE_PROFILES[DEMO_PROVINCE_CODE]),
+        first_day=first,
+        last_day=_day(end),
+        window_start=first,
+        era=units.ERA_2025,
+        province_code=DEMO_PROVINCE_CODE,
+        district_code=None,
+        volume=volume,
     )
-    dissatisfied = streams.random() < np.where(late, 0.35, profile.dissatisfied_share)
-    very = streams.random() < 0.62
-    rating = np.where(
-        dissatisfied, RATING_CODE["dissatisfied"],
-        np.where(very, RATING_CODE["very_satisfied"], RATING_CODE["satisfied"]),
-    )  # fmt: skip
-    rating = np.where(rated, rating, -1)
-
-    # Rows received before the window stay only when still open on its first day.
-    keep = (received >= window_start) | is_open | (closed >= window_start)
-    idx = np.flatnonzero(keep)
-
-    codes = [u.code for u in unit_info]
-    names = [u.name for u in unit_info]
-    proc_codes = [p.code for p in PROCEDURES]
-    proc_names = [p.name for p in PROCEDURES]
-    proc_fields = [p.field for p in PROCEDURES]
-    unit_k = unit[idx]
-    proc_k = proc[idx]
-    columns: dict[str, Any] = {
-        "dossier_id": _dossier_ids(codes, unit[idx], received[idx]),
-        "unit_code": _dictionary_strings(codes, unit_k),
-        "unit_name": _dictionary_strings(names, unit_k),
-        "district_code": _dictionary_strings([district_code], np.zeros(len(idx), np.int64)),
-        "unit_level": _dictionary_strings(LEVELS, levels_of_unit[unit_k]),
-        "era": _dictionary_strings([units.ERA_PRE_2025], np.zeros(len(idx), np.int64)),
-        "province_code": _dictionary_strings([DEMO_PROVINCE_CODE], np.zeros(len(idx), np.int64)),
-        "procedure_code": _dictionary_strings(proc_codes, proc_k),
-        "procedure_name": _dictionary_strings(proc_names, proc_k),
-        "field": _dictionary_strings(proc_fields, proc_k),
-        "channel": _categorical(channel[idx], CHANNELS),
-        "online_level": _categorical(online_level[idx], ONLINE_LEVELS),
-        "received_at": received[idx].astype("datetime64[ms]"),
-        "due_at": due[idx].astype("datetime64[ms]"),
-        "resolved_at": closed[idx].astype("datetime64[ms]"),
-        "returned_at": returned[idx].astype("datetime64[ms]"),
-        "status": _categorical(status[idx], STATUSES),
-        "is_digitized": pd.array(is_digitized[idx], dtype="boolean"),
-        "has_e_result": pd.array(has_e_result[idx], dtype="boolean"),
-        "is_fee_bearing": pd.array(is_fee[idx], dtype="boolean"),
-        "is_paid_online": pd.array(is_paid_online[idx], dtype="boolean"),
-        "rating": _categorical(rating[idx], RATINGS),
-    }
-    return pd.DataFrame(columns, copy=False)
 
 
 def generate_dossiers(
@@ -303,20 +277,53 @@ def generate_dossiers(
     end: date = DEMO_END,
     *,
     calibrate: bool = True,
+    new_era: bool = True,
 ) -> pd.DataFrame:
-    """Synthetic one-stop export of Hải Phòng's districts and communes (canonical dtypes).
+    """Synthetic one-stop export of the new Hải Phòng, both eras (canonical dtypes).
+
+    ``district_codes``: old districts of Hải Phòng or Hải Dương (all 27 by default). The run
+    holds those districts' rows until 30 June 2025; with ``new_era``, the new communes whose
+    home they are (``reform.home_districts``) from 1 July 2025; an old province's own offices
+    when all its districts are in; the new provincial offices when all 27 are.
 
     ``end`` is the export date: nothing is closed or returned after it; ``start`` is the first
-    day received (plus the dossiers received earlier that were still open on it). Each district
+    day received (plus the dossiers received earlier that were still open on it). Each block
     comes from its own random streams, so a subset of districts gives exactly those districts'
-    rows of the full run. The CALIBRATION targets hold exactly whenever their district is
-    generated and the window holds their quarter; ``calibrate=False`` skips only the final
+    rows of the full run. The calibration targets hold exactly whenever what they cover is
+    generated and the window holds their period; ``calibrate=False`` skips only the final
     nudges to the exact counts (same model, same expected values, every other row identical).
     """
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     codes = check_districts(district_codes)
-    frames = [_district_dossiers(seed, code, start, end, calibrate) for code in codes]
+    export = _day(end)
+    frames: list[pd.DataFrame] = []
+    old: dict[str, pd.DataFrame] = {}
+    if start <= OLD_ERA_END:
+        for block in _old_blocks(seed, codes, start, end):
+            assert block.district_code is not None
+            old[block.district_code] = block_rows(seed, block, export, calibrate)
+        frames += old.values()
+        for province in OLD_PROVINCE_CODES:
+            if not set(province_districts(province)) <= set(codes):
+                continue
+            goal = None
+            rate = HAI_DUONG_2023
+            if province == rate.province_code and _holds(start, end, rate.start, rate.end):
+                rest = pd.concat([old[c] for c in province_districts(province)])
+                counts = _window_counts(rest, rate.start, rate.end)
+                goal = LateShareGoal(
+                    rate, counts["resolved_total_count"], counts["resolved_late_count"]
+                )
+            block = _old_office_block(province, start, end, goal)
+            frames.append(block_rows(seed, block, export, calibrate))
+    if new_era and end >= NEW_ERA_START:
+        for code in codes:
+            new_block = _new_commune_block(seed, code, start, end, old.get(code, pd.DataFrame()))
+            if new_block is not None:
+                frames.append(block_rows(seed, new_block, export, calibrate))
+        if all(set(province_districts(p)) <= set(codes) for p in OLD_PROVINCE_CODES):
+            frames.append(block_rows(seed, _new_office_block(seed, start, end), export, calibrate))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return coerce_dossiers(frame)[list(DOSSIER_COLUMNS)]
 
@@ -341,6 +348,20 @@ def calibration_note() -> str:
     )
 
 
+def reform_calibration_note() -> str:
+    """The two figures published after the reform, for dataset.json."""
+    a, h = DUONG_AN, HAI_DUONG_2023
+    return (
+        f"Commune {a.unit_code} (Xã Đường An), {a.start}:{a.end}, era 2025 through the "
+        f"crosswalk (its old communes' carried-over dossiers included): {a.received_new_count} "
+        f"received, {a.received_online_count} online, {a.resolved_total_count} resolved, "
+        f"{a.resolved_early_count} early, {a.resolved_late_count} late. Source: {a.source}. "
+        f"Old province {h.province_code} (Hải Dương), {h.start}:{h.end}, all tiers: "
+        f"within-deadline rate {h.within_deadline_rate} at {h.decimals} decimals. "
+        f"Source: {h.source}."
+    )
+
+
 def generate_demo(
     out_dir: str | Path,
     seed: int = DEFAULT_SEED,
@@ -348,9 +369,9 @@ def generate_demo(
 ) -> dict[str, Any]:
     """Write a complete demo data folder and return its summary (also in dataset.json).
 
-    The folder gets dossiers/ (partitioned by district), survey.parquet and dataset.json.
-    Partitions of districts not in this run, left from an earlier demo, are removed so that
-    the folder matches its dataset.json; a folder holding non-demo data is refused.
+    The folder gets dossiers/ (partitioned by area), survey.parquet and dataset.json.
+    Partitions not in this run, left from an earlier demo, are removed so that the folder
+    matches its dataset.json; a folder holding non-demo data is refused.
     """
     out = Path(out_dir)
     info_path = out / DATASET_FILE
@@ -362,25 +383,40 @@ def generate_demo(
     dossiers = generate_dossiers(seed, codes)
     survey = generate_survey(seed, codes)
     out.mkdir(parents=True, exist_ok=True)
-    kept = {area_key(units.ERA_PRE_2025, code) for code in codes}
+    kept = set(row_areas(dossiers))
     for area in dossier_areas(out):  # a demo regenerated for fewer districts drops the others
         if area not in kept:
             shutil.rmtree(out / DOSSIERS_DIR / f"{PARTITION_COLUMN}={area}")
     rows = write_dossiers(dossiers, out)
     write_table(survey, out, SURVEY_FILE)
+    era = dossiers["era"].astype(str)
+    old_provinces = sorted(
+        set(dossiers.loc[(era == units.ERA_PRE_2025).to_numpy(), "province_code"])
+    )
+    new_provinces = sorted(set(dossiers.loc[(era == units.ERA_2025).to_numpy(), "province_code"]))
     info: dict[str, Any] = {
         "source": SOURCE,
         "generator": __name__,
         "generator_version": GENERATOR_VERSION,
         "seed": int(seed),
         "province_code": DEMO_PROVINCE_CODE,
+        "provinces": {units.ERA_PRE_2025: old_provinces, units.ERA_2025: new_provinces},
         "district_codes": codes,
-        "era": units.ERA_PRE_2025,
+        "eras": {
+            units.ERA_PRE_2025: {"start": DEMO_START.isoformat(), "end": OLD_ERA_END.isoformat()},
+            units.ERA_2025: {"start": NEW_ERA_START.isoformat(), "end": DEMO_END.isoformat()},
+        },
+        "era": sorted(set(era)),
         "date_range": {"start": DEMO_START.isoformat(), "end": DEMO_END.isoformat()},
         "export_date": DEMO_END.isoformat(),
         "dossier_rows": int(rows),
         "survey_rows": int(len(survey)),
-        "unit_count": int(dossiers["unit_code"].nunique()),
+        "unit_count": int(dossiers[["era", "unit_code"]].drop_duplicates().shape[0]),
+        "new_commune_count": int(
+            dossiers.loc[(era == units.ERA_2025).to_numpy()]
+            .query("unit_level == 'commune'")["unit_code"]
+            .nunique()
+        ),
         "carried_in_rows": int((dossiers["received_at"] < pd.Timestamp(DEMO_START)).sum()),
         "worse_districts": [c for c in WORSE_DISTRICTS if c in codes],
         "calibration": (
@@ -388,6 +424,7 @@ def generate_demo(
             if any(t.district_code in codes for t in CALIBRATION)
             else "no calibrated district in this run"
         ),
+        "reform_calibration": reform_calibration_note(),
     }
     write_dataset_info(out, info)
     return info
