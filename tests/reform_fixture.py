@@ -59,5 +59,8 @@ def build_reform_folder(source: Path, target: Path) -> Path:
         if (source / name).exists():
             (target / name).write_bytes((source / name).read_bytes())
     store.write_dossiers(era_2025_rows(old), target)
+    info = store.read_dataset_info(target)
+    info["date_range"] = {"start": info["date_range"]["start"], "end": NEW_END.date().isoformat()}
+    store.write_dataset_info(target, info)
     prepare_folder(target, has_new_dossiers=True)
     return target
