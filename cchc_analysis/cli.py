@@ -101,6 +101,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         lock_timeout_s=args.lock_timeout,
         extra_parameters=dict(parse_parameter(p) for p in args.param),
         cell_timeout_s=args.cell_timeout or None,
+        level=args.level,
     )
     reports = manifest["reports"]
     failed = [r for r in reports if r["status"] == "failed"]
@@ -280,6 +281,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--workers", type=int, default=None, help="parallel reports (cores)")
     report.add_argument("--lang", choices=["vi", "en"], default="vi")
     report.add_argument("--tier", choices=["district", "commune", "both"], default="both")
+    report.add_argument(
+        "--level",
+        choices=["commune", "province", "district"],
+        default=None,
+        help="units reported on: commune (default for periods from 2025-07-01), district "
+        "(default before; a former district's area after), province (the overview only)",
+    )
     report.add_argument("--quiet", action="store_true", help="print only errors (for cron)")
     report.add_argument("--force", action="store_true", help="render even unchanged reports")
     report.add_argument(

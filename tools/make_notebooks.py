@@ -44,12 +44,13 @@ district = notebook(
             'data_dir: str = "data/demo"  # data folder (dossiers/, cube.parquet, survey.parquet)\n'
             'lang: str = "vi"  # report language: vi (default) or en\n'
             'tier: str = "both"  # whose dossiers count: district offices, commune, or both\n'
-            'input_hash: str = ""  # set by cchc report: hash of the inputs, for provenance',
+            'input_hash: str = ""  # set by cchc report: hash of the inputs, for provenance\n'
+            'level: str = "district"  # district, or commune (a new commune, from 2025-07-01)',
             metadata={"tags": ["parameters"]},
         ),
         new_code_cell(
             "from cchc_analysis.reports.unit_report import UnitReport\n\n"
-            "report = UnitReport.load(unit_code, period, data_dir, lang, tier, input_hash)"
+            "report = UnitReport.load(unit_code, period, data_dir, lang, tier, input_hash, level)"
         ),
         *[
             new_code_cell(f"report.{section}()")
@@ -86,12 +87,16 @@ province = notebook(
             'data_dir: str = "data/demo"  # data folder (dossiers/, cube.parquet)\n'
             'lang: str = "vi"  # report language: vi (default) or en\n'
             'tier: str = "both"  # whose dossiers count: district offices, commune, or both\n'
-            'input_hash: str = ""  # set by cchc report: hash of the inputs, for provenance',
+            'input_hash: str = ""  # set by cchc report: hash of the inputs, for provenance\n'
+            'level: str = "district"  # units ranked: district, or commune (from 2025-07-01)\n'
+            'province_code: str = ""  # the province (from 2025-07-01); empty: the data\'s',
             metadata={"tags": ["parameters"]},
         ),
         new_code_cell(
             "from cchc_analysis.reports.province_report import ProvinceReport\n\n"
-            "report = ProvinceReport.load(period, data_dir, lang, tier, input_hash)"
+            "report = ProvinceReport.load(\n"
+            "    period, data_dir, lang, tier, input_hash, level, province_code\n"
+            ")"
         ),
         *[
             new_code_cell(f"report.{section}()")

@@ -23,6 +23,7 @@ from cchc_analysis.core.errors import ParameterError, UnitNotInDataError
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.resources import notebooks_dir
 from cchc_analysis.core.version import __version__
+from cchc_analysis.counting.former_districts import former_district_name
 
 
 @dataclass
@@ -30,7 +31,7 @@ class ReportJob:
     """One notebook to execute and render; carries the notebook's text so that a remote
     (Dask) worker needs only the package and the data folder, not this checkout."""
 
-    kind: str  # district | province
+    kind: str  # district | commune | province
     unit_code: str
     unit_name: str
     notebook: str
@@ -38,6 +39,7 @@ class ReportJob:
     parameters: dict[str, Any]
     input_hash: str = ""
     notebook_text: str = ""
+    areas: tuple[str, ...] = ()  # the dossier areas the report reads (none: the overview's all)
 
 
 def parse_parameter(text: str) -> tuple[str, Any]:
@@ -100,8 +102,8 @@ def input_hash(job: ReportJob, data_dir: Path) -> str:
     digest.update(json.dumps(job.parameters, sort_keys=True, default=str).encode())
     digest.update(job.notebook_text.encode())
     root = data_dir / store.DOSSIERS_DIR
-    if job.kind == "district":
-        slices = store.area_files(data_dir, store.area_key("2024", job.unit_code))
+    if job.areas:
+        slices = [path for area in job.areas for path in store.area_files(data_dir, area)]
     else:
         slices = sorted(root.glob("*/*.parquet"))
     # Reports compare a district with the province, so the cube and survey count for all.
@@ -112,6 +114,102 @@ def input_hash(job: ReportJob, data_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def default_level(period: Period) -> str:
+    """The reports' level when none is asked for: communes for a period of the 2025 reform's
+    units (ending on or after 1 July 2025), districts before."""
+    return "commune" if units.era_of_period(period) == units.ERA_2025 else "district"
+
+
+@dataclass(frozen=True)
+class PlannedUnit:
+    """One unit to report on: its code, name, file name and the dossier areas it reads."""
+
+    code: str
+    name: str
+    html_name: str
+    areas: tuple[str, ...]
+
+
+def _missing(codes: Sequence[str], available: Sequence[str], data_dir: Path, what: str) -> None:
+    missing = [c for c in codes if c not in available]
+    if missing or not codes:
+        raise UnitNotInDataError(
+            f"unknown {what}(s) {', '.join(missing) or '(none given)'}: no dossiers in "
+            f"{data_dir} ({what}s present: {', '.join(available) or 'none'})"
+        )
+
+
+def _districts(data_dir: Path, unit_codes: Sequence[str] | None) -> list[PlannedUnit]:
+    """Districts of the pre-2025 era with dossiers (as before the reform)."""
+    available = store.dossier_partitions(data_dir)
+    codes = list(unit_codes) if unit_codes else available
+    _missing(codes, available, data_dir, "unit")
+    planned = []
+    for code in codes:
+        name = units.get_unit(code, level="district").name
+        area = store.area_key(units.ERA_PRE_2025, code)
+        planned.append(PlannedUnit(code, name, f"{code}-{units.slugify(name)}.html", (area,)))
+    return planned
+
+
+def _new_communes(data_dir: Path, unit_codes: Sequence[str] | None) -> list[PlannedUnit]:
+    """The new communes with dossiers in the folder's era-2025 areas."""
+    era = units.ERA_2025
+    available = [
+        code
+        for area_era, code in map(store.area_parts, store.dossier_areas(data_dir))
+        if area_era == era and len(code) == 5
+    ]
+    codes = list(unit_codes) if unit_codes else available
+    _missing(codes, available, data_dir, "commune")
+    planned = []
+    for code in codes:
+        name = units.get_unit(code, era=era, level="commune").name
+        area = store.area_key(era, code)
+        planned.append(PlannedUnit(code, name, f"{code}-{units.slugify(name)}.html", (area,)))
+    return planned
+
+
+def _former_districts(data_dir: Path, unit_codes: Sequence[str] | None) -> list[PlannedUnit]:
+    """Former districts' areas: districts with old dossiers or new communes within them."""
+    places = units.former_districts()
+    new_areas = {
+        code
+        for era, code in map(store.area_parts, store.dossier_areas(data_dir))
+        if era == units.ERA_2025
+    }
+    within = places[places["new_code"].isin(new_areas)]
+    available = sorted(set(store.dossier_partitions(data_dir)) | set(within["district_code"]))
+    codes = list(unit_codes) if unit_codes else available
+    _missing(codes, available, data_dir, "former district")
+    planned = []
+    for code in codes:
+        district = units.get_unit(code, era=units.ERA_PRE_2025, level="district")
+        communes = within.loc[within["district_code"] == code, "new_code"]
+        areas = (
+            store.area_key(units.ERA_PRE_2025, code),
+            *(store.area_key(units.ERA_2025, c) for c in sorted(communes)),
+        )
+        name = former_district_name(code)
+        planned.append(
+            PlannedUnit(code, name, f"{code}-{units.slugify(district.name)}.html", areas)
+        )
+    return planned
+
+
+def _province_of(planned: PlannedUnit, level: str, era: str) -> units.Unit:
+    if era == units.ERA_PRE_2025:
+        code = units.get_unit(planned.code, level="district").province_code
+        return units.get_unit(code, level="province")
+    if level == "commune":
+        code = units.get_unit(planned.code, era=era, level="commune").province_code
+    else:
+        old = units.get_unit(planned.code, era=units.ERA_PRE_2025, level="district")
+        walk = units.crosswalk_provinces().set_index("old_code")["new_code"]
+        code = str(walk[old.province_code])
+    return units.get_unit(code, era=era, level="province")
+
+
 def plan_jobs(
     data_dir: Path,
     period: Period,
@@ -120,16 +218,31 @@ def plan_jobs(
     lang: str,
     tier: str,
     extra_parameters: dict[str, Any] | None = None,
+    level: str | None = None,
 ) -> list[ReportJob]:
-    """One job per district asked for (all districts with data by default) plus the overview."""
-    available = store.dossier_partitions(data_dir)
-    codes = list(unit_codes) if unit_codes else available
-    missing = [c for c in codes if c not in available]
-    if missing or not codes:
-        raise UnitNotInDataError(
-            f"unknown unit(s) {', '.join(missing) or '(none given)'}: no dossiers in {data_dir} "
-            f"(units present: {', '.join(available) or 'none'})"
+    """One job per unit of the level asked for (all units with data by default) plus the
+    overview of their province.
+
+    ``level`` (default: :func:`default_level`): "district" (a district before the reform, a
+    former district's area after it), "commune" (the new communes, periods from 1 July 2025)
+    or "province" (only the overview: the districts before the reform, the communes after).
+    """
+    era = units.era_of_period(period)
+    level = level or default_level(period)
+    if level not in ("district", "commune", "province"):
+        raise ParameterError(f"level must be district, commune or province, not {level!r}")
+    if level == "commune" and era != units.ERA_2025:
+        raise ParameterError(
+            "commune reports are on the new communes: the period must end on or after "
+            "2025-07-01 (use --level district before)"
         )
+    unit_level = level if level != "province" else default_level(period)
+    if era == units.ERA_PRE_2025:
+        planned = _districts(data_dir, unit_codes if level != "province" else None)
+    elif unit_level == "commune":
+        planned = _new_communes(data_dir, unit_codes if level != "province" else None)
+    else:
+        planned = _former_districts(data_dir, unit_codes)
     nb_dir = notebooks_dir()
     texts = {
         name: (nb_dir / name).read_text(encoding="utf-8")
@@ -142,37 +255,51 @@ def plan_jobs(
         "tier": tier,
         **(extra_parameters or {}),
     }
+    # The pre-reform district reports keep their parameters (and so their input hashes).
+    by_level = {} if era == units.ERA_PRE_2025 else {"level": unit_level}
     check_parameters(
-        nb_dir / "district_report.ipynb", {**common, "unit_code": "", "input_hash": ""}
+        nb_dir / "district_report.ipynb",
+        {**common, **by_level, "unit_code": "", "input_hash": ""},
     )
     check_parameters(nb_dir / "province_overview.ipynb", {**common, "input_hash": ""})
     jobs = []
-    for code in codes:
-        unit = units.get_unit(code, level="district")
+    kind = "district" if unit_level == "district" else "commune"
+    for unit in planned if level != "province" else []:
         jobs.append(
             ReportJob(
-                "district",
-                code,
+                kind,
+                unit.code,
                 unit.name,
                 str(nb_dir / "district_report.ipynb"),
-                f"{code}-{units.slugify(unit.name)}.html",
-                {"unit_code": code, **common},
+                unit.html_name,
+                {"unit_code": unit.code, **common, **by_level},
                 notebook_text=texts["district_report.ipynb"],
+                areas=unit.areas,
             )
         )
-    province_code = units.get_unit(codes[0], level="district").province_code
-    province = units.get_unit(province_code, level="province")
-    jobs.append(
-        ReportJob(
-            "province",
-            province.code,
-            province.name,
-            str(nb_dir / "province_overview.ipynb"),
-            f"province-{province.code}-{units.slugify(province.name)}.html",
-            dict(common),
-            notebook_text=texts["province_overview.ipynb"],
+    provinces: dict[str, units.Unit] = {}
+    for unit in planned:
+        province = _province_of(unit, unit_level, era)
+        provinces.setdefault(province.code, province)
+    for province in provinces.values():
+        overview = (
+            {}
+            if era == units.ERA_PRE_2025
+            else {"level": unit_level, "province_code": province.code}
         )
-    )
+        jobs.append(
+            ReportJob(
+                "province",
+                province.code,
+                province.name,
+                str(nb_dir / "province_overview.ipynb"),
+                f"province-{province.code}-{units.slugify(province.name)}.html",
+                {**common, **overview},
+                notebook_text=texts["province_overview.ipynb"],
+            )
+        )
+        if era == units.ERA_PRE_2025:
+            break  # one overview of the folder's districts, as before the reform
     for job in jobs:
         job.input_hash = input_hash(job, data_dir)
         job.parameters["input_hash"] = job.input_hash  # shown in the report's provenance

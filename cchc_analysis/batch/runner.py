@@ -3,7 +3,7 @@ process, on a warm kernel; one failing unit never stops the others.
 
 Output folder layout::
 
-    <out>/<unit_code>-<slug>.html        one per district
+    <out>/<unit_code>-<slug>.html        one per district (or new commune, former district)
     <out>/province-<code>-<slug>.html    the province overview
     <out>/index.html                     links to all, with a KPI table
     <out>/manifest.json                  status, seconds, input hash and error of every report
@@ -80,6 +80,7 @@ def render_reports(
     lock_timeout_s: float = 0.0,
     extra_parameters: dict[str, Any] | None = None,
     cell_timeout_s: float | None = CELL_TIMEOUT_S,
+    level: str | None = None,
 ) -> dict[str, Any]:
     """Render every report, the index and the manifest; return the manifest."""
     started = time.perf_counter()
@@ -99,6 +100,7 @@ def render_reports(
                 lang=lang,
                 tier=tier,
                 extra_parameters=extra_parameters,
+                level=level,
             )
             previous = read_manifest(out_path) or {}
             before = {r["file"]: r for r in previous.get("reports", []) if "file" in r}

@@ -20,16 +20,14 @@ import pandas as pd
 
 from cchc_analysis import store, units
 from cchc_analysis.core.errors import UnitNotInDataError
-from cchc_analysis.core.metrics import add_metrics
 from cchc_analysis.core.schema import COUNT_COLUMNS
 from cchc_analysis.counting.aggregates import period_report_counts
 from cchc_analysis.counting.cube import (
     COUNT_READ_COLUMNS,
-    CUBE_FLOW_COLUMNS,
-    CUBE_STOCK_COLUMNS,
     period_counts,
     period_counts_from_cube,
 )
+from cchc_analysis.counting.monthly import monthly_series
 from cchc_analysis.counting.prepare import load_cube
 from cchc_analysis.counting.query import CountQuery
 
@@ -181,14 +179,15 @@ def recorded_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) ->
     return counts.reset_index(drop=True)
 
 
-def monthly_counts(
+def recorded_monthly_counts(
     data_dir: str | os.PathLike[str],
     query: CountQuery,
     *,
     since: date | str | pd.Timestamp,
     extra_keys: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Counts per unit × month from the cube, with rates; carried over from cumulative flows.
+    """Counts per recorded unit (era 2024) × month from the cube, with rates; carried over from
+    cumulative flows.
 
     The months run from ``since`` to the end of the query's period (the carried-over stock
     still accounts for everything before ``since``); the query's level, tier and units choose
@@ -196,7 +195,6 @@ def monthly_counts(
     """
     if query.is_era_2025 or query.by_field:
         raise ValueError("monthly counts are per recorded unit (era 2024), not by field")
-    start, end = since, query.period.end
     level, tier = query.level, query.tier
     districts, communes = _district_codes_for(data_dir, level, query.unit_codes)
     cube = load_cube(data_dir, districts)
@@ -204,34 +202,10 @@ def monthly_counts(
     if communes is not None:
         cube = cube[cube["unit_code"].isin(communes)]
     group_key = query.group_key
-    keys = [group_key, *extra_keys]
-
-    columns = [*CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS]
-    grouped = cube.groupby([*keys, "month"], observed=True)[columns].sum().reset_index()
-    # Dense months per group so that cumulative sums and charts have no holes.
-    months = pd.date_range(grouped["month"].min(), pd.Timestamp(end), freq="MS")
-    frames = []
-    for key_values, part in grouped.groupby(keys, observed=True):
-        part = part.set_index("month").reindex(months).rename_axis("month")
-        for key, value in zip(
-            keys, key_values if isinstance(key_values, tuple) else (key_values,), strict=True
-        ):
-            part[key] = value  # type: ignore[call-overload]  # stubs: group keys are Hashable
-        part[columns] = part[columns].fillna(0).astype("int64")
-        # Stocks are dense in the cube only where something is pending; holes mean zero.
-        opened_before = part["received_new_count"].cumsum() - part["received_new_count"]
-        closed_before = part["closed_count"].cumsum() - part["closed_count"]
-        part["carried_over_count"] = opened_before - closed_before
-        frames.append(part.reset_index())
-    out = pd.concat(frames, ignore_index=True) if frames else grouped.iloc[0:0]
-    out = out[
-        (out["month"] >= pd.Timestamp(start).to_period("M").to_timestamp())
-        & (out["month"] <= pd.Timestamp(end))
-    ]
-    out["received_total_count"] = out["received_new_count"] + out["carried_over_count"]
-    out["resolved_total_count"] = (
-        out["resolved_early_count"] + out["resolved_on_time_count"] + out["resolved_late_count"]
+    return monthly_series(
+        cube,
+        [group_key, *extra_keys],
+        since=since,
+        end=query.period.end,
+        unit_key=group_key,
     )
-    out["pending_total_count"] = out["pending_in_time_count"] + out["pending_late_count"]
-    out = out.rename(columns={group_key: "unit_code"})
-    return add_metrics(out.reset_index(drop=True))

@@ -1,14 +1,16 @@
 """KPI tables per unit and period: the numbers behind ``cchc kpis`` and every report.
 
-:func:`count_table` dispatches on the query's era: the units the data was recorded under
-(``counts``) or the units of the 2025 reform (``rollup``). :func:`kpi_table` adds every
-catalogue rate and the units' names; :func:`kpi_records` makes a table JSON-ready.
+:func:`count_table` and :func:`monthly_counts` dispatch on the query's era: the units the data
+was recorded under (``counts``) or the units of the 2025 reform (``rollup``, ``rollup_monthly``).
+:func:`kpi_table` adds every catalogue rate and the units' names; :func:`kpi_records` makes a
+table JSON-ready.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -17,9 +19,10 @@ import pandas as pd
 from cchc_analysis import units
 from cchc_analysis.core.metrics import add_metrics
 from cchc_analysis.counting.aggregates import mark_undefined
-from cchc_analysis.counting.counts import recorded_unit_counts
+from cchc_analysis.counting.counts import recorded_monthly_counts, recorded_unit_counts
 from cchc_analysis.counting.query import CountQuery
 from cchc_analysis.counting.rollup import rollup_counts
+from cchc_analysis.counting.rollup_monthly import rollup_monthly_counts
 
 
 def count_table(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
@@ -31,6 +34,21 @@ def count_table(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataF
     if query.is_era_2025:
         return rollup_counts(data_dir, query)
     return recorded_unit_counts(data_dir, query)
+
+
+def monthly_counts(
+    data_dir: str | os.PathLike[str],
+    query: CountQuery,
+    *,
+    since: date | str | pd.Timestamp,
+    extra_keys: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Counts per unit × month with rates, from ``since`` to the end of the query's period:
+    the recorded units (``counts``) or the units of the 2025 reform (``rollup_monthly``).
+    ``extra_keys`` (e.g. "channel") split the rows further."""
+    if query.is_era_2025:
+        return rollup_monthly_counts(data_dir, query, since=since, extra_keys=extra_keys)
+    return recorded_monthly_counts(data_dir, query, since=since, extra_keys=extra_keys)
 
 
 def unit_label(code: str, level: str, era: str = units.ERA_PRE_2025) -> str:

@@ -1,7 +1,7 @@
 """What a count asks for: one period, at one level and tier, for some units, in one era.
 
 Every counting entry point (``kpis.count_table``/``kpi_table``, ``rollup.rollup_counts``,
-``aggregates.period_report_counts``, ``counts.monthly_counts``) takes a :class:`CountQuery`, so
+``aggregates.period_report_counts``, ``kpis.monthly_counts``) takes a :class:`CountQuery`, so
 the options are defined, defaulted and checked in this one place.
 """
 

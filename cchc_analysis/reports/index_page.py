@@ -11,13 +11,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+import pandas as pd
+
+from cchc_analysis import units
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.resources import TEMPLATE_DIR
 from cchc_analysis.core.version import __version__
 from cchc_analysis.counting import CountQuery, kpi_table
-from cchc_analysis.counting.query import Tier
+from cchc_analysis.counting.query import Level, Tier
 from cchc_analysis.reports.formatting import format_value, label, period_label
-from cchc_analysis.reports.wording import phrase
+from cchc_analysis.reports.wording import peer_phrase, phrase
 
 ESC = html.escape
 
@@ -77,10 +80,22 @@ def write_index(
     lang: str,
     tier: Tier,
 ) -> Path:
-    """Write ``index.html`` linking every report of the run, with the districts' KPIs."""
-    by_code = {r.unit_code: r for r in results if r.kind == "district"}
-    table = kpi_table(data_dir, CountQuery(period, tier=tier, unit_codes=list(by_code)))
-    header = [phrase("unit_code", lang), phrase("district", lang)] + [
+    """Write ``index.html`` linking every report of the run, with the units' KPIs (districts
+    before the reform; new communes or former districts' areas after it)."""
+    by_code = {r.unit_code: r for r in results if r.kind != "province"}
+    kinds = {r.kind for r in results if r.kind != "province"}
+    level: Level = "commune" if "commune" in kinds else "district"
+    era = units.era_of_period(period)
+    if not by_code:
+        table = pd.DataFrame(columns=["unit_code", "unit_name", *INDEX_COLUMNS])
+    elif era == units.ERA_PRE_2025:
+        table = kpi_table(data_dir, CountQuery(period, tier=tier, unit_codes=list(by_code)))
+    else:
+        unit_tier: Tier = "both" if level == "commune" else tier
+        query = CountQuery(period, level=level, tier=unit_tier, unit_codes=list(by_code), era=era)
+        table = kpi_table(data_dir, query)
+    peers = level if era == units.ERA_PRE_2025 or level == "commune" else "former"
+    header = [phrase("unit_code", lang), phrase(level, lang)] + [
         label(c, lang) for c in INDEX_COLUMNS
     ]
     rows = []
@@ -128,7 +143,7 @@ table.sortable th[aria-sort=descending]::after {{ content: " ▼"; }}
 <p class="period">{ESC(f"{period.start:%d/%m/%Y} – {period.end:%d/%m/%Y}")}</p>
 <h2>{ESC(phrase("overview_title", lang))}</h2>
 <ul>{overview}</ul>
-<h2>{ESC(phrase("index_page.districts", lang))}</h2>
+<h2>{ESC(peer_phrase("index_page.districts", peers, lang))}</h2>
 <p>{ESC(hint)}</p>
 <table class="kpi sortable" id="kpi-table">
 <thead><tr>{"".join(f'<th scope="col">{ESC(h)}</th>' for h in header)}</tr></thead>

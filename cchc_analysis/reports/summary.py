@@ -14,7 +14,7 @@ import pandas as pd
 from cchc_analysis.core import targets as target_rules
 from cchc_analysis.reports.formatting import fmt_count, fmt_rate, is_missing, label
 from cchc_analysis.reports.trend_sentence import describe_trend
-from cchc_analysis.reports.wording import Lang, has_phrase, phrase
+from cchc_analysis.reports.wording import Lang, has_phrase, phrase, unit_kind
 
 SCORED_METRICS = (
     "within_deadline_rate",
@@ -47,9 +47,13 @@ def summary_sentences(
     rank: tuple[int, int] | None = None,
     trend: Mapping[str, Any] | None = None,
     funnel_band: str | None = None,
+    unit_type: str | None = None,
     targets_path: str | None = None,
 ) -> list[str]:
-    """3–6 sentences: volume, timeliness, online, targets missed, trend, position."""
+    """3–6 sentences: volume, timeliness, online, targets missed, trend, position.
+
+    ``unit_type`` (a new commune's "Xã", "Phường" or "Đặc khu") says the position by the
+    unit's type, among the province's communes; None: a district among districts."""
     sentences = []
     received = fmt_count(current["received_total_count"], lang)
     change = _relative_change(
@@ -115,9 +119,22 @@ def summary_sentences(
     if rank is not None or funnel_band:
         parts = []
         if rank is not None:
-            parts.append(phrase("summary.rank", lang, rank=rank[0], units=rank[1]))
+            rank_key = "summary.rank" if unit_type is None else "summary.rank.commune"
+            parts.append(phrase(rank_key, lang, rank=rank[0], units=rank[1]))
         if funnel_band and has_phrase(f"funnel_band.{funnel_band}"):
             words = phrase(f"funnel_band.{funnel_band}", lang)
             parts.append(phrase("summary.funnel", lang, words=words))
-        sentences.append(phrase("summary.position", lang, parts="; ".join(parts)))
+        if unit_type is None:
+            sentences.append(phrase("summary.position", lang, parts="; ".join(parts)))
+        else:  # a commune, a ward or a special zone: said by its type
+            kind = unit_kind(unit_type, lang)
+            sentences.append(
+                phrase(
+                    "summary.position.commune",
+                    lang,
+                    kind=kind,
+                    kind_title=kind[:1].upper() + kind[1:],
+                    parts="; ".join(parts),
+                )
+            )
     return sentences[:6]

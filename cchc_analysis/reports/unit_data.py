@@ -1,8 +1,12 @@
-"""What one district's report reads, loaded once: the numbers every section draws on.
+"""What one unit's report reads, loaded once: the numbers every section draws on.
 
-Loading reads this district's own dossier partition (exact counts, processing times) and the
-province's monthly cube (comparisons), never the other districts' dossiers. Nothing here
-writes words or HTML; the sections in :mod:`cchc_analysis.reports.sections` do.
+A unit is a level in the era of the report's period (``units.era_of_period``): a district
+before 1 July 2025 (compared with its province's districts, with its communes), a new commune
+after it (compared with its province's communes; it has no communes of its own) or a former
+district's area after it (its old dossiers and the new communes within it, compared with the
+province's other former districts). Loading reads this unit's own dossier areas (processing
+times) and the monthly cube (comparisons, series), never the other units' dossiers. Nothing
+here writes words or HTML; the sections in :mod:`cchc_analysis.reports.sections` do.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from cchc_analysis import stats, store, units
 from cchc_analysis.core.errors import CchcError
 from cchc_analysis.core.periods import Period, parse_period
 from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
-from cchc_analysis.counting.query import Tier
+from cchc_analysis.counting.query import Level, Tier
 from cchc_analysis.reports.formatting import is_missing
 from cchc_analysis.reports.rate_tables import funnel_frame
 from cchc_analysis.reports.wording import Lang
@@ -32,7 +36,7 @@ _NOT_IN_DATA = (CchcError, LookupError, ValueError, OSError)
 
 @dataclass
 class UnitData:
-    """Everything one district's report needs, loaded once."""
+    """Everything one unit's report needs, loaded once (``level``: district, commune)."""
 
     unit_code: str
     period: Period
@@ -41,6 +45,7 @@ class UnitData:
     tier: Tier = "both"
     input_hash: str = ""
     trend_months: int = 24
+    level: Level = "district"
     current: pd.Series = field(init=False)
     previous: pd.Series | None = field(init=False)
     year_before: pd.Series | None = field(init=False)
@@ -54,6 +59,7 @@ class UnitData:
         lang: Lang = "vi",
         tier: Tier = "both",
         input_hash: str = "",
+        level: Level = "district",
     ) -> Self:
         """Read the unit's data for ``period`` (the notebook's parameters, in its order)."""
         report = cls(
@@ -63,12 +69,55 @@ class UnitData:
             lang,
             tier,
             input_hash,
+            level=level,
         )
         report._load()
         return report
 
+    @property
+    def era(self) -> str:
+        """The era whose units the report is on: that of the report's period."""
+        return units.era_of_period(self.period)
+
+    @property
+    def is_new_unit(self) -> bool:
+        """A unit of the 2025 reform (a new commune or a former district's area)."""
+        return self.era == units.ERA_2025
+
+    @property
+    def has_communes(self) -> bool:
+        """Whether the report has a communes section (a commune has none)."""
+        return self.level == "district" and self.tier != "district"
+
+    @property
+    def peer_level(self) -> str:
+        """The level of the units this one is compared with (its own)."""
+        return self.level
+
+    @property
+    def unit_name(self) -> str:
+        """The unit's name as its counts name it ("Địa bàn huyện Kiến Thụy cũ" for the area
+        of a former district)."""
+        return str(self.current["unit_name"]) if self.is_new_unit else self.unit.name
+
+    @property
+    def is_approximate(self) -> bool:
+        """Whether the unit's counts went through a divided commune or across districts."""
+        value = self.current.get("approximate")
+        return value is not None and not is_missing(value) and bool(value)
+
+    def _query(self, period: Period, **options: object) -> CountQuery:
+        """The report's question (its level, tier and era) for ``period``."""
+        query = CountQuery(period, level=self.level, tier=self.tier, era=self.era)
+        return query.with_options(**options) if options else query
+
     def _unit_row(self, period: Period) -> pd.Series | None:
-        query = CountQuery(period, level="district", tier=self.tier, unit_codes=[self.unit_code])
+        if self.is_new_unit:
+            query = self._query(period, unit_codes=[self.unit_code])
+        else:
+            query = CountQuery(
+                period, level="district", tier=self.tier, unit_codes=[self.unit_code]
+            )
         table = kpi_table(self.data_dir, query)
         return None if table.empty else table.iloc[0]
 
@@ -79,34 +128,16 @@ class UnitData:
             return None
 
     def _load(self) -> None:
-        self.unit = units.get_unit(self.unit_code, level="district")
-        self.province = units.get_unit(self.unit.province_code, level="province")
-        current = self._unit_row(self.period)
-        if current is None:
-            raise LookupError(f"unit {self.unit_code} has no dossiers in {self.period}")
-        self.current = current
-        self.previous = self._comparison_row(self.period.previous())
-        self.year_before = self._comparison_row(self.period.year_before())
-        same_province = province_districts(self.data_dir, self.unit)
-        self.districts = kpi_table(
-            self.data_dir, CountQuery(self.period, tier=self.tier, unit_codes=same_province)
-        )
-        self.districts["short_name"] = [
-            short_name(c, "district") for c in self.districts["unit_code"]
-        ]
-        self.commune_table = (
-            kpi_table(
-                self.data_dir,
-                CountQuery(
-                    self.period, level="commune", tier="commune", unit_codes=[self.unit_code]
-                ),
-            )
-            if self.tier != "district"
-            else pd.DataFrame()
-        )
+        if self.is_new_unit:
+            self._load_unit_2025()
+        else:
+            self._load_district()
         self.dataset = store.read_dataset_info(self.data_dir)
         trend_start = first_trend_month(self.period, self.trend_months, self.dataset)
-        scope = CountQuery(self.period, tier=self.tier, unit_codes=[self.unit_code])
+        if self.is_new_unit:
+            scope = self._query(self.period, unit_codes=[self.unit_code])
+        else:
+            scope = CountQuery(self.period, tier=self.tier, unit_codes=[self.unit_code])
         self.monthly = monthly_counts(self.data_dir, scope, since=trend_start)
         self.monthly_channel = monthly_counts(
             self.data_dir, scope, since=trend_start, extra_keys=["channel"]
@@ -120,28 +151,96 @@ class UnitData:
         )
         dossiers = store.read_dossiers(
             self.data_dir,
-            [self.unit_code],
             columns=PROCESSING_TIME_COLUMNS,
             received_between=(self.period.start, self.period.end),
+            areas=self._own_areas(),
         )
-        if self.tier != "both":
+        if self.tier != "both" and self.level == "district":
             dossiers = dossiers[dossiers["unit_level"] == self.tier]
         self.period_dossiers = dossiers  # received in the period (read with a pushed-down filter)
         self.trend = stats.trend_test(
             self.monthly["within_deadline_rate"].to_numpy(float), self.monthly["month"]
         )
 
+    def _own_areas(self) -> list[str]:
+        """The dossier areas of this unit: a district's (era 2024), a new commune's, or a
+        former district's old area and those of the new communes within it."""
+        old = store.area_key(units.ERA_PRE_2025, self.unit_code)
+        if not self.is_new_unit:
+            return [old]
+        if self.level == "commune":
+            return [store.area_key(units.ERA_2025, self.unit_code)]
+        return [old, *(store.area_key(units.ERA_2025, c) for c in self.commune_codes)]
+
+    def _current_row(self) -> pd.Series:
+        current = self._unit_row(self.period)
+        if current is None:
+            raise LookupError(f"unit {self.unit_code} has no dossiers in {self.period}")
+        return current
+
+    def _load_district(self) -> None:
+        """A district before the reform: compared with its province's districts."""
+        self.unit = units.get_unit(self.unit_code, level="district")
+        self.province = units.get_unit(self.unit.province_code, level="province")
+        self.current = self._current_row()
+        self.previous = self._comparison_row(self.period.previous())
+        self.year_before = self._comparison_row(self.period.year_before())
+        same_province = province_districts(self.data_dir, self.unit)
+        self.peers = kpi_table(
+            self.data_dir, CountQuery(self.period, tier=self.tier, unit_codes=same_province)
+        )
+        self.peers["short_name"] = [short_name(c, "district") for c in self.peers["unit_code"]]
+        self.commune_codes: list[str] = []
+        self.commune_table = (
+            kpi_table(
+                self.data_dir,
+                CountQuery(
+                    self.period, level="commune", tier="commune", unit_codes=[self.unit_code]
+                ),
+            )
+            if self.tier != "district"
+            else pd.DataFrame()
+        )
+
+    def _load_unit_2025(self) -> None:
+        """A new commune, or a former district's area: compared within its (new) province."""
+        era = units.ERA_2025
+        if self.level == "commune":
+            self.unit = units.get_unit(self.unit_code, era=era, level="commune")
+            self.commune_codes = []
+        else:
+            self.unit = units.get_unit(self.unit_code, era=units.ERA_PRE_2025, level="district")
+            places = units.former_districts()
+            self.commune_codes = sorted(
+                places.loc[places["district_code"] == self.unit_code, "new_code"]
+            )
+        self.province = units.get_unit(
+            province_of(self.unit_code, self.level, era), era=era, level="province"
+        )
+        self.current = self._current_row()
+        self.previous = self._comparison_row(self.period.previous())
+        self.year_before = self._comparison_row(self.period.year_before())
+        self.peers = province_units(self.data_dir, self._query(self.period), self.province.code)
+        self.commune_table = pd.DataFrame()
+        if self.has_communes and self.commune_codes:
+            communes = province_units(
+                self.data_dir,
+                self._query(self.period, level="commune", tier="both"),
+                self.province.code,
+            )
+            self.commune_table = communes[communes["unit_code"].isin(self.commune_codes)]
+
     def district_funnel(self) -> pd.DataFrame:
-        """The province's districts placed on the late-rate funnel."""
-        return funnel_frame(self.districts)
+        """The province's units of this level (its peers) placed on the late-rate funnel."""
+        return funnel_frame(self.peers)
 
     def rank(self, name: str) -> tuple[int, int] | None:
-        """(rank, number of districts) of this district on ``name``, highest first."""
-        ranked = self.districts[name].rank(ascending=False, method="min")
-        mine = ranked[self.districts["unit_code"] == self.unit_code]
+        """(rank, number of peers) of this unit on ``name``, highest first."""
+        ranked = self.peers[name].rank(ascending=False, method="min")
+        mine = ranked[self.peers["unit_code"] == self.unit_code]
         if mine.empty or is_missing(mine.iloc[0]):
             return None
-        return int(mine.iloc[0]), len(self.districts)
+        return int(mine.iloc[0]), len(self.peers)
 
 
 def province_districts(data_dir: Path, unit: units.Unit) -> list[str]:
@@ -157,6 +256,28 @@ def province_districts(data_dir: Path, unit: units.Unit) -> list[str]:
     return same
 
 
+def province_of(code: str, level: str, era: str) -> str:
+    """The province of a unit in ``era``'s registry; a former district's is the new province
+    its old one merged into."""
+    if era == units.ERA_2025 and level == "district":
+        old = units.get_unit(code, era=units.ERA_PRE_2025, level="district").province_code
+        walk = units.crosswalk_provinces().set_index("old_code")["new_code"]
+        return str(walk[old])
+    return units.get_unit(code, era=era, level=level).province_code
+
+
+def province_units(data_dir: Path, query: CountQuery, province_code: str) -> pd.DataFrame:
+    """The KPI rows of the query's units (every unit of its level) in one province, with
+    their short names: a unit of the reform is compared within its own province."""
+    table = kpi_table(data_dir, query.with_options(unit_codes=None))
+    codes = table["unit_code"].astype(str)
+    inside = [province_of(c, query.level, query.era) == province_code for c in codes]
+    table = table[inside].reset_index(drop=True)
+    name_era = units.ERA_PRE_2025 if query.level == "district" else query.era  # former districts
+    table["short_name"] = [short_name(c, query.level, name_era) for c in table["unit_code"]]
+    return table
+
+
 def first_trend_month(period: Period, months: int, dataset: Mapping[str, Any]) -> pd.Timestamp:
     """First month of a trend chart: ``months`` back from the period's end, but not before the
     data's own start (rows received earlier are only the dossiers carried into it)."""
@@ -169,9 +290,9 @@ def first_trend_month(period: Period, months: int, dataset: Mapping[str, Any]) -
     return start
 
 
-def short_name(code: str, level: str) -> str:
-    """A unit's short name, or its code when the catalogue does not know it."""
+def short_name(code: str, level: str, era: str = units.ERA_PRE_2025) -> str:
+    """A unit's short name in ``era``, or its code when the catalogue does not know it."""
     try:
-        return units.get_unit(code, level=level).short_name
+        return units.get_unit(code, era=era, level=level).short_name
     except (KeyError, ValueError):
         return code

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from cchc_analysis.core import text
+
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
 
@@ -447,6 +449,87 @@ PHRASES: dict[str, tuple[str, str]] = {
     "index_page.failed": ("lỗi", "failed"),
     "index_page.districts": ("Các huyện, quận", "Districts"),
     "index_page.sort_hint": ("Bấm vào tiêu đề cột để sắp xếp.", "Click a column heading to sort."),
+    # --- reports on the units of the 2025 reform: the same phrases said of communes -----------
+    "section.league.commune": (
+        "Bảng xếp hạng các xã, phường, đặc khu",
+        "Commune and ward league table",
+    ),
+    "section.comparison.commune": (
+        "So sánh các xã, phường, đặc khu",
+        "Communes and wards compared",
+    ),
+    "position.chart_title.commune": (
+        "Tỷ lệ giải quyết đúng hạn các xã, phường, đặc khu",
+        "Within-deadline rate, communes and wards",
+    ),
+    "position.alt.commune": (
+        "Biểu đồ thanh xếp hạng {units} xã, phường, đặc khu theo tỷ lệ đúng hạn, {unit} được tô "
+        "đậm.",
+        "Bar chart ranking {units} communes and wards by within-deadline rate, with {unit} "
+        "highlighted.",
+    ),
+    "province.ranking_alt.commune": (
+        "Biểu đồ thanh {title} của {units} xã, phường, đặc khu; cao nhất {best} {best_rate}, "
+        "thấp nhất {worst} {worst_rate}.",
+        "Bar chart of {title} for {units} communes and wards; highest {best} {best_rate}, lowest "
+        "{worst} {worst_rate}.",
+    ),
+    "province.trends_chart_title.commune": (
+        "Tỷ lệ đúng hạn theo tháng, từng xã, phường",
+        "Monthly within-deadline rate",
+    ),
+    "province.trends_alt.commune": (
+        "{units} biểu đồ nhỏ tỷ lệ giải quyết đúng hạn theo tháng của từng xã, phường, đặc khu.",
+        "{units} small line charts of each commune's and ward's monthly within-deadline rate.",
+    ),
+    "province.no_notable_trend.commune": (
+        "Không xã, phường nào có xu hướng tỷ lệ đúng hạn đáng kể (có ý nghĩa thống kê và từ 0,05 "
+        "điểm % mỗi tháng).",
+        "No commune or ward shows a notable trend in its within-deadline rate (significant and "
+        "at least 0.05 points a month).",
+    ),
+    "summary.rank.commune": (
+        "xếp thứ {rank}/{units} xã, phường, đặc khu của tỉnh về tỷ lệ đúng hạn",
+        "ranks {rank} of {units} communes and wards of the province on the within-deadline rate",
+    ),
+    "summary.position.commune": ("{kind_title} {parts}.", "The {kind} {parts}."),
+    "index_page.districts.commune": ("Các xã, phường, đặc khu", "Communes and wards"),
+    "index_page.districts.former": ("Địa bàn các huyện cũ", "Former districts' areas"),
+    "unit_kind.xa": ("xã", "commune"),
+    "unit_kind.phuong": ("phường", "ward"),
+    "unit_kind.dac-khu": ("đặc khu", "special zone"),
+    "title.commune_scope": (
+        "Báo cáo cấp xã: hồ sơ do {kind} tiếp nhận (kể cả hồ sơ của các xã, phường cũ hợp thành "
+        "{kind}, theo bảng chuyển đổi), so sánh với {peers} xã, phường, đặc khu của {province}.",
+        "Commune-level report: the dossiers the {kind} received (with those of the old communes "
+        "merged into it, through the conversion table), compared with the {peers} communes and "
+        "wards of {province}.",
+    ),
+    "title.former_district": (
+        "Địa bàn huyện cũ: số liệu là tổng của hồ sơ do huyện và các xã, thị trấn cũ tiếp nhận "
+        "trước ngày 1/7/2025 và của {communes} xã, phường mới trên địa bàn từ ngày đó; huyện "
+        "không còn là một cấp hành chính.",
+        "Area of a former district: the figures sum the dossiers received by the district and "
+        "its old communes before 1 July 2025 and by the {communes} new communes within it since; "
+        "the district is no longer an administrative level.",
+    ),
+    "title.former_districts": (
+        "Địa bàn các huyện cũ: mỗi dòng là tổng của hồ sơ do huyện và các xã, thị trấn cũ tiếp "
+        "nhận trước ngày 1/7/2025 và của các xã, phường mới trên địa bàn từ ngày đó.",
+        "Areas of former districts: each row sums the dossiers received by the district and its "
+        "old communes before 1 July 2025 and by the new communes within it since.",
+    ),
+    "title.approximate": (
+        "Số liệu gần đúng: có xã cũ bị chia cho nhiều đơn vị mới, hoặc đơn vị mới gồm xã cũ của "
+        "nhiều huyện.",
+        "Approximate figures: an old commune was divided among new units, or a new unit took in "
+        "old communes of several districts.",
+    ),
+    "province.offices_heading": (
+        "Cơ quan cấp tỉnh (các sở, ban, ngành và Trung tâm Phục vụ hành chính công)",
+        "The province's own offices (departments and public-service centre)",
+    ),
+    "province.offices_row": ("Cơ quan cấp tỉnh", "Provincial offices"),
 }
 
 
@@ -459,6 +542,18 @@ def check_lang(lang: str) -> str:
 
 def has_phrase(key: str) -> bool:
     return key in PHRASES
+
+
+def peer_phrase(key: str, level: str, lang: str = "vi", **values: Any) -> str:
+    """``phrase(key)`` said of the units compared: its ``.commune`` variant for communes."""
+    variant = f"{key}.{level}"
+    return phrase(variant if level != "district" and has_phrase(variant) else key, lang, **values)
+
+
+def unit_kind(unit_type: str, lang: str = "vi") -> str:
+    """A unit's type word in the reader's words ("xã", "phường", "đặc khu")."""
+    from_type = "unit_kind." + "-".join(text.words(unit_type).split())  # "Đặc khu": dac-khu
+    return phrase(from_type, lang) if has_phrase(from_type) else unit_type.lower()
 
 
 def phrase(key: str, lang: str = "vi", **values: Any) -> str:

@@ -16,15 +16,16 @@ from cchc_analysis.reports.wording import phrase
 
 def communes(data: UnitData) -> HTML:
     lang = data.lang
-    if data.tier == "district":
-        return html_block("")  # district offices only: no commune section (nor TOC entry)
+    if not data.has_communes:
+        return html_block("")  # a commune, or district offices only: no section (nor TOC entry)
     parts = [section_heading("communes", lang)]
     if data.commune_table.empty:
         parts.append(paragraph(phrase("no_data", lang)))
         return html_block("".join(parts))
     table = with_wilson(data.commune_table, "within_deadline_rate")
     table = table.sort_values("within_deadline_rate", ascending=False)
-    table = table.assign(short_name=[short_name(c, "commune") for c in table["unit_code"]])
+    era = data.era
+    table = table.assign(short_name=[short_name(c, "commune", era) for c in table["unit_code"]])
     shown = pd.DataFrame({phrase("commune", lang): table["short_name"]})
     for c in (
         "received_total_count",

@@ -8,19 +8,25 @@ from IPython.display import HTML
 
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import fmt_rate, format_value, label
-from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph, table_html
+from cchc_analysis.reports.html_blocks import (
+    figure_html,
+    heading,
+    html_block,
+    paragraph,
+    table_html,
+)
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.rate_tables import with_wilson
 from cchc_analysis.reports.sections.common import interval_column, section_heading
 from cchc_analysis.reports.sections.funnel import funnel_html
 from cchc_analysis.reports.unit_data import UnitData
-from cchc_analysis.reports.wording import phrase
+from cchc_analysis.reports.wording import peer_phrase, phrase
 
 RANKED_RATES = ("within_deadline_rate", "online_rate", "digitization_rate")
 
 
 def position(data: UnitData) -> HTML:
-    """Where the district stands among the province's districts."""
+    """Where the unit stands among the province's units of its level."""
     lang = data.lang
     parts = [section_heading("position", lang)]
     sentences = []
@@ -32,28 +38,30 @@ def position(data: UnitData) -> HTML:
             )
     parts.append(paragraph(" ".join(sentences)))
     fig = plots.ranking_bars(
-        data.districts,
+        data.peers,
         "within_deadline_rate",
         "short_name",
         data.unit_code,
-        phrase("position.chart_title", lang),
+        peer_phrase("position.chart_title", data.peer_level, lang),
         lang,
     )
-    alt = phrase("position.alt", lang, units=len(data.districts), unit=data.unit.short_name)
+    alt = peer_phrase(
+        "position.alt", data.peer_level, lang, units=len(data.peers), unit=data.unit.short_name
+    )
     parts.append(figure_html(fig, alt))
-    parts.append(funnel_html(data.districts, "district", lang, highlight_code=data.unit_code))
+    parts.append(funnel_html(data.peers, data.peer_level, lang, highlight_code=data.unit_code))
     return html_block("".join(parts))
 
 
 def league_table(data: ProvinceData) -> HTML:
     """Every district ranked by its within-deadline rate, with the other headline rates."""
     lang = data.lang
-    table = with_wilson(data.districts, "within_deadline_rate")
+    table = with_wilson(data.peers, "within_deadline_rate")
     table = table.sort_values("within_deadline_rate", ascending=False)
     shown = pd.DataFrame(
         {
             phrase("rank", lang): [str(i) for i in range(1, len(table) + 1)],
-            phrase("district", lang): table["short_name"].to_numpy(),
+            phrase(data.peer_level, lang): table["short_name"].to_numpy(),
         }
     )
     for c in (
@@ -71,25 +79,49 @@ def league_table(data: ProvinceData) -> HTML:
         "online_payment_rate",
     ):
         shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
-    return html_block(section_heading("league", lang) + table_html(shown))
+    league = heading(peer_phrase("section.league", data.peer_level, lang), anchor="league")
+    return html_block(league + table_html(shown) + _offices_html(data))
+
+
+def _offices_html(data: ProvinceData) -> str:
+    """The province's own offices (departments, public-service centre) as one row."""
+    if data.offices.empty:
+        return ""
+    lang = data.lang
+    row = data.offices.iloc[0]
+    shown = pd.DataFrame({phrase("unit", lang): [phrase("province.offices_row", lang)]})
+    for c in (
+        "received_total_count",
+        "resolved_late_count",
+        "pending_late_count",
+        "within_deadline_rate",
+        "within_deadline_of_received_rate",
+        "online_rate",
+        "digitization_rate",
+        "online_payment_rate",
+    ):
+        shown[label(c, lang)] = [format_value(c, row[c], lang)]
+    return heading(phrase("province.offices_heading", lang), level=3) + table_html(shown)
 
 
 def rankings(data: ProvinceData) -> HTML:
     """The districts' funnel plot, then ranking bars of the within-deadline and online rates."""
     lang = data.lang
-    parts = [section_heading("comparison", lang)]
-    parts.append(funnel_html(data.districts, "district", lang))
+    title = peer_phrase("section.comparison", data.peer_level, lang)
+    parts = [heading(title, anchor="comparison")]
+    parts.append(funnel_html(data.peers, data.peer_level, lang))
     for name in ("within_deadline_rate", "online_rate"):
         title = label(name, lang)
-        fig = plots.ranking_bars(data.districts, name, "short_name", None, title, lang)
+        fig = plots.ranking_bars(data.peers, name, "short_name", None, title, lang)
         # pandas-stubs type idxmax's label as Hashable, which .loc does not take.
-        best = data.districts.loc[data.districts[name].idxmax()]  # type: ignore[call-overload]
-        worst = data.districts.loc[data.districts[name].idxmin()]  # type: ignore[call-overload]
-        alt = phrase(
+        best = data.peers.loc[data.peers[name].idxmax()]  # type: ignore[call-overload]
+        worst = data.peers.loc[data.peers[name].idxmin()]  # type: ignore[call-overload]
+        alt = peer_phrase(
             "province.ranking_alt",
+            data.peer_level,
             lang,
             title=title,
-            units=len(data.districts),
+            units=len(data.peers),
             best=best["short_name"],
             best_rate=fmt_rate(best[name], lang),
             worst=worst["short_name"],

@@ -92,9 +92,10 @@ def counts_table(data: UnitData) -> HTML:
 
 
 def province_totals(data: ProvinceData) -> HTML:
-    """The province's summed counts as KPI cards with their targets."""
+    """The province's summed counts as KPI cards with their targets (its own offices too)."""
     lang = data.lang
-    sums = data.districts[[c for c in data.districts.columns if c.endswith("_count")]].sum()
+    every = pd.concat([data.peers, data.offices]) if len(data.offices) else data.peers
+    sums = every[[c for c in every.columns if c.endswith("_count")]].sum()
     total = add_metrics(sums.to_frame().T).iloc[0]
     cards = []
     for name in SCORECARD:

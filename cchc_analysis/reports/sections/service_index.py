@@ -27,7 +27,7 @@ def unit_service_index(data: UnitData) -> HTML:
     """The Decision 766 index estimate: components, points, band, rank in the province."""
     lang = data.lang
     config = index.index_config()
-    table = index.index_table(data.districts, lang)
+    table = index.index_table(data.peers, lang)
     mine = table[table["unit_code"] == data.unit_code].iloc[0]
     rows = []
     for name, spec in config["components"].items():
@@ -66,14 +66,14 @@ def unit_service_index(data: UnitData) -> HTML:
 def province_service_index(data: ProvinceData) -> HTML:
     """Every district's estimate by component, ranked, with the estimate's caveat."""
     lang = data.lang
-    table = index.index_table(data.districts, lang)
-    table = table.assign(short_name=data.districts["short_name"].to_numpy())
+    table = index.index_table(data.peers, lang)
+    table = table.assign(short_name=data.peers["short_name"].to_numpy())
     table = table.sort_values("estimate_100", ascending=False)
     config = index.index_config()
     shown = pd.DataFrame(
         {
             phrase("rank", lang): table["rank"].astype(str).to_numpy(),
-            phrase("district", lang): table["short_name"].to_numpy(),
+            phrase(data.peer_level, lang): table["short_name"].to_numpy(),
         }
     )
     for name, spec in config["components"].items():

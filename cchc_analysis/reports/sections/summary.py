@@ -17,13 +17,14 @@ def summary(data: UnitData) -> HTML:
     band = data.district_funnel().set_index("unit_code")["band"].get(data.unit_code)
     sentences = summary_sentences(
         data.current,
-        data.unit.name,
+        data.unit_name,
         period_label(data.period, data.lang),
         data.lang,
         year_before=data.year_before,
         rank=rank,
         trend=data.trend,
         funnel_band=band if isinstance(band, str) else None,
+        unit_type=data.unit.unit_type if data.level == "commune" else None,
     )
     items = "".join(f"<li>{ESC(s)}</li>" for s in sentences)
     return html_block(section_heading("summary", data.lang) + f'<ul class="summary">{items}</ul>')

@@ -8,7 +8,7 @@ from cchc_analysis.reports.formatting import fmt_date_range, period_label
 from cchc_analysis.reports.html_blocks import ESC, contents, html_block
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.unit_data import UnitData
-from cchc_analysis.reports.wording import phrase
+from cchc_analysis.reports.wording import peer_phrase, phrase, unit_kind
 
 # Section anchors in reading order; their titles are the catalogue's ``section.<anchor>``.
 UNIT_SECTIONS = (
@@ -29,22 +29,49 @@ PROVINCE_SECTIONS = ("totals", "league", "comparison", "trends", "index", "metho
 
 
 def unit_title(data: UnitData) -> HTML:
-    """Report title, unit and province, the period with its dates and whose dossiers count."""
+    """Report title, unit and province, the period with its dates and whose dossiers count;
+    for a unit of the reform, what its figures sum (on the first screen)."""
     lang = data.lang
-    subtitle = f"{data.unit.name} — {data.province.name}"
-    tier_note = phrase(f"tier.{data.tier}", lang)
+    subtitle = f"{data.unit_name} — {data.province.name}"
+    tier_note = "" if data.level == "commune" else f" · {phrase(f'tier.{data.tier}', lang)}"
     return html_block(
         f'<header class="report-title"><h1>{ESC(phrase("report_title", lang))}</h1>'
         f'<p class="subtitle">{ESC(subtitle)}</p>'
         f'<p class="period">{ESC(phrase("period", lang))}: '
         f"{ESC(period_label(data.period, lang))} "
-        f"({ESC(fmt_date_range(data.period, lang))}) · {ESC(tier_note)}</p></header>"
+        f"({ESC(fmt_date_range(data.period, lang))}){ESC(tier_note)}</p>"
+        f"{''.join(_scope_notes(data))}</header>"
     )
 
 
+def _scope_notes(data: UnitData) -> list[str]:
+    """What a unit of the reform's figures are: a commune's (and its old communes'), or a
+    former district's area summed from new communes; approximate where the crosswalk is."""
+    if not data.is_new_unit:
+        return []
+    lang = data.lang
+    if data.level == "commune":
+        kind = unit_kind(data.unit.unit_type, lang)
+        notes = [
+            phrase(
+                "title.commune_scope",
+                lang,
+                kind=kind,
+                peers=len(data.peers),
+                province=data.province.name,
+            )
+        ]
+    else:
+        notes = [phrase("title.former_district", lang, communes=len(data.commune_codes))]
+    if data.is_approximate:
+        notes.append(phrase("title.approximate", lang))
+    return [f'<p class="scope-note">{ESC(note)}</p>' for note in notes]
+
+
 def unit_contents(data: UnitData) -> HTML:
-    """The table of contents; no communes entry when only district offices count."""
-    anchors = [a for a in UNIT_SECTIONS if not (data.tier == "district" and a == "communes")]
+    """The table of contents; no communes entry for a commune, or when only district offices
+    count."""
+    anchors = [a for a in UNIT_SECTIONS if data.has_communes or a != "communes"]
     entries = [(a, phrase(f"section.{a}", data.lang)) for a in anchors]
     return html_block(contents(entries, phrase("contents", data.lang)))
 
@@ -53,12 +80,21 @@ def province_title(data: ProvinceData) -> HTML:
     lang = data.lang
     return html_block(
         f'<header class="report-title"><h1>{ESC(phrase("overview_title", lang))}: '
-        f"{ESC(data.province.name)}</h1>"
+        f"{ESC(data.province.name)}</h1>{''.join(_overview_notes(data))}"
         f'<p class="period">{ESC(phrase("period", lang))}: {ESC(period_label(data.period, lang))}'
         f" ({ESC(fmt_date_range(data.period, lang))})</p></header>"
     )
 
 
+def _overview_notes(data: ProvinceData) -> list[str]:
+    """A former districts' overview says on its first screen what its rows sum."""
+    if data.era == "2025" and data.level == "district":
+        note = phrase("title.former_districts", data.lang)
+        return [f'<p class="scope-note">{ESC(note)}</p>']
+    return []
+
+
 def province_contents(data: ProvinceData) -> HTML:
-    entries = [(a, phrase(f"section.{a}", data.lang)) for a in PROVINCE_SECTIONS]
+    level = data.peer_level
+    entries = [(a, peer_phrase(f"section.{a}", level, data.lang)) for a in PROVINCE_SECTIONS]
     return html_block(contents(entries, phrase("contents", data.lang)))

@@ -1,0 +1,105 @@
+"""Monthly series of the units of the 2025 reform: new communes, new provinces, former
+districts' areas, with their past carried through the crosswalk.
+
+The same sums as :mod:`rollup` and :mod:`former_districts` make for a period, made per month
+from the cube: the era-2025 rows count for the new unit that received them, the era-2024 rows
+for the new unit their old unit maps onto (``units.crosswalk_communes`` for communes, whole old
+provinces for provinces; a former district's area is its own old rows plus the new communes
+``units.former_districts`` places within it). So a new commune's chart runs on across 1 July
+2025, approximately where an old commune was divided (as in ``rollup``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import date
+
+import pandas as pd
+
+from cchc_analysis import units
+from cchc_analysis.counting.monthly import monthly_series
+from cchc_analysis.counting.prepare import load_cube
+from cchc_analysis.counting.query import CountQuery
+
+NEW_UNIT_KEY = "new_unit_code"
+# The province's own tier: its departments and public-service centre, in both eras (as rollup).
+_TIER_LEVELS = {"district": ("province",), "commune": ("commune",)}
+
+
+def _keyed_commune_rows(cube: pd.DataFrame) -> pd.Series:
+    """The new commune of each commune row (old ones through the crosswalk); NA otherwise."""
+    walk = units.crosswalk_communes().set_index("old_code")["new_code"]
+    is_new = cube["era"].astype("string") == units.ERA_2025
+    is_commune = cube["unit_level"].astype("string") == "commune"
+    codes = cube["unit_code"].astype("string")
+    key = codes.where(is_new, codes.map(walk).astype("string"))
+    return key.where(is_commune)
+
+
+def _keyed_province_rows(cube: pd.DataFrame, tier: str) -> pd.Series:
+    """The new province of each row of the tier (old provinces merge whole); NA otherwise."""
+    walk = units.crosswalk_provinces().set_index("old_code")["new_code"]
+    era = cube["era"].astype("string")
+    level = cube["unit_level"].astype("string")
+    codes = cube["unit_code"].astype("string")
+    districts = cube["district_code"].astype("string")
+    new_province = {
+        c: units.get_unit(c, era=units.ERA_2025).province_code
+        for c in codes[era == units.ERA_2025].dropna().unique()
+    }
+    old_province = {
+        c: units.get_unit(c, era=units.ERA_PRE_2025, level="district").province_code
+        for c in districts[era != units.ERA_2025].dropna().unique()
+    }
+    old = districts.map(old_province).astype("string")
+    old = old.where(level != "province", codes).map(walk).astype("string")
+    key = old.where(era != units.ERA_2025, codes.map(new_province).astype("string"))
+    if tier != "both":
+        key = key.where(level.isin(_TIER_LEVELS[tier]))
+    return key
+
+
+def _keyed_former_district_rows(cube: pd.DataFrame, tier: str) -> pd.Series:
+    """The former district of each row: its own for old rows, the one a new commune lies in."""
+    places = units.former_districts().set_index("new_code")["district_code"]
+    era = cube["era"].astype("string")
+    level = cube["unit_level"].astype("string")
+    is_new = era == units.ERA_2025
+    old = cube["district_code"].astype("string").where(level != "province")
+    new = cube["unit_code"].astype("string").map(places).astype("string")
+    key = old.where(~is_new, new.where(level == "commune"))
+    if tier != "both":
+        key = key.where(level == tier)
+    return key
+
+
+def rollup_monthly_counts(
+    data_dir: str | os.PathLike[str],
+    query: CountQuery,
+    *,
+    since: date | str | pd.Timestamp,
+    extra_keys: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Counts per unit of the reform (the query's level: commune, province or a former
+    district's area) × month, with rates, from ``since`` to the end of the query's period."""
+    if not query.is_era_2025 or query.by_field:
+        raise ValueError("rollup monthly counts answer era 2025 queries, not by field")
+    cube = load_cube(data_dir)
+    if query.level == "commune":
+        key = _keyed_commune_rows(cube)
+    elif query.level == "province":
+        key = _keyed_province_rows(cube, query.tier)
+    else:
+        key = _keyed_former_district_rows(cube, query.tier)
+    cube = cube.assign(**{NEW_UNIT_KEY: key})
+    cube = cube[cube[NEW_UNIT_KEY].notna()]
+    if query.unit_codes:
+        cube = cube[cube[NEW_UNIT_KEY].isin(query.unit_codes)]
+    return monthly_series(
+        cube,
+        [NEW_UNIT_KEY, *extra_keys],
+        since=since,
+        end=query.period.end,
+        unit_key=NEW_UNIT_KEY,
+    )
