@@ -187,7 +187,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from cchc_analysis.demo.build import run_demo
 
     run_demo(
-        data_dir=Path(args.data), reports_dir=Path(args.out), workers=args.workers, lang=args.lang
+        data_dir=Path(args.data),
+        reports_dir=Path(args.out),
+        workers=args.workers,
+        lang=args.lang,
+        period=args.period,
     )
     return 0
 
@@ -341,6 +345,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="reports/demo")
     demo.add_argument("--workers", type=int, default=None)
     demo.add_argument("--lang", choices=["vi", "en"], default="vi")
+    demo.add_argument(
+        "--period",
+        default="2026-Q3",
+        help="quarter to render: 2026-Q3 (default: the new communes) or earlier, e.g. 2025-Q2 "
+        "(the districts before the reform)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     ingest = sub.add_parser(

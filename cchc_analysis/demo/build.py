@@ -1,11 +1,15 @@
 """``cchc demo``: the calibrated demo province end to end (data, cube, reports).
 
-Generates the demo data folder only when it holds no dossiers yet (an existing folder is used
-as it is), brings its cube up to date, then renders the 2025-Q2 reports with the batch runner.
+Generates the demo data folder when it holds no dossiers yet, or demo data of an older
+generator version (any other folder is used as it is), brings its cube up to date, then renders
+one quarter's reports with the batch runner: by default the latest complete quarter, 2026-Q3,
+on the units of the 2025 reform (the new communes, the province overview, the index); an
+earlier quarter (``--period 2025-Q2``) renders the district reports of its day.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -15,9 +19,15 @@ from cchc_analysis import store
 from cchc_analysis.batch.runner import render_reports
 from cchc_analysis.core.periods import parse_period
 from cchc_analysis.counting.prepare import prepare_folder
-from cchc_analysis.demo.synth import generate_demo
+from cchc_analysis.demo.synth import GENERATOR_VERSION, SOURCE, generate_demo
 
-DEMO_PERIOD = "2025-Q2"  # the latest complete quarter of the demo data
+DEMO_PERIOD = "2026-Q3"  # the latest complete quarter of the demo data
+
+
+def _is_outdated_demo(data_dir: Path) -> bool:
+    """A demo folder written by another version of the generator (regenerated, not mixed)."""
+    info = store.read_dataset_info(data_dir)
+    return info.get("source") == SOURCE and info.get("generator_version") != GENERATOR_VERSION
 
 
 def run_demo(
@@ -25,9 +35,15 @@ def run_demo(
     reports_dir: Path = Path("reports/demo"),
     workers: int | None = None,
     lang: str = "vi",
+    period: str = DEMO_PERIOD,
 ) -> dict[str, Any]:
-    """Generate the demo data if absent, build the cube, render the 2025-Q2 reports."""
-
+    """Generate the demo data if absent or outdated, build the cube, render one quarter."""
+    if store.has_dossiers(data_dir) and _is_outdated_demo(data_dir):
+        print(f"demo data in {data_dir} is of an older generator: regenerating", file=sys.stderr)
+        for name in (store.DOSSIERS_DIR,):
+            shutil.rmtree(data_dir / name, ignore_errors=True)
+        for name in (store.CUBE_FILE, store.SURVEY_FILE, store.DATASET_FILE):
+            (data_dir / name).unlink(missing_ok=True)
     if not store.has_dossiers(data_dir):
         started = time.perf_counter()
         print(f"generating demo data into {data_dir} ...", file=sys.stderr, flush=True)
@@ -38,8 +54,9 @@ def run_demo(
             file=sys.stderr,
         )
     prepare_folder(data_dir)
-    out = reports_dir / DEMO_PERIOD
-    manifest = render_reports(data_dir, parse_period(DEMO_PERIOD), out, workers=workers, lang=lang)
+    quarter = parse_period(period)
+    out = reports_dir / str(quarter)
+    manifest = render_reports(data_dir, quarter, out, workers=workers, lang=lang)
     ok = sum(r["status"] == "ok" for r in manifest["reports"])
     print(
         f"{ok}/{len(manifest['reports'])} reports in {manifest['seconds']:.1f} s -> "
