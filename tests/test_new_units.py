@@ -248,3 +248,26 @@ def test_dossiers_filed_outside_the_applicants_commune_keep_their_home_unit(tmp_
     assert homes == {"11680": 4, "11443": 2, pd.NA: 6}
     row = _row(out, "2025-08", "commune", "11443")
     assert row["received_new_count"] == 12  # counted where received
+
+
+def test_a_folder_of_two_old_provinces_plans_one_overview_each(tmp_path):
+    """The demo holds the old Hải Phòng (31) and Hải Dương (30): before the reform each gets
+    its own overview, of its own districts."""
+    from cchc_analysis import units
+    from cchc_analysis.batch.plan import plan_jobs
+
+    hai_duong = units.children("288", era="2024")[0].code
+    rows = _frame()
+    rows = rows[rows["district_code"] == "307"]
+    other = rows.assign(
+        dossier_id=rows["dossier_id"] + "-hd", district_code="288", province_code="30",
+        unit_code=hai_duong,
+    )  # fmt: skip
+    store.write_dossiers(pd.concat([rows, other]), tmp_path)
+    prepare_folder(tmp_path)
+    jobs = plan_jobs(tmp_path, parse_period("2025-Q2"), unit_codes=None, lang="vi", tier="both")
+    overviews = {
+        j.unit_code: j.parameters.get("province_code") for j in jobs if j.kind == "province"
+    }
+    assert overviews == {"30": "30", "31": "31"}
+    assert sorted(j.unit_code for j in jobs if j.kind == "district") == ["288", "307"]

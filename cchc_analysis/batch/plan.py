@@ -283,7 +283,7 @@ def plan_jobs(
         provinces.setdefault(province.code, province)
     for province in provinces.values():
         overview = (
-            {}
+            {"province_code": province.code}
             if era == units.ERA_PRE_2025
             else {"level": unit_level, "province_code": province.code}
         )
@@ -298,8 +298,6 @@ def plan_jobs(
                 notebook_text=texts["province_overview.ipynb"],
             )
         )
-        if era == units.ERA_PRE_2025:
-            break  # one overview of the folder's districts, as before the reform
     for job in jobs:
         job.input_hash = input_hash(job, data_dir)
         job.parameters["input_hash"] = job.input_hash  # shown in the report's provenance

@@ -83,7 +83,16 @@ class ProvinceData:
         self.monthly = monthly_counts(self.data_dir, self.query, since=start)
 
     def _load_districts(self) -> None:
-        self.query = CountQuery(self.period, level="district", tier=self.tier)
+        codes = None  # every district of the folder (one province, as before the 2025 demo)
+        if self.province_code:  # a folder of several old provinces: this one's districts
+            codes = [
+                code
+                for code in store.dossier_partitions(self.data_dir)
+                if units.get_unit(code, level="district").province_code == self.province_code
+            ]
+            if not codes:
+                raise LookupError(f"no district of province {self.province_code} in the data")
+        self.query = CountQuery(self.period, level="district", tier=self.tier, unit_codes=codes)
         self.peers = kpi_table(self.data_dir, self.query)
         if self.peers.empty:
             return
