@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from cchc_analysis.core.periods import Period
 
 
+COUNT_WAITING_HELP = (
+    "progress criterion (timeliness_766_rate): count dossiers waiting for the citizen's "
+    "supplement, and withdrawn ones, as on time, as some provinces do (default: the targets "
+    "file's rules: count_waiting_as_on_time, else the 766 rule as written)"
+)
+
+
 def _period(text: str) -> Period:
     from cchc_analysis.core.periods import parse_period
 
@@ -52,6 +59,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         unit_codes=_split_units(args.unit),
         by_field=args.by_field,
         era=era,
+        count_waiting_as_on_time=True if args.count_waiting_as_on_time else None,
     )
     table = kpi_table(args.data, query)
     if args.unit and table.empty:
@@ -85,6 +93,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     period = _period(args.period)
     _require_dossiers(args.data)
+    if args.count_waiting_as_on_time:  # read by every report process (targets)
+        import os
+
+        from cchc_analysis.core.targets import COUNT_WAITING_ENV
+
+        os.environ[COUNT_WAITING_ENV] = "1"
     manifest = render_reports(
         data_dir=args.data,
         period=period,
@@ -269,6 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kpis.add_argument("--unit", help="unit code(s), comma-separated")
     kpis.add_argument("--by-field", action="store_true", help="one row per unit and field")
+    kpis.add_argument(
+        "--count-waiting-as-on-time",
+        action="store_true",
+        help=COUNT_WAITING_HELP,
+    )
     kpis.add_argument("--format", choices=["table", "csv", "json"], default="table")
     kpis.add_argument("--lang", choices=["vi", "en"], default="vi")
     kpis.set_defaults(func=cmd_kpis)
@@ -291,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="units reported on: commune (default for periods from 2025-07-01), district "
         "(default before; a former district's area after), province (the overview only)",
+    )
+    report.add_argument(
+        "--count-waiting-as-on-time",
+        action="store_true",
+        help=COUNT_WAITING_HELP,
     )
     report.add_argument("--quiet", action="store_true", help="print only errors (for cron)")
     report.add_argument("--force", action="store_true", help="render even unchanged reports")

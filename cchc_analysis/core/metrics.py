@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cchc_analysis.core import targets
+
 
 @dataclass(frozen=True)
 class RateDefinition:
@@ -67,11 +69,12 @@ RATE_DEFINITIONS: tuple[RateDefinition, ...] = (
     ),
     RateDefinition(
         "timeliness_766_rate",
-        ("resolved_early_count", "resolved_on_time_count", "pending_in_time_count"),
+        ("timely_766_count",),
         "received_total_count",
         "Tiến độ giải quyết (QĐ 766)",
         "Progress criterion (Decision 766)",
-        "(đúng hạn + đang giải quyết trong hạn) / tổng số tiếp nhận",
+        "(đã giải quyết + đang giải quyết trong hạn) / tổng số tiếp nhận; không tính thời gian "
+        "chờ công dân bổ sung, yêu cầu bổ sung quá một lần tính là quá hạn",
     ),
     RateDefinition(
         "online_rate",
@@ -120,18 +123,58 @@ RATE_DEFINITIONS: tuple[RateDefinition, ...] = (
 )
 RATES: dict[str, RateDefinition] = {d.name: d for d in RATE_DEFINITIONS}
 
+# The switch ``count_waiting_as_on_time`` (targets.yaml ``rules``, ``--count-waiting-as-on-time``):
+# some provinces count dossiers waiting for the citizen's supplement, and withdrawn ones, as
+# on time (DOMAIN.md). The progress criterion then adds them to its numerator.
+TIMELINESS_766_WAITING_ON_TIME = RateDefinition(
+    "timeliness_766_rate",
+    ("timely_766_count", "waiting_late_766_count", "withdrawn_count"),
+    "received_total_count",
+    "Tiến độ giải quyết (QĐ 766)",
+    "Progress criterion (Decision 766)",
+    "(trong hạn + đang chờ công dân bổ sung + rút, dừng, từ chối) / tổng số tiếp nhận — hồ sơ "
+    "chờ bổ sung và hồ sơ rút tính là đúng hạn (count_waiting_as_on_time)",
+)
+
+
+def rate_definitions(*, count_waiting_as_on_time: bool | None = None) -> tuple[RateDefinition, ...]:
+    """The catalogue under a convention: with ``count_waiting_as_on_time`` the progress
+    criterion counts dossiers waiting for supplements, and withdrawn ones, as on time; None
+    takes the province's setting (``targets.count_waiting_as_on_time``)."""
+    if count_waiting_as_on_time is None:
+        count_waiting_as_on_time = targets.count_waiting_as_on_time()
+    if not count_waiting_as_on_time:
+        return RATE_DEFINITIONS
+    return tuple(
+        TIMELINESS_766_WAITING_ON_TIME if d.name == "timeliness_766_rate" else d
+        for d in RATE_DEFINITIONS
+    )
+
+
 DERIVED_COUNTS = {
     "resolved_within_deadline_count": ("resolved_early_count", "resolved_on_time_count"),
 }
+# An aggregate table (Biểu 06) gives no supplement dates: its progress criterion counts the
+# form's resolutions and pending dossiers within the due date the system gave.
+TIMELY_766_FROM_FORM = ("resolved_early_count", "resolved_on_time_count", "pending_in_time_count")
 
 
-def add_metrics(counts: pd.DataFrame) -> pd.DataFrame:
-    """Return ``counts`` with derived counts and every catalogue rate (0–1, NaN when 0/0)."""
+def add_metrics(
+    counts: pd.DataFrame, *, count_waiting_as_on_time: bool | None = None
+) -> pd.DataFrame:
+    """Return ``counts`` with derived counts and every catalogue rate (0–1, NaN when 0/0);
+    ``count_waiting_as_on_time`` chooses the progress criterion's rule (``rate_definitions``)."""
     out = counts.copy()
+    if all(p in out for p in TIMELY_766_FROM_FORM):
+        from_form = out[list(TIMELY_766_FROM_FORM)].sum(axis=1, min_count=len(TIMELY_766_FROM_FORM))
+        if "timely_766_count" not in out:
+            out["timely_766_count"] = from_form
+        elif out["timely_766_count"].isna().any():
+            out["timely_766_count"] = out["timely_766_count"].fillna(from_form)
     for name, parts in DERIVED_COUNTS.items():
         if all(p in out for p in parts):
             out[name] = out[list(parts)].sum(axis=1).astype("int64")
-    for rate in RATE_DEFINITIONS:
+    for rate in rate_definitions(count_waiting_as_on_time=count_waiting_as_on_time):
         if rate.denominator not in out or not all(p in out for p in rate.numerator):
             continue
         numerator = out[list(rate.numerator)].sum(axis=1).astype("float64")
@@ -141,9 +184,15 @@ def add_metrics(counts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def rate_parts(counts: pd.Series | Mapping[str, Any], name: str) -> tuple[int, int]:
+def rate_parts(
+    counts: pd.Series | Mapping[str, Any],
+    name: str,
+    *,
+    count_waiting_as_on_time: bool | None = None,
+) -> tuple[int, int]:
     """(numerator, denominator) of one rate for one row, for intervals and tables."""
-    rate = RATES[name]
+    definitions = rate_definitions(count_waiting_as_on_time=count_waiting_as_on_time)
+    rate = {d.name: d for d in definitions}[name]
     numerator = int(sum(int(counts[c]) for c in rate.numerator))
     return numerator, int(counts[rate.denominator])
 

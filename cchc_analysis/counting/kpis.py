@@ -62,7 +62,8 @@ def unit_label(code: str, level: str, era: str = units.ERA_PRE_2025) -> str:
 def kpi_table(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
     """Counts plus every catalogue rate, one row per unit, with names and period bounds."""
     counts = count_table(data_dir, query)
-    table = mark_undefined(add_metrics(counts))
+    rates = add_metrics(counts, count_waiting_as_on_time=query.count_waiting_as_on_time)
+    table = mark_undefined(rates)
     if "unit_name" not in table:
         names = [unit_label(c, query.level, query.era) for c in table["unit_code"]]
         table.insert(1, "unit_name", names)

@@ -23,9 +23,11 @@ def monthly_series(
     since: date | str | pd.Timestamp,
     end: date | str | pd.Timestamp,
     unit_key: str,
+    count_waiting_as_on_time: bool | None = None,
 ) -> pd.DataFrame:
     """Counts per ``keys`` × month of the cube rows, with rates; carried over from cumulative
-    flows. The months run from ``since`` to ``end``; ``unit_key`` is renamed to unit_code."""
+    flows. The months run from ``since`` to ``end``; ``unit_key`` is renamed to unit_code;
+    ``count_waiting_as_on_time`` chooses the progress criterion's rule (``metrics``)."""
     keys = list(keys)
     columns = [*CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS]
     grouped = cube.groupby([*keys, "month"], observed=True)[columns].sum().reset_index()
@@ -54,5 +56,8 @@ def monthly_series(
         out["resolved_early_count"] + out["resolved_on_time_count"] + out["resolved_late_count"]
     )
     out["pending_total_count"] = out["pending_in_time_count"] + out["pending_late_count"]
+    out["timely_766_count"] = out["resolved_timely_766_count"] + out["pending_timely_766_count"]
     out = out.rename(columns={unit_key: "unit_code"})
-    return add_metrics(out.reset_index(drop=True))
+    return add_metrics(
+        out.reset_index(drop=True), count_waiting_as_on_time=count_waiting_as_on_time
+    )
