@@ -33,10 +33,14 @@ FLOW_COLUMNS = (
     "resolved_early_count",
     "resolved_on_time_count",
     "resolved_late_count",
-    *EXTRA_COUNT_COLUMNS,
+    *(c for c in EXTRA_COUNT_COLUMNS if c not in ("timely_766_count", "waiting_late_766_count")),
 )
 START_STOCK_COLUMNS = ("carried_over_count",)  # from the first report of a chain
-END_STOCK_COLUMNS = ("pending_in_time_count", "pending_late_count")  # from the last
+END_STOCK_COLUMNS = (  # from the last
+    "pending_in_time_count",
+    "pending_late_count",
+    "waiting_late_766_count",
+)
 
 
 def read_period_reports(data_dir: str | os.PathLike[str]) -> pd.DataFrame | None:
@@ -96,6 +100,9 @@ def _combine(chain: pd.DataFrame) -> dict[str, Any]:
     out = {c: chain[c].sum(min_count=1) for c in FLOW_COLUMNS}
     out.update({c: chain[c].iloc[0] for c in START_STOCK_COLUMNS})
     out.update({c: chain[c].iloc[-1] for c in END_STOCK_COLUMNS})
+    # Resolutions (a flow) and pending dossiers (a stock) within the 766 deadline in one count:
+    # one report's stands, a chain's cannot be told (metrics then uses the form's parts).
+    out["timely_766_count"] = chain["timely_766_count"].iloc[0] if len(chain) == 1 else pd.NA
     out["received_total_count"] = out["received_new_count"] + out["carried_over_count"]
     out["resolved_total_count"] = (
         out["resolved_early_count"] + out["resolved_on_time_count"] + out["resolved_late_count"]

@@ -242,6 +242,10 @@ PERIOD_REPORT_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "paid_online_count": ("Số hồ sơ thanh toán trực tuyến", "Thanh toán trực tuyến"),
     "rated_count": ("Số lượt đánh giá", "Số đánh giá"),
     "satisfied_count": ("Số lượt hài lòng", "Số hài lòng"),
+    "refused_count": ("Số hồ sơ không được tiếp nhận", "Không được tiếp nhận"),
+    "awaiting_intake_count": ("Số hồ sơ chờ tiếp nhận", "Chờ tiếp nhận", "Mới đăng ký"),
+    "timely_766_count": ("Số hồ sơ trong hạn (QĐ 766)", "Trong hạn theo QĐ 766"),
+    "waiting_late_766_count": ("Số hồ sơ chờ bổ sung quá hạn (QĐ 766)",),
 }
 
 _ASPECT_NAMES_VI: Final = {
