@@ -97,7 +97,7 @@ def _chain(reports: pd.DataFrame, period: Period) -> list[Hashable] | None:
 
 def _combine(chain: pd.DataFrame) -> dict[str, Any]:
     """Counts of consecutive reports as one period."""
-    out = {c: chain[c].sum(min_count=1) for c in FLOW_COLUMNS}
+    out: dict[str, Any] = {c: chain[c].sum(min_count=1) for c in FLOW_COLUMNS}
     out.update({c: chain[c].iloc[0] for c in START_STOCK_COLUMNS})
     out.update({c: chain[c].iloc[-1] for c in END_STOCK_COLUMNS})
     # Resolutions (a flow) and pending dossiers (a stock) within the 766 deadline in one count:
