@@ -88,6 +88,13 @@ PHRASES: dict[str, tuple[str, str]] = {
     "count.paid_online_count": ("Thanh toán trực tuyến", "Paid online"),
     "count.rated_count": ("Lượt đánh giá", "Ratings"),
     "count.satisfied_count": ("Hài lòng trở lên", "Satisfied or better"),
+    "count.refused_count": ("Không được tiếp nhận", "Refused at intake"),
+    "count.awaiting_intake_count": ("Mới đăng ký, chưa tiếp nhận", "Registered, not yet received"),
+    "count.timely_766_count": ("Trong hạn theo QĐ 766", "Within the 766 deadline"),
+    "count.waiting_late_766_count": (
+        "Chờ bổ sung, quá hạn theo QĐ 766",
+        "Waiting for a supplement, late under 766",
+    ),
     # --- numbers and periods ------------------------------------------------------------------
     "points_suffix": ("điểm %", "pp"),
     "period.quarter": ("Quý {roman}/{year}", "Q{quarter} {year}"),
