@@ -431,3 +431,25 @@ def test_refused_and_withdrawn_rows_need_no_dates_but_others_do(tmp_path, capsys
     reasons = {row["MaHoSo"][-1]: row["reason_code"] for row in rejects(out)}
     assert reasons == {"R": "missing_value", "S": "missing_resolution_date", "U": "missing_value"}
     assert all(APPLICANT not in json.dumps(row, ensure_ascii=False) for row in rejects(out))
+
+
+def test_waiting_switch_without_supplement_data_is_no_data():
+    # A Biểu 06 table: no count of dossiers waiting for the citizen, so the switch cannot
+    # count them; the rate is missing rather than a figure that leaves them out.
+    form = pd.DataFrame(
+        [
+            {
+                "received_total_count": 10,
+                "resolved_early_count": 4,
+                "resolved_on_time_count": 1,
+                "pending_in_time_count": 1,
+                "withdrawn_count": 1,
+                "waiting_late_766_count": pd.NA,
+            }
+        ]
+    ).astype("Int64")
+    rates = add_metrics(form, count_waiting_as_on_time=True).iloc[0]
+    assert pd.isna(rates["timeliness_766_rate"])
+    assert add_metrics(form, count_waiting_as_on_time=False).iloc[0][
+        "timeliness_766_rate"
+    ] == pytest.approx(0.6)

@@ -177,7 +177,8 @@ def add_metrics(
     for rate in rate_definitions(count_waiting_as_on_time=count_waiting_as_on_time):
         if rate.denominator not in out or not all(p in out for p in rate.numerator):
             continue
-        numerator = out[list(rate.numerator)].sum(axis=1).astype("float64")
+        terms = out[list(rate.numerator)]
+        numerator = terms.sum(axis=1, min_count=len(rate.numerator)).astype("float64")
         denominator = out[rate.denominator].astype("float64")
         with np.errstate(divide="ignore", invalid="ignore"):
             out[rate.name] = np.where(denominator > 0, numerator / denominator, np.nan)
