@@ -90,33 +90,30 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from cchc_analysis.batch.plan import parse_parameter
     from cchc_analysis.batch.runner import render_reports
+    from cchc_analysis.core.targets import counting_waiting_as_on_time
 
     period = _period(args.period)
     _require_dossiers(args.data)
-    if args.count_waiting_as_on_time:  # read by every report process (targets)
-        import os
-
-        from cchc_analysis.core.targets import COUNT_WAITING_ENV
-
-        os.environ[COUNT_WAITING_ENV] = "1"
-    manifest = render_reports(
-        data_dir=args.data,
-        period=period,
-        out_dir=Path(args.out),
-        unit_codes=_split_units(args.units),
-        workers=args.workers,
-        lang=args.lang,
-        tier=args.tier,
-        quiet=args.quiet,
-        force=args.force,
-        retry_failed=args.retry_failed,
-        executor=args.executor,
-        scheduler=args.scheduler,
-        lock_timeout_s=args.lock_timeout,
-        extra_parameters=dict(parse_parameter(p) for p in args.param),
-        cell_timeout_s=args.cell_timeout or None,
-        level=args.level,
-    )
+    # The reports' processes read the convention from the environment (core.targets).
+    with counting_waiting_as_on_time(True if args.count_waiting_as_on_time else None):
+        manifest = render_reports(
+            data_dir=args.data,
+            period=period,
+            out_dir=Path(args.out),
+            unit_codes=_split_units(args.units),
+            workers=args.workers,
+            lang=args.lang,
+            tier=args.tier,
+            quiet=args.quiet,
+            force=args.force,
+            retry_failed=args.retry_failed,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            lock_timeout_s=args.lock_timeout,
+            extra_parameters=dict(parse_parameter(p) for p in args.param),
+            cell_timeout_s=args.cell_timeout or None,
+            level=args.level,
+        )
     reports = manifest["reports"]
     failed = [r for r in reports if r["status"] == "failed"]
     if not args.quiet:

@@ -453,3 +453,15 @@ def test_waiting_switch_without_supplement_data_is_no_data():
     assert add_metrics(form, count_waiting_as_on_time=False).iloc[0][
         "timeliness_766_rate"
     ] == pytest.approx(0.6)
+
+
+def test_waiting_switch_for_a_block_is_restored(monkeypatch):
+    from cchc_analysis.core import targets
+
+    monkeypatch.delenv(targets.COUNT_WAITING_ENV, raising=False)
+    monkeypatch.delenv("CCHC_TARGETS", raising=False)
+    with targets.counting_waiting_as_on_time(True):
+        assert targets.count_waiting_as_on_time() is True
+    assert targets.count_waiting_as_on_time() is False
+    with targets.counting_waiting_as_on_time(None):
+        assert targets.count_waiting_as_on_time() is False

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -83,6 +85,24 @@ def count_waiting_as_on_time(path: str | None = None) -> bool:
     if env:
         return env in ("1", "true", "yes", "on")
     return _rules(path or str(targets_file())).get("count_waiting_as_on_time", False) is True
+
+
+@contextmanager
+def counting_waiting_as_on_time(enabled: bool | None) -> Iterator[None]:
+    """Within the block, :func:`count_waiting_as_on_time` is ``enabled`` for this process and
+    the processes it starts (the environment variable); None leaves the setting as it is."""
+    if enabled is None:
+        yield
+        return
+    previous = os.environ.get(COUNT_WAITING_ENV)
+    os.environ[COUNT_WAITING_ENV] = "1" if enabled else "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(COUNT_WAITING_ENV, None)
+        else:
+            os.environ[COUNT_WAITING_ENV] = previous
 
 
 @cache
