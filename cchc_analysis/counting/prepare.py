@@ -213,10 +213,14 @@ def _max_from_statistics(path: Path) -> Any:
 
 
 def cube_is_current(data_dir: str | os.PathLike[str]) -> bool:
-    """True when the cube exists and is newer than every dossier partition file."""
+    """True when the cube exists, has today's columns and is newer than every dossier
+    partition file."""
     path = Path(data_dir)
     cube = path / store.CUBE_FILE
-    if not cube.exists() or "era" not in pq.read_schema(cube).names:  # not before eras
+    if not cube.exists():
+        return False
+    names = set(pq.read_schema(cube).names)
+    if "era" not in names or not set(CUBE_FLOW_COLUMNS) <= names:  # eras, known counts
         return False
     newest = max(
         (p.stat().st_mtime for p in (path / store.DOSSIERS_DIR).glob("*/*.parquet")),
