@@ -189,15 +189,16 @@ DERIVED_COUNTS = {
 
 def fill_known_counts(counts: pd.DataFrame) -> pd.DataFrame:
     """``counts`` with every known count: where a table does not carry one (published Biểu 06
-    rows, a cube built before they were counted) its counts, when given, are taken as known for
-    all their base rows, and as known for none when missing (NA)."""
+    rows, a cube built before they were counted) its counts, when any is given, are taken as
+    known for all their base rows, and as known for none when all are missing (NA)."""
     out = counts
     for cover in COVERAGES:
         if cover.base not in out:
             continue
-        given = pd.Series(True, index=out.index)
+        given = pd.Series(False, index=out.index)  # any of the counts given: the column was
         for count in cover.counts:
-            given &= out[count].notna() if count in out else False
+            if count in out:
+                given |= out[count].notna()
         base = pd.to_numeric(out[cover.base], errors="coerce").fillna(0)
         filled = base.where(given, 0).astype("int64")
         if cover.known not in out:

@@ -370,9 +370,9 @@ PHRASES: dict[str, tuple[str, str]] = {
         "data and is left out.",
     ),
     "index.missing": (
-        "Chưa tính {components} vì không có dữ liệu; ước tính trên {max_points} điểm của các "
+        "Chưa tính, vì không có dữ liệu: {components}. Ước tính trên {max_points} điểm của các "
         "tiêu chí có dữ liệu.",
-        "Not scored, for want of data: {components}; the estimate is over the {max_points} "
+        "Not scored, for want of data: {components}. The estimate is over the {max_points} "
         "points of the criteria with data.",
     ),
     "index.missing_item": ("{component} ({reason})", "{component} ({reason})"),

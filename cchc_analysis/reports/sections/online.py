@@ -58,7 +58,7 @@ def _sentences(data: UnitData) -> list[str]:
             )
         else:
             note = coverage_note(cur, name, lang)
-            shown = fmt_rate(value, lang) + (f" ({note})" if note else "")
+            shown = fmt_rate(value, lang) + (f", {note}" if note else "")
             sentences.append(phrase("indicator.value", lang, label=label(name, lang), value=shown))
     return sentences
 
