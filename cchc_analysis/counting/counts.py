@@ -20,7 +20,7 @@ import pandas as pd
 
 from cchc_analysis import store, units
 from cchc_analysis.core.errors import UnitNotInDataError
-from cchc_analysis.core.schema import COUNT_COLUMNS
+from cchc_analysis.core.metrics import TABLE_COUNT_COLUMNS
 from cchc_analysis.counting.aggregates import period_report_counts
 from cchc_analysis.counting.cube import (
     COUNT_READ_COLUMNS,
@@ -133,7 +133,7 @@ def _recorded_province_counts(data_dir: str | os.PathLike[str], query: CountQuer
         counts = period_counts(chosen(frame), period, by=keys)
         counts = counts[counts["received_total_count"] > 0]
     counts = counts.rename(columns={"province_key": "unit_code"})
-    counts[list(COUNT_COLUMNS)] = counts[list(COUNT_COLUMNS)].astype("int64")
+    counts[list(TABLE_COUNT_COLUMNS)] = counts[list(TABLE_COUNT_COLUMNS)].astype("int64")
     return counts.reset_index(drop=True)
 
 
@@ -176,7 +176,7 @@ def recorded_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) ->
         counts = period_counts(frame, period, by=keys)
         counts = counts[counts["received_total_count"] > 0]
     counts = counts.rename(columns={group_key: "unit_code"})
-    counts[list(COUNT_COLUMNS)] = counts[list(COUNT_COLUMNS)].astype("int64")
+    counts[list(TABLE_COUNT_COLUMNS)] = counts[list(TABLE_COUNT_COLUMNS)].astype("int64")
     return counts.reset_index(drop=True)
 
 

@@ -22,6 +22,11 @@ against each dossier's 766 deadline: ``timely_766_count`` are those within it, a
 ``waiting_late_766_count`` the dossiers pending at the end, waiting for the citizen's
 supplement, and late under it (on time for provinces that count waiting as on time).
 
+Optional export columns (channel, online level, digitised, fee-bearing, paid online) may be
+absent or blank: a blank is never counted as "no". Beside each count that reads one, a known
+count (``metrics.COVERAGES``: ``digitized_known_count`` …) says how many of its base rows had
+it, so rates are taken over those rows and a unit without the column has no rate, not 0%.
+
 Period counts computed from dossier rows are exact for any day-aligned period. The monthly
 cube holds flows per month (and month-end pending stocks) per unit × field × channel; it gives
 the same counts for month-aligned periods at a fraction of the cost, which the tests check.
@@ -37,11 +42,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from cchc_analysis.core.metrics import KNOWN_COUNT_COLUMNS, TABLE_COUNT_COLUMNS, fill_known_counts
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.schema import (
     CLOSED_WITHOUT_DATE_STATUSES,
     CLOSED_WITHOUT_RESULT_STATUSES,
-    COUNT_COLUMNS,
 )
 from cchc_analysis.counting.deadline766 import due_766, waiting_bounds
 
@@ -88,6 +93,7 @@ CUBE_FLOW_COLUMNS = (
     "refused_count",
     "awaiting_intake_count",
     "resolved_timely_766_count",
+    *KNOWN_COUNT_COLUMNS,
 )
 # Stock columns: the state at the month's last day; a period takes its last month's value.
 CUBE_STOCK_COLUMNS = (
@@ -162,6 +168,12 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
             return np.zeros(len(dossiers), dtype=bool)
         return dossiers[name].fillna(False).to_numpy(dtype=bool)
 
+    def known(name: str) -> np.ndarray:
+        if name not in dossiers:
+            return np.zeros(len(dossiers), dtype=bool)
+        return dossiers[name].notna().to_numpy(dtype=bool)
+
+    is_new_online = is_new & is_online
     rated = resolved_in & (rating.notna().to_numpy() if rating is not None else False)
     satisfied = rated & (
         rating.isin(["satisfied", "very_satisfied"]).fillna(False).to_numpy()
@@ -171,8 +183,8 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
     return pd.DataFrame(
         {
             "received_new_count": is_new,
-            "received_online_count": is_new & is_online,
-            "received_offline_count": is_new & ~is_online,
+            "received_online_count": is_new_online,
+            "received_offline_count": is_new & ~is_online & known("channel"),
             "carried_over_count": is_carried,
             "received_total_count": in_scope,
             "resolved_early_count": resolved_in & (closed_at < due),
@@ -194,6 +206,11 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
             "awaiting_intake_count": in_period & is_awaiting,
             "timely_766_count": (resolved_in & (closed_at <= due766)) | pending_timely,
             "waiting_late_766_count": pending & waiting & ~pending_timely,
+            "channel_known_count": is_new & known("channel"),
+            "online_level_known_count": is_new_online & known("online_level"),
+            "digitized_known_count": is_new & known("is_digitized"),
+            "fee_known_count": is_new & known("is_fee_bearing"),
+            "paid_online_known_count": is_new & flag("is_fee_bearing") & known("is_paid_online"),
         },
         index=dossiers.index,
     )
@@ -208,10 +225,10 @@ def period_counts(
     flags = dossier_flags(dossiers, period.start, period.end).astype("int64")
     keys = list(by)
     if keys:
-        grouped = flags.join(dossiers[keys]).groupby(keys, observed=True, sort=True)
-        out = grouped[list(COUNT_COLUMNS)].sum().reset_index()
+        grouped = flags.join(dossiers[keys]).groupby(keys, observed=True, sort=True, dropna=False)
+        out = grouped[list(TABLE_COUNT_COLUMNS)].sum().reset_index()
     else:
-        out = flags[list(COUNT_COLUMNS)].sum().to_frame().T
+        out = flags[list(TABLE_COUNT_COLUMNS)].sum().to_frame().T
     out.insert(len(keys), "period_start", pd.Timestamp(period.start))
     out.insert(len(keys) + 1, "period_end", pd.Timestamp(period.end))
     return out
@@ -266,6 +283,11 @@ def build_cube(
             return np.zeros(len(dossiers), dtype=bool)
         return dossiers[name].fillna(False).to_numpy(dtype=bool)
 
+    def known(name: str) -> np.ndarray:
+        if name not in dossiers:
+            return np.zeros(len(dossiers), dtype=bool)
+        return dossiers[name].notna().to_numpy(dtype=bool)
+
     group, index = _group_ids(dossiers, keys)
     n_groups = len(index)
 
@@ -298,7 +320,7 @@ def build_cube(
     flows = {
         "received_new_count": new_in_month(is_received),
         "received_online_count": new_in_month(is_online),
-        "received_offline_count": new_in_month(~is_online),
+        "received_offline_count": new_in_month(~is_online & known("channel")),
         "online_full_count": new_in_month(is_online & is_full),
         "online_partial_count": new_in_month(is_online & is_partial),
         "digitized_count": new_in_month(flag("is_digitized")),
@@ -314,6 +336,11 @@ def build_cube(
         "refused_count": count(rec_cell, is_refused),
         "awaiting_intake_count": count(rec_cell, is_awaiting),
         "resolved_timely_766_count": count(close_cell, resolved & (closed_at <= due766)),
+        "channel_known_count": new_in_month(known("channel")),
+        "online_level_known_count": new_in_month(is_online & known("online_level")),
+        "digitized_known_count": new_in_month(known("is_digitized")),
+        "fee_known_count": new_in_month(known("is_fee_bearing")),
+        "paid_online_known_count": new_in_month(is_fee & known("is_paid_online")),
     }
 
     # Month-end stocks. A dossier is pending at the end of month m when received by then and
@@ -416,6 +443,7 @@ def period_counts_from_cube(
     if not period.is_month_aligned:
         raise ValueError(f"period {period} is not month-aligned; count from dossier rows")
     keys = list(by)
+    cube = fill_known_counts(cube)  # a cube built before the known counts: all known
     start = pd.Timestamp(period.start)
     last_month = pd.Timestamp(period.end).to_period("M").to_timestamp()
     month = pd.to_datetime(cube["month"])
@@ -431,7 +459,7 @@ def period_counts_from_cube(
 
     def sums(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         if keys:
-            return frame.groupby(keys, observed=True)[list(columns)].sum()
+            return frame.groupby(keys, observed=True, dropna=False)[list(columns)].sum()
         return frame[list(columns)].sum().to_frame().T
 
     flows = sums(within, CUBE_FLOW_COLUMNS)
@@ -447,7 +475,7 @@ def period_counts_from_cube(
     )
     out["pending_total_count"] = out["pending_in_time_count"] + out["pending_late_count"]
     out["timely_766_count"] = out["resolved_timely_766_count"] + out["pending_timely_766_count"]
-    out = out[list(COUNT_COLUMNS)]
+    out = out[list(TABLE_COUNT_COLUMNS)]
     in_scope = out["received_total_count"] > 0
     out = out[in_scope].reset_index() if keys else out.reset_index(drop=True)
     out.insert(len(keys), "period_start", pd.Timestamp(period.start))

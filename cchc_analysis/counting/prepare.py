@@ -214,7 +214,8 @@ def _max_from_statistics(path: Path) -> Any:
 
 
 def cube_is_current(data_dir: str | os.PathLike[str]) -> bool:
-    """True when the cube exists and is newer than every dossier partition file."""
+    """True when the cube exists, has today's columns and is newer than every dossier
+    partition file."""
     path = Path(data_dir)
     cube = path / store.CUBE_FILE
     if not cube.exists():

@@ -38,8 +38,10 @@ def processing_time(data: UnitData) -> HTML:
     is_event = (closed.notna() & ~without_result).to_numpy(dtype=bool)
     days = working_days_between(frame["received_at"], closed.fillna(end))
     deadline = working_days_between(frame["received_at"], frame["due_at"])
-    fields = frame["field"].value_counts().index[:6]
-    field_codes, field_names = pd.factorize(frame["field"])
+    # An export without the field column still has its dossiers' times, under one label.
+    field = frame["field"].astype("string").fillna(phrase("field_unknown", lang))
+    fields = field.value_counts().index[:6]
+    field_codes, field_names = pd.factorize(field)
     curves, deadlines, rows = {}, {}, []
     for name, code in zip(fields, pd.Index(field_names).get_indexer(fields), strict=True):
         mine = field_codes == code
