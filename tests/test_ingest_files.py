@@ -1,0 +1,156 @@
+"""Files as a province's staff make them: totals and signature lines at the foot of a dossier
+list, personal data kept out of the rejects file, the unit of a Biểu 06 sheet read from its
+title block."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ingest_helpers import BASE_ROW, ingest_cli, rejects, report, rows, write_xlsx
+
+from cchc_analysis.ingest.foot import is_marker_text
+
+SIGNERS = ("Nguyễn Văn Tèo", "Trần Thị Bưởi")
+HEADERS = list(BASE_ROW)
+
+
+def _foot(width: int) -> list[list[str]]:
+    """The foot of a list as staff type it: totals, place and date, titles, names."""
+
+    def line(*cells: str, at: int = 0) -> list[str]:
+        out = [""] * width
+        for i, cell in enumerate(cells):
+            out[at + i * 4] = cell
+        return out
+
+    return [
+        [""] * width,
+        line("Tổng cộng: 5 hồ sơ"),
+        line("Hải Phòng, ngày 05 tháng 10 năm 2025", at=4),
+        line("Người lập biểu", "Thủ trưởng đơn vị"),
+        line("(Ký, ghi rõ họ tên)", "(Ký, ghi rõ họ tên)"),
+        [""] * width,
+        line(*SIGNERS),
+    ]
+
+
+def _csv_text(records: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADERS)
+    writer.writerows(records)
+    return buffer.getvalue()
+
+
+def _body(n: int = 5) -> list[list[str]]:
+    return [[r[h] for h in HEADERS] for r in rows(n)]
+
+
+def _everything_written(out: Path, printed: str) -> str:
+    texts = [printed]
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".csv", ".json", ".txt", ".log"):
+            texts.append(path.read_text(encoding="utf-8-sig"))
+        elif path.is_file() and path.suffix == ".parquet":
+            texts.append(pd.read_parquet(path).to_csv())
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize(
+    ("text", "is_marker"),
+    [
+        ("Tổng cộng: 300 hồ sơ", True),
+        ("TỔNG SỐ", True),
+        ("Cộng", True),
+        ("Cộng: 12", True),
+        ("Người lập biểu", True),
+        ("THỦ TRƯỞNG ĐƠN VỊ", True),
+        ("(Ký, ghi rõ họ tên)", True),
+        ("Hải Phòng, ngày 05 tháng 10 năm 2025", True),
+        ("Kiến Thụy, ngày 5 tháng 1 năm 2024", True),
+        ("Tong cong", True),  # diacritics lost
+        ("Công chứng bản sao", False),  # "cong" is also a word of procedure names
+        ("Cộng đồng dân cư", False),
+        ("H-0001", False),
+        ("Nguyễn Văn Tèo", False),  # a name alone is foot only under a marker
+        ("", False),
+    ],
+)
+def test_foot_markers(text, is_marker):
+    assert is_marker_text(text) is is_marker
+
+
+def test_csv_foot_lines_are_counted_not_rejected(tmp_path, capsys):
+    source = tmp_path / "hoso.csv"
+    source.write_text(_csv_text(_body() + _foot(len(HEADERS))), encoding="utf-8")
+    out = tmp_path / "out"
+    code, printed, err = ingest_cli(capsys, source, "--kind", "dossiers", "--out", out)
+    assert code == 0, err
+    found = report(out)
+    assert (found["rows_read"], found["rows_accepted"], found["rows_rejected"]) == (5, 5, 0)
+    assert found["non_data_rows_skipped"] == 5  # totals, date, titles, signing line, names
+    assert found["files"][0]["non_data_rows"] == [8, 9, 10, 11, 13]
+    assert "5 totals/signature lines skipped" in printed
+    written = _everything_written(out, printed + err)
+    for text in (*SIGNERS, "Người lập biểu", "Tổng cộng"):
+        assert text not in written
+
+
+def test_xlsx_foot_lines_are_counted_not_rejected(tmp_path, capsys):
+    records = rows(5)
+    source = write_xlsx(tmp_path / "hoso.xlsx", records, above=["DANH SÁCH HỒ SƠ"])
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(source)
+    sheet = workbook.active
+    for line in _foot(len(HEADERS)):
+        sheet.append([cell or None for cell in line])
+    workbook.save(source)
+    out = tmp_path / "out"
+    code, printed, err = ingest_cli(capsys, source, "--kind", "dossiers", "--out", out)
+    assert code == 0, err
+    found = report(out)
+    assert (found["rows_read"], found["rows_accepted"], found["non_data_rows_skipped"]) == (5, 5, 5)
+    written = _everything_written(out, printed + err)
+    assert not any(name in written for name in SIGNERS)
+
+
+def test_real_rows_are_never_swallowed(tmp_path, capsys):
+    """A dossier without an id inside the list or at its very end (no marker above it) is
+    rejected with its reason; a subtotal line inside the list is skipped; a dossier whose
+    procedure name starts like a marker is a dossier."""
+    width = len(HEADERS)
+    body = _body(6)
+    body[1][HEADERS.index("Mã hồ sơ")] = ""  # missing id, inside the list
+    body[3][HEADERS.index("Tên TTHC")] = "Tổng số hóa hồ sơ"  # marker-like text, full row
+    subtotal = [""] * width
+    subtotal[0] = "Cộng: 3"
+    last = _body(7)[6]
+    last[HEADERS.index("Mã hồ sơ")] = ""  # the last line of the file: a dossier without id
+    source = tmp_path / "hoso.csv"
+    source.write_text(_csv_text([*body[:3], subtotal, *body[3:], last]), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = ingest_cli(capsys, source, "--kind", "dossiers", "--out", out)
+    assert code == 1, err
+    found = report(out)
+    assert (found["rows_read"], found["rows_accepted"], found["rows_rejected"]) == (7, 5, 2)
+    assert found["non_data_rows_skipped"] == 1
+    assert [r["row"] for r in rejects(out)] == ["3", "9"]
+
+
+def test_names_under_the_signatures_after_the_last_chunk(tmp_path, capsys, monkeypatch):
+    """Foot lines split across chunks of the stream are found all the same."""
+    from cchc_analysis.ingest import tabular
+
+    monkeypatch.setattr(tabular, "CHUNK_ROWS", 3)
+    source = tmp_path / "hoso.csv"
+    source.write_text(_csv_text(_body(7) + _foot(len(HEADERS))), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = ingest_cli(capsys, source, "--kind", "dossiers", "--out", out)
+    assert code == 0, err
+    found = report(out)
+    assert (found["rows_accepted"], found["non_data_rows_skipped"]) == (7, 5)
