@@ -154,3 +154,65 @@ def test_names_under_the_signatures_after_the_last_chunk(tmp_path, capsys, monke
     assert code == 0, err
     found = report(out)
     assert (found["rows_accepted"], found["non_data_rows_skipped"]) == (7, 5)
+
+
+# --- the unit of a Biểu 06 sheet from its title block -------------------------------------------
+
+FIELD_ROWS = """STT;Lĩnh vực;Tổng số hồ sơ tiếp nhận;Tiếp nhận trực tuyến;Tiếp nhận trực tiếp;\
+Tồn kỳ trước;Đã giải quyết trước hạn;Đã giải quyết đúng hạn;Đã giải quyết quá hạn;\
+Đang giải quyết trong hạn;Đang giải quyết quá hạn
+1;Hộ tịch;1.200;1.100;95;5;1.190;3;2;5;0
+2;Đất đai;300;250;48;2;280;10;5;4;1
+;Tổng cộng;1.500;1.350;143;7;1.470;13;7;9;1
+;;;;;;Người lập biểu;;;;
+;;;;;;Lê Văn Ký;;;;
+"""
+
+
+def _field_sheet(tmp_path: Path, *title: str) -> Path:
+    """A Biểu 06 by field of one unit: no unit column, the unit only in the title block."""
+    path = tmp_path / "bieu06.csv"
+    path.write_text("\n".join(title) + "\n" + FIELD_ROWS, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("title", "period", "unit_code", "era"),
+    [
+        ("Đơn vị báo cáo: UBND huyện Cần Giuộc", "2024-Q3", "807", "2024"),  # Long An
+        ("UBND HUYỆN KIẾN THỤY", "2023-Q3", "314", "2024"),
+        ("UBND XÃ KIẾN THỤY", "2025-Q3", "11680", "2025"),
+        ("ỦY BAN NHÂN DÂN PHƯỜNG KIẾN AN", "2025-Q4", "11443", "2025"),
+    ],
+)
+def test_bieu06_unit_from_its_title(tmp_path, capsys, title, period, unit_code, era):
+    source = _field_sheet(tmp_path, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", title, "BÁO CÁO")
+    out = tmp_path / "out"
+    code, printed, err = ingest_cli(
+        capsys, source, "--kind", "period-report", "--out", out, "--period", period
+    )
+    assert code == 0, err
+    stored = pd.read_parquet(out / "period_reports.parquet")
+    assert set(stored["unit_code"].astype(str)) == {unit_code}
+    assert len(stored) == 2 and set(stored["field"]) == {"Hộ tịch", "Đất đai"}
+    entry = report(out)["files"][0]
+    assert entry["unit_from_title"]["unit_code"] == unit_code
+    assert "Lê Văn Ký" not in printed + err + (out / "ingest_report.json").read_text("utf-8")
+
+
+def test_bieu06_title_unit_and_option(tmp_path, capsys):
+    source = _field_sheet(tmp_path, "Đơn vị báo cáo: UBND huyện Kiến Thụy")
+    args = ("--kind", "period-report", "--period", "2023-Q3")
+    same = ingest_cli(capsys, source, *args, "--out", tmp_path / "a", "--unit", "314")
+    assert same[0] == 0, same[2]
+    code, _, err = ingest_cli(capsys, source, *args, "--out", tmp_path / "b", "--unit", "313")
+    assert code == 2 and not (tmp_path / "b").exists()
+    assert len(err.strip().splitlines()) == 1
+    assert "--unit 313 contradicts the title's unit 'UBND huyện Kiến Thụy'" in err
+    # the recipient is not the reporter: no unit, so --unit is asked for
+    recipient = _field_sheet(tmp_path, "Đơn vị nhận báo cáo: UBND thành phố Hải Phòng")
+    code, _, err = ingest_cli(capsys, recipient, *args, "--out", tmp_path / "c")
+    assert code == 2 and "--unit" in err
+    unknown = _field_sheet(tmp_path, "Đơn vị báo cáo: UBND xã Không Có Thật")
+    code, _, err = ingest_cli(capsys, unknown, *args, "--out", tmp_path / "d")
+    assert code == 2 and "title's unit 'UBND xã Không Có Thật' is not resolved" in err
