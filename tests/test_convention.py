@@ -204,3 +204,34 @@ def test_cli_run_and_report_take_the_options():
     assert parser.parse_args(["run", "--config", "x"]).convention is None  # the config's
     report = parser.parse_args(["report", "--data", "d", "--period", "2025-Q3", "--out", "o"])
     assert report.convention == "calendar"
+
+
+def test_scheduled_run_passes_convention_and_level(tmp_path, monkeypatch):
+    """`cchc run`: the config's convention and level reach the reports, the options override
+    them; a cut-off period's reports get their own folder."""
+    from cchc_analysis.batch import scheduled
+
+    asked = []
+
+    def render(data_dir, period, out_dir, **options):
+        asked.append((period, Path(out_dir), options["level"]))
+        return {"reports": []}
+
+    monkeypatch.setattr(scheduled, "render_reports", render)
+    (tmp_path / "inbox").mkdir()
+    write_csv(tmp_path / "inbox" / "hoso.csv", _records())
+    config = tmp_path / "cchc.toml"
+    text = SAMPLE_CONFIG.replace("settle_seconds = 60", "settle_seconds = 0")
+    config.write_text(text.replace('# level = "commune"', 'level = "district"'), encoding="utf-8")
+    summary = scheduled.run_scheduled(
+        load_config(config), today=date(2023, 10, 20), convention="cutoff15", quiet=True
+    )
+    assert summary.exit_code == 0
+    period, out, level = asked[-1]
+    assert (period.start, period.end) == (date(2023, 9, 15), date(2023, 10, 14))
+    assert out.name == "2023-10-cutoff15" and level == "district"
+    scheduled.run_scheduled(
+        load_config(config), today=date(2023, 10, 20), level="province", quiet=True
+    )
+    period, out, level = asked[-1]
+    assert (period.start, out.name, level) == (date(2023, 9, 1), "2023-09", "province")
