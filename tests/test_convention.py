@@ -235,3 +235,38 @@ def test_scheduled_run_passes_convention_and_level(tmp_path, monkeypatch):
     )
     period, out, level = asked[-1]
     assert (period.start, out.name, level) == (date(2023, 9, 1), "2023-09", "province")
+
+
+def test_cutoff15_on_the_units_of_the_reform(tmp_path):
+    """Era 2025 (new communes, provinces, former districts' areas): a cut-off quarter that
+    straddles the reform counts from the dossier rows like the same day range, by hand too."""
+    from test_new_units import _frame
+
+    from cchc_analysis import store
+    from cchc_analysis.counting import CountQuery, kpi_table, prepare_folder
+
+    store.write_dossiers(_frame(), tmp_path)
+    prepare_folder(tmp_path)
+    cutoff = parse_period("2025-Q3", "cutoff15")
+    days = parse_period("2025-06-15:2025-09-14")
+    for level, unit in (("commune", "11443"), ("province", "31"), ("district", "307")):
+        asked = CountQuery(cutoff, level=level, era="2025", unit_codes=[unit])
+        [row] = kpi_table(tmp_path, asked).to_dict(orient="records")
+        [same] = kpi_table(tmp_path, asked.with_options(period=days, source="dossiers")).to_dict(
+            orient="records"
+        )
+        assert {k: v for k, v in row.items() if k.endswith("_count")} == {
+            k: v for k, v in same.items() if k.endswith("_count")
+        }, level
+        assert row["convention"] == "cutoff15" and same["convention"] == "calendar"
+        if level == "commune":  # o1 carried over (resolved on the 15th); o2, o3, n1-n3 new
+            counts = (
+                row["carried_over_count"],
+                row["received_new_count"],
+                row["resolved_early_count"],
+                row["resolved_on_time_count"],
+                row["resolved_late_count"],
+                row["pending_late_count"],
+                row["pending_in_time_count"],
+            )
+            assert counts == (1, 5, 2, 1, 1, 2, 0)
