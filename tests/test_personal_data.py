@@ -225,6 +225,9 @@ def test_no_personal_value_in_any_output(run):
     texts = _texts(*run)
     kinds = {Path(name).suffix for name in texts}
     assert {".html", ".json", ".log", ".csv", ".parquet"} <= kinds
+    scanned = {Path(name).name for name in texts} | {n for n in texts if n.startswith("command")}
+    assert {"dossiers.csv", "ingest_report.json"} <= scanned  # the rejects and the account
+    assert len([n for n in texts if n.startswith("command")]) == 2  # stdout + stderr of each
     values = {v for column in PEOPLE.columns for v in PEOPLE[column]} | set(OFFICIALS)
     digits = {re.sub(r"\D", "", v) for v in PEOPLE[["cccd", "cmnd", "phone"]].to_numpy().ravel()}
     leaks = [

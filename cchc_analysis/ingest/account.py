@@ -274,9 +274,12 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             f"units by {rule.replace('_', ' ')}: {found['rows']:,} rows at "
             f"{len(found['units'])} unit(s) (listed in the report)"
         )
+    skipped = int(report.get("non_data_rows_skipped", 0))
     lines.append(
         f"total: {report['rows_read']:,} read = {report['rows_accepted']:,} accepted + "
-        f"{report['rows_rejected']:,} rejected -> {report['out_dir']}"
+        f"{report['rows_rejected']:,} rejected"
+        + (f" ({skipped:,} totals/signature lines skipped)" if skipped else "")
+        + f" -> {report['out_dir']}"
     )
     if report["rows_rejected"]:
         lines.append(f"rejects: {report['outputs']['rejects']}")
