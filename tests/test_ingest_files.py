@@ -8,11 +8,12 @@ import csv
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from ingest_helpers import BASE_ROW, ingest_cli, rejects, report, rows, write_xlsx
 
-from cchc_analysis.ingest.foot import is_marker_text
+from cchc_analysis.ingest.foot import HELD_ROWS, FootLines, is_marker_text
 
 SIGNERS = ("Nguyễn Văn Tèo", "Trần Thị Bưởi")
 HEADERS = list(BASE_ROW)
@@ -216,3 +217,37 @@ def test_bieu06_title_unit_and_option(tmp_path, capsys):
     unknown = _field_sheet(tmp_path, "Đơn vị báo cáo: UBND xã Không Có Thật")
     code, _, err = ingest_cli(capsys, unknown, *args, "--out", tmp_path / "d")
     assert code == 2 and "title's unit 'UBND xã Không Có Thật' is not resolved" in err
+
+
+def _chunks(lines: list[list[str]], size: int):
+    frame = pd.DataFrame(lines, dtype=object)
+    rows = np.arange(2, 2 + len(frame))
+    for start in range(0, len(frame), size):
+        yield frame.iloc[start : start + size], rows[start : start + size]
+
+
+@pytest.mark.parametrize("size", [1, 2, 50])
+def test_foot_filter_keeps_order_and_holds_only_under_a_marker(size):
+    data = ["H-1", "01/07/2023", "x"]
+    lines = [
+        data,
+        ["", "02/07/2023", "no id"],  # a dossier without id: kept for validation
+        data,
+        ["Cộng: 2", "", ""],  # a subtotal inside the list: skipped
+        data,
+        ["", "", "no id, no date"],  # after the last dossier, above the foot: kept
+        ["Tổng cộng: 3 hồ sơ", "", ""],
+        ["", "", "Người lập biểu"],
+        ["Nguyễn Văn Tèo", "", ""],  # a name in the id column, under the titles
+    ]
+    foot = FootLines([0, 1])
+    kept = np.concatenate([rows for _, rows in foot.filter(_chunks(lines, size))])
+    assert kept.tolist() == [2, 3, 4, 6, 7]
+    assert sorted(foot.rows) == [5, 8, 9, 10] and foot.count == 4
+
+
+def test_a_long_run_under_a_marker_is_not_a_foot():
+    lines = [["H-1", "01/07/2023"], ["Tổng cộng", ""], *[["", "x"]] * (HELD_ROWS + 5)]
+    foot = FootLines([0, 1])
+    kept = np.concatenate([rows for _, rows in foot.filter(_chunks(lines, 100))])
+    assert len(kept) == 1 + HELD_ROWS + 5 and foot.count == 1  # only the marker line

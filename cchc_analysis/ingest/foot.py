@@ -72,6 +72,8 @@ _MARKERS_ASCII: Final = (
     "ky va ghi ro ho ten",
     "ky ten dong dau",
 )
+# The longest foot: a longer run of lines without keys under a marker is data gone wrong.
+HELD_ROWS: Final = 1_000
 _ONLY_TOTAL: Final = re.compile(r"^cộng\s*[:.]?\s*[\d.,]*\s*(hồ sơ)?$")
 _PLACE_DATE: Final = re.compile(r"ngay\s+\d{1,2}\s+thang\s+\d{1,2}\s+nam\s+\d{4}")
 
@@ -135,33 +137,38 @@ class FootLines:
     ) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
         """The chunks without their foot lines (order kept; empty chunks not yielded).
 
-        Lines without every key after the last data row seen so far are held back until a later
-        data row releases them (they were inside the list) or the file ends (from the first
-        marker on, they are its foot).
+        Lines from a marker on, after the last data row seen so far, are held back until a
+        later data row releases them (they were inside the list) or the file ends (they are its
+        foot). At most :data:`HELD_ROWS` are held: a longer run is not a foot.
         """
         held: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]] = []  # cells, rows, marker
+
+        def release() -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+            for cells, rows, marker in held:
+                self._skip(rows[marker])
+                if (~marker).any():
+                    yield cells[~marker], rows[~marker]
+            held.clear()
+
         for cells, rows in chunks:
             marker, data = self._classify(cells)
-            if not data.any():
-                held.append((cells, rows, marker))
-                continue
-            for held_cells, held_rows, held_marker in held:  # inside the list after all
-                self._skip(held_rows[held_marker])
-                if (~held_marker).any():
-                    yield held_cells[~held_marker], held_rows[~held_marker]
-            held = []
-            last = int(np.flatnonzero(data)[-1]) + 1
-            inside = ~marker[:last]
-            self._skip(rows[:last][marker[:last]])
-            yield cells.iloc[:last][inside], rows[:last][inside]
-            if last < len(cells):
-                held.append((cells.iloc[last:], rows[last:], marker[last:]))
-        if not held:
-            return
-        cells = pd.concat([c for c, _, _ in held])
-        rows = np.concatenate([r for _, r, _ in held])
-        marker = np.concatenate([m for _, _, m in held])
-        first = int(np.flatnonzero(marker)[0]) if marker.any() else len(cells)
-        self._skip(rows[first:])
-        if first:
-            yield cells.iloc[:first], rows[:first]
+            tail = 0
+            if data.any():
+                yield from release()  # inside the list after all
+                tail = int(np.flatnonzero(data)[-1]) + 1
+                inside = ~marker[:tail]
+                self._skip(rows[:tail][marker[:tail]])
+                yield cells.iloc[:tail][inside], rows[:tail][inside]
+            # Rows after the last data row: a foot from its first marker on.
+            start = tail
+            if not held:
+                found = np.flatnonzero(marker[tail:])
+                start = tail + int(found[0]) if len(found) else len(cells)
+                if start > tail:  # no marker above them: left to validation
+                    yield cells.iloc[tail:start], rows[tail:start]
+            if start < len(cells):
+                held.append((cells.iloc[start:], rows[start:], marker[start:]))
+            if sum(len(r) for _, r, _ in held) > HELD_ROWS:
+                yield from release()
+        for _, rows, _ in held:
+            self._skip(rows)
