@@ -97,11 +97,12 @@ def province_title(data: ProvinceData) -> HTML:
 
 
 def _overview_notes(data: ProvinceData) -> list[str]:
-    """A former districts' overview says on its first screen what its rows sum."""
+    """A former districts' overview says on its first screen what its rows sum; an overview
+    says how many units' carried-over counts are unknown (their data starts in the period)."""
     notes = []
     if data.era == "2025" and data.level == "district":
         notes.append(phrase("title.former_districts", data.lang))
-    short = sum(not _has_full_history(row) for _, row in data.peers.iterrows())
+    short = sum(not _has_full_history(row) for _, row in data.peers.iterrows())  # a few rows
     if short:
         notes.append(phrase("title.no_history_units", data.lang, count=short))
     return [f'<p class="scope-note">{ESC(note)}</p>' for note in notes]
