@@ -29,11 +29,11 @@ COUNT_WAITING_HELP = (
 )
 
 
-def _period(text: str) -> Period:
-    from cchc_analysis.core.periods import parse_period
+def _period(text: str, convention: str = "calendar") -> Period:
+    from cchc_analysis.core.periods import check_convention, parse_period
 
     try:
-        return parse_period(text)
+        return parse_period(text, check_convention(convention))
     except PeriodError as exc:
         raise UsageError(str(exc)) from None
 
@@ -49,7 +49,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     from cchc_analysis.counting.query import Level
     from cchc_analysis.units import ERA_2025, era_of_period
 
-    period = _period(args.period)
+    period = _period(args.period, args.convention)
     era = args.era or era_of_period(period)
     level: Level = args.level or ("province" if era == ERA_2025 else "district")
     query = CountQuery(
@@ -92,7 +92,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from cchc_analysis.batch.runner import render_reports
     from cchc_analysis.core.targets import counting_waiting_as_on_time
 
-    period = _period(args.period)
+    period = _period(args.period, args.convention)
     _require_dossiers(args.data)
     # The reports' processes read the convention from the environment (core.targets).
     with counting_waiting_as_on_time(True if args.count_waiting_as_on_time else None):
@@ -153,6 +153,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         period=args.period,
         quiet=args.quiet,
         force=args.force,
+        convention=args.convention,
+        level=args.level,
     )
     if not args.quiet or summary.exit_code:
         print(summary_line(summary), file=sys.stderr if summary.exit_code else sys.stdout)
@@ -246,6 +248,18 @@ def cmd_units_find(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_convention(parser: argparse.ArgumentParser, *, default: str | None = "calendar") -> None:
+    parser.add_argument(
+        "--convention",
+        choices=["calendar", "cutoff15"],
+        default=default,
+        help="how a month, quarter, half or year is cut: calendar (1st to last day, the "
+        "default) or cutoff15 (the data closing on the 14th: from the 15th of the month before "
+        "to the 14th of the last month, e.g. 2025-Q3 = 15/06/2025-14/09/2025)"
+        + ("" if default else "; default: the config's, else calendar"),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cchc",
@@ -279,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="whose dossiers count for a district: its own offices, its communes, or both",
     )
     kpis.add_argument("--unit", help="unit code(s), comma-separated")
+    _add_convention(kpis)
     kpis.add_argument("--by-field", action="store_true", help="one row per unit and field")
     kpis.add_argument(
         "--count-waiting-as-on-time",
@@ -313,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=COUNT_WAITING_HELP,
     )
+    _add_convention(report)
     report.add_argument("--quiet", action="store_true", help="print only errors (for cron)")
     report.add_argument("--force", action="store_true", help="render even unchanged reports")
     report.add_argument(
@@ -354,6 +370,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="TOML configuration (see --sample-config)")
     run.add_argument("--period", help="override the config's period rule (e.g. 2025-Q2)")
     run.add_argument("--today", help="date the period rule counts from (default: today)")
+    _add_convention(run, default=None)
+    run.add_argument(
+        "--level",
+        choices=["commune", "province", "district"],
+        default=None,
+        help="override the config's level: units reported on, as `cchc report --level`",
+    )
     run.add_argument("--quiet", action="store_true", help="print only problems (for cron)")
     run.add_argument("--force", action="store_true", help="render even unchanged reports")
     run.add_argument(

@@ -73,7 +73,9 @@ def test_tier_both_is_the_sum_and_json_keys_are_catalogue_names(prepared_dir):
         "pending_in_time_count",
     }
     assert expected <= set(both)
-    assert all(k in expected or k.endswith(("_count", "_rate", "_share")) for k in both)
+    flags = {"convention", "has_full_history"}  # the period's convention; carry-over known
+    assert flags <= set(both) and both["has_full_history"] is True
+    assert all(k in expected | flags or k.endswith(("_count", "_rate", "_share")) for k in both)
 
 
 def test_day_range_from_rows_equals_quarter_from_cube(prepared_dir):

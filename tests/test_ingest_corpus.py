@@ -40,6 +40,15 @@ class Case:
     duplicates: int = 0
 
 
+# The foot of a list as staff type it (key columns empty; a name under the titles).
+FOOT = [
+    {"Mã hồ sơ": "Tổng cộng: 5 hồ sơ"},
+    {"Tên TTHC": "Kiến Thụy, ngày 05 tháng 10 năm 2023"},
+    {"Mã hồ sơ": "Người lập biểu", "Tên TTHC": "Thủ trưởng đơn vị"},
+    {"Mã hồ sơ": "Nguyễn Văn Tèo", "Tên TTHC": "Trần Thị Bưởi"},
+]
+
+
 def _csv(records, **kw):
     return lambda tmp: [write_csv(tmp / "in.csv", records, **kw)]
 
@@ -231,6 +240,15 @@ CASES: dict[str, Case] = {
         ),
         args=PROVINCE,
         accepted=2,
+    ),
+    # totals and signature lines under the list: skipped, counted, never rejected
+    "foot_lines_csv": Case(_csv(rows(5) + FOOT), accepted=5),
+    "foot_lines_xlsx": Case(lambda tmp: [write_xlsx(tmp / "in.xlsx", rows(5) + FOOT)], accepted=5),
+    "foot_after_a_dossier_without_id": Case(
+        _csv([*rows(4), {**rows(1, 5)[0], "Mã hồ sơ": ""}, *FOOT]),
+        exit=1,
+        accepted=4,
+        reasons={"missing_dossier_id": 1},
     ),
     "xlsx_named_sheet_with_title": Case(
         lambda tmp: [

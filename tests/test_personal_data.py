@@ -3,10 +3,11 @@
 A one-stop export carries the applicant's name, CCCD (12 digits), CMND (9 digits), phone
 (0xxxxxxxxx and +84 …), e-mail, address and birth date in columns (CSV headers in words, XLSX
 headers in CamelCase), and ID, phone and e-mail patterns typed into free text (a notes column,
-the procedure and field names). Some rows are rejected (unknown unit), so the rejects file sees
-them too. Afterwards no file the run wrote — HTML, manifest, logs, ingest report, rejects,
-dataset.json, Parquet — nor anything the commands printed holds one of those values or an
-ID-number, phone or e-mail pattern.
+the procedure and field names), applicants' names in the national summary field (TrichYeuHoSo),
+and officials' names under the signature lines at the foot of the list. Some rows are rejected
+(unknown unit), so the rejects file sees them too. Afterwards no file the run wrote — HTML,
+manifest, logs, ingest report, rejects, dataset.json, Parquet — nor anything the commands
+printed (stdout and stderr) holds one of those values or an ID-number, phone or e-mail pattern.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ MIDDLE = ("Thị Bích", "Văn Quyết", "Đức Thắng", "Thị Thu", "Minh Kh
 GIVEN = ("Ngọc", "Hằng", "Toàn", "Dũng", "Phượng", "Khánh", "Thảo")
 STREETS = ("Trần Nhân Tông", "Lạch Tray", "Tô Hiệu", "Văn Cao", "Nguyễn Văn Linh")
 N_PEOPLE = 36
+OFFICIALS = ("Đỗ Mạnh Cường", "Lương Thị Huyền Trang")  # who sign the foot of the list
 # Patterns checked in every output, independent of the masking code under test. Digits glued
 # to a word, a decimal point, '-', '/' or ':' are not a number of their own (log file names
 # hold times and process ids: run-20261123-044433-1530.log).
@@ -112,8 +114,30 @@ def _seeded_export(base: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
     for key, header in headers.items():
         export[header] = people[key].to_numpy()
     export["Ghi chú"] = [_note(people.iloc[i], i) for i in range(n)]
+    # the national summary field names the applicant in words no pattern can find
+    export["TrichYeuHoSo"] = [f"Hồ sơ của ông/bà {people.at[i, 'name']}" for i in range(n)]
     export.loc[n - 5 :, ["Mã đơn vị", "Đơn vị tiếp nhận"]] = ["99999", "Phòng không có thật"]
-    return export
+    return pd.concat([export, _signed_foot(export.columns)], ignore_index=True)
+
+
+def _signed_foot(columns: pd.Index) -> pd.DataFrame:
+    """Totals and signature lines as staff add them under the list, officials' names included."""
+    width = len(columns)
+
+    def line(*cells: str) -> list[str]:
+        out = [""] * width
+        for i, cell in enumerate(cells):
+            out[i * 3] = cell
+        return out
+
+    lines = [
+        line("Tổng cộng: 1800 hồ sơ"),
+        line("", "Hải Phòng, ngày 05 tháng 10 năm 2023"),
+        line("Người lập biểu", "Thủ trưởng đơn vị"),
+        line("(Ký, ghi rõ họ tên)", "(Ký, ghi rõ họ tên)"),
+        line(*OFFICIALS),
+    ]
+    return pd.DataFrame(lines, columns=columns)
 
 
 @pytest.fixture(scope="module")
@@ -185,9 +209,11 @@ def test_commands_succeed_and_drop_the_personal_columns(run):
     dropped = {
         f["file"].rsplit("/", 1)[-1]: f["personal_data_columns_dropped"] for f in summary["files"]
     }
-    assert sorted(dropped["mot-cua.csv"]) == sorted(CSV_HEADERS.values())
-    assert sorted(dropped["mot-cua.xlsx"]) == sorted(XLSX_HEADERS.values())
+    # The national summary field is free text that may name the applicant: set apart as well.
+    assert sorted(dropped["mot-cua.csv"]) == sorted([*CSV_HEADERS.values(), "TrichYeuHoSo"])
+    assert sorted(dropped["mot-cua.xlsx"]) == sorted([*XLSX_HEADERS.values(), "TrichYeuHoSo"])
     assert summary["rows_rejected"] == 10 and summary["rows_accepted"] == 2390
+    assert summary["non_data_rows_skipped"] == 2 * 5  # each file's totals and signatures
     assert all(f["masked_values_count"] > 0 for f in summary["files"])
     assert (data / "rejects" / "dossiers.csv").is_file()
     assert {r["status"] for r in json.loads((out / "manifest.json").read_text())["reports"]} == {
@@ -200,7 +226,10 @@ def test_no_personal_value_in_any_output(run):
     texts = _texts(*run)
     kinds = {Path(name).suffix for name in texts}
     assert {".html", ".json", ".log", ".csv", ".parquet"} <= kinds
-    values = {v for column in PEOPLE.columns for v in PEOPLE[column]}
+    scanned = {Path(name).name for name in texts} | {n for n in texts if n.startswith("command")}
+    assert {"dossiers.csv", "ingest_report.json"} <= scanned  # the rejects and the account
+    assert len([n for n in texts if n.startswith("command")]) == 2  # stdout + stderr of each
+    values = {v for column in PEOPLE.columns for v in PEOPLE[column]} | set(OFFICIALS)
     digits = {re.sub(r"\D", "", v) for v in PEOPLE[["cccd", "cmnd", "phone"]].to_numpy().ravel()}
     leaks = [
         (name, value)
@@ -236,7 +265,7 @@ def test_the_scan_finds_what_it_looks_for(run):
     """Positive control: the same scan over the steward's CSV export finds every value."""
     data, _, _ = run
     text = (data.parent / "mot-cua.csv").read_text(encoding="utf-8-sig")
-    values = {v for column in PEOPLE.columns for v in PEOPLE[column]}
+    values = {v for column in PEOPLE.columns for v in PEOPLE[column]} | set(OFFICIALS)
     assert [v for v in values if v not in text] == []
     for pattern in (PHONE, ID_NUMBER, EMAIL):
         assert len(pattern.findall(text)) >= N_PEOPLE, pattern.pattern

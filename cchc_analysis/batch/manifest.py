@@ -178,6 +178,7 @@ def new_manifest(
         "period": str(period),
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),
+        "convention": period.convention,
         "lang": lang,
         "tier": tier,
         "data_dir": str(data_path.resolve()),

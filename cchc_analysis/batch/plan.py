@@ -256,6 +256,8 @@ def plan_jobs(
         "tier": tier,
         **(extra_parameters or {}),
     }
+    if period.convention != "calendar":  # calendar reports keep their parameters (and hashes)
+        common["convention"] = period.convention
     # The pre-reform district reports keep their parameters (and so their input hashes).
     by_level = {} if era == units.ERA_PRE_2025 else {"level": unit_level}
     check_parameters(

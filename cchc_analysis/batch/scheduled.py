@@ -40,7 +40,13 @@ from cchc_analysis.batch.manifest import open_run_log
 from cchc_analysis.batch.runner import render_reports
 from cchc_analysis.core.errors import ConfigError, IngestError, PeriodError
 from cchc_analysis.core.locking import RunLock
-from cchc_analysis.core.periods import Period, parse_period
+from cchc_analysis.core.periods import (
+    CONVENTIONS,
+    Convention,
+    Period,
+    check_convention,
+    parse_period,
+)
 from cchc_analysis.counting.prepare import prepare_folder
 from cchc_analysis.counting.query import Tier
 from cchc_analysis.ingest import KINDS, ingest
@@ -85,6 +91,10 @@ units = "all"              # or ["314", "313"]
 workers = 2                # default: one per core
 lang = "vi"                # vi | en
 tier = "both"              # district | commune | both
+# level = "commune"        # units reported on: commune (default from 2025-07-01),
+                           # district (default before; a former district's area after), province
+convention = "calendar"    # calendar (1st to last day) | cutoff15 (data closing on the 14th:
+                           # 2025-Q3 = 15/06/2025 - 14/09/2025)
 cell_timeout = 1800        # seconds before a hung notebook cell fails its report
 lock_timeout = 0           # seconds to wait when another run holds the lock (0: exit at once)
 """
@@ -112,6 +122,8 @@ class ScheduledConfig:
     workers: int | None = None
     lang: str = "vi"
     tier: Tier = "both"
+    level: str | None = None  # None: the period's default (communes after the reform)
+    convention: Convention = "calendar"
     cell_timeout: float = 1800.0
     lock_timeout: float = 0.0
     settle_seconds: float = 60.0
@@ -168,6 +180,8 @@ def load_config(path: str | os.PathLike[str]) -> ScheduledConfig:
         workers=report.get("workers"),
         lang=str(report.get("lang", "vi")),
         tier=cast(Tier, str(report.get("tier", "both"))),  # checked below (ConfigError)
+        level=str(report["level"]) if report.get("level") is not None else None,
+        convention=cast(Convention, str(report.get("convention", "calendar"))),
         cell_timeout=float(report.get("cell_timeout", 1800)),
         lock_timeout=float(report.get("lock_timeout", 0)),
         settle_seconds=float(ingest.get("settle_seconds", 60)),
@@ -177,17 +191,24 @@ def load_config(path: str | os.PathLike[str]) -> ScheduledConfig:
         raise ConfigError(f"{config_path}: lang must be vi or en, not {config.lang!r}")
     if config.tier not in ("district", "commune", "both"):
         raise ConfigError(f"{config_path}: tier must be district, commune or both")
-    resolve_period(config.period, date.today())  # fail early on a bad rule
+    if config.level not in (None, "district", "commune", "province"):
+        raise ConfigError(f"{config_path}: level must be district, commune or province")
+    if config.convention not in CONVENTIONS:
+        raise ConfigError(
+            f"{config_path}: convention must be calendar or cutoff15, not {config.convention!r}"
+        )
+    resolve_period(config.period, date.today(), config.convention)  # fail early on a bad rule
     return config
 
 
-def resolve_period(rule: str, today: date) -> Period:
-    """The period a rule names on ``today``: the last complete month, quarter, half or year,
-    or a fixed period label."""
+def resolve_period(rule: str, today: date, convention: Convention = "calendar") -> Period:
+    """The period a rule names on ``today``: the last complete month, quarter, half or year
+    (under the cut-off convention, the last one whose 14th has passed), or a fixed period
+    label."""
     rule = rule.strip()
     if rule not in PERIOD_RULES:
         try:
-            return parse_period(rule)
+            return parse_period(rule, convention)
         except PeriodError as exc:
             raise ConfigError(
                 f"period {rule!r}: use one of {', '.join(PERIOD_RULES)} or a period ({exc})"
@@ -196,8 +217,17 @@ def resolve_period(rule: str, today: date) -> Period:
     size = months[rule]
     # The block of `size` months that contains today starts at this month index (0-based):
     index = today.year * 12 + (today.month - 1)
-    start = index - index % size - size
-    year, month = divmod(start, 12)
+    chosen = _block(index - index % size - size, size, convention)
+    # Under the cut-off convention the block containing today may already be closed (after
+    # the 14th of its last month): that one is the last complete period.
+    following = _block(index - index % size, size, convention)
+    return following if following.end < today else chosen
+
+
+def _block(start_index: int, size: int, convention: Convention) -> Period:
+    """The month, quarter, half or year of ``size`` months starting at month index
+    ``start_index`` (year * 12 + month - 1)."""
+    year, month = divmod(start_index, 12)
     month += 1
     if size == 1:
         label = f"{year}-{month:02d}"
@@ -207,7 +237,7 @@ def resolve_period(rule: str, today: date) -> Period:
         label = f"{year}-H{(month - 1) // 6 + 1}"
     else:
         label = f"{year}"
-    return parse_period(label)
+    return parse_period(label, convention)
 
 
 # --- the inbox ---------------------------------------------------------------------------------
@@ -363,12 +393,24 @@ def run_scheduled(
     period: str | None = None,
     quiet: bool = False,
     force: bool = False,
+    *,
+    convention: str | None = None,
+    level: str | None = None,
 ) -> RunSummary:
-    """Ingest the inbox, prepare, render the period's reports and index; see the module doc."""
+    """Ingest the inbox, prepare, render the period's reports and index; see the module doc.
+
+    ``convention`` and ``level`` override the config's (as ``cchc run --convention/--level``).
+    Reports of a cut-off period go to ``<reports>/<period>-cutoff15/``, apart from the
+    calendar period's.
+    """
 
     started = time.perf_counter()
     today = today or date.today()
-    chosen = resolve_period(period or config.period, today)
+    try:
+        cutting = check_convention(convention) if convention else config.convention
+    except PeriodError as exc:
+        raise ConfigError(str(exc)) from None
+    chosen = resolve_period(period or config.period, today, cutting)
     summary = RunSummary(period=str(chosen))
     config.data.mkdir(parents=True, exist_ok=True)
     handler, log_path = open_run_log(config.reports, prefix="cchc-run", logger=log)
@@ -388,7 +430,8 @@ def run_scheduled(
                     f"in {config.inbox}"
                 )
             prepare_folder(config.data)
-            out = config.reports / str(chosen)
+            folder = str(chosen) if cutting == "calendar" else f"{chosen}-{cutting}"
+            out = config.reports / folder
             summary.report_dir = str(out)
             manifest = render_reports(
                 config.data,
@@ -402,6 +445,7 @@ def run_scheduled(
                 force=force,
                 lock_timeout_s=config.lock_timeout,
                 cell_timeout_s=config.cell_timeout,
+                level=level or config.level,
             )
             for record in manifest["reports"]:
                 summary.reports[record["status"]] = summary.reports.get(record["status"], 0) + 1

@@ -16,6 +16,17 @@ from typing import Literal
 from cchc_analysis.core.errors import PeriodError
 
 Convention = Literal["calendar", "cutoff15"]
+CONVENTIONS: tuple[Convention, ...] = ("calendar", "cutoff15")
+
+
+def check_convention(text: str) -> Convention:
+    """A convention name as typed (CLI, config, notebook parameter); PeriodError otherwise."""
+    value = str(text).strip().lower()
+    if value == "calendar":
+        return "calendar"
+    if value == "cutoff15":
+        return "cutoff15"
+    raise PeriodError(f"unknown convention {text!r}; use calendar or cutoff15")
 
 
 @dataclass(frozen=True, order=True)

@@ -54,7 +54,8 @@ def former_district_counts(data_dir: str | os.PathLike[str], query: CountQuery) 
         )
         pieces.append(new)
     columns = ["unit_code", *extra, *TABLE_COUNT_COLUMNS, "approximate"]
-    both = pd.concat([p[columns] for p in pieces if len(p)], ignore_index=True) if pieces else None
+    parts = [p[columns] for p in pieces if len(p)]  # a period before any data has none
+    both = pd.concat(parts, ignore_index=True) if parts else None
     if both is None or both.empty:
         counts = pd.DataFrame(columns=columns)
     else:

@@ -26,6 +26,7 @@ from cchc_analysis import units
 from cchc_analysis.core.metrics import add_metrics, null_unknown_counts
 from cchc_analysis.counting.aggregates import mark_undefined
 from cchc_analysis.counting.counts import recorded_monthly_counts, recorded_unit_counts
+from cchc_analysis.counting.history import has_full_history
 from cchc_analysis.counting.query import CountQuery
 from cchc_analysis.counting.rollup import rollup_counts
 from cchc_analysis.counting.rollup_monthly import rollup_monthly_counts
@@ -76,6 +77,11 @@ def kpi_table(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFra
         table.insert(1, "unit_name", names)
     table["period_start"] = query.period.start.isoformat()
     table["period_end"] = query.period.end.isoformat()
+    table["convention"] = query.period.convention
+    # False: the unit's data starts within the period, so its carried-over count is unknown
+    codes = [str(c) for c in table["unit_code"]]
+    history = has_full_history(data_dir, query, sorted(set(codes)))
+    table["has_full_history"] = [bool(history[c]) for c in codes]
     return table
 
 

@@ -8,7 +8,11 @@
     DIR/rejects/<kind>.csv   one row per rejected input row, with its reason and raw cells
 
 Every row read is accounted for: ``rows_read == rows_accepted + rows_rejected``, per file and
-in total. :func:`summary_lines` is what ``cchc ingest`` prints.
+in total. ``rows_read`` counts the rows of the data region: blank rows
+(``blank_rows_skipped``) and the totals and signature lines at the foot of a list
+(``non_data_rows_skipped``, :mod:`foot`; their spreadsheet rows in ``non_data_rows``) are
+counted apart, and their text is never copied. :func:`summary_lines` is what ``cchc ingest``
+prints.
 """
 
 from __future__ import annotations
@@ -141,6 +145,7 @@ def build_report(
         **{k: int(totals[k]) for k in ("rows_read", "rows_accepted", "rows_rejected")},
         "rows_added": int(totals["rows_added"]),
         "rows_duplicate": int(totals["rows_duplicate"]),
+        "non_data_rows_skipped": sum(int(f.get("non_data_rows_skipped", 0)) for f in files),
         "rejected_by_reason": dict(sorted(reasons.items())),
         "reasons": {code: REASONS[code] for code in sorted(reasons) if code in REASONS},
         **unit_resolutions(files),
@@ -263,6 +268,9 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             f"accepted ({entry['rows_added']:,} new, {entry['rows_duplicate']:,} already present)"
             f", {entry['rows_rejected']:,} rejected" + (f" ({reasons})" if reasons else "")
         )
+        skipped = int(entry.get("non_data_rows_skipped", 0))
+        if skipped:
+            line += f"; {skipped:,} totals/signature lines skipped"
         lines.append(line)
         dropped = entry.get("personal_data_columns_dropped") or []
         if dropped:
@@ -279,9 +287,12 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             f"units by {rule.replace('_', ' ')}: {found['rows']:,} rows at "
             f"{len(found['units'])} unit(s) (listed in the report)"
         )
+    skipped = int(report.get("non_data_rows_skipped", 0))
     lines.append(
         f"total: {report['rows_read']:,} read = {report['rows_accepted']:,} accepted + "
-        f"{report['rows_rejected']:,} rejected -> {report['out_dir']}"
+        f"{report['rows_rejected']:,} rejected"
+        + (f" ({skipped:,} totals/signature lines skipped)" if skipped else "")
+        + f" -> {report['out_dir']}"
     )
     if report["rows_rejected"]:
         lines.append(f"rejects: {report['outputs']['rejects']}")

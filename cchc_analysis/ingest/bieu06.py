@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -64,6 +65,32 @@ _FOOTER_PHRASES = (
 _FOOTER_DATE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b")
 _COLUMN_NUMBER = re.compile(r"^\(?\s*\d{1,2}\s*\)?(\s*=.*)?$")
 _COLUMN_LETTER = re.compile(r"^\(?\s*[0-9a-z]{1,3}\s*\)?(\s*=.*)?$", re.IGNORECASE)
+
+
+# The reporting unit in a title block: "Đơn vị báo cáo: UBND huyện Cần Giuộc" (not "Đơn vị
+# nhận báo cáo", the recipient), or the issuing authority's line "UBND XÃ KIẾN THỤY",
+# "ỦY BAN NHÂN DÂN PHƯỜNG KIẾN AN".
+_REPORTING_UNIT = re.compile(
+    r"^\s*(?:đơn\s+vị|cơ\s+quan)\s+báo\s+cáo\s*[:：\-–]?\s*(?P<name>\S.*)$", re.IGNORECASE
+)
+_AUTHORITY = re.compile(r"^\s*(?:ubnd|[ủu][ỷy]\s+ban\s+nhân\s+dân)\s+\S", re.IGNORECASE)
+
+
+def title_unit_name(lines: Sequence[str]) -> str | None:
+    """The reporting unit's name as the title block gives it, or None.
+
+    "Đơn vị báo cáo: …" wins; else the last authority line ("UBND …"), the most specific when
+    a province's line stands above its district's or commune's.
+    """
+    authority = None
+    for line in lines:
+        text = unicodedata.normalize("NFC", line).strip()
+        named = _REPORTING_UNIT.match(text)
+        if named:
+            return named["name"].strip()
+        if _AUTHORITY.match(text):
+            authority = text
+    return authority
 
 
 def _has(words: str, *phrases: str) -> bool:
@@ -193,6 +220,7 @@ class Bieu06Table:
     totals: list[tuple[int, dict[str, object], list[int]]]  # (row, raw counts, data rows)
     header_rows: tuple[int, int]  # spreadsheet rows of the header (first, last)
     title: str  # text above the header (to find the period)
+    title_lines: list[str] = field(default_factory=list)  # its cells, in reading order
     ignored: list[str] = field(default_factory=list)
     personal: list[str] = field(default_factory=list)
     skipped_rows: dict[str, int] = field(default_factory=dict)
@@ -306,7 +334,8 @@ def read_bieu06(grid: SourceGrid) -> Bieu06Table:
     # A totals row above the units (or after another totals row) covers all the rows.
     totals = [(r, c, seg if seg else list(range(len(records)))) for r, c, seg in totals]
     title_rows = cells.iloc[:first]
-    title = " ".join(t for t in (clean_text(v) for v in title_rows.to_numpy().ravel()) if t)
+    title_lines = [t for t in (clean_text(v) for v in title_rows.to_numpy().ravel()) if t]
+    title = " ".join(title_lines)
     frame = pd.DataFrame.from_records(records, columns=[*positions, "_row"])
     return Bieu06Table(
         rows=frame,
@@ -314,6 +343,7 @@ def read_bieu06(grid: SourceGrid) -> Bieu06Table:
         totals=totals,
         header_rows=(int(grid.row_numbers[first]), int(grid.row_numbers[last])),
         title=title,
+        title_lines=title_lines,
         ignored=ignored,
         personal=personal,
         skipped_rows={k: v for k, v in skipped.items() if v},

@@ -1,7 +1,9 @@
 """Period reports: a Biểu 06 sheet (or a flat table of the same counts) read whole, one row
 per unit (or field), checked row by row, and its totals rows compared with the rows they sum.
 
-The sheet must name its units (or ``--unit`` names the one unit of the sheet), give every
+The sheet must name its units (in a column, or the one unit of the sheet in its title block:
+"Đơn vị báo cáo: …", "UBND …"; ``--unit`` overrides, and contradicting the title stops the
+run), give every
 count :data:`PERIOD_REPORT_REQUIRED` directly or through the form's identities, and tell its
 period (``--period``, period columns, or a period in the title); otherwise the run stops with
 one line saying what is missing. A totals row that differs from its rows is a warning in the
@@ -16,9 +18,11 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from cchc_analysis import units
 from cchc_analysis.core.errors import IngestError, ParseError
+from cchc_analysis.core.periods import Period
 from cchc_analysis.ingest.account import FileResult, IngestOptions, unique_headers
-from cchc_analysis.ingest.bieu06 import Bieu06Table, read_bieu06
+from cchc_analysis.ingest.bieu06 import Bieu06Table, read_bieu06, title_unit_name
 from cchc_analysis.ingest.parsing import clean_text, find_period, parse_count
 from cchc_analysis.ingest.privacy import mask_series
 from cchc_analysis.ingest.problems import Problems
@@ -46,9 +50,19 @@ def read_period_report(path: str, *, options: IngestOptions) -> FileResult:
     grid = read_source(path, sheet=options.sheet, with_merged=True)
     table = read_bieu06(grid)
     found = list(table.columns.values()) + table.ignored
-    if options.unit is None and not ({"unit_code", "unit_name"} & set(table.columns)):
+    title_period = find_period(table.title)
+    raw = table.rows.drop(columns="_row")
+    headers = dict(table.columns)
+    title_unit = None
+    if not ({"unit_code", "unit_name"} & set(table.columns)):
+        title_unit = _unit_of_title(path, table, options, options.period or title_period)
+        if title_unit is not None and options.unit is None:  # read like a unit-name column
+            raw = raw.assign(unit_name=title_unit["name"])
+            headers["unit_name"] = f"(title) {title_unit['name']}"
+    if options.unit is None and not ({"unit_code", "unit_name"} & set(raw.columns)):
         raise IngestError(
-            f"{path}: no unit column (expected 'Tên đơn vị', 'Đơn vị' or 'Mã đơn vị'); "
+            f"{path}: no unit column (expected 'Tên đơn vị', 'Đơn vị' or 'Mã đơn vị') and no "
+            f"'Đơn vị báo cáo: …' or 'UBND …' line above the table; "
             f"headers found: {' | '.join(found) or '(none)'}; "
             "for a sheet of one unit, pass --unit CODE"
         )
@@ -59,7 +73,6 @@ def read_period_report(path: str, *, options: IngestOptions) -> FileResult:
                 f"{path}: no column for {column} (expected {_COUNT_HINTS[column]!r}); "
                 f"headers found: {' | '.join(found) or '(none)'}"
             )
-    title_period = find_period(table.title)
     has_period_columns = {"period_start", "period_end"} <= set(table.columns) or (
         "period_label" in table.columns
     )
@@ -68,10 +81,9 @@ def read_period_report(path: str, *, options: IngestOptions) -> FileResult:
             f"{path}: no reporting period: pass --period (e.g. 2023-Q3) or add 'Từ ngày' and "
             "'Đến ngày' columns"
         )
-    raw = table.rows.drop(columns="_row")
     accepted, problems = validate_period_reports(
         raw,
-        table.columns,
+        headers,
         period=options.period,
         title_period=title_period,
         province=options.province,
@@ -95,6 +107,7 @@ def read_period_report(path: str, *, options: IngestOptions) -> FileResult:
             else "from the period columns"
         ),
         "totals_check": _totals_check(table),
+        **({"unit_from_title": title_unit} if title_unit is not None else {}),
     }
     row_numbers = table.rows["_row"].to_numpy(dtype=int)
     return _whole_file_result(
@@ -108,6 +121,35 @@ def read_period_report(path: str, *, options: IngestOptions) -> FileResult:
         info=info,
         masked_count=masked,
     )
+
+
+def _unit_of_title(
+    path: str, table: Bieu06Table, options: IngestOptions, period: Period | None
+) -> dict[str, str] | None:
+    """The unit the title block names ("Đơn vị báo cáo: …", "UBND …"), resolved as
+    ``cchc units find`` does in the era of the sheet's period; None when the title names none.
+
+    Without ``--unit`` a name that does not resolve stops the run; with ``--unit``, a title
+    naming another unit does (one of the two is wrong).
+    """
+    name = title_unit_name(table.title_lines)
+    if name is None:
+        return None
+    found = units.resolve_office(
+        None, name, received=period.start if period else None, province=options.province
+    )
+    if options.unit is not None:
+        if found.unit is not None and found.unit.code != options.unit.strip():
+            raise IngestError(
+                f"{path}: --unit {options.unit} contradicts the title's unit {name!r} "
+                f"({units.describe(found.unit)}); drop --unit or correct it"
+            )
+        return None
+    if found.unit is None:
+        raise IngestError(
+            f"{path}: the title's unit {name!r} is not resolved ({found.message}); pass --unit CODE"
+        )
+    return {"name": name, "unit_code": found.unit.code, "resolved_as": units.describe(found.unit)}
 
 
 def _whole_file_result(

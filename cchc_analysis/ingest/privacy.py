@@ -5,6 +5,11 @@ data under Nghị định 13/2023/NĐ-CP. Counting dossiers never needs it, so i
 columns by header before anything is written (processed data, rejects, reports) and lists the
 dropped headers in the ingest report. Free-text columns that are kept (procedure names, notes)
 may still carry an ID or phone number typed by an officer; those patterns are masked.
+
+The rejects file shows a rejected row's recognised cells only: free text a steward does not
+need to find the row (a summary such as TrichYeuHoSo, notes, any unrecognised column) may name
+the applicant, and no pattern finds a name, so those columns are left out
+(:func:`is_narrative_header`).
 """
 
 from __future__ import annotations
@@ -63,6 +68,21 @@ PERSONAL_HEADER_PATTERNS: Final[dict[str, tuple[str, ...]]] = {
 # A header naming the office or the dossier is not about the applicant ("Địa chỉ đơn vị").
 _NOT_PERSONAL_WORDS: Final = ("ho so", "don vi", "co quan", "thu tuc", "tthc", "linh vuc")
 
+# Headers of narrative free text (summary of the request, notes, reasons): left out of rejects
+# even when a canonical column takes them. Word sequences as in PERSONAL_HEADER_PATTERNS.
+NARRATIVE_HEADER_PATTERNS: Final = (
+    "trich yeu",
+    "noi dung",
+    "ghi chu",
+    "mo ta",
+    "ly do",
+    "y kien",
+    "summary",
+    "note",
+    "notes",
+    "description",
+)
+
 MASK: Final = "***"
 _PHONE = re.compile(r"(?<![\w+])(?:\+84|84|0)(?:[ .\-]?\d){9,10}(?!\d)")
 _ID_NUMBER = re.compile(r"(?<!\w)(?:\d{12}|\d{9}|\d{3}[ .]\d{3}[ .]\d{3}(?:[ .]\d{3})?)(?!\w)")
@@ -93,6 +113,12 @@ def personal_category(header: object) -> str | None:
             if " " not in words and len(joined) >= 5 and joined in squashed:
                 return category
     return None
+
+
+def is_narrative_header(header: object) -> bool:
+    """Whether a header names narrative free text (TrichYeuHoSo, Trích yếu, Ghi chú, ...)."""
+    words = header_words(header)
+    return bool(words) and any(_contains(words, p) for p in NARRATIVE_HEADER_PATTERNS)
 
 
 def mask_text(value: str) -> tuple[str, int]:

@@ -24,6 +24,7 @@ from cchc_analysis.ingest.account import (
     rejects_frame,
     unique_headers,
 )
+from cchc_analysis.ingest.foot import FootLines
 from cchc_analysis.ingest.headers import (
     DOSSIER_REQUIRED,
     SURVEY_REQUIRED,
@@ -32,7 +33,7 @@ from cchc_analysis.ingest.headers import (
     match_headers,
 )
 from cchc_analysis.ingest.parsing import clean_text
-from cchc_analysis.ingest.privacy import mask_series
+from cchc_analysis.ingest.privacy import is_narrative_header, mask_series
 from cchc_analysis.ingest.sources import ReadAgain, stream_source
 from cchc_analysis.ingest.spool import DossierSpool
 from cchc_analysis.ingest.unit_matching import ResolutionLog
@@ -45,6 +46,8 @@ HEADER_SEARCH_ROWS: Final = 30
 CHUNK_ROWS: Final = 50_000
 # Columns whose text is typed freely and may hold an ID or phone number: masked when kept.
 FREE_TEXT_COLUMNS: Final = frozenset({"procedure_name", "unit_name", "field"})
+# Spreadsheet rows of the foot lines skipped that the ingest report lists (the count is whole).
+NON_DATA_ROWS_LISTED: Final = 20
 
 
 class MemorySink:
@@ -134,18 +137,24 @@ class _TabularFile:
         self.header_row_number = int(head_rows[header_row])
         self.headers_of = {c: match.header_of(c) for c in match.columns}
         names = unique_headers(match.headers)
-        personal = set(match.personal)
-        self.display_positions = [p for p in range(len(names)) if match.headers[p] not in personal]
+        # Rejects show the recognised columns only: an ignored column (TrichYeuHoSo, notes,
+        # anything unknown) is free text that may name the applicant; masking cannot find a
+        # name, so it is left out (the ingest report lists it under ignored_columns).
+        recognised = set(match.columns.values())
+        self.display_positions = [
+            p
+            for p in range(len(names))
+            if p in recognised and not is_narrative_header(match.headers[p])
+        ]
         self.display_names = [names[p] for p in self.display_positions]
         structured = {p for c, p in match.columns.items() if c not in FREE_TEXT_COLUMNS}
         self.free_text = [names[p] for p in self.display_positions if p not in structured]
         self._first = (head.iloc[header_row + 1 :], head_rows[header_row + 1 :])
         self.blank_count = 0
+        keys = ("dossier_id", "received_at") if kind == "dossiers" else SURVEY_REQUIRED
+        self.foot = FootLines([match.columns[c] for c in keys if c in match.columns])
 
-    def bodies(self) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
-        """(position of the chunk's first row, cells, spreadsheet rows), blank rows skipped;
-        positions count the body's non-blank rows from 0, as rejects and duplicates name them."""
-        position = 0
+    def _non_blank(self) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
         width = len(self.match.headers)
         for cells, rows in itertools.chain([self._first], self._chunks):
             if cells.shape[1] < width:
@@ -154,6 +163,15 @@ class _TabularFile:
             self.blank_count += int((~keep).sum())
             if not keep.all():
                 cells, rows = cells[keep], rows[keep]
+            if len(cells):
+                yield cells, rows
+
+    def bodies(self) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
+        """(position of the chunk's first row, cells, spreadsheet rows), blank rows and foot
+        lines (:mod:`foot`) skipped; positions count the body's other rows from 0, as rejects
+        and duplicates name them."""
+        position = 0
+        for cells, rows in self.foot.filter(self._non_blank()):
             if len(cells) == 0:
                 continue
             yield position, cells.reset_index(drop=True), rows
@@ -218,6 +236,9 @@ def _read_tabular_once(
         "ignored_columns": source.match.ignored,
         "personal_data_columns_dropped": source.match.personal,
         "blank_rows_skipped": source.blank_count,
+        # totals and signature lines: counted, never copied (their text may name officials)
+        "non_data_rows_skipped": source.foot.count,
+        "non_data_rows": source.foot.rows[:NON_DATA_ROWS_LISTED],
         "unit_resolutions": log.entries(),
         "carried_over_count": log.carried_over_count,
     }

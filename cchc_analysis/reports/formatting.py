@@ -142,6 +142,15 @@ def fmt_date_range(period: Period, lang: str = "vi") -> str:
     return f"{fmt_date(period.start, lang)} – {fmt_date(period.end, lang)}"
 
 
+def period_dates(period: Period, lang: str = "vi") -> str:
+    """The period's exact days, and its convention when it is not the calendar's:
+    '15/06/2025 – 14/09/2025, quy ước chốt số liệu ngày 14'."""
+    dates = fmt_date_range(period, lang)
+    if period.convention == "calendar":
+        return dates
+    return f"{dates}, {phrase(f'period.convention.{period.convention}', lang)}"
+
+
 def text(key: str, lang: str = "vi") -> str:
     """A fixed phrase of the reports (a key of the wording catalogue) in the chosen language."""
     return phrase(key, lang)

@@ -17,7 +17,7 @@ from typing import Self
 import pandas as pd
 
 from cchc_analysis import store, units
-from cchc_analysis.core.periods import Period, parse_period
+from cchc_analysis.core.periods import Convention, Period, check_convention, parse_period
 from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
 from cchc_analysis.counting.new_units import new_unit_areas
 from cchc_analysis.counting.query import Level, Tier
@@ -47,10 +47,13 @@ class ProvinceData:
         input_hash: str = "",
         level: Level = "district",
         province_code: str = "",
+        *,
+        convention: Convention = "calendar",
     ) -> Self:
-        """Read the units' data for ``period`` (the notebook's parameters, in its order)."""
+        """Read the units' data for ``period`` (the notebook's parameters, in its order);
+        ``convention`` is the period's (calendar, or cutoff15: the 15th to the 14th)."""
         report = cls(
-            parse_period(period),
+            parse_period(period, check_convention(convention)),
             store.resolve_data_dir(data_dir),
             lang,
             tier,

@@ -21,7 +21,7 @@ import pandas as pd
 
 from cchc_analysis import stats, store, units
 from cchc_analysis.core.errors import CchcError
-from cchc_analysis.core.periods import Period, parse_period
+from cchc_analysis.core.periods import Convention, Period, check_convention, parse_period
 from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
 from cchc_analysis.counting.query import Level, Tier
 from cchc_analysis.reports.formatting import is_missing
@@ -60,11 +60,14 @@ class UnitData:
         tier: Tier = "both",
         input_hash: str = "",
         level: Level = "district",
+        *,
+        convention: Convention = "calendar",
     ) -> Self:
-        """Read the unit's data for ``period`` (the notebook's parameters, in its order)."""
+        """Read the unit's data for ``period`` (the notebook's parameters, in its order);
+        ``convention`` is the period's (calendar, or cutoff15: the 15th to the 14th)."""
         report = cls(
             str(unit_code),
-            parse_period(period),
+            parse_period(period, check_convention(convention)),
             store.resolve_data_dir(data_dir),
             lang,
             tier,

@@ -140,6 +140,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "period.second_half": ("6 tháng cuối năm {year}", "Second half of {year}"),
     "period.month": ("Tháng {month}/{year}", "{month_name}"),
     "period.year": ("Năm {year}", "Year {year}"),
+    "period.convention.cutoff15": (
+        "quy ước chốt số liệu ngày 14",
+        "data cut-off on the 14th",
+    ),
     # --- section headings (anchor after the dot) ----------------------------------------------
     "section.summary": ("Tóm tắt", "Summary"),
     "section.scorecard": ("Chỉ số chính", "Key indicators"),
@@ -595,6 +599,18 @@ PHRASES: dict[str, tuple[str, str]] = {
         "nhận trước ngày 1/7/2025 và của các xã, phường mới trên địa bàn từ ngày đó.",
         "Areas of former districts: each row sums the dossiers received by the district and its "
         "old communes before 1 July 2025 and by the new communes within it since.",
+    ),
+    "title.no_history": (
+        "Dữ liệu của đơn vị bắt đầu sau ngày đầu kỳ nên chưa biết số hồ sơ từ kỳ trước chuyển "
+        "sang (đang ghi là 0).",
+        "This unit's data starts after the period begins, so the dossiers carried over from the "
+        "previous period are unknown (shown as 0).",
+    ),
+    "title.no_history_units": (
+        "Dữ liệu của {count} đơn vị bắt đầu sau ngày đầu kỳ nên chưa biết số hồ sơ từ kỳ trước "
+        "chuyển sang của các đơn vị này (đang ghi là 0).",
+        "The data of {count} unit(s) starts after the period begins, so their dossiers carried "
+        "over from the previous period are unknown (shown as 0).",
     ),
     "title.approximate": (
         "Số liệu gần đúng: có xã cũ bị chia cho nhiều đơn vị mới, hoặc đơn vị mới gồm xã cũ của "

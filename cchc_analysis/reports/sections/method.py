@@ -7,7 +7,7 @@ from datetime import datetime
 from IPython.display import HTML
 
 from cchc_analysis.core.version import __version__
-from cchc_analysis.reports.formatting import fmt_date_range
+from cchc_analysis.reports.formatting import period_dates
 from cchc_analysis.reports.html_blocks import html_block, paragraph
 from cchc_analysis.reports.methodology import methodology_html
 from cchc_analysis.reports.province_data import ProvinceData
@@ -40,7 +40,7 @@ def unit_method(data: UnitData) -> HTML:
             "method.folder_period",
             lang,
             data_dir=data.data_dir,
-            dates=fmt_date_range(data.period, lang),
+            dates=period_dates(data.period, lang),
         )
         + phrase("method.generated", lang, version=__version__, generated=generated)
         + _input_hash(data.input_hash, lang)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from IPython.display import HTML
 
-from cchc_analysis.reports.formatting import fmt_date_range, period_label
+from cchc_analysis.reports.formatting import is_missing, period_dates, period_label
 from cchc_analysis.reports.html_blocks import ESC, contents, html_block
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.unit_data import UnitData
@@ -39,17 +40,20 @@ def unit_title(data: UnitData) -> HTML:
         f'<p class="subtitle">{ESC(subtitle)}</p>'
         f'<p class="period">{ESC(phrase("period", lang))}: '
         f"{ESC(period_label(data.period, lang))} "
-        f"({ESC(fmt_date_range(data.period, lang))}){ESC(tier_note)}</p>"
+        f"({ESC(period_dates(data.period, lang))}){ESC(tier_note)}</p>"
         f"{''.join(_scope_notes(data))}</header>"
     )
 
 
 def _scope_notes(data: UnitData) -> list[str]:
     """What a unit of the reform's figures are: a commune's (and its old communes'), or a
-    former district's area summed from new communes; approximate where the crosswalk is."""
-    if not data.is_new_unit:
-        return []
+    former district's area summed from new communes; approximate where the crosswalk is;
+    whether its carried-over count is unknown (its data starts within the period)."""
     lang = data.lang
+    history = [] if _has_full_history(data.current) else [phrase("title.no_history", lang)]
+    history_notes = [f'<p class="scope-note">{ESC(note)}</p>' for note in history]
+    if not data.is_new_unit:
+        return history_notes
     if data.level == "commune":
         kind = unit_kind(data.unit.unit_type, lang)
         notes = [
@@ -65,7 +69,13 @@ def _scope_notes(data: UnitData) -> list[str]:
         notes = [phrase("title.former_district", lang, communes=len(data.commune_codes))]
     if data.is_approximate:
         notes.append(phrase("title.approximate", lang))
-    return [f'<p class="scope-note">{ESC(note)}</p>' for note in notes]
+    return [f'<p class="scope-note">{ESC(note)}</p>' for note in notes] + history_notes
+
+
+def _has_full_history(row: pd.Series) -> bool:
+    """False only when counting said the unit's data starts within the period."""
+    value = row.get("has_full_history")
+    return value is None or is_missing(value) or bool(value)
 
 
 def unit_contents(data: UnitData) -> HTML:
@@ -82,16 +92,20 @@ def province_title(data: ProvinceData) -> HTML:
         f'<header class="report-title"><h1>{ESC(phrase("overview_title", lang))}: '
         f"{ESC(data.province.name)}</h1>{''.join(_overview_notes(data))}"
         f'<p class="period">{ESC(phrase("period", lang))}: {ESC(period_label(data.period, lang))}'
-        f" ({ESC(fmt_date_range(data.period, lang))})</p></header>"
+        f" ({ESC(period_dates(data.period, lang))})</p></header>"
     )
 
 
 def _overview_notes(data: ProvinceData) -> list[str]:
-    """A former districts' overview says on its first screen what its rows sum."""
+    """A former districts' overview says on its first screen what its rows sum; an overview
+    says how many units' carried-over counts are unknown (their data starts in the period)."""
+    notes = []
     if data.era == "2025" and data.level == "district":
-        note = phrase("title.former_districts", data.lang)
-        return [f'<p class="scope-note">{ESC(note)}</p>']
-    return []
+        notes.append(phrase("title.former_districts", data.lang))
+    short = sum(not _has_full_history(row) for _, row in data.peers.iterrows())  # a few rows
+    if short:
+        notes.append(phrase("title.no_history_units", data.lang, count=short))
+    return [f'<p class="scope-note">{ESC(note)}</p>' for note in notes]
 
 
 def province_contents(data: ProvinceData) -> HTML:
