@@ -12,6 +12,7 @@ in total. :func:`summary_lines` is what ``cchc ingest`` prints.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from cchc_analysis.units import UnitMap
 
 REJECTS_DIR: Final = "rejects"
 REPORT_FILE: Final = "ingest_report.json"
+REPORTS_DIR: Final = "ingest_reports"  # every run's account, one file per run
 EXIT_OK, EXIT_REJECTS, EXIT_FATAL = 0, 1, 2
 # The rejects file's own columns; the rejected row's raw cells follow them.
 REJECT_COLUMNS: Final = ("file", "row", "column", "reason_code", "reason")
@@ -238,6 +240,21 @@ def write_rejects(
     rejects.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     tmp.replace(target)
     return target
+
+
+def write_account(report: dict[str, Any], out: Path) -> Path:
+    """The run's account twice: ``ingest_reports/<time>.json`` (kept) and the latest
+    ``ingest_report.json``; each written to a temporary file, then renamed."""
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S.%f")
+    history = out / REPORTS_DIR / f"{stamp}.json"
+    report["outputs"]["history"] = str(history)
+    text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
+    for target in (history, out / REPORT_FILE):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    return history
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:
