@@ -114,6 +114,15 @@ class SourceStream:
         return _describe(self.format, self.encoding, self.delimiter, self.sheet)
 
 
+def check_input_path(path: str | os.PathLike[str]) -> None:
+    """Refuse an input that is a symbolic link: the archive would keep only the link, and a
+    link may lead anywhere on the machine. SourceError naming the file."""
+    if os.path.islink(path):
+        raise SourceError(
+            f"{path}: is a symbolic link, not a file; copy the real export in its place"
+        )
+
+
 def _kind_of(path: Path, sheet: str | None) -> str:
     """ "xlsx" or "text" from the file's first bytes (not its name); SourceError otherwise."""
     if not path.exists():
