@@ -297,3 +297,130 @@ def test_a_killed_ingest_is_rolled_back_and_the_rerun_is_exact(tmp_path):
                 assert len(list((out / "ingest_reports").glob("*.json"))) == 2
         assert not (out / JOURNAL_DIR).exists()
         assert set(before) <= set(_tree(out))
+
+
+# --- bounded memory on any workbook --------------------------------------------------------------
+
+# An address-space limit. The interpreter with numpy, pandas and pyarrow loaded already maps
+# about 1.7 GB of address space for 0.2 GB resident, so the cap is 3 GB of address space and
+# the resident peak is checked against 1 GB; a padded sheet would need tens of gigabytes.
+MEMORY_CAP = 3 * 2**30
+PEAK_LIMIT_MB = 1024
+
+_CAPPED = """
+import resource, sys, json
+resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))
+from cchc_analysis import cli
+code = cli.main(sys.argv[1:])
+peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"peak_mb": peak_kb // 1024}}), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _capped(*args: str) -> tuple[int, str]:
+    """`cchc ARGS` in a child whose address space is capped (no timing: a padded sheet fails
+    with MemoryError long before it could finish); its resident peak is under 1 GB."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _CAPPED.format(cap=MEMORY_CAP), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    *lines, last = proc.stderr.strip().splitlines() or [""]
+    assert json.loads(last)["peak_mb"] < PEAK_LIMIT_MB, proc.stderr
+    return proc.returncode, "\n".join(lines)
+
+
+def _dossier_workbook(path: Path, stray: str) -> Path:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    records = rows(20)
+    sheet.append(list(records[0]))
+    for record in records:
+        sheet.append(list(record.values()))
+    sheet[stray] = "x"
+    workbook.save(path)
+    return path
+
+
+def test_a_cell_at_xfd1048576_is_refused_in_bounded_memory(tmp_path):
+    path = _dossier_workbook(tmp_path / "ho_so.xlsx", "XFD1048576")
+    assert path.stat().st_size < 30_000
+    code, err = _capped("ingest", str(path), "--kind", "dossiers", "--out", str(tmp_path / "o"))
+    assert code == 2, err
+    assert "XFD1048576" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_stray_cell_far_down_a_dossier_sheet_costs_nothing(tmp_path):
+    path = _dossier_workbook(tmp_path / "ho_so.xlsx", "A1048576")
+    code, err = _capped("ingest", str(path), "--kind", "dossiers", "--out", str(tmp_path / "o"))
+    assert code == 1, err  # the stray "x" is one row, rejected with its reason
+    assert len(_stored_ids(tmp_path / "o")) == 20
+
+
+def test_a_biểu_06_sheet_with_a_cell_at_a1048576_is_refused_in_bounded_memory(tmp_path):
+    from openpyxl import load_workbook
+
+    path = _bieu06(tmp_path / "bieu06.xlsx", "2023-07", 5)
+    workbook = load_workbook(path)
+    workbook.active["A1048576"] = "x"
+    workbook.save(path)
+    assert path.stat().st_size < 30_000
+    out = tmp_path / "o"
+    code, err = _capped("ingest", str(path), "--kind", "period-report", "--out", str(out))
+    assert code == 2, err
+    assert "A1048576" in err and "Traceback" not in err
+
+
+def test_the_dossier_sheet_is_found_behind_a_cover_sheet(tmp_path, capsys):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    cover = workbook.active
+    cover.title = "Bìa"
+    cover.append(["BÁO CÁO TÌNH HÌNH GIẢI QUYẾT HỒ SƠ"])
+    cover.append(["Quý III năm 2023"])
+    data = workbook.create_sheet("Danh sách")
+    records = rows(4)
+    data.append(list(records[0]))
+    for record in records:
+        data.append(list(record.values()))
+    path = tmp_path / "ho_so.xlsx"
+    workbook.save(path)
+    out = tmp_path / "o"
+    assert cli.main(["ingest", str(path), "--kind", "dossiers", "--out", str(out)]) == 0
+    report = json.loads((out / "ingest_report.json").read_text(encoding="utf-8"))
+    assert report["files"][0]["sheet"] == "Danh sách"
+    # a workbook with no dossier sheet names every sheet and what it holds
+    del workbook["Danh sách"]
+    workbook.create_sheet("Ghi chú").append(["Mã hồ sơ", "Ghi chú"])
+    workbook.save(path)
+    capsys.readouterr()
+    assert cli.main(["ingest", str(path), "--kind", "dossiers", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "'Bìa': no dossier header recognised" in err
+    assert "'Ghi chú': no column for" in err
+    assert "BÁO CÁO" not in err  # a row that is no header is never quoted
+
+
+def test_the_biểu_06_sheet_is_found_behind_a_cover_sheet(tmp_path):
+    from openpyxl import load_workbook
+
+    path = _bieu06(tmp_path / "bieu06.xlsx", "2023-07", 5)
+    workbook = load_workbook(path)
+    cover = workbook.create_sheet("Bìa", 0)
+    cover["A1"] = "Ủy ban nhân dân"
+    workbook.save(path)
+    out = tmp_path / "o"
+    assert cli.main(["ingest", str(path), "--kind", "period-report", "--out", str(out)]) == 0
+    table = store.read_table(out, store.PERIOD_REPORTS_FILE)
+    assert table is not None and table["received_new_count"].tolist() == [5]
