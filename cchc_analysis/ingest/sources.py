@@ -43,6 +43,9 @@ HEAD_BYTES = 1 << 20  # bytes read up front to recognise the encoding and the de
 # not cost memory): exports have tens of columns; a form (Biểu 06) has a few hundred rows.
 MAX_COLUMNS = 1_000
 MAX_FORM_ROWS = 20_000
+# The csv module refuses fields over 131,072 characters by default; an export's free text may
+# be longer, and a file under the size limits cannot hold a field larger than itself.
+csv.field_size_limit(2**31 - 1)
 _FIELDS_ERROR = re.compile(r"Expected \d+ fields in line (\d+), saw (\d+)")
 
 
