@@ -86,10 +86,12 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from cchc_analysis.batch.plan import parse_parameter
+    from cchc_analysis.batch.plan import check_extra_parameters, parse_parameter
     from cchc_analysis.batch.runner import render_reports
 
     period = _period(args.period)
+    extra = dict(parse_parameter(p) for p in args.param)
+    check_extra_parameters(extra)  # unit_code, period, data_dir, lang, tier: the runner's
     _require_dossiers(args.data)
     manifest = render_reports(
         data_dir=args.data,
@@ -105,7 +107,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         executor=args.executor,
         scheduler=args.scheduler,
         lock_timeout_s=args.lock_timeout,
-        extra_parameters=dict(parse_parameter(p) for p in args.param),
+        extra_parameters=extra,
         cell_timeout_s=args.cell_timeout or None,
         level=args.level,
     )
