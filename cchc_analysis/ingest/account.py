@@ -126,7 +126,14 @@ def build_report(
             totals[k] += entry[k]
         reasons.update(file_reasons)
     rejected_total = totals["rows_rejected"]
-    exit_code = EXIT_REJECTS if rejected_total else EXIT_OK
+    # A Biểu 06 totals row that differs from its rows is a problem of the input, like a
+    # rejected row: exit 1, the columns named in the summary.
+    mismatched = any(
+        check.get("status") == "mismatch"
+        for entry in files
+        for check in entry.get("totals_check", [])
+    )
+    exit_code = EXIT_REJECTS if rejected_total or mismatched else EXIT_OK
     return {
         "kind": options.kind,
         "out_dir": str(options.out_dir),
@@ -268,6 +275,11 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             f", {entry['rows_rejected']:,} rejected" + (f" ({reasons})" if reasons else "")
         )
         lines.append(line)
+        for column, headers in (entry.get("header_conflicts") or {}).items():
+            lines.append(
+                f"  warning: {len(headers)} headers for {column}: "
+                f"{' | '.join(headers)}; read {headers[0]!r}"
+            )
         dropped = entry.get("personal_data_columns_dropped") or []
         if dropped:
             lines.append(f"  personal data dropped: {', '.join(dropped)}")
@@ -277,7 +289,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                     f"{column} sheet {d['sheet']} vs rows {d['rows']}"
                     for column, d in check["differences"].items()
                 )
-                lines.append(f"  warning: totals row {check['row']} differs from its rows: {diffs}")
+                lines.append(f"  totals row {check['row']} differs from its rows in {diffs}")
     for rule, found in report.get("unit_resolutions", {}).items():
         lines.append(
             f"units by {rule.replace('_', ' ')}: {found['rows']:,} rows at "

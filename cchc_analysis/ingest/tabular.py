@@ -28,6 +28,7 @@ from cchc_analysis.ingest.headers import (
     DOSSIER_REQUIRED,
     SURVEY_REQUIRED,
     HeaderMatch,
+    canonical_for,
     closest_alias,
     header_score,
     match_headers,
@@ -271,6 +272,7 @@ def _read_tabular_once(
         "header_row": source.header_row_number,
         "columns": source.headers_of,
         "ignored_columns": source.match.ignored,
+        "header_conflicts": _header_conflicts(source.match, kind),
         "personal_data_columns_dropped": source.match.personal,
         "blank_rows_skipped": source.blank_count,
         "unit_resolutions": log.entries(),
@@ -286,6 +288,22 @@ def _read_tabular_once(
         info=info,
         masked_count=masked,
     )
+
+
+def _header_conflicts(match: HeaderMatch, kind: str) -> dict[str, list[str]]:
+    """Columns named by more than one header (the same header twice, or two aliases such as
+    'Ngày tiếp nhận' and 'NgayTiepNhan'): canonical column -> the headers, the one read
+    first. Shown in the summary and the report, so a silent choice is never made."""
+    out: dict[str, list[str]] = {}
+    for column, position in match.columns.items():
+        others = [
+            h
+            for i, h in enumerate(match.headers)
+            if i != position and canonical_for(h, kind) == column
+        ]
+        if others:
+            out[column] = [match.headers[position], *others]
+    return out
 
 
 def _display_again(
