@@ -362,6 +362,29 @@ def _widest_row(path: Path, encoding: str, delimiter: str) -> int:
         return max((len(row) for row in records), default=0)
 
 
+def _decode_error(path: Path, encoding: str) -> SourceError:
+    """The error for text that is not all in one encoding: the first line that does not decode
+    (a file pasted together from several tools), or binary content. Never quotes the line."""
+    codec = _CODEC.get(encoding, encoding)
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if b"\x00" in line and not encoding.startswith("utf-16"):
+                    return SourceError(f"{path}: not a text or XLSX file (binary content)")
+                try:
+                    decoder.decode(line)
+                except UnicodeDecodeError:
+                    return SourceError(
+                        f"{path}: line {number:,} is not {encoding} text, unlike the lines "
+                        "before it (mixed encodings, or binary content); save the whole file "
+                        "again in one encoding (UTF-8)"
+                    )
+    except OSError as exc:
+        return SourceError(f"{path}: cannot read ({exc.strerror or exc})")
+    return SourceError(f"{path}: cannot decode the text as {encoding}")
+
+
 def _stream_text(
     path: Path, chunk_rows: int, encoding: str | None, width: int | None
 ) -> SourceStream:
@@ -385,8 +408,8 @@ def _stream_text(
     codec = _CODEC.get(encoding, encoding)
     try:
         sample = codecs.getincrementaldecoder(codec)().decode(head, final=complete)
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{path}: cannot decode the text ({exc.reason})") from None
+    except UnicodeDecodeError:
+        raise _decode_error(path, encoding) from None
     sample = unicodedata.normalize("NFC", sample.lstrip("\ufeff"))
     if "\x00" in sample:
         raise SourceError(f"{path}: not a text or XLSX file (binary content)")
@@ -423,10 +446,12 @@ def _stream_text(
                     rows = np.arange(first_row, first_row + len(cells))
                     first_row += len(cells)
                     yield cells.astype(object), rows
-        except UnicodeDecodeError as exc:
-            if guessed and encoding == "utf-8":
+        except UnicodeDecodeError:
+            # An ASCII start proves nothing: the file may be Windows-1258 throughout. A start
+            # with Vietnamese letters in UTF-8 proves the file mixes encodings: name the line.
+            if guessed and encoding == "utf-8" and head.isascii():
                 raise ReadAgain(encoding="windows-1258", width=None) from None
-            raise SourceError(f"{path}: cannot decode the text ({exc.reason})") from None
+            raise _decode_error(path, encoding) from None
         except (csv.Error, pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
             wider = _FIELDS_ERROR.search(str(exc)) or isinstance(exc, pd.errors.ParserWarning)
             if wider and not measured:
