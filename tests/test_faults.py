@@ -424,3 +424,49 @@ def test_the_biểu_06_sheet_is_found_behind_a_cover_sheet(tmp_path):
     assert cli.main(["ingest", str(path), "--kind", "period-report", "--out", str(out)]) == 0
     table = store.read_table(out, store.PERIOD_REPORTS_FILE)
     assert table is not None and table["received_new_count"].tolist() == [5]
+
+
+# --- small ones ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("param", ["lang=en", "data_dir=/tmp/x", "unit_code=313", "tier=commune"])
+def test_runner_parameters_cannot_be_overridden(tmp_path, capsys, param):
+    name = param.split("=")[0]
+    code = cli.main(
+        ["report", "--data", str(tmp_path), "--period", "2023-Q3", "--out", str(tmp_path / "r")]
+        + ["--param", param]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and f"--param {name}: set by the runner" in err
+
+
+def test_a_due_date_years_ahead_is_rejected_with_its_reason(tmp_path, capsys):
+    path = write_csv(
+        tmp_path / "a.csv", rows(3) + rows(1, start=9, **{"Ngày hẹn trả": "05/07/2099"})
+    )
+    out = tmp_path / "out"
+    assert cli.main(["ingest", str(path), "--kind", "dossiers", "--out", str(out)]) == 1
+    report = json.loads((out / "ingest_report.json").read_text(encoding="utf-8"))
+    assert report["rejected_by_reason"] == {"due_too_far": 1}
+    assert len(_stored_ids(out)) == 3
+
+
+def test_duplicate_and_conflicting_headers_are_named(tmp_path, capsys):
+    records = [{**r, "NgayTiepNhan": "01/07/2023"} for r in rows(2)]
+    path = write_csv(tmp_path / "a.csv", records)
+    out = tmp_path / "out"
+    assert cli.main(["ingest", str(path), "--kind", "dossiers", "--out", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    assert "2 headers for received_at: Ngày tiếp nhận | NgayTiepNhan" in stdout
+    entry = json.loads((out / "ingest_report.json").read_text(encoding="utf-8"))["files"][0]
+    assert entry["header_conflicts"] == {"received_at": ["Ngày tiếp nhận", "NgayTiepNhan"]}
+
+
+def test_a_mixed_encoding_names_the_first_bad_line(tmp_path, capsys):
+    path = write_csv(tmp_path / "a.csv", rows(20_000, **{"Tên TTHC": "Cấp bản sao từ sổ gốc"}))
+    with path.open("ab") as handle:
+        handle.write("H-99999,314,Cấp,Hộ tịch\n".encode("cp1258", errors="replace"))
+        handle.write(b"H-99998,314,C\xe2p\n")
+    code = cli.main(["ingest", str(path), "--kind", "dossiers", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "line 20,003 is not utf-8" in err
