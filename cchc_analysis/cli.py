@@ -11,11 +11,17 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cchc_analysis.core.errors import CchcError, PeriodError, UsageError
+from cchc_analysis.core.errors import (
+    EXIT_ENVIRONMENT,
+    CchcError,
+    PeriodError,
+    UsageError,
+    environment_error,
+)
 from cchc_analysis.core.version import __version__
 
 if TYPE_CHECKING:
@@ -88,11 +94,13 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from cchc_analysis.batch.plan import parse_parameter
+    from cchc_analysis.batch.plan import check_extra_parameters, parse_parameter
     from cchc_analysis.batch.runner import render_reports
     from cchc_analysis.core.targets import counting_waiting_as_on_time
 
     period = _period(args.period, args.convention)
+    extra = dict(parse_parameter(p) for p in args.param)
+    check_extra_parameters(extra)  # unit_code, period, data_dir, lang, tier: the runner's
     _require_dossiers(args.data)
     # The reports' processes read the convention from the environment (core.targets).
     with counting_waiting_as_on_time(True if args.count_waiting_as_on_time else None):
@@ -110,7 +118,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             executor=args.executor,
             scheduler=args.scheduler,
             lock_timeout_s=args.lock_timeout,
-            extra_parameters=dict(parse_parameter(p) for p in args.param),
+            extra_parameters=extra,
             cell_timeout_s=args.cell_timeout or None,
             level=args.level,
         )
@@ -179,6 +187,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from cchc_analysis.ingest import EXIT_FATAL, ingest, summary_lines
 
     period = _period(args.period) if args.period else None
+
+    def derive(out: Path, report: dict[str, Any]) -> None:
+        if args.kind == "dossiers":  # the cube and dataset.json's dates follow the dossiers
+            prepare_folder(out, has_new_dossiers=report["rows_added"] > 0)
+
     report = ingest(
         args.paths,
         args.kind,
@@ -188,9 +201,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         unit=args.unit,
         unit_map=args.unit_map,
+        lock_timeout_s=args.lock_timeout,
+        derive=derive,
     )
-    if args.kind == "dossiers":  # the cube and dataset.json's dates follow the dossiers
-        prepare_folder(args.out, has_new_dossiers=report["rows_added"] > 0)
     for line in summary_lines(report):
         print(line)
     return min(int(report["exit_code"]), EXIT_FATAL)
@@ -266,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="CCHC workbook: KPIs and reports on administrative-procedure dossiers.",
     )
     parser.add_argument("--version", action="version", version=f"cchc {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of a failure (for a bug report)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     kpis = sub.add_parser("kpis", help="print KPIs per unit for a period")
@@ -403,8 +419,10 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Read CSV (UTF-8, UTF-8 BOM, UTF-16 'Unicode text', Windows-1258) or XLSX files, "
             "validate every row and append the accepted ones to OUT. Writes "
-            "OUT/rejects/<kind>.csv and OUT/ingest_report.json. Exit 0: all rows accepted; "
-            "1: some rejected (the rest written); 2: a file cannot be used (nothing written)."
+            "OUT/rejects/<kind>.csv, OUT/ingest_report.json and OUT/ingest_reports/<time>.json. "
+            "Exit 0: all rows accepted; 1: some rejected (the rest written); 2: a file cannot "
+            "be used, or another ingest holds OUT (nothing written); 3: the machine failed "
+            "(disk full or read-only, no permission, out of memory; nothing written)."
         ),
     )
     ingest.add_argument("paths", nargs="+", metavar="PATH", help="files to read (CSV or XLSX)")
@@ -418,6 +436,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--unit-map",
         metavar="FILE",
         help="CSV of the system's own unit names: name, code and optionally era (2024|2025)",
+    )
+    ingest.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=0.0,
+        help="seconds to wait when another ingest writes to OUT (default: exit 2 at once)",
     )
     ingest.set_defaults(func=cmd_ingest)
 
@@ -441,7 +465,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except CchcError as exc:
-        print(f"cchc: error: {exc}", file=sys.stderr)
+        if args.debug:
+            raise
+        print(f"cchc: error: {_one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:
         # SIGTERM from cron/systemd arrives as RunInterrupted: finished reports are kept
@@ -450,6 +476,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + signum
     except BrokenPipeError:
         return 0
+    except (OSError, MemoryError) as exc:
+        fault = environment_error(exc)
+        if args.debug or fault is None:
+            if args.debug:
+                raise
+            return _internal_error(exc)
+        print(f"cchc: error: {fault}", file=sys.stderr)
+        return fault.exit_code
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback with --debug
+        if args.debug:
+            raise
+        return _internal_error(exc)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _internal_error(exc: BaseException) -> int:
+    """A failure nobody foresaw: its type only (its text may quote a file's content)."""
+    print(
+        f"cchc: error: internal error ({type(exc).__name__}); run again with --debug for the "
+        "traceback and report it",
+        file=sys.stderr,
+    )
+    return EXIT_ENVIRONMENT
 
 
 if __name__ == "__main__":  # pragma: no cover

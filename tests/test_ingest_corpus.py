@@ -631,8 +631,8 @@ def test_bieu06_totals_row_is_excluded_and_checked(tmp_path, capsys):
     code, stdout, stderr = ingest_cli(
         capsys, path, "--kind", "period-report", "--out", tmp_path / "out", *PROVINCE
     )
-    assert code == 0
-    assert "warning: totals row 13" in stdout and "received_total_count" in stdout
+    assert code == 1  # a totals mismatch is a problem of the input: exit 1, the column named
+    assert "totals row 13 differs from its rows in received_total_count" in stdout
     entry = report(tmp_path / "out")["files"][0]
     [check] = entry["totals_check"]
     assert check["status"] == "mismatch" and check["rows_covered"] == 3

@@ -63,6 +63,21 @@ def parse_parameter(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
+# Set by the runner from its own options; --param cannot override them (the manifest, the
+# input hash and the file names would then say otherwise).
+RUNNER_PARAMETERS = frozenset({"unit_code", "period", "data_dir", "lang", "tier", "level"})
+
+
+def check_extra_parameters(parameters: dict[str, Any]) -> None:
+    """ParameterError for an extra parameter that the runner sets itself."""
+    owned = sorted(set(parameters) & RUNNER_PARAMETERS)
+    if owned:
+        raise ParameterError(
+            f"--param {', '.join(owned)}: set by the runner; use the command's own option "
+            "(--units, --period, --data, --lang, --tier, --level) instead"
+        )
+
+
 def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> None:
     """Raise ParameterError for a parameter the notebook does not declare."""
     import papermill as pm
@@ -228,6 +243,7 @@ def plan_jobs(
     former district's area after it), "commune" (the new communes, periods from 1 July 2025)
     or "province" (only the overview: the districts before the reform, the communes after).
     """
+    check_extra_parameters(extra_parameters or {})
     era = units.era_of_period(period)
     level = level or default_level(period)
     if level not in ("district", "commune", "province"):

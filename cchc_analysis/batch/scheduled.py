@@ -11,14 +11,21 @@ What happens to an inbox file:
 - unusable as a whole (``IngestError``: unreadable, no header, a required column missing):
   moved to ``<rejected>/<run date>/`` with ``<name>.error.txt`` saying why, so the next run
   does not fail on it again; fix it and drop it back into the inbox;
-- matching no pattern, still being copied (modified within ``settle_seconds``), or hit by an
-  unexpected error: left in the inbox, with a log line.
+- unexpected error while reading it (a poison file): quarantined the same way, the traceback
+  in the run log, so it never blocks the next runs;
+- matching no pattern, or still being copied (modified within ``settle_seconds``): left in the
+  inbox, with a log line.
+
+A symbolic link in the inbox is refused (rejected/ with the reason); the run never follows one.
 
 A file is moved only after its ingest has been written, so a run killed in between ingests
 it again next time, which adds nothing (ingest de-duplicates on the dossier id).
 
-Exit code: 0 all good; 1 a report failed, or a file was rejected or left behind; 2 a
-configuration or data-folder error (nothing done).
+Exit code: 0 all good; 1 partly failed: the rest was ingested and rendered, but a report
+failed, or a file was rejected (quarantined) or left behind; 2 a configuration or data-folder
+error, or another run holds the folder (nothing done); 3 the machine failed (disk full or
+read-only, no permission, out of memory): the data folder is left as it was and the inbox
+files stay for the next run.
 """
 
 from __future__ import annotations
@@ -38,7 +45,13 @@ from typing import Any, cast
 from cchc_analysis import store
 from cchc_analysis.batch.manifest import open_run_log
 from cchc_analysis.batch.runner import render_reports
-from cchc_analysis.core.errors import ConfigError, IngestError, PeriodError
+from cchc_analysis.core.errors import (
+    ConfigError,
+    IngestError,
+    LockBusyError,
+    PeriodError,
+    environment_error,
+)
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import (
     CONVENTIONS,
@@ -77,7 +90,11 @@ pattern = "*ho*so*.csv"  # file name pattern (case-insensitive) -> kind
 kind = "dossiers"
 
 [[ingest.files]]
-pattern = "*.xlsx"
+pattern = "*ho*so*.xlsx"
+kind = "dossiers"
+
+[[ingest.files]]
+pattern = "*bieu*06*.xlsx"  # only Biểu 06 sheets: not every workbook of the inbox
 kind = "period-report"
 
 [[ingest.files]]
@@ -310,11 +327,19 @@ def _ingest_files(
     """Ingest each kind's files together (one cube rebuild); when ingest refuses the batch,
     file by file, so one unusable file does not hold the others back."""
 
+    def prepare(out: Path, report: dict[str, Any]) -> None:
+        if report["kind"] == "dossiers":  # as `cchc ingest`: the cube and dataset.json follow
+            prepare_folder(out, has_new_dossiers=report["rows_added"] > 0)
+
     def ingest_and_prepare(paths: list[Path]) -> dict[str, Any]:
-        report = ingest(paths, kind, config.data, province=config.province)
-        if kind == "dossiers":  # as `cchc ingest`: the cube and dataset.json follow
-            prepare_folder(config.data, has_new_dossiers=report["rows_added"] > 0)
-        return report
+        return ingest(
+            paths,
+            kind,
+            config.data,
+            province=config.province,
+            lock_timeout_s=config.lock_timeout,
+            derive=prepare,
+        )
 
     for kind in KIND_ORDER:
         batch = [f.path for f in files if f.kind == kind]
@@ -328,22 +353,38 @@ def _ingest_files(
             if len(batch) == 1:
                 _reject(batch[0], str(exc), config, stamp, summary)
                 continue
-            log.warning("%s: ingest refused the batch (%s); trying file by file", kind, exc)
-        except Exception:  # noqa: BLE001 - logged with its traceback; files stay in the inbox
-            log.exception("%s: unexpected error while ingesting; files left in the inbox", kind)
-            summary.left.extend(str(p) for p in batch)
-            continue
+            log.warning("%s: ingest refused the batch; trying file by file", kind)
+        except LockBusyError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the machine stops the run; a bug is logged
+            _stop_on_environment(exc)
+            log.exception("%s: unexpected error in the batch; trying file by file", kind)
         for path in batch:
             try:
                 report = ingest_and_prepare([path])
             except IngestError as exc:
                 _reject(path, str(exc), config, stamp, summary)
                 continue
-            except Exception:  # noqa: BLE001
-                log.exception("%s: unexpected error while ingesting; left in the inbox", path)
-                summary.left.append(str(path))
+            except LockBusyError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a poison file: quarantined, not retried
+                _stop_on_environment(exc)
+                log.exception("%s: unexpected error while ingesting", path.name)
+                why = (
+                    f"{path}: could not be ingested (internal error {type(exc).__name__}; the "
+                    "run log has the details); fix or re-export the file and put it back"
+                )
+                _reject(path, why, config, stamp, summary)
                 continue
             _archive([path], report, config, stamp, summary)
+
+
+def _stop_on_environment(exc: BaseException) -> None:
+    """A full or read-only disk, or no memory, is the machine's fault, not the file's: the
+    run stops (exit 3) and the file stays in the inbox for the next run."""
+    fault = environment_error(exc)
+    if fault is not None:
+        raise fault from exc
 
 
 def _archive(

@@ -5,15 +5,20 @@ with the error's ``exit_code``; a researcher in JupyterLab can catch the same on
 error also derives from the built-in type callers caught before (``ValueError``,
 ``LookupError`` …), so existing ``except`` clauses keep working.
 
-Exit codes (README "Exit codes"): 2 unusable input or usage; 3 an environment failure
-(the machine, not the input: a kernel that cannot start).
+Exit codes (README "Exit codes"): 0 all accepted; 1 some rows rejected (or, for ``cchc
+run``, part of the batch failed); 2 unusable input or usage; 3 an environment failure (the
+machine, not the input: a read-only or full disk, no permission, out of memory, a kernel that
+cannot start). :func:`environment_error` turns the built-in errors of the machine into one.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 from typing import Any
 
+EXIT_OK = 0
+EXIT_REJECTS = 1
 EXIT_USAGE = 2
 EXIT_ENVIRONMENT = 3
 
@@ -99,3 +104,53 @@ class KernelStartError(CchcError, RuntimeError):
     """A Jupyter kernel that would not start (the machine, not the input)."""
 
     exit_code = EXIT_ENVIRONMENT
+
+
+class EnvironmentFault(CchcError, OSError):
+    """The machine stopped the run (disk full or read-only, no permission, out of memory);
+    nothing was changed, and the same command succeeds once the cause is fixed."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+# errno -> what the user should do about it
+_ENVIRONMENT_ERRNOS: dict[int, str] = {
+    errno.ENOSPC: "the disk is full; free space and run again",
+    errno.EDQUOT: "the disk quota is used up; free space and run again",
+    errno.EROFS: "the file system is read-only; give a writable folder",
+    errno.EACCES: "permission denied; run as a user who may write there",
+    errno.EPERM: "operation not permitted; run as a user who may write there",
+    errno.EIO: "input/output error; check the disk",
+    errno.EMFILE: "too many open files; raise the limit (ulimit -n) and run again",
+    errno.ENOTDIR: "a file stands where a folder is expected; move it away",
+    errno.EISDIR: "a folder stands where a file is expected; move it away",
+}
+_ENVIRONMENT_TEXTS = {
+    "no space left on device": errno.ENOSPC,
+    "read-only file system": errno.EROFS,
+    "permission denied": errno.EACCES,
+}
+
+
+def environment_error(exc: BaseException) -> EnvironmentFault | None:
+    """The one-line :class:`EnvironmentFault` for an ``OSError`` or ``MemoryError`` of the
+    machine, naming the file where known; None for other errors (a bug: let it show)."""
+    if isinstance(exc, CchcError):
+        return None
+    if isinstance(exc, MemoryError):
+        return EnvironmentFault(
+            "out of memory; close other programs or run on a machine with more memory "
+            "(inputs are read in bounded chunks, so this is the machine, not the file)"
+        )
+    if not isinstance(exc, OSError):
+        return None
+    code = exc.errno
+    if code not in _ENVIRONMENT_ERRNOS:  # pyarrow's IO errors carry the text, not the errno
+        text = str(exc).lower()
+        code = next((c for t, c in _ENVIRONMENT_TEXTS.items() if t in text), code)
+    if code not in _ENVIRONMENT_ERRNOS:
+        return None
+    where = exc.filename or ""
+    return EnvironmentFault(
+        f"{where}: {_ENVIRONMENT_ERRNOS[code]}" if where else (_ENVIRONMENT_ERRNOS[code])
+    )

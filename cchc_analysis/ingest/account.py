@@ -17,6 +17,7 @@ prints.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from cchc_analysis.units import UnitMap
 
 REJECTS_DIR: Final = "rejects"
 REPORT_FILE: Final = "ingest_report.json"
+REPORTS_DIR: Final = "ingest_reports"  # every run's account, one file per run
 EXIT_OK, EXIT_REJECTS, EXIT_FATAL = 0, 1, 2
 # The rejects file's own columns; the rejected row's raw cells follow them.
 REJECT_COLUMNS: Final = ("file", "row", "column", "reason_code", "reason")
@@ -129,7 +131,14 @@ def build_report(
             totals[k] += entry[k]
         reasons.update(file_reasons)
     rejected_total = totals["rows_rejected"]
-    exit_code = EXIT_REJECTS if rejected_total else EXIT_OK
+    # A Biểu 06 totals row that differs from its rows is a problem of the input, like a
+    # rejected row: exit 1, the columns named in the summary.
+    mismatched = any(
+        check.get("status") == "mismatch"
+        for entry in files
+        for check in entry.get("totals_check", [])
+    )
+    exit_code = EXIT_REJECTS if rejected_total or mismatched else EXIT_OK
     return {
         "kind": options.kind,
         "out_dir": str(options.out_dir),
@@ -258,6 +267,21 @@ def write_rejects(
     return target
 
 
+def write_account(report: dict[str, Any], out: Path) -> Path:
+    """The run's account twice: ``ingest_reports/<time>.json`` (kept) and the latest
+    ``ingest_report.json``; each written to a temporary file, then renamed."""
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S.%f")
+    history = out / REPORTS_DIR / f"{stamp}.json"
+    report["outputs"]["history"] = str(history)
+    text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
+    for target in (history, out / REPORT_FILE):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    return history
+
+
 def summary_lines(report: dict[str, Any]) -> list[str]:
     """What the CLI prints: one line per file, totals, where the outputs are."""
     lines = []
@@ -272,6 +296,11 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         if skipped:
             line += f"; {skipped:,} totals/signature lines skipped"
         lines.append(line)
+        for column, headers in (entry.get("header_conflicts") or {}).items():
+            lines.append(
+                f"  warning: {len(headers)} headers for {column}: "
+                f"{' | '.join(headers)}; read {headers[0]!r}"
+            )
         dropped = entry.get("personal_data_columns_dropped") or []
         if dropped:
             lines.append(f"  personal data dropped: {', '.join(dropped)}")
@@ -281,7 +310,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                     f"{column} sheet {d['sheet']} vs rows {d['rows']}"
                     for column, d in check["differences"].items()
                 )
-                lines.append(f"  warning: totals row {check['row']} differs from its rows: {diffs}")
+                lines.append(f"  totals row {check['row']} differs from its rows in {diffs}")
     for rule, found in report.get("unit_resolutions", {}).items():
         lines.append(
             f"units by {rule.replace('_', ' ')}: {found['rows']:,} rows at "

@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 
 from cchc_analysis import units
-from cchc_analysis.core.errors import IngestError, ParseError
+from cchc_analysis.core.errors import IngestError, ParseError, SourceError
 from cchc_analysis.core.periods import Period
 from cchc_analysis.ingest.account import FileResult, IngestOptions, unique_headers
 from cchc_analysis.ingest.bieu06 import Bieu06Table, read_bieu06, title_unit_name
 from cchc_analysis.ingest.parsing import clean_text, find_period, parse_count
 from cchc_analysis.ingest.privacy import mask_series
 from cchc_analysis.ingest.problems import Problems
-from cchc_analysis.ingest.sources import SourceGrid, read_source
+from cchc_analysis.ingest.sources import SourceGrid, read_source, sheet_names
 from cchc_analysis.ingest.validate_period_reports import (
     PERIOD_REPORT_REQUIRED,
     derivable_counts,
@@ -45,10 +45,29 @@ _COUNT_HINTS: Final = {
 }
 
 
+def _read_sheet(path: str, sheet: str | None) -> tuple[SourceGrid, Bieu06Table]:
+    """The sheet asked for; else, in a workbook of several sheets, the first holding a Biểu 06
+    header (a cover sheet is skipped), or IngestError naming every sheet and what it holds."""
+    names = sheet_names(path) if sheet is None else None
+    if names is None or len(names) < 2:
+        grid = read_source(path, sheet=sheet, with_merged=True)
+        return grid, read_bieu06(grid)
+    found = []
+    for name in names:
+        try:
+            grid = read_source(path, sheet=name, with_merged=True)
+            return grid, read_bieu06(grid)
+        except SourceError as exc:
+            found.append(f"{name!r}: {str(exc).removeprefix(f'{path}: ')}")
+    raise IngestError(
+        f"{path}: no sheet holds a Biểu 06 header ({'; '.join(found)}); "
+        "pass --sheet NAME to choose one"
+    )
+
+
 def read_period_report(path: str, *, options: IngestOptions) -> FileResult:
     """A Biểu 06 sheet (or a flat table of the same counts)."""
-    grid = read_source(path, sheet=options.sheet, with_merged=True)
-    table = read_bieu06(grid)
+    grid, table = _read_sheet(path, options.sheet)
     found = list(table.columns.values()) + table.ignored
     title_period = find_period(table.title)
     raw = table.rows.drop(columns="_row")

@@ -24,6 +24,7 @@ REASONS: Final[dict[str, str]] = {
     "bad_date": "date cannot be read",
     "impossible_date": "date does not exist",
     "future_date": "date after the day of ingest",
+    "due_too_far": "due date more than a year after the day of ingest",
     "due_before_received": "due date before receipt",
     "resolved_before_received": "resolution before receipt",
     "supplement_before_request": "supplement returned before it was requested",

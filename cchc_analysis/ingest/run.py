@@ -3,13 +3,16 @@
 For each file: read it (:mod:`tabular` for dossier and survey exports, :mod:`period_report` for
 a Biểu 06 sheet), which finds the header, drops personal-data columns (:mod:`privacy`) and
 checks every row. Only when every file is usable is anything written (:mod:`storing`, then
-:mod:`account`), so a bad file never leaves a half-ingested folder:
+:mod:`account`), under the folder's ingest lock and as one transaction
+(:class:`~cchc_analysis.store.transaction.FolderTransaction`), so a bad file, a full disk or a
+kill never leaves a half-ingested folder:
 
     DIR/dossiers/area=<era>-<code>/part-<n>.parquet     (kind dossiers)
     DIR/period_reports.parquet                         (kind period-report)
     DIR/survey.parquet                                 (kind survey)
     DIR/rejects/<kind>.csv                             one row per rejected input row
     DIR/ingest_report.json                             rows read / accepted / rejected
+    DIR/ingest_reports/<time>.json                     every run's account, kept
 
 Appending is keyed: dossiers on dossier_id, survey rows on respondent_id, period reports on
 unit × field × period. A row whose key is already present with identical content is a
@@ -18,37 +21,40 @@ different content it is rejected. Always ``rows_read == rows_accepted + rows_rej
 
 Dossier and survey exports are read as a stream, :data:`tabular.CHUNK_ROWS` rows at a time.
 Accepted dossiers wait in a spool folder inside DIR (:mod:`spool`) until every file has been
-read, so memory does not grow with the export; a run killed before it writes leaves DIR as it
-was (one killed while writing has added some districts' files: a rerun adds the rest), and the
-next run removes the dead run's spool. Rejected rows are kept in memory for the rejects
-file (a file that is mostly bad rows costs memory in proportion).
+read, so memory does not grow with the export; a run killed at any point leaves a journal that
+the next run rolls back first, and the next run removes the dead run's spool. Rejected rows are
+kept in memory for the rejects file (a file that is mostly bad rows costs memory in proportion).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from cchc_analysis import units
 from cchc_analysis.core.errors import IngestError, SourceError
+from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period
 from cchc_analysis.ingest.account import (
-    REPORT_FILE,
     IngestOptions,
     build_report,
+    write_account,
     write_rejects,
 )
 from cchc_analysis.ingest.headers import KINDS
 from cchc_analysis.ingest.period_report import read_period_report
+from cchc_analysis.ingest.sources import check_input_path
 from cchc_analysis.ingest.spool import DossierSpool
 from cchc_analysis.ingest.storing import store_dossiers, store_table
 from cchc_analysis.ingest.tabular import MemorySink, RowSink, read_tabular
+from cchc_analysis.store.transaction import FolderTransaction
+
+INGEST_LOCK: Final = ".cchc-ingest.lock"  # one ingest at a time per data folder
 
 
 def ingest(
@@ -62,12 +68,20 @@ def ingest(
     unit: str | None = None,
     today: date | None = None,
     unit_map: str | os.PathLike[str] | None = None,
+    lock_timeout_s: float = 0.0,
+    derive: Callable[[Path, dict[str, Any]], object] | None = None,
 ) -> dict[str, Any]:
     """Ingest files of one kind into ``out_dir``; returns the report (also written as JSON).
 
-    The folder's derived data (the cube, dataset.json's date range) is not touched: after
-    dossiers, call ``counting.prepare.prepare_folder(out_dir, has_new_dossiers=report["rows_added"]
-    > 0)`` as ``cchc ingest`` does.
+    One writer at a time: the run holds the folder's ingest lock (:data:`INGEST_LOCK`), waiting
+    up to ``lock_timeout_s`` seconds for another ingest (then :class:`LockBusyError`). All that
+    it writes is one commit (:class:`store.FolderTransaction`): the rows, the rejects, what
+    ``derive`` writes, and the account (``ingest_report.json`` and
+    ``ingest_reports/<time>.json``). Any failure, or a kill, leaves the folder as it was.
+
+    ``derive(out, report)`` brings the folder's derived data up to date inside that commit; for
+    dossiers pass ``lambda out, r: counting.prepare.prepare_folder(out, has_new_dossiers=
+    r["rows_added"] > 0)`` as ``cchc ingest`` does (ingest itself never counts).
 
     ``unit_map``: a CSV of the system's own unit spellings (name, code, optional era; see
     :func:`cchc_analysis.units.load_unit_map`), for dossiers and survey.
@@ -87,11 +101,38 @@ def ingest(
         raise IngestError("--unit-map applies to --kind dossiers and survey only")
     if province is not None:
         province = _check_province(province)
-    started = time.perf_counter()
+    for path in paths:
+        try:
+            check_input_path(path)
+        except SourceError as exc:
+            raise IngestError(str(exc)) from None
     spellings = units.load_unit_map(unit_map) if unit_map is not None else None
     options = IngestOptions(kind, Path(out_dir), period, province, sheet, unit, today, spellings)
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise IngestError(f"{out}: is a file, not a data folder; give --out a folder")
     created = not out.exists()
+    try:
+        with (
+            RunLock(out / INGEST_LOCK, timeout_s=lock_timeout_s, is_removed=True),
+            FolderTransaction(out),
+        ):
+            return _ingest_files(paths, options, derive)
+    except BaseException:
+        if created:  # the folder did not exist: remove it again
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if nothing else was put there
+        raise
+
+
+def _ingest_files(
+    paths: Sequence[str | os.PathLike[str]],
+    options: IngestOptions,
+    derive: Callable[[Path, dict[str, Any]], object] | None,
+) -> dict[str, Any]:
+    """Read, store, derive and account, inside the caller's lock and transaction."""
+    started = time.perf_counter()
+    kind, out = options.kind, options.out_dir
     spool = None
     try:
         if kind == "dossiers":
@@ -112,27 +153,18 @@ def ingest(
                 results.append(result)
             except SourceError as exc:
                 raise IngestError(str(exc)) from None
-        out.mkdir(parents=True, exist_ok=True)
         if spool is not None:
             outcome = store_dossiers(results, out, spool)
         else:
             outcome = store_table(results, kind, out)
-    except BaseException:
-        if spool is not None:
-            spool.close()
-            spool = None
-        if created:
-            with contextlib.suppress(OSError):
-                out.rmdir()  # only if nothing else was put there
-        raise
     finally:
         if spool is not None:
             spool.close()
     report = build_report(results, options, outcome, seconds=time.perf_counter() - started)
     write_rejects(results, outcome["conflicts"], kind=kind, out=out)
-    (out / REPORT_FILE).write_text(
-        json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-    )
+    if derive is not None:
+        derive(out, report)
+    write_account(report, out)
     return report
 
 

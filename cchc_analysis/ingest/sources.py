@@ -8,7 +8,9 @@ failure raises :class:`SourceError` naming the file, for a one-line message and 
 
 Exports of millions of rows are read as a stream (:func:`stream_source`): chunks of rows, so
 memory depends on the chunk, not the file. Small forms (Biểu 06 sheets with merged headers)
-are read whole (:func:`read_source`).
+are read whole (:func:`read_source`). A workbook's sheet is read from its XML as a stream of
+the cells it holds, never padded to its declared dimension, within :data:`MAX_COLUMNS` columns
+(and :data:`MAX_FORM_ROWS` rows for a form): a 20 KB file cannot claim gigabytes.
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ DELIMITERS = ("\t", ";", ",", "|")
 SNIFF_LINES = 60
 CHUNK_ROWS = 200_000  # rows per chunk when streaming a large export
 HEAD_BYTES = 1 << 20  # bytes read up front to recognise the encoding and the delimiter
+# Bounds of a workbook sheet, whatever its declared dimension (a stray cell at XFD1048576 must
+# not cost memory): exports have tens of columns; a form (Biểu 06) has a few hundred rows.
+MAX_COLUMNS = 1_000
+MAX_FORM_ROWS = 20_000
+# The csv module refuses fields over 131,072 characters by default; an export's free text may
+# be longer, and a file under the size limits cannot hold a field larger than itself.
+csv.field_size_limit(2**31 - 1)
 _FIELDS_ERROR = re.compile(r"Expected \d+ fields in line (\d+), saw (\d+)")
 
 
@@ -112,6 +121,15 @@ class SourceStream:
     def describe(self) -> dict[str, str]:
         """Format details for the ingest report."""
         return _describe(self.format, self.encoding, self.delimiter, self.sheet)
+
+
+def check_input_path(path: str | os.PathLike[str]) -> None:
+    """Refuse an input that is a symbolic link: the archive would keep only the link, and a
+    link may lead anywhere on the machine. SourceError naming the file."""
+    if os.path.islink(path):
+        raise SourceError(
+            f"{path}: is a symbolic link, not a file; copy the real export in its place"
+        )
 
 
 def _kind_of(path: Path, sheet: str | None) -> str:
@@ -344,6 +362,29 @@ def _widest_row(path: Path, encoding: str, delimiter: str) -> int:
         return max((len(row) for row in records), default=0)
 
 
+def _decode_error(path: Path, encoding: str) -> SourceError:
+    """The error for text that is not all in one encoding: the first line that does not decode
+    (a file pasted together from several tools), or binary content. Never quotes the line."""
+    codec = _CODEC.get(encoding, encoding)
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if b"\x00" in line and not encoding.startswith("utf-16"):
+                    return SourceError(f"{path}: not a text or XLSX file (binary content)")
+                try:
+                    decoder.decode(line)
+                except UnicodeDecodeError:
+                    return SourceError(
+                        f"{path}: line {number:,} is not {encoding} text, unlike the lines "
+                        "before it (mixed encodings, or binary content); save the whole file "
+                        "again in one encoding (UTF-8)"
+                    )
+    except OSError as exc:
+        return SourceError(f"{path}: cannot read ({exc.strerror or exc})")
+    return SourceError(f"{path}: cannot decode the text as {encoding}")
+
+
 def _stream_text(
     path: Path, chunk_rows: int, encoding: str | None, width: int | None
 ) -> SourceStream:
@@ -367,8 +408,8 @@ def _stream_text(
     codec = _CODEC.get(encoding, encoding)
     try:
         sample = codecs.getincrementaldecoder(codec)().decode(head, final=complete)
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{path}: cannot decode the text ({exc.reason})") from None
+    except UnicodeDecodeError:
+        raise _decode_error(path, encoding) from None
     sample = unicodedata.normalize("NFC", sample.lstrip("\ufeff"))
     if "\x00" in sample:
         raise SourceError(f"{path}: not a text or XLSX file (binary content)")
@@ -405,10 +446,12 @@ def _stream_text(
                     rows = np.arange(first_row, first_row + len(cells))
                     first_row += len(cells)
                     yield cells.astype(object), rows
-        except UnicodeDecodeError as exc:
-            if guessed and encoding == "utf-8":
+        except UnicodeDecodeError:
+            # An ASCII start proves nothing: the file may be Windows-1258 throughout. A start
+            # with Vietnamese letters in UTF-8 proves the file mixes encodings: name the line.
+            if guessed and encoding == "utf-8" and head.isascii():
                 raise ReadAgain(encoding="windows-1258", width=None) from None
-            raise SourceError(f"{path}: cannot decode the text ({exc.reason})") from None
+            raise _decode_error(path, encoding) from None
         except (csv.Error, pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
             wider = _FIELDS_ERROR.search(str(exc)) or isinstance(exc, pd.errors.ParserWarning)
             if wider and not measured:
@@ -430,7 +473,6 @@ def _open_sheet(path: Path, sheet: str | None, read_only: bool) -> tuple[Any, An
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        # Merged ranges exist only in the full (not read-only) mode: used for small forms.
         workbook = openpyxl.load_workbook(path, read_only=read_only, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise SourceError(f"{path}: not a readable .xlsx workbook ({exc})") from None
@@ -446,6 +488,76 @@ def _open_sheet(path: Path, sheet: str | None, read_only: bool) -> tuple[Any, An
     return workbook, workbook[found[0]]
 
 
+def sheet_names(path: str | os.PathLike[str]) -> list[str] | None:
+    """The sheets of a workbook in order; None for a text file."""
+    path = Path(path)
+    if _kind_of(path, None) != "xlsx":
+        return None
+    workbook, _ = _open_sheet(path, None, read_only=True)
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def _cell_name(column: int, row: int | None) -> str:
+    """ "XFD1048576" (or "XFD" without a row), as Excel names a cell."""
+    from openpyxl.utils.cell import get_column_letter
+
+    return f"{get_column_letter(column)}{'' if row is None else row}"
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _sheet_rows(
+    path: Path, worksheet: Any, merged: list[tuple[int, int, int, int]] | None = None
+) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, values up to the row's last non-blank cell) for each row holding a value,
+    read from the sheet's XML as a stream.
+
+    Only the cells the file holds are read: rows are never padded to the sheet's declared
+    dimension, blank rows are not produced, and trailing empty (styled) cells are dropped, so
+    one stray cell at XFD1048576 costs one row of one value, not 16,384 × 1,048,576 cells.
+    A value beyond :data:`MAX_COLUMNS` is an error naming the sheet and the cell. ``merged``
+    receives the merged ranges (0-based inclusive), known once the rows are read.
+    """
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.worksheet._reader import WorkSheetParser  # the XML rows, as openpyxl reads
+
+    workbook = worksheet.parent
+    with worksheet._get_source() as source:
+        parser = WorkSheetParser(
+            source,
+            worksheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            present = [(c["column"], c["value"]) for c in cells if not _is_blank(c["value"])]
+            if not present:
+                continue
+            last = max(column for column, _ in present)
+            if last > MAX_COLUMNS:
+                raise SourceError(
+                    f"{path}: sheet {worksheet.title!r} has a value at cell "
+                    f"{_cell_name(last, number)}, beyond column "
+                    f"{_cell_name(MAX_COLUMNS, None)} (at most {MAX_COLUMNS:,} columns are "
+                    "read); delete the stray cell, or copy the table to a new sheet"
+                )
+            values: list[Any] = [None] * last
+            for column, value in present:
+                values[column - 1] = value
+            yield int(number), values
+        if merged is not None and parser.merged_cells is not None:
+            for cell_range in parser.merged_cells.mergeCell:
+                c0, r0, c1, r1 = range_boundaries(cell_range.ref)
+                merged.append((r0 - 1, c0 - 1, r1 - 1, min(c1, MAX_COLUMNS) - 1))
+
+
 def _stream_xlsx(path: Path, sheet: str | None, chunk_rows: int) -> SourceStream:
     workbook, worksheet = _open_sheet(path, sheet, read_only=True)
     title = worksheet.title
@@ -454,52 +566,59 @@ def _stream_xlsx(path: Path, sheet: str | None, chunk_rows: int) -> SourceStream
     def chunks() -> Iterator[Chunk]:
         workbook, worksheet = _open_sheet(path, title, read_only=True)
         try:
-            worksheet.reset_dimensions()
             rows: list[list[Any]] = []
-            first_row = 1
+            numbers: list[int] = []
             empty = True
-            for row in worksheet.iter_rows(min_row=1, values_only=True):
-                rows.append(list(row))
+            for number, row in _sheet_rows(path, worksheet):
+                rows.append(row)
+                numbers.append(number)
                 if len(rows) == chunk_rows:
                     empty = False
-                    yield _grid_chunk(rows, first_row)
-                    first_row += len(rows)
-                    rows = []
-            if rows or empty:
-                cells, numbers = _grid_chunk(rows, first_row)
-                if empty and (cells.empty or cells.shape[1] == 0):
-                    raise SourceError(f"{path}: sheet {title!r} is empty")
-                yield cells, numbers
+                    yield _grid_chunk(rows, numbers)
+                    rows, numbers = [], []
+            if empty and not rows:
+                raise SourceError(f"{path}: sheet {title!r} is empty")
+            if rows:
+                yield _grid_chunk(rows, numbers)
         finally:
             workbook.close()
 
     return SourceStream(path=path, format="xlsx", chunks=chunks, sheet=title)
 
 
-def _grid_chunk(rows: list[list[Any]], first_row: int) -> Chunk:
+def _grid_chunk(rows: list[list[Any]], numbers: list[int]) -> Chunk:
     width = max((len(r) for r in rows), default=0)
     cells = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
     cells.columns = list(range(width))
-    return cells, np.arange(first_row, first_row + len(cells))
+    return cells, np.asarray(numbers, dtype=np.int64)
 
 
 def _read_xlsx(path: Path, sheet: str | None, with_merged: bool) -> SourceGrid:
-    workbook, worksheet = _open_sheet(path, sheet, read_only=not with_merged)
+    """A small form (Biểu 06) whole: its rows from the first to the last holding a value, blank
+    rows in between kept (a header's merged rows stay in place); at most
+    :data:`MAX_FORM_ROWS` rows, else an error naming the sheet and the cell."""
+    workbook, worksheet = _open_sheet(path, sheet, read_only=True)
+    merged: list[tuple[int, int, int, int]] = []
+    by_number: dict[int, list[Any]] = {}
+    title = worksheet.title
     try:
-        if not with_merged:
-            worksheet.reset_dimensions()
-        rows = [list(r) for r in worksheet.iter_rows(min_row=1, values_only=True)]
-        merged = []
-        if with_merged:
-            for rng in worksheet.merged_cells.ranges:
-                merged.append((rng.min_row - 1, rng.min_col - 1, rng.max_row - 1, rng.max_col - 1))
-        title = worksheet.title
+        for number, row in _sheet_rows(path, worksheet, merged):
+            if number > MAX_FORM_ROWS:
+                first = next(i for i, v in enumerate(row) if not _is_blank(v))
+                raise SourceError(
+                    f"{path}: sheet {title!r} has a value at cell "
+                    f"{_cell_name(first + 1, number)}, beyond row {MAX_FORM_ROWS:,} "
+                    "(a form sheet is read whole, up to that row); delete the stray cell"
+                )
+            by_number[number] = row
     finally:
         workbook.close()
-    width = max((len(r) for r in rows), default=0)
-    cells = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
-    if cells.empty:
+    if not by_number:
         raise SourceError(f"{path}: sheet {title!r} is empty")
+    last = max(by_number)
+    width = max(len(r) for r in by_number.values())
+    rows = [by_number.get(n, []) for n in range(1, last + 1)]
+    cells = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
     cells.columns = list(range(width))
     return SourceGrid(
         path=path,
@@ -507,7 +626,7 @@ def _read_xlsx(path: Path, sheet: str | None, with_merged: bool) -> SourceGrid:
         row_numbers=np.arange(1, len(cells) + 1),
         format="xlsx",
         sheet=title,
-        merged=merged,
+        merged=merged if with_merged else [],
     )
 
 

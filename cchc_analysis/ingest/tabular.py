@@ -17,7 +17,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from cchc_analysis.core.errors import IngestError
+from cchc_analysis.core.errors import IngestError, SourceError
 from cchc_analysis.ingest.account import (
     FileResult,
     IngestOptions,
@@ -28,13 +28,15 @@ from cchc_analysis.ingest.foot import FootLines
 from cchc_analysis.ingest.headers import (
     DOSSIER_REQUIRED,
     SURVEY_REQUIRED,
+    HeaderMatch,
+    canonical_for,
     closest_alias,
     header_score,
     match_headers,
 )
 from cchc_analysis.ingest.parsing import clean_text
 from cchc_analysis.ingest.privacy import is_narrative_header, mask_series
-from cchc_analysis.ingest.sources import ReadAgain, stream_source
+from cchc_analysis.ingest.sources import ReadAgain, sheet_names, stream_source
 from cchc_analysis.ingest.spool import DossierSpool
 from cchc_analysis.ingest.unit_matching import ResolutionLog
 from cchc_analysis.ingest.validate_dossiers import validate_dossiers
@@ -96,23 +98,45 @@ def _locate_header(cells: pd.DataFrame, kind: str) -> int:
     return best
 
 
+class _NoHeader(IngestError):
+    """A sheet without the kind's header; ``found`` says what it holds instead (one phrase)."""
+
+    def __init__(self, message: str, found: str) -> None:
+        super().__init__(message)
+        self.found = found
+
+
 def _missing_columns_error(
-    name: str, missing: list[tuple[str, str]], headers: list[str], free: list[str], kind: str
-) -> IngestError:
+    name: str,
+    missing: list[tuple[str, str]],
+    match: HeaderMatch,
+    free: list[str],
+    kind: str,
+) -> _NoHeader:
     """One line: every missing column with the closest alias among the headers not used for
-    another column (``free``), then all the headers found."""
-    found = " | ".join(h for h in headers if h) or "(none)"
+    another column (``free``), then all the headers found. A row where no header is recognised
+    is not quoted: it may be the first line of any file (nothing is echoed from a non-export)."""
+    if not match.columns:
+        what = "dossier" if kind == "dossiers" else "survey"
+        found = f"no {what} header recognised in the first {HEADER_SEARCH_ROWS} rows"
+        return _NoHeader(f"{name}: {found}; is this a {what} export?", found)
+    headers = " | ".join(_short(h) for h in match.headers if h) or "(none)"
     parts = [f"{shown} ({closest_alias(column, free, kind)})" for column, shown in missing]
-    return IngestError(f"{name}: no column for {'; '.join(parts)}; headers found: {found}")
+    found = f"no column for {'; '.join(parts)}; headers found: {headers}"
+    return _NoHeader(f"{name}: {found}", found)
+
+
+def _short(header: str) -> str:
+    return header if len(header) <= 60 else header[:57] + "..."
 
 
 class _TabularFile:
     """A dossier or survey export read as a stream: the header row (possibly under title rows)
     found in the first rows, then the body in chunks with blank rows skipped."""
 
-    def __init__(self, path: str, kind: str, options: IngestOptions, hints: dict[str, Any]) -> None:
+    def __init__(self, path: str, kind: str, sheet: str | None, hints: dict[str, Any]) -> None:
         self.path = path
-        self.stream = stream_source(path, options.sheet, CHUNK_ROWS, **hints)
+        self.stream = stream_source(path, sheet, CHUNK_ROWS, **hints)
         self._chunks = self.stream.chunks()
         heads, numbers = [], []
         for cells, rows in self._chunks:
@@ -133,7 +157,7 @@ class _TabularFile:
         if missing:
             used = set(match.columns.values())
             free = [h for i, h in enumerate(match.headers) if i not in used]
-            raise _missing_columns_error(path, missing, match.headers, free, kind)
+            raise _missing_columns_error(path, missing, match, free, kind)
         self.header_row_number = int(head_rows[header_row])
         self.headers_of = {c: match.header_of(c) for c in match.columns}
         names = unique_headers(match.headers)
@@ -189,18 +213,50 @@ def read_tabular(
 ) -> FileResult:
     """Dossier and survey exports, chunk by chunk; accepted rows go to ``sink``."""
     hints: dict[str, Any] = {}
+    sheet = options.sheet or choose_sheet(path, kind)
     while True:
         try:
-            return _read_tabular_once(path, kind, options, index, sink, hints)
+            return _read_tabular_once(path, kind, options, index, sink, hints, sheet)
         except ReadAgain as again:  # a wrong first guess about the file: start over
             sink.discard(index)
             hints = again.hints
 
 
+def choose_sheet(path: str, kind: str) -> str | None:
+    """In a workbook of several sheets, the first whose header is the kind's (a cover sheet,
+    notes or a chart are skipped); None for a text file or a single sheet. IngestError naming
+    every sheet and what was found on each when none is."""
+    names = sheet_names(path)
+    if names is None or len(names) < 2:
+        return None
+    found = []
+    for name in names:
+        try:
+            _TabularFile(path, kind, name, {})
+        except _NoHeader as exc:
+            found.append(f"{name!r}: {exc.found}")
+            continue
+        except SourceError as exc:  # an empty sheet, a stray cell far out
+            found.append(f"{name!r}: {str(exc).removeprefix(f'{path}: ')}")
+            continue
+        return name
+    what = "dossier" if kind == "dossiers" else "survey"
+    raise IngestError(
+        f"{path}: no sheet holds a {what} header ({'; '.join(found)}); "
+        "pass --sheet NAME to choose one"
+    )
+
+
 def _read_tabular_once(
-    path: str, kind: str, options: IngestOptions, index: int, sink: RowSink, hints: dict[str, Any]
+    path: str,
+    kind: str,
+    options: IngestOptions,
+    index: int,
+    sink: RowSink,
+    hints: dict[str, Any],
+    sheet: str | None,
 ) -> FileResult:
-    source = _TabularFile(path, kind, options, hints)
+    source = _TabularFile(path, kind, sheet, hints)
     validate = validate_dossiers if kind == "dossiers" else validate_survey
     rejects, masked, rows_read = [], 0, 0
     log = ResolutionLog()
@@ -234,6 +290,7 @@ def _read_tabular_once(
         "header_row": source.header_row_number,
         "columns": source.headers_of,
         "ignored_columns": source.match.ignored,
+        "header_conflicts": _header_conflicts(source.match, kind),
         "personal_data_columns_dropped": source.match.personal,
         "blank_rows_skipped": source.blank_count,
         # totals and signature lines: counted, never copied (their text may name officials)
@@ -248,19 +305,35 @@ def _read_tabular_once(
         rows_read=rows_read,
         rejects=rejects_frame(rejects),
         free_text=source.free_text,
-        display_rows=lambda positions: _display_again(path, kind, options, hints, positions),
+        display_rows=lambda positions: _display_again(path, kind, sheet, hints, positions),
         info=info,
         masked_count=masked,
     )
 
 
+def _header_conflicts(match: HeaderMatch, kind: str) -> dict[str, list[str]]:
+    """Columns named by more than one header (the same header twice, or two aliases such as
+    'Ngày tiếp nhận' and 'NgayTiepNhan'): canonical column -> the headers, the one read
+    first. Shown in the summary and the report, so a silent choice is never made."""
+    out: dict[str, list[str]] = {}
+    for column, position in match.columns.items():
+        others = [
+            h
+            for i, h in enumerate(match.headers)
+            if i != position and canonical_for(h, kind) == column
+        ]
+        if others:
+            out[column] = [match.headers[position], *others]
+    return out
+
+
 def _display_again(
-    path: str, kind: str, options: IngestOptions, hints: dict[str, Any], positions: Sequence[int]
+    path: str, kind: str, sheet: str | None, hints: dict[str, Any], positions: Sequence[int]
 ) -> pd.DataFrame:
     """Raw cells of some body positions, read again from the file (rows that turn out to
     conflict are known only when every file has been read)."""
     wanted = np.sort(np.asarray(positions, dtype=int))
-    source = _TabularFile(path, kind, options, hints)
+    source = _TabularFile(path, kind, sheet, hints)
     pieces = []
     for position, body, _ in source.bodies():
         inside = wanted[(wanted >= position) & (wanted < position + len(body))]

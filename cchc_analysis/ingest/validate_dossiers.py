@@ -180,6 +180,10 @@ def validate_dossiers(
         date_problems.add_mask(
             future, h[column], "future_date", pd.Series(message, index=raw.index)
         )
+    # A due date may lie ahead, but not years ahead: 2099 on a 2023 dossier is a typing error.
+    far = ~np.isnat(due) & (due > limit + np.timedelta64(366, "D"))
+    message = f"{h['due_at']} is more than a year after the day of ingest {today:%d/%m/%Y}"
+    date_problems.add_mask(far, h["due_at"], "due_too_far", pd.Series(message, index=raw.index))
     requested = as_days(dates["supplement_requested_at"])
     for column, start, days, code, message in (
         ("due_at", received, due, "due_before_received", "due date before receipt"),
