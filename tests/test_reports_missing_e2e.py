@@ -140,6 +140,8 @@ def test_absent_channel_and_field_are_shown_as_unknown(rendered):
     assert re.search(r"Trực tuyến – – –", counts)  # no 0 online dossiers either
     field = _text(_section(_page(rendered, "2026-Q3", COMMUNES["11668"]), "processing-time"))
     assert "Không rõ lĩnh vực" in field
+    partly = _text(_section(_page(rendered, "2024-Q1", DISTRICTS["313"]), "counts"))
+    assert "bưu chính: tính trên" in partly  # an old commune of 313 gave no channel
     e_result = _text(_page(rendered, "2026-Q3", COMMUNES["11629"]))
     assert "không có dữ liệu (" not in e_result.split("Khảo sát người dân")[0]  # unused column
 
