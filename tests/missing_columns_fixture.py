@@ -70,3 +70,19 @@ def build_missing_columns_folder(source: Path, target: Path) -> Path:
     store.write_dataset_info(target, info)
     prepare_folder(target, has_new_dossiers=True)
     return target
+
+
+def write_bare_export(path: Path) -> Path:
+    """A one-stop export of district 314, 2023-Q3, with Vietnamese headers and none of the
+    optional columns (no digitised, fee-bearing, paid-online, e-result or rating column)."""
+    from ingest_helpers import rows, write_csv
+
+    records = []
+    for month in (7, 8, 9):
+        for day in range(3, 28, 2):
+            record = rows(1, start=len(records) + 1)[0]
+            record["Ngày tiếp nhận"] = f"{day:02d}/{month:02d}/2023"
+            record["Ngày hẹn trả"] = f"{day + 2:02d}/{month:02d}/2023"
+            record["Ngày có kết quả"] = f"{day + 1:02d}/{month:02d}/2023"
+            records.append(record)
+    return write_csv(path, records)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import run_cchc
+from missing_columns_fixture import write_bare_export
 
 from cchc_analysis.core.metrics import (
     KNOWN_COUNT_COLUMNS,
@@ -253,3 +254,16 @@ def test_cchc_kpis_writes_null_not_zero(missing_columns_dir):
     row = dict(zip(lines[0].split(","), lines[1].split(","), strict=True))
     assert row["digitization_rate"] == "" and row["digitized_count"] == ""
     assert row["online_payment_rate"] not in ("", "0", "0.0")
+
+
+def test_an_ingested_export_without_the_optional_columns_gives_null_kpis(tmp_path):
+    export = write_bare_export(tmp_path / "export.csv")
+    data = tmp_path / "data"
+    run_cchc("ingest", "--kind", "dossiers", str(export), "--out", str(data))
+    args = ("kpis", "--data", str(data), "--period", "2023-Q3", "--format", "json")
+    record = json.loads(run_cchc(*args).stdout)[0]
+    assert record["received_new_count"] == 39 and record["within_deadline_rate"] == 1.0
+    for name in ("digitization_rate", "online_payment_rate", "satisfaction_rate"):
+        assert record[name] is None, name
+    assert record["digitized_count"] is None and record["fee_bearing_count"] is None
+    assert record["online_rate"] == 1.0  # the channel column is there

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import _built_once, run_cchc
-from missing_columns_fixture import MISSING, NO_DATA_RATES
+from missing_columns_fixture import MISSING, NO_DATA_RATES, write_bare_export
 
 from cchc_analysis.reports.formatting import label
 
@@ -140,6 +140,8 @@ def test_absent_channel_and_field_are_shown_as_unknown(rendered):
     assert re.search(r"Trực tuyến – – –", counts)  # no 0 online dossiers either
     field = _text(_section(_page(rendered, "2026-Q3", COMMUNES["11668"]), "processing-time"))
     assert "Không rõ lĩnh vực" in field
+    partly = _text(_section(_page(rendered, "2024-Q1", DISTRICTS["313"]), "counts"))
+    assert "bưu chính: tính trên" in partly  # an old commune of 313 gave no channel
     e_result = _text(_page(rendered, "2026-Q3", COMMUNES["11629"]))
     assert "không có dữ liệu (" not in e_result.split("Khảo sát người dân")[0]  # unused column
 
@@ -155,3 +157,25 @@ def test_the_overview_rates_the_units_with_data_and_says_over_how_many(rendered)
     communes = _text(_page(rendered, "2026-Q3", "province-31-hai-phong.html"))
     assert "An Quang (Dịch vụ công trực tuyến)" in communes
     assert "An Trường (Mức độ hài lòng)" in communes
+
+
+def test_an_ingested_export_without_optional_columns_renders(tmp_path):
+    """The issue's case: ingest an export lacking fee, digitisation and rating, then report."""
+    data = tmp_path / "data"
+    run_cchc(
+        "ingest",
+        "--kind",
+        "dossiers",
+        str(write_bare_export(tmp_path / "x.csv")),
+        "--out",
+        str(data),
+    )
+    out = tmp_path / "out"
+    args = ("--period", "2023-Q3", "--units", "314", "--out", str(out), "--workers", "1")
+    run_cchc("report", "--data", str(data), *args)
+    page = (out / "314-kien-thuy.html").read_text(encoding="utf-8")
+    for rate in ("digitization_rate", "online_payment_rate", "satisfaction_rate"):
+        card = _card(page, label(rate, "vi"))
+        assert "Không có dữ liệu" in card and "badge" not in card, rate
+    assert not ZERO_RATE.search(_text(page))
+    assert "province-31-hai-phong.html" in (out / "index.html").read_text(encoding="utf-8")

@@ -228,7 +228,7 @@ def fill_known_counts(counts: pd.DataFrame) -> pd.DataFrame:
     for cover in COVERAGES:
         if cover.base not in out:
             continue
-        given = pd.Series(False, index=out.index)  # any of the counts given: the column was
+        given = pd.Series(False, index=out.index)  # the column was there: a count is given
         for count in cover.counts:
             if count in out:
                 given |= out[count].notna()

@@ -80,6 +80,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "no_data.and": (" và ", " and "),
     "no_data.indicator": ("{label}: không có dữ liệu ({reason}).", "{label}: no data ({reason})."),
     "indicator.value": ("{label}: {value}.", "{label}: {value}."),
+    "counts.channel_coverage": (
+        "Trực tuyến; trực tiếp, bưu chính: {note}.",
+        "Online; in person or by post: {note}.",
+    ),
     "no_data.coverage": (
         "tính trên {known}/{total} hồ sơ có thông tin ({share})",
         "over the {known} of {total} dossiers with this information ({share})",

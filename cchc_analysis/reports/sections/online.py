@@ -25,16 +25,17 @@ from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
 
 ONLINE_RATES = ("online_new_rate", "digitization_rate", "online_payment_rate")
-
-
 SENTENCE_RATES = ("online_rate", "online_new_rate", "digitization_rate", "online_payment_rate")
 SENTENCE_COUNTS = ("received_online_count", "online_full_count", "online_partial_count")
+SHOWN_RATES = ("online_rate", "online_full_share", "digitization_rate", "online_payment_rate")
 
 
 def _sentences(data: UnitData) -> list[str]:
-    """The section's sentence; when an indicator has no data, one sentence per indicator."""
+    """The section's sentence; when an indicator has no data, or data for only part of its
+    dossiers, one sentence per indicator, with its reason or coverage."""
     lang, cur = data.lang, data.current
-    if not any(is_missing(cur.get(n)) for n in (*SENTENCE_RATES, *SENTENCE_COUNTS)):
+    is_whole = not any(is_missing(cur.get(n)) for n in (*SENTENCE_RATES, *SENTENCE_COUNTS))
+    if is_whole and not any(coverage_note(cur, n, lang) for n in SHOWN_RATES):
         return [
             phrase(
                 "online.sentence",
@@ -49,7 +50,7 @@ def _sentences(data: UnitData) -> list[str]:
             )
         ]
     sentences = []
-    for name in ("online_rate", "online_full_share", "digitization_rate", "online_payment_rate"):
+    for name in SHOWN_RATES:
         value = cur.get(name)
         if is_missing(value):
             reason = no_data_reason(cur, name, lang)

@@ -17,7 +17,7 @@ from cchc_analysis.reports.formatting import (
     label,
     period_label,
 )
-from cchc_analysis.reports.html_blocks import html_block, table_html
+from cchc_analysis.reports.html_blocks import html_block, paragraph, table_html
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.sections.common import indicator_card, kpi_card, section_heading
 from cchc_analysis.reports.unit_data import UnitData
@@ -93,7 +93,10 @@ def counts_table(data: UnitData) -> HTML:
     ):
         if other is not None:
             frame[period_label(period, lang)] = [format_value(r, other[r], lang) for r in rows]
-    return html_block(section_heading("counts", lang) + table_html(frame))
+    # Online + offline fall short of the new dossiers when some exports gave no channel.
+    note = coverage_note(data.current, "online_new_rate", lang)
+    footnote = paragraph(phrase("counts.channel_coverage", lang, note=note)) if note else ""
+    return html_block(section_heading("counts", lang) + table_html(frame) + footnote)
 
 
 def province_totals(data: ProvinceData) -> HTML:
