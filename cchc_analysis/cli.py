@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,29 @@ def _period(text: str) -> Period:
         return parse_period(text)
     except PeriodError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _as_of_data(data: str, text: str | None) -> str:
+    """``--data`` as it stood on ``--as-of`` (the dossiers' versions exported by then), its
+    cube prepared; the folder itself without --as-of."""
+    day = _day(text, "--as-of")
+    if day is None:
+        return data
+    from cchc_analysis import store
+    from cchc_analysis.counting.prepare import prepare_folder
+
+    folder = store.as_of_folder(store.check_data_dir(store.resolve_data_dir(data)), day)
+    prepare_folder(folder)
+    return str(folder)
 
 
 def _split_units(text: str | None) -> list[str] | None:
@@ -53,7 +77,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         by_field=args.by_field,
         era=era,
     )
-    table = kpi_table(args.data, query)
+    table = kpi_table(_as_of_data(args.data, args.as_of), query)
     if args.unit and table.empty:
         raise UsageError(f"unit {args.unit} has no dossiers in period {period}")
     if args.format == "json":
@@ -86,7 +110,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     period = _period(args.period)
     _require_dossiers(args.data)
     manifest = render_reports(
-        data_dir=args.data,
+        data_dir=_as_of_data(args.data, args.as_of),
         period=period,
         out_dir=Path(args.out),
         unit_codes=_split_units(args.units),
@@ -163,7 +187,7 @@ def _require_dossiers(data: str) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from cchc_analysis.counting.prepare import prepare_folder
-    from cchc_analysis.ingest import EXIT_FATAL, ingest, summary_lines
+    from cchc_analysis.ingest import EXIT_FATAL, has_changed_dossiers, ingest, summary_lines
 
     period = _period(args.period) if args.period else None
     report = ingest(
@@ -175,9 +199,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         unit=args.unit,
         unit_map=args.unit_map,
+        as_of=_day(args.as_of, "--as-of"),
     )
     if args.kind == "dossiers":  # the cube and dataset.json's dates follow the dossiers
-        prepare_folder(args.out, has_new_dossiers=report["rows_added"] > 0)
+        prepare_folder(args.out, has_new_dossiers=has_changed_dossiers(report))
     for line in summary_lines(report):
         print(line)
     return min(int(report["exit_code"]), EXIT_FATAL)
@@ -271,6 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument("--by-field", action="store_true", help="one row per unit and field")
     kpis.add_argument("--format", choices=["table", "csv", "json"], default="table")
     kpis.add_argument("--lang", choices=["vi", "en"], default="vi")
+    kpis.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="figures as the data stood that day (YYYY-MM-DD): the snapshots exported by then",
+    )
     kpis.set_defaults(func=cmd_kpis)
 
     prepare = sub.add_parser("prepare", help="build the monthly cube of a data folder")
@@ -317,6 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=1800.0,
         help="seconds before a hung notebook cell fails its report (0: no limit)",
+    )
+    report.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="figures as the data stood that day (YYYY-MM-DD): the snapshots exported by then",
     )
     report.set_defaults(func=cmd_report)
 
@@ -374,6 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--unit-map",
         metavar="FILE",
         help="CSV of the system's own unit names: name, code and optionally era (2024|2025)",
+    )
+    ingest.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="the export's date (YYYY-MM-DD), when its title does not give it; else the files' "
+        "modification time. A newer snapshot of a dossier replaces an older one",
     )
     ingest.set_defaults(func=cmd_ingest)
 

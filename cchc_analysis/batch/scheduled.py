@@ -43,7 +43,7 @@ from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period, parse_period
 from cchc_analysis.counting.prepare import prepare_folder
 from cchc_analysis.counting.query import Tier
-from cchc_analysis.ingest import KINDS, ingest
+from cchc_analysis.ingest import KINDS, has_changed_dossiers, ingest
 
 log = logging.getLogger("cchc.scheduled")
 
@@ -283,7 +283,7 @@ def _ingest_files(
     def ingest_and_prepare(paths: list[Path]) -> dict[str, Any]:
         report = ingest(paths, kind, config.data, province=config.province)
         if kind == "dossiers":  # as `cchc ingest`: the cube and dataset.json follow
-            prepare_folder(config.data, has_new_dossiers=report["rows_added"] > 0)
+            prepare_folder(config.data, has_new_dossiers=has_changed_dossiers(report))
         return report
 
     for kind in KIND_ORDER:

@@ -519,6 +519,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Areas of former districts: each row sums the dossiers received by the district and its "
         "old communes before 1 July 2025 and by the new communes within it since.",
     ),
+    "title.data_as_of": ("Số liệu tính đến ngày {day}", "Figures as of {day}"),
     "title.approximate": (
         "Số liệu gần đúng: có xã cũ bị chia cho nhiều đơn vị mới, hoặc đơn vị mới gồm xã cũ của "
         "nhiều huyện.",
