@@ -12,7 +12,8 @@ import pytest
 from ingest_helpers import report, write_csv
 
 from cchc_analysis import cli, ingest, store
-from cchc_analysis.ingest.spool import changed_closed_months, close_on_snapshot
+from cchc_analysis.core.schema import coerce_dossiers
+from cchc_analysis.ingest.spool import changed_closed_months, close_on_snapshot, content_hash
 
 DONE, OPEN = "Đã trả kết quả", "Đang xử lý"
 
@@ -222,11 +223,14 @@ def test_snapshot_date_from_title_then_mtime(tmp_path):
 
 
 def test_withdrawn_without_date_closes_on_its_first_snapshot():
-    frame = pd.DataFrame(
-        {
-            "status": pd.Categorical(["withdrawn", "withdrawn", "processing"]),
-            "resolved_at": pd.to_datetime([None, "2025-08-03", None]).astype("datetime64[ms]"),
-        }
+    frame = coerce_dossiers(
+        pd.DataFrame(
+            {
+                "dossier_id": ["A", "B", "C"],
+                "status": ["withdrawn", "withdrawn", "processing"],
+                "resolved_at": pd.to_datetime([None, "2025-08-03", None]),
+            }
+        )
     )
     stamp = pd.Series(pd.to_datetime(["2025-08-31 10:00"] * 3))
     closed = close_on_snapshot(frame, stamp)
@@ -235,6 +239,12 @@ def test_withdrawn_without_date_closes_on_its_first_snapshot():
         "2025-08-03",
         "-",
     ]
+    assert closed["is_closed_on_snapshot"].tolist() == [True, False, False]
+    # stored so, it hashes as the undated row: a later snapshot still undated is unchanged
+    assert (content_hash(closed) == content_hash(frame)).all()
+    # the same date given by an export is content like any other
+    given = closed.assign(is_closed_on_snapshot=False)
+    assert (content_hash(given) == content_hash(frame)).tolist() == [False, True, True]
 
 
 def test_closed_months_of_a_change():
@@ -268,3 +278,55 @@ def test_closed_months_of_a_change():
         "2023-Q2",
     ]
     assert months(row(None, "processing"), row(None, "processing")) == []
+
+
+def test_scheduled_run_renders_only_the_reports_whose_figures_changed(
+    demo_dir, tmp_path, monkeypatch
+):
+    """June 2025's reports of two districts: a snapshot adding only July's dossiers renders
+    none again; one correcting three of Kiến Thụy's (314) June dossiers renders its report and
+    the province's (which shows every district's rows), not An Lão's (313), whose own rows and
+    comparisons with the province are unchanged; the same snapshot again renders none."""
+    from conftest import run_cchc
+    from test_runner import write_notebooks
+    from test_scheduled import CONFIG
+
+    monkeypatch.setenv("CCHC_NOTEBOOKS", str(write_notebooks(tmp_path / "notebooks")))
+    config = tmp_path / "cchc.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    every = store.read_dossiers(demo_dir).drop(columns=["district_code"])
+    june = every[(every["received_at"] >= "2025-06-01") & (every["received_at"] < "2025-07-01")]
+    early_july = every[
+        (every["received_at"] >= "2025-07-01") & (every["received_at"] < "2025-07-04")
+    ]
+
+    def run(name: str, frame: pd.DataFrame, mtime: int, today: str) -> dict[str, str]:
+        frame.to_csv(inbox / name, index=False)
+        os.utime(inbox / name, (mtime, mtime))
+        run_cchc("run", "--config", str(config), "--today", today, "--quiet")
+        manifest = tmp_path / "reports" / "2025-06" / "manifest.json"
+        records = json.loads(manifest.read_text(encoding="utf-8"))["reports"]
+        return {r["file"]: r["status"] for r in records}
+
+    assert set(run("hoso-1.csv", june, 1_751_500_000, "2025-07-15").values()) == {"ok"}
+    both = pd.concat([june, early_july])
+    assert set(run("hoso-2.csv", both, 1_751_600_000, "2025-07-16").values()) == {"skipped"}
+
+    kien_thuy = store.read_dossiers(demo_dir, ["314"], columns=["dossier_id"])["dossier_id"]
+    chosen = both["dossier_id"].isin(june.loc[june["dossier_id"].isin(kien_thuy), "dossier_id"][:3])
+    corrected = both.copy()
+    corrected.loc[chosen, "procedure_name"] = "Đăng ký khai sinh (sửa tên thủ tục)"
+    found = run("hoso-3.csv", corrected, 1_751_700_000, "2025-07-17")
+    assert found == {
+        "313-an-lao.html": "skipped",
+        "314-kien-thuy.html": "ok",
+        "province-31-hai-phong.html": "ok",
+    }
+    account = json.loads(
+        next((tmp_path / "archive").rglob("hoso-3.csv.ingest.json")).read_text("utf-8")
+    )
+    assert account["rows_updated"] == 3 and account["rows_added"] == 0
+    again = run("hoso-4.csv", corrected, 1_751_800_000, "2025-07-18")
+    assert set(again.values()) == {"skipped"}

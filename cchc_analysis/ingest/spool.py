@@ -84,19 +84,15 @@ def content_hash(frame: pd.DataFrame) -> np.ndarray:
     """One 64-bit hash per row over every canonical column (same values, same hash, whatever
     the categories of a categorical column).
 
-    A stored row closed without a result whose closing date is its snapshot's date (set by
-    :func:`close_on_snapshot`) hashes as the undated row of the export it came from, so the next
-    snapshot showing it closed still is "unchanged" and keeps the first snapshot's date.
+    A stored row whose closing date is the date of the first snapshot showing it closed (set
+    by :func:`close_on_snapshot`) hashes as the undated row of the export it came from, so the
+    next snapshot showing it closed still is "unchanged" and keeps that first date.
     """
     if frame.empty:
         return np.zeros(0, dtype=np.uint64)
     rows = frame[list(DOSSIER_COLUMNS)]
-    if "exported_at" in frame:
-        stamped = (
-            frame["status"].isin(CLOSED_WITHOUT_RESULT_STATUSES)
-            & frame["resolved_at"].notna()
-            & (frame["resolved_at"] == frame["exported_at"].dt.normalize())
-        ).to_numpy(dtype=bool)
+    if "is_closed_on_snapshot" in frame:
+        stamped = frame["is_closed_on_snapshot"].to_numpy(dtype=bool)
         if stamped.any():
             rows = rows.copy()
             rows.loc[stamped, "resolved_at"] = pd.NaT
@@ -113,8 +109,9 @@ def close_on_snapshot(frame: pd.DataFrame, exported_at: pd.Series) -> pd.DataFra
     date of the snapshot that shows it closed: the first such snapshot, as an unchanged later
     one is not written again (see :func:`content_hash`)."""
     undated = frame["status"].isin(CLOSED_WITHOUT_RESULT_STATUSES) & frame["resolved_at"].isna()
+    frame = frame.copy()
+    frame["is_closed_on_snapshot"] = undated.to_numpy(dtype=bool)
     if undated.any():
-        frame = frame.copy()
         day = pd.to_datetime(exported_at).dt.normalize().astype("datetime64[ms]")
         frame.loc[undated, "resolved_at"] = day[undated]
     return frame

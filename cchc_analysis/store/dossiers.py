@@ -38,7 +38,9 @@ PARTITION_COLUMN = "area"
 # Beside the canonical columns, a dossier row written by a snapshot ingest carries the date of
 # the snapshot it came from and that file's name (no path); rows written before (or by the
 # demo) lack them: their snapshot date is unknown, read as "before any snapshot".
-SNAPSHOT_COLUMNS = ("exported_at", "source_file")
+# ``is_closed_on_snapshot``: the row's resolved_at is not the export's but the date of the first
+# snapshot showing it closed (a withdrawn or stopped dossier the export gives no date for).
+SNAPSHOT_COLUMNS = ("exported_at", "source_file", "is_closed_on_snapshot")
 LEGACY_PARTITION_COLUMN = "district_code"  # the layout before eras were stored
 ROW_GROUP_ROWS = 256_000
 
@@ -140,11 +142,12 @@ def _with_snapshot(frame: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
     for column in SNAPSHOT_COLUMNS:
         if column in source:
             values = source[column]
-            frame[column] = (
-                pd.to_datetime(values).astype("datetime64[ms]")
-                if column == "exported_at"
-                else values.astype("string")
-            )
+            if column == "exported_at":
+                frame[column] = pd.to_datetime(values).astype("datetime64[ms]")
+            elif column == "is_closed_on_snapshot":
+                frame[column] = values.astype("boolean").fillna(False).astype(bool)
+            else:
+                frame[column] = values.astype("string")
     return frame
 
 
@@ -304,6 +307,8 @@ def iter_file_batches(
             raw["exported_at"] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ms]")
         if "source_file" not in raw:
             raw["source_file"] = pd.Series(pd.NA, index=raw.index, dtype="string")
+        if "is_closed_on_snapshot" not in raw:
+            raw["is_closed_on_snapshot"] = False
         yield _with_snapshot(frame, raw)
 
 
