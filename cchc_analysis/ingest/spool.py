@@ -154,7 +154,14 @@ class DossierSpool:
         self.root = self.out / f"{SPOOL_PREFIX}{os.getpid()}"
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir()
-        self.bucket_count = max(1, math.ceil(expected_rows / BUCKET_ROWS))
+        # The folder's current rows are hashed into the same buckets: count them too, so that
+        # one bucket holds about BUCKET_ROWS rows however long the history.
+        stored_rows = sum(
+            pq.ParquetFile(path).metadata.num_rows
+            for area in store.dossier_areas(self.out)
+            for path in store.area_files(self.out, area)
+        )
+        self.bucket_count = max(1, math.ceil((expected_rows + stored_rows) / BUCKET_ROWS))
         self.row_count = 0  # sequence number of the next row: file order, row order
         self.ranges: dict[int, tuple[int, int]] = {}  # file index -> [first seq, end seq)
         self.exported: dict[int, pd.Timestamp] = {}  # file index -> its snapshot date
