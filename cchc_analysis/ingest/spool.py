@@ -496,35 +496,33 @@ class DossierSpool:
             self._tally_changes(area, pd.concat(pieces, ignore_index=True))
 
     def _rewrite_without(self, path: Path, area: str, local: np.ndarray) -> pd.DataFrame:
+        """One file without the rows at ``local``, rewritten a row group at a time under a
+        temporary name, then renamed; returns the rows taken out."""
         handle = pq.ParquetFile(path)
         drop = np.zeros(handle.metadata.num_rows, dtype=bool)
         drop[local] = True
-        gone: list[pd.DataFrame] = []
-        for frame in store.iter_file_batches(path, area):  # the dropped rows, canonical
-            mine, drop_mine = frame, drop[: len(frame)]
-            drop = drop[len(frame) :]
-            gone.append(mine[drop_mine])
-        old = pd.concat(gone, ignore_index=True)
-        undated = old[old["exported_at"].isna()]
-        if len(undated):
-            store.append_dossiers(undated, self.out, root=store.VERSIONS_DIR)
-        drop = np.zeros(handle.metadata.num_rows, dtype=bool)
-        drop[local] = True
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        gone: list[pa.Table] = []
         writer = None
         offset = 0
         try:
             for group in range(handle.num_row_groups):
                 table = handle.read_row_group(group)
-                gone_here = drop[offset : offset + table.num_rows]
+                here = drop[offset : offset + table.num_rows]
                 offset += table.num_rows
-                table = table.filter(pa.array(~gone_here))
+                if here.any():
+                    gone.append(table.filter(pa.array(here)))
+                    table = table.filter(pa.array(~here))
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema)
                 writer.write_table(table)
         finally:
             if writer is not None:
                 writer.close()
+        old = store.dossier_frame(pa.concat_tables(gone).to_pandas(), area)
+        undated = old[old["exported_at"].isna()]
+        if len(undated):  # no version yet: stored before its file is rewritten
+            store.append_dossiers(undated, self.out, root=store.VERSIONS_DIR)
         if offset == int(drop.sum()):
             path.unlink()
             tmp.unlink(missing_ok=True)

@@ -22,6 +22,7 @@ from cchc_analysis.store.dossiers import (
     area_key,
     area_parts,
     dossier_areas,
+    dossier_frame,
     dossier_partitions,
     has_dossiers,
     iter_dossier_batches,
@@ -77,6 +78,7 @@ __all__ = [
     "read_dossiers",
     "iter_dossier_batches",
     "iter_file_batches",
+    "dossier_frame",
     "version_areas",
     # the folder as it stood on a day (snapshots)
     "AS_OF_DIR",

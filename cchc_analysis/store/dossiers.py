@@ -301,15 +301,19 @@ def iter_file_batches(
     else:
         batches = pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
     for batch in batches:
-        raw = batch.to_pandas()
-        frame = coerce_dossiers(_with_columns(raw, DOSSIER_COLUMNS, area))[list(DOSSIER_COLUMNS)]
-        if "exported_at" not in raw:
-            raw["exported_at"] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ms]")
-        if "source_file" not in raw:
-            raw["source_file"] = pd.Series(pd.NA, index=raw.index, dtype="string")
-        if "is_closed_on_snapshot" not in raw:
-            raw["is_closed_on_snapshot"] = False
-        yield _with_snapshot(frame, raw)
+        yield dossier_frame(batch.to_pandas(), area)
+
+
+def dossier_frame(raw: pd.DataFrame, area: str) -> pd.DataFrame:
+    """Rows read from one of an area's files: canonical columns and the snapshot columns."""
+    frame = coerce_dossiers(_with_columns(raw, DOSSIER_COLUMNS, area))[list(DOSSIER_COLUMNS)]
+    if "exported_at" not in raw:
+        raw["exported_at"] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ms]")
+    if "source_file" not in raw:
+        raw["source_file"] = pd.Series(pd.NA, index=raw.index, dtype="string")
+    if "is_closed_on_snapshot" not in raw:
+        raw["is_closed_on_snapshot"] = False
+    return _with_snapshot(frame, raw)
 
 
 def area_files(
@@ -346,6 +350,7 @@ __all__ = [
     "area_key",
     "area_parts",
     "dossier_areas",
+    "dossier_frame",
     "dossier_partitions",
     "has_dossiers",
     "iter_dossier_batches",
