@@ -330,3 +330,12 @@ def test_scheduled_run_renders_only_the_reports_whose_figures_changed(
     assert account["rows_updated"] == 3 and account["rows_added"] == 0
     again = run("hoso-4.csv", corrected, 1_751_800_000, "2025-07-18")
     assert set(again.values()) == {"skipped"}
+
+
+def test_reports_say_as_of_which_day():
+    from cchc_analysis.reports.sections.title import data_as_of
+
+    assert "Số liệu tính đến ngày 31/08/2025" in data_as_of({"as_of": "2025-08-31"}, "vi")
+    newest = data_as_of({"snapshot_date": "2025-09-30"}, "en")
+    assert "Figures as of" in newest and "2025" in newest
+    assert data_as_of({"source": "demo"}, "vi") == ""  # the demo's folder does not say
