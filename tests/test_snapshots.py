@@ -164,6 +164,27 @@ def test_each_month_counts_and_as_of_reproduces_them(tmp_path, capsys, files):
     args = ["kpis", "--data", str(shuffled), "--period", "2023-07", "--unit", "314"]
     assert cli.main([*args, "--as-of", "2023-07-30"]) == 2
     capsys.readouterr()
+    # the as-of folder is built once, and again when the dossiers change
+    cached = shuffled / store.AS_OF_DIR / "2023-08-31"
+    assert store.read_dataset_info(cached)["as_of"] == "2023-08-31"
+    built = (cached / ".state.json").stat().st_mtime_ns
+    _kpis(capsys, shuffled, "2023-08", as_of="2023-08-31")
+    assert (cached / ".state.json").stat().st_mtime_ns == built
+
+
+def test_report_as_of_renders_from_that_day(tmp_path, capsys, files, monkeypatch):
+    from test_runner import write_notebooks
+
+    monkeypatch.setenv("CCHC_NOTEBOOKS", str(write_notebooks(tmp_path / "notebooks")))
+    out = tmp_path / "out"
+    for day, path in files.items():
+        _ingest(capsys, path, out, day)
+    reports = tmp_path / "reports"
+    args = ["report", "--data", str(out), "--period", "2023-07", "--units", "314"]
+    assert cli.main([*args, "--out", str(reports), "--as-of", "2023-07-31", "--quiet"]) == 0
+    manifest = json.loads((reports / "manifest.json").read_text(encoding="utf-8"))
+    assert {r["status"] for r in manifest["reports"]} == {"ok"}
+    assert (out / store.AS_OF_DIR / "2023-07-31" / store.CUBE_FILE).exists()
 
 
 def test_account_counts_and_closed_periods(tmp_path, capsys, files):
