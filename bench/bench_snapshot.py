@@ -134,6 +134,7 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=3_000_000)
     parser.add_argument("--snapshot", type=int, default=1_000_000)
     parser.add_argument("--tmp", default=None, help="work folder (default: a temporary one)")
+    parser.add_argument("--only-upsert", action="store_true", help="skip steps 1 and 3")
     args = parser.parse_args()
     base = synth.generate_dossiers(district_codes=["314"], new_era=False)
     with tempfile.TemporaryDirectory(prefix="bench-snapshot-", dir=args.tmp) as tmp:
@@ -145,13 +146,13 @@ def main() -> None:
         source = root / "hoso-2025-06.csv"
         export_dossiers_vi(frame).to_csv(source, index=False, encoding="utf-8-sig")
         print(f"snapshot      {len(frame):,} rows, {source.stat().st_size / 1e6:.0f} MB")
-        shutil.copytree(root / "history", root / "killed")
-
-        fresh = run_ingest(source, root / "fresh")
-        print(
-            f"empty folder  {fresh['seconds']:.1f} s, {len(frame) / fresh['seconds']:,.0f} "
-            f"rows/s, peak RSS {fresh['peak_mb']:,.0f} MB (exit {fresh['code']})"
-        )
+        if not args.only_upsert:
+            shutil.copytree(root / "history", root / "killed")
+            fresh = run_ingest(source, root / "fresh")
+            print(
+                f"empty folder  {fresh['seconds']:.1f} s, {len(frame) / fresh['seconds']:,.0f} "
+                f"rows/s, peak RSS {fresh['peak_mb']:,.0f} MB (exit {fresh['code']})"
+            )
         upsert = run_ingest(source, root / "history")
         print(
             f"into history  {upsert['seconds']:.1f} s, {len(frame) / upsert['seconds']:,.0f} "
@@ -162,6 +163,8 @@ def main() -> None:
                 print(f"              {line}")
         expected = folder_state(root / "history")
         print(f"result        {expected}")
+        if args.only_upsert:
+            return
 
         killed = run_ingest(source, root / "killed", kill_when_writing=True)
         print(f"killed        after {killed['killed_after']} s (exit {killed['code']})")
