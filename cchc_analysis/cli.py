@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,29 @@ def _period(text: str, convention: str = "calendar") -> Period:
         raise UsageError(str(exc)) from None
 
 
+def _day(text: str | None, option: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _as_of_data(data: str, text: str | None) -> str:
+    """``--data`` as it stood on ``--as-of`` (the dossiers' versions exported by then), its
+    cube prepared; the folder itself without --as-of."""
+    day = _day(text, "--as-of")
+    if day is None:
+        return data
+    from cchc_analysis import store
+    from cchc_analysis.counting.prepare import prepare_folder
+
+    folder = store.as_of_folder(store.check_data_dir(store.resolve_data_dir(data)), day)
+    prepare_folder(folder)
+    return str(folder)
+
+
 def _split_units(text: str | None) -> list[str] | None:
     if not text or text.strip().lower() == "all":
         return None
@@ -67,7 +91,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         era=era,
         count_waiting_as_on_time=True if args.count_waiting_as_on_time else None,
     )
-    table = kpi_table(args.data, query)
+    table = kpi_table(_as_of_data(args.data, args.as_of), query)
     if args.unit and table.empty:
         raise UsageError(f"unit {args.unit} has no dossiers in period {period}")
     if args.format == "json":
@@ -105,7 +129,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     # The reports' processes read the convention from the environment (core.targets).
     with counting_waiting_as_on_time(True if args.count_waiting_as_on_time else None):
         manifest = render_reports(
-            data_dir=args.data,
+            data_dir=_as_of_data(args.data, args.as_of),
             period=period,
             out_dir=Path(args.out),
             unit_codes=_split_units(args.units),
@@ -184,13 +208,13 @@ def _require_dossiers(data: str) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from cchc_analysis.counting.prepare import prepare_folder
-    from cchc_analysis.ingest import EXIT_FATAL, ingest, summary_lines
+    from cchc_analysis.ingest import EXIT_FATAL, has_changed_dossiers, ingest, summary_lines
 
     period = _period(args.period) if args.period else None
 
     def derive(out: Path, report: dict[str, Any]) -> None:
         if args.kind == "dossiers":  # the cube and dataset.json's dates follow the dossiers
-            prepare_folder(out, has_new_dossiers=report["rows_added"] > 0)
+            prepare_folder(out, has_new_dossiers=has_changed_dossiers(report))
 
     report = ingest(
         args.paths,
@@ -203,6 +227,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         unit_map=args.unit_map,
         lock_timeout_s=args.lock_timeout,
         derive=derive,
+        as_of=_day(args.as_of, "--as-of"),
     )
     for line in summary_lines(report):
         print(line)
@@ -318,6 +343,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kpis.add_argument("--format", choices=["table", "csv", "json"], default="table")
     kpis.add_argument("--lang", choices=["vi", "en"], default="vi")
+    kpis.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="figures as the data stood that day (YYYY-MM-DD): the snapshots exported by then",
+    )
     kpis.set_defaults(func=cmd_kpis)
 
     prepare = sub.add_parser("prepare", help="build the monthly cube of a data folder")
@@ -370,6 +400,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=1800.0,
         help="seconds before a hung notebook cell fails its report (0: no limit)",
+    )
+    report.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="figures as the data stood that day (YYYY-MM-DD): the snapshots exported by then",
     )
     report.set_defaults(func=cmd_report)
 
@@ -442,6 +477,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="seconds to wait when another ingest writes to OUT (default: exit 2 at once)",
+    )
+    ingest.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="the export's date (YYYY-MM-DD), when its title does not give it; else the files' "
+        "modification time. A newer snapshot of a dossier replaces an older one",
     )
     ingest.set_defaults(func=cmd_ingest)
 

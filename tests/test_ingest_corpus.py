@@ -609,21 +609,21 @@ def test_duplicate_conflict_says_what_differs(tmp_path, capsys):
     assert "H-0002" in row["reason"] and "status" in row["reason"] and "row 3" in row["reason"]
 
 
-def test_reingest_adds_nothing_and_conflicts_with_stored_rows(tmp_path, capsys):
+def test_reingest_adds_nothing_and_a_later_snapshot_updates(tmp_path, capsys):
     out = tmp_path / "out"
     first = write_csv(tmp_path / "t7.csv", rows(5))
-    assert ingest_cli(capsys, first, "--kind", "dossiers", "--out", out)[0] == 0
-    code, stdout, _ = ingest_cli(capsys, first, "--kind", "dossiers", "--out", out)
+    as_of = ("--as-of", "2023-07-31")
+    assert ingest_cli(capsys, first, "--kind", "dossiers", "--out", out, *as_of)[0] == 0
+    code, stdout, _ = ingest_cli(capsys, first, "--kind", "dossiers", "--out", out, *as_of)
     assert code == 0 and "5 already present" in stdout
     assert report(out)["rows_duplicate"] == 5 and len(store.read_dossiers(out)) == 5
     changed = write_csv(tmp_path / "t7b.csv", rows(1, 3, **{"Trạng thái": "Từ chối"}))
-    assert ingest_cli(capsys, changed, "--kind", "dossiers", "--out", out)[0] == 1
-    [row] = rejects(out)
-    assert row["reason_code"] == "duplicate_conflict" and "already in" in row["reason"]
-    assert len(store.read_dossiers(out)) == 5
-    # rejects of a file are replaced when it is ingested again; others are kept
-    ingest_cli(capsys, first, "--kind", "dossiers", "--out", out)
-    assert [r["file"] for r in rejects(out)] == [str(changed)]
+    code, stdout, _ = ingest_cli(
+        capsys, changed, "--kind", "dossiers", "--out", out, "--as-of", "2023-08-31"
+    )
+    assert code == 0 and "1 updated" in stdout and not rejects(out)
+    stored = store.read_dossiers(out).set_index("dossier_id")
+    assert len(stored) == 5 and stored.loc["H-0003", "status"] == "rejected"
 
 
 def test_bieu06_totals_row_is_excluded_and_checked(tmp_path, capsys):

@@ -34,7 +34,10 @@ def _check(report: dict) -> None:
     for entry in [report, *report["files"]]:
         assert entry["rows_read"] == entry["rows_accepted"] + entry["rows_rejected"]
         assert sum(entry["rejected_by_reason"].values()) == entry["rows_rejected"]
-        assert entry["rows_accepted"] == entry["rows_added"] + entry["rows_duplicate"]
+        assert entry["rows_accepted"] == sum(
+            entry[f"rows_{name}"]
+            for name in ("added", "duplicate", "updated", "corrected", "older")
+        )
 
 
 @settings(

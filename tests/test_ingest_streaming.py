@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -105,23 +106,28 @@ def test_small_chunks_give_what_one_chunk_gives(files, encoding, monkeypatch):
         assert not list((tmp_path / "streamed").glob(".ingest-*"))  # the spool is removed
 
 
-def test_conflicts_across_chunks_and_with_the_folder_are_named(tmp_path, monkeypatch):
+def test_updates_across_chunks_and_conflicts_within_a_file_are_named(tmp_path, monkeypatch):
+    """A dossier the folder holds, exported again changed, is an update (a later snapshot); one
+    file giving an id twice with other content is still a conflict."""
     _small_everything(monkeypatch)
     first = write_csv(tmp_path / "a.csv", rows(10))
-    ingest.ingest([first], "dossiers", tmp_path / "out")
+    ingest.ingest([first], "dossiers", tmp_path / "out", as_of=date(2023, 7, 31))
     again = rows(10, **{"Trạng thái": "Rút hồ sơ"})[:2] + rows(4, start=20) + rows(4, start=20)
     again[-1]["Lĩnh vực"] = "Đất đai"  # H-0023 repeats earlier in the same file, changed
     later = write_csv(tmp_path / "b.csv", again)
-    report = ingest.ingest([later], "dossiers", tmp_path / "out")
+    report = ingest.ingest([later], "dossiers", tmp_path / "out", as_of=date(2023, 8, 31))
     assert report["rows_read"] == 10
     assert report["rows_added"] == 4 and report["rows_duplicate"] == 3
-    assert report["rejected_by_reason"] == {"duplicate_conflict": 3}
+    assert report["rows_updated"] == 2
+    assert report["rejected_by_reason"] == {"duplicate_conflict": 1}
     rejects = pd.read_csv(tmp_path / "out" / "rejects" / "dossiers.csv", dtype=str)
-    assert rejects["row"].tolist() == ["2", "3", "11"]
-    assert "already in" in rejects["reason"].iat[0] and "status" in rejects["reason"].iat[0]
-    assert "b.csv row 7" in rejects["reason"].iat[2] and "field" in rejects["reason"].iat[2]
-    assert rejects["Mã hồ sơ"].tolist() == ["H-0001", "H-0002", "H-0023"]  # the source cells
-    assert len(store.read_dossiers(tmp_path / "out")) == 14
+    assert rejects["row"].tolist() == ["11"]
+    assert "b.csv row 7" in rejects["reason"].iat[0] and "field" in rejects["reason"].iat[0]
+    assert rejects["Mã hồ sơ"].tolist() == ["H-0023"]  # the source cells
+    stored = store.read_dossiers(tmp_path / "out")
+    assert len(stored) == 14 and stored["dossier_id"].is_unique
+    status = stored.set_index("dossier_id")["status"]
+    assert status["H-0001"] == status["H-0002"] == "withdrawn" and status["H-0003"] == "returned"
 
 
 def test_a_row_wider_than_the_first_rows_reads_the_file_again(tmp_path, monkeypatch):

@@ -102,7 +102,8 @@ NATIONAL_ROWS = [
     _dossier("F", 3, "", "", NgayNopHoSo=_t("04/07")),
     # G: registered online, not yet received (1).
     _dossier("G", 1, "", "", NgayNopHoSo=_t("28/09"), KenhThucHien=2),
-    # H: withdrawn (7) without a date: accepted, closes on its receipt day.
+    # H: withdrawn (7) without a date: accepted, closes on the date of the snapshot that shows
+    # it closed (--as-of 31/07/2023 here).
     _dossier("H", 7, _t("05/07"), _t("10/07")),
     # I: stopped (8) with its end date.
     _dossier("I", 8, _t("06/07"), _t("20/07"), NgayKetThucXuLy=_t("12/07")),
@@ -209,7 +210,9 @@ def _kpis(capsys, data, *extra: str) -> dict:
 def test_national_export_ingests_and_counts_exactly(kind, tmp_path, capsys):
     source = _write(kind, tmp_path)
     out = tmp_path / "data"
-    code, stdout, stderr = ingest_cli(capsys, source, "--kind", "dossiers", "--out", out)
+    code, stdout, stderr = ingest_cli(
+        capsys, source, "--kind", "dossiers", "--out", out, "--as-of", "2023-07-31"
+    )
     assert code == 0, stdout + stderr
     result = report(out)
     assert result["rows_read"] == result["rows_accepted"] == len(NATIONAL_ROWS)
@@ -248,7 +251,8 @@ def test_national_export_ingests_and_counts_exactly(kind, tmp_path, capsys):
     statuses = {role: row["status"] for role, row in by_role.items()}
     assert statuses["F"] == "refused" and statuses["G"] == "awaiting_intake"
     assert statuses["H"] == "withdrawn" and statuses["I"] == "stopped"
-    assert pd.isna(by_role["H"]["resolved_at"])  # no date invented at ingest
+    # No date invented: the snapshot that shows it closed dates it, and says so.
+    assert by_role["H"]["resolved_at"] == pd.Timestamp("2023-07-31")
     assert by_role["F"]["received_at"] == pd.Timestamp("2023-07-04 08:30")  # its submission
     assert pd.isna(by_role["F"]["due_at"])
 
@@ -264,7 +268,10 @@ def test_national_export_ingests_and_counts_exactly(kind, tmp_path, capsys):
 def test_national_export_counts_agree_from_rows_and_cube(tmp_path, capsys):
     out = tmp_path / "data"
     source = _write("national_csv", tmp_path)
-    assert ingest_cli(capsys, source, "--kind", "dossiers", "--out", out)[0] == 0
+    assert (
+        ingest_cli(capsys, source, "--kind", "dossiers", "--out", out, "--as-of", "2023-07-31")[0]
+        == 0
+    )
     frame = store.read_dossiers(out)
     period = parse_period("2023-Q3")
     rows = period_counts(frame, period, by=())

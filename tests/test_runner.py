@@ -159,12 +159,17 @@ def test_unchanged_inputs_are_skipped_and_the_hash_is_in_the_report(setup):
     render(data, out)
     assert {r["status"] for r in by_file(out).values()} == {"skipped"}
 
-    # Same dossiers, different bytes: only 313's slice (and the province's) count as changed;
-    # the cube is rebuilt with identical content.
+    # Same dossiers, different bytes: reports count their data by content, so none changed.
     part = next((data / "dossiers" / "area=2024-313").glob("*.parquet"))
     import pyarrow.parquet as pq
 
     pq.write_table(pq.read_table(part), part, row_group_size=10_000)
+    render(data, out)
+    assert {r["status"] for r in by_file(out).values()} == {"skipped"}
+    # One of 313's dossiers changed: its report and the province's are rendered again.
+    table = pq.read_table(part).to_pandas()
+    table.loc[table["received_at"].idxmin(), "procedure_name"] = "Thủ tục đã sửa tên"
+    table.to_parquet(part, index=False)
     render(data, out)
     status = {f: r["status"] for f, r in by_file(out).items()}
     assert status == {

@@ -13,15 +13,21 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
 
 from cchc_analysis import store, units
 from cchc_analysis.core import resources, targets
 from cchc_analysis.core.errors import ParameterError, UnitNotInDataError
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.resources import notebooks_dir
+from cchc_analysis.core.schema import DOSSIER_COLUMNS
 from cchc_analysis.core.version import __version__
 from cchc_analysis.counting.former_districts import former_district_name
 
@@ -110,24 +116,80 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def input_hash(job: ReportJob, data_dir: Path) -> str:
-    """Hash of everything a report depends on: its data slice, notebook, parameters, code."""
+def input_hash(job: ReportJob, data_dir: Path, *, period_end: date | None = None) -> str:
+    """Hash of everything a report depends on: its data slice, notebook, parameters, code.
+
+    With ``period_end`` the data count by content, up to the period's end: the dossiers of the
+    report's areas received by then and the cube's months up to it. So a monthly snapshot that
+    changes nothing a report shows (other units' dossiers, later months, rows rewritten with the
+    same content) leaves its hash, and the report is not rendered again; a snapshot that
+    changes one dossier of the unit, or the province's figures it is compared with, does.
+    dataset.json counts without its ingest times and snapshot date.
+    """
     digest = hashlib.sha256()
     digest.update(code_digest().encode())
     digest.update(json.dumps(job.parameters, sort_keys=True, default=str).encode())
     digest.update(f"waiting:{targets.count_waiting_as_on_time()}".encode())  # the convention
     digest.update(job.notebook_text.encode())
-    root = data_dir / store.DOSSIERS_DIR
-    if job.areas:
-        slices = [path for area in job.areas for path in store.area_files(data_dir, area)]
+    areas = list(job.areas) or store.dossier_areas(data_dir)
+    if period_end is None:
+        slices = [path for area in areas for path in store.area_files(data_dir, area)]
+        for path in slices:
+            _file_digest(path, digest)
+        shared = [store.CUBE_FILE, store.SURVEY_FILE, store.DATASET_FILE]
     else:
-        slices = sorted(root.glob("*/*.parquet"))
+        for area in areas:
+            rows = _rows_digest(data_dir, area, period_end)
+            if rows != "0:0":  # an area whose dossiers all came after the period: none
+                digest.update(f"{area}:{rows}".encode())
+        digest.update(f"cube:{_cube_digest(data_dir, period_end)}".encode())
+        info = store.read_dataset_info(data_dir)
+        stable = {k: v for k, v in info.items() if k not in _VOLATILE_INFO}
+        stable["start"] = (info.get("date_range") or {}).get("start")
+        digest.update(json.dumps(stable, sort_keys=True, default=str).encode())
+        shared = [store.SURVEY_FILE]
     # Reports compare a district with the province, so the cube and survey count for all.
-    shared = [data_dir / name for name in (store.CUBE_FILE, store.SURVEY_FILE, store.DATASET_FILE)]
-    for path in [*slices, *shared]:
+    for path in (data_dir / name for name in shared):
         if path.exists():
             _file_digest(path, digest)
     return digest.hexdigest()[:16]
+
+
+# dataset.json keys an ingest rewrites without changing any figure
+_VOLATILE_INFO = ("last_ingest", "snapshot_date", "export_date", "dossier_rows", "date_range")
+
+
+def _unordered_digest(frame: pd.DataFrame) -> str:
+    """The rows' content whatever their order (the sum of their hashes) and their number."""
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return f"{len(frame)}:{int(hashes.sum(dtype=np.uint64))}"
+
+
+def _rows_digest(data_dir: Path, area: str, period_end: date) -> str:
+    files = store.area_files(data_dir, area)
+    if not files:
+        return "0:0"
+    dataset = ds.dataset(files, format="parquet")
+    columns = [c for c in DOSSIER_COLUMNS if c in dataset.schema.names]
+    before = ds.field("received_at") < pd.Timestamp(period_end) + pd.Timedelta(days=1)
+    table = dataset.to_table(columns=columns, filter=before)
+    return _unordered_digest(table.to_pandas())
+
+
+def _cube_digest(data_dir: Path, period_end: date) -> str:
+    path = data_dir / store.CUBE_FILE
+    if not path.exists():
+        return "-"
+    stat = path.stat()
+    return _cube_digest_of(str(path), stat.st_mtime_ns, stat.st_size, period_end)
+
+
+@lru_cache(maxsize=4)
+def _cube_digest_of(path: str, mtime_ns: int, size: int, period_end: date) -> str:
+    del mtime_ns, size  # the cache key only
+    cube = pd.read_parquet(path)
+    months = pd.to_datetime(cube["month"])
+    return _unordered_digest(cube[(months <= pd.Timestamp(period_end)).to_numpy()])
 
 
 def default_level(period: Period) -> str:
@@ -318,6 +380,6 @@ def plan_jobs(
             )
         )
     for job in jobs:
-        job.input_hash = input_hash(job, data_dir)
+        job.input_hash = input_hash(job, data_dir, period_end=period.end)
         job.parameters["input_hash"] = job.input_hash  # shown in the report's provenance
     return jobs

@@ -62,7 +62,7 @@ from cchc_analysis.core.periods import (
 )
 from cchc_analysis.counting.prepare import prepare_folder
 from cchc_analysis.counting.query import Tier
-from cchc_analysis.ingest import KINDS, ingest
+from cchc_analysis.ingest import KINDS, has_changed_dossiers, ingest
 
 log = logging.getLogger("cchc.scheduled")
 
@@ -329,7 +329,7 @@ def _ingest_files(
 
     def prepare(out: Path, report: dict[str, Any]) -> None:
         if report["kind"] == "dossiers":  # as `cchc ingest`: the cube and dataset.json follow
-            prepare_folder(out, has_new_dossiers=report["rows_added"] > 0)
+            prepare_folder(out, has_new_dossiers=has_changed_dossiers(report))
 
     def ingest_and_prepare(paths: list[Path]) -> dict[str, Any]:
         return ingest(

@@ -30,6 +30,7 @@ from cchc_analysis.ingest.account import (
     REPORT_FILE,
     FileResult,
     IngestOptions,
+    has_changed_dossiers,
     summary_lines,
 )
 from cchc_analysis.ingest.headers import KINDS
@@ -52,5 +53,6 @@ __all__ = [
     "FileResult",
     "IngestOptions",
     "ingest",
+    "has_changed_dossiers",
     "summary_lines",
 ]

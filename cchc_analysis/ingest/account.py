@@ -3,6 +3,9 @@
 
     DIR/ingest_report.json   rows read / accepted / rejected / added / duplicate, per file;
                              the column mapping (source header -> canonical column);
+                             for dossier snapshots also updated / corrected / older rows,
+                             the corrections (closed -> open) and the closed periods whose
+                             counts an update changed, by unit and period;
                              units resolved by a rule worth checking (township rule, unit
                              map, carried over to a new unit), and the carried-over count
     DIR/rejects/<kind>.csv   one row per rejected input row, with its reason and raw cells
@@ -33,6 +36,9 @@ from cchc_analysis.ingest.problems import REASONS
 from cchc_analysis.units import UnitMap
 
 REJECTS_DIR: Final = "rejects"
+# Row outcomes of a dossier snapshot beside added and duplicate (= unchanged): see ingest.spool.
+SNAPSHOT_STATUSES: Final = ("updated", "corrected", "older")
+_TOTALS: Final = ("rows_read", "rows_accepted", "rows_rejected", "rows_added", "rows_duplicate")
 REPORT_FILE: Final = "ingest_report.json"
 REPORTS_DIR: Final = "ingest_reports"  # every run's account, one file per run
 EXIT_OK, EXIT_REJECTS, EXIT_FATAL = 0, 1, 2
@@ -122,12 +128,13 @@ def build_report(
             "rows_rejected": rejected,
             "rows_added": int(status.get("added", 0)),
             "rows_duplicate": int(status.get("duplicate", 0)),
+            **{f"rows_{name}": int(status.get(name, 0)) for name in SNAPSHOT_STATUSES},
             "rejected_by_reason": dict(sorted(file_reasons.items())),
             "masked_values_count": result.masked_count,
             **result.info,
         }
         files.append(entry)
-        for k in ("rows_read", "rows_accepted", "rows_rejected", "rows_added", "rows_duplicate"):
+        for k in (*_TOTALS, *(f"rows_{name}" for name in SNAPSHOT_STATUSES)):
             totals[k] += entry[k]
         reasons.update(file_reasons)
     rejected_total = totals["rows_rejected"]
@@ -155,6 +162,8 @@ def build_report(
         "rows_added": int(totals["rows_added"]),
         "rows_duplicate": int(totals["rows_duplicate"]),
         "non_data_rows_skipped": sum(int(f.get("non_data_rows_skipped", 0)) for f in files),
+        **{f"rows_{name}": int(totals[f"rows_{name}"]) for name in SNAPSHOT_STATUSES},
+        **snapshot_section(outcome),
         "rejected_by_reason": dict(sorted(reasons.items())),
         "reasons": {code: REASONS[code] for code in sorted(reasons) if code in REASONS},
         **unit_resolutions(files),
@@ -178,6 +187,26 @@ def column_mapping(files: list[dict[str, Any]]) -> dict[str, str]:
         for column, header in entry.get("columns", {}).items():
             mapping.setdefault(str(header), str(column))
     return mapping
+
+
+def snapshot_section(outcome: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot part of a dossier ingest's report: each file's snapshot date, the dossiers
+    added / updated / unchanged / corrected / older, the corrections (a closed dossier open
+    again: accepted as its current row, and listed here) and the closed periods (months, and
+    quarters, that ended before the snapshot's month) whose counts an update changed."""
+    if "snapshots" not in outcome:
+        return {}
+    return {
+        "snapshot_dates": outcome["snapshots"],
+        "corrections": outcome["corrections"],
+        "changed_closed_periods": outcome["changed_closed_periods"],
+    }
+
+
+def has_changed_dossiers(report: dict[str, Any]) -> bool:
+    """True when an ingest changed the folder's current dossiers (added, updated or corrected
+    rows): its cube and dates are then out of date."""
+    return any(report.get(f"rows_{name}", 0) for name in ("added", "updated", "corrected"))
 
 
 def unit_resolutions(files: list[dict[str, Any]]) -> dict[str, Any]:
@@ -287,10 +316,16 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     lines = []
     for entry in report["files"]:
         reasons = ", ".join(f"{k} {v}" for k, v in entry["rejected_by_reason"].items())
+        changed = "".join(
+            f", {entry[f'rows_{name}']:,} {name}"
+            for name in SNAPSHOT_STATUSES
+            if entry.get(f"rows_{name}")
+        )
         line = (
             f"{entry['file']}: {entry['rows_read']:,} rows read, {entry['rows_accepted']:,} "
-            f"accepted ({entry['rows_added']:,} new, {entry['rows_duplicate']:,} already present)"
-            f", {entry['rows_rejected']:,} rejected" + (f" ({reasons})" if reasons else "")
+            f"accepted ({entry['rows_added']:,} new, {entry['rows_duplicate']:,} already present"
+            f"{changed}), {entry['rows_rejected']:,} rejected"
+            + (f" ({reasons})" if reasons else "")
         )
         skipped = int(entry.get("non_data_rows_skipped", 0))
         if skipped:
@@ -316,6 +351,30 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             f"units by {rule.replace('_', ' ')}: {found['rows']:,} rows at "
             f"{len(found['units'])} unit(s) (listed in the report)"
         )
+    if report.get("snapshot_dates"):
+        lines.append(
+            "dossiers: "
+            + ", ".join(
+                f"{report[f'rows_{name}']:,} {label}"
+                for name, label in (
+                    ("added", "added"),
+                    ("updated", "updated"),
+                    ("duplicate", "unchanged"),
+                    ("corrected", "corrected"),
+                    ("older", "older versions kept"),
+                )
+            )
+        )
+        for fix in report["corrections"][:10]:
+            lines.append(
+                f"  correction: {fix['dossier_id']} ({fix['unit_code']}) closed -> "
+                f"{fix['status']} in {fix['file']}"
+            )
+        periods = report["changed_closed_periods"]
+        if periods:
+            shown = ", ".join(f"{p['unit_code']} {p['period']}" for p in periods[:8])
+            more = f" and {len(periods) - 8} more" if len(periods) > 8 else ""
+            lines.append(f"closed periods changed: {shown}{more} (listed in the report)")
     skipped = int(report.get("non_data_rows_skipped", 0))
     lines.append(
         f"total: {report['rows_read']:,} read = {report['rows_accepted']:,} accepted + "

@@ -17,7 +17,12 @@ kill never leaves a half-ingested folder:
 Appending is keyed: dossiers on dossier_id, survey rows on respondent_id, period reports on
 unit × field × period. A row whose key is already present with identical content is a
 duplicate (accepted, counted, not added again: re-ingesting a file adds nothing); with
-different content it is rejected. Always ``rows_read == rows_accepted + rows_rejected``.
+different content a survey row or period report is rejected, while a dossier is an update:
+exports are monthly snapshots, and the newest snapshot of a dossier is its current row, every
+version being kept in ``DIR/dossier_versions/`` (:mod:`spool`). A file's snapshot date is
+``as_of`` (``cchc ingest --as-of``), else the date its title rows give ("Ngày xuất:
+15/08/2025", "Tính đến ngày 31/08/2025"), else its modification time. Always
+``rows_read == rows_accepted + rows_rejected``.
 
 Dossier and survey exports are read as a stream, :data:`tabular.CHUNK_ROWS` rows at a time.
 Accepted dossiers wait in a spool folder inside DIR (:mod:`spool`) until every file has been
@@ -32,15 +37,18 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from cchc_analysis import units
+import pandas as pd
+
+from cchc_analysis import store, units
 from cchc_analysis.core.errors import IngestError, SourceError
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period
 from cchc_analysis.ingest.account import (
+    FileResult,
     IngestOptions,
     build_report,
     write_account,
@@ -70,6 +78,7 @@ def ingest(
     unit_map: str | os.PathLike[str] | None = None,
     lock_timeout_s: float = 0.0,
     derive: Callable[[Path, dict[str, Any]], object] | None = None,
+    as_of: date | None = None,
 ) -> dict[str, Any]:
     """Ingest files of one kind into ``out_dir``; returns the report (also written as JSON).
 
@@ -82,6 +91,9 @@ def ingest(
     ``derive(out, report)`` brings the folder's derived data up to date inside that commit; for
     dossiers pass ``lambda out, r: counting.prepare.prepare_folder(out, has_new_dossiers=
     r["rows_added"] > 0)`` as ``cchc ingest`` does (ingest itself never counts).
+
+    ``as_of``: the snapshot date of the files (dossiers), when their title does not say it
+    and their modification time is not it.
 
     ``unit_map``: a CSV of the system's own unit spellings (name, code, optional era; see
     :func:`cchc_analysis.units.load_unit_map`), for dossiers and survey.
@@ -97,6 +109,8 @@ def ingest(
         raise IngestError("--period applies to --kind period-report only")
     if unit is not None and kind != "period-report":
         raise IngestError("--unit applies to --kind period-report only")
+    if as_of is not None and kind != "dossiers":
+        raise IngestError("--as-of applies to --kind dossiers only")
     if unit_map is not None and kind == "period-report":
         raise IngestError("--unit-map applies to --kind dossiers and survey only")
     if province is not None:
@@ -117,7 +131,7 @@ def ingest(
             RunLock(out / INGEST_LOCK, timeout_s=lock_timeout_s, is_removed=True),
             FolderTransaction(out),
         ):
-            return _ingest_files(paths, options, derive)
+            return _ingest_files(paths, options, derive, as_of=as_of)
     except BaseException:
         if created:  # the folder did not exist: remove it again
             with contextlib.suppress(OSError):
@@ -129,6 +143,8 @@ def _ingest_files(
     paths: Sequence[str | os.PathLike[str]],
     options: IngestOptions,
     derive: Callable[[Path, dict[str, Any]], object] | None,
+    *,
+    as_of: date | None = None,
 ) -> dict[str, Any]:
     """Read, store, derive and account, inside the caller's lock and transaction."""
     started = time.perf_counter()
@@ -148,6 +164,8 @@ def _ingest_files(
                     results.append(read_period_report(name, options=options))
                     continue
                 result = read_tabular(name, kind, options=options, index=index, sink=sink)
+                if spool is not None:
+                    spool.set_snapshot(index, snapshot_date(name, result, as_of), Path(name).name)
                 if isinstance(sink, MemorySink):
                     result.accepted = sink.frame_of(index)
                 results.append(result)
@@ -161,11 +179,33 @@ def _ingest_files(
         if spool is not None:
             spool.close()
     report = build_report(results, options, outcome, seconds=time.perf_counter() - started)
+    if outcome.get("snapshots"):
+        _note_snapshot_date(out, max(outcome["snapshots"].values()))
     write_rejects(results, outcome["conflicts"], kind=kind, out=out)
     if derive is not None:
         derive(out, report)
     write_account(report, out)
     return report
+
+
+def _note_snapshot_date(out: Path, newest: str) -> None:
+    """dataset.json's ``snapshot_date``: the newest snapshot the folder holds (reports say
+    "Số liệu tính đến ngày ...")."""
+    info = store.read_dataset_info(out)
+    if str(info.get("snapshot_date", "")) < newest[:10]:
+        info["snapshot_date"] = newest[:10]
+        store.write_dataset_info(out, info)
+
+
+def snapshot_date(path: str, result: FileResult, as_of: date | None) -> pd.Timestamp:
+    """When a file's snapshot was taken: ``as_of``, else the date its title rows give, else
+    the file's modification time."""
+    if as_of is not None:
+        return pd.Timestamp(as_of)
+    titled = result.info.get("export_date")
+    if titled:
+        return pd.Timestamp(titled)
+    return pd.Timestamp(datetime.fromtimestamp(os.path.getmtime(path))).floor("s")
 
 
 def _expected_rows(paths: Sequence[str | os.PathLike[str]]) -> int:

@@ -1,13 +1,28 @@
-"""Accepted dossier rows on disk while an ingest runs, and their de-duplication.
+"""Accepted dossier rows on disk while an ingest runs, and the upsert of a snapshot.
 
 An export can hold more rows than memory. Ingest validates it chunk by chunk and hands each
 chunk of accepted rows to a :class:`DossierSpool`, which writes the rows to a folder inside the
-output folder, split by district, and each row's key and content hashes to hash buckets. Then
-:meth:`DossierSpool.classify` settles every row as added, duplicate (same dossier id and same
-content as a row before it, or in the folder) or conflict (same id, other content) one bucket
-at a time, and :meth:`DossierSpool.write` adds the new rows to their area partitions as
-new files in date order, never rewriting what is stored. Memory is bounded by one bucket, one
-chunk and one run of new rows, plus one byte per row for its status.
+output folder, split by area, and each row's key and content hashes to hash buckets. Then
+:meth:`DossierSpool.classify` settles every row one bucket at a time, against the other rows of
+the run and the folder's current rows, ordered by snapshot date (each file's ``exported_at``):
+
+- added: a dossier id the folder does not hold;
+- unchanged (``duplicate``): the same content as the version before it (nothing is written);
+- updated: other content in a snapshot as new as the current row or newer: it becomes the
+  current row, the one it replaces stays in the versions' store;
+- corrected: an update that takes a dossier from a closed status back to an open one (kept as
+  the current row, as any update, and listed in the ingest report);
+- older: other content from a snapshot older than the current row: kept as a version only;
+- conflict: one file giving one dossier id twice with different content (rejected).
+
+:meth:`DossierSpool.write` then writes, in this order, so that a killed run loses nothing and a
+rerun completes it: (1) every new version to ``dossier_versions/`` (new files), (2) the new
+current rows to ``dossiers/`` (new files), (3) the replaced rows out of their files in
+``dossiers/`` (each file rewritten under a temporary name, one row group at a time, then
+renamed). A marker file says a write is under way; a run that finds a dead run's marker checks
+every version against the stored ones, so none is stored twice, and a dossier found twice among
+the current rows (killed between (2) and (3)) keeps its newest row. Memory is bounded by one
+bucket, one chunk, one row group and one run of new rows, plus a few bytes per row.
 
 Dossier ids are compared through two independent 64-bit hashes: a false match needs both to
 collide, about 1e-26 for 20 million ids.
@@ -30,15 +45,30 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from cchc_analysis import store
-from cchc_analysis.core.schema import DOSSIER_COLUMNS, coerce_dossiers
+from cchc_analysis.core.schema import (
+    CLOSED_WITHOUT_RESULT_STATUSES,
+    DOSSIER_COLUMNS,
+    RESULT_STATUSES,
+    coerce_dossiers,
+)
 
 SPOOL_PREFIX: Final = ".ingest-"
+WRITING_MARKER: Final = ".snapshot-writing"  # present while (or if killed while) writing
 BUCKET_ROWS: Final = 2_000_000  # rows per hash bucket: what one classification step holds
 RUN_ROWS: Final = 500_000  # most new rows of one district sorted and written as one file
-ADDED, DUPLICATE, CONFLICT = 0, 1, 2
-STATUS_NAMES: Final = {ADDED: "added", DUPLICATE: "duplicate", CONFLICT: "conflict"}
+ADDED, DUPLICATE, CONFLICT, UPDATED, CORRECTED, OLDER = 0, 1, 2, 3, 4, 5
+STATUS_NAMES: Final = {
+    ADDED: "added",
+    DUPLICATE: "duplicate",
+    CONFLICT: "conflict",
+    UPDATED: "updated",
+    CORRECTED: "corrected",
+    OLDER: "older",
+}
+CLOSED_STATUSES: Final = RESULT_STATUSES | CLOSED_WITHOUT_RESULT_STATUSES
+NO_DATE: Final = np.iinfo(np.int64).min  # a row stored before snapshots were dated (NaT)
 _KEY_SALTS: Final = ("cchc.dossier.k1", "cchc.dossier.k2")  # 16 bytes each, as pandas wants
-_HASH_COLUMNS: Final = ("k1", "k2", "h", "seq")
+_HASH_COLUMNS: Final = ("k1", "k2", "h", "seq", "t", "c")
 
 
 def key_hashes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -52,10 +82,49 @@ def key_hashes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def content_hash(frame: pd.DataFrame) -> np.ndarray:
     """One 64-bit hash per row over every canonical column (same values, same hash, whatever
-    the categories of a categorical column)."""
+    the categories of a categorical column).
+
+    A stored row whose closing date is the date of the first snapshot showing it closed (set
+    by :func:`close_on_snapshot`) hashes as the undated row of the export it came from, so the
+    next snapshot showing it closed still is "unchanged" and keeps that first date.
+    """
     if frame.empty:
         return np.zeros(0, dtype=np.uint64)
-    return pd.util.hash_pandas_object(frame[list(DOSSIER_COLUMNS)], index=False).to_numpy()
+    rows = frame[list(DOSSIER_COLUMNS)]
+    if "is_closed_on_snapshot" in frame:
+        stamped = frame["is_closed_on_snapshot"].to_numpy(dtype=bool)
+        if stamped.any():
+            rows = rows.copy()
+            rows.loc[stamped, "resolved_at"] = pd.NaT
+    return pd.util.hash_pandas_object(rows, index=False).to_numpy()
+
+
+def is_closed(frame: pd.DataFrame) -> np.ndarray:
+    """True for rows whose status is a closed one (resolved, returned, rejected, withdrawn)."""
+    return frame["status"].isin(CLOSED_STATUSES).to_numpy(dtype=bool)
+
+
+def close_on_snapshot(frame: pd.DataFrame, exported_at: pd.Series) -> pd.DataFrame:
+    """A dossier closed without a result (withdrawn, stopped) and no closing date closes on the
+    date of the snapshot that shows it closed: the first such snapshot, as an unchanged later
+    one is not written again (see :func:`content_hash`)."""
+    undated = frame["status"].isin(CLOSED_WITHOUT_RESULT_STATUSES) & frame["resolved_at"].isna()
+    frame = frame.copy()
+    frame["is_closed_on_snapshot"] = undated.to_numpy(dtype=bool)
+    if undated.any():
+        day = pd.to_datetime(exported_at).dt.normalize().astype("datetime64[ms]")
+        frame.loc[undated, "resolved_at"] = day[undated]
+    return frame
+
+
+def _stamps(values: pd.Series) -> np.ndarray:
+    """Snapshot dates as int64 milliseconds; a missing date (NaT) is :data:`NO_DATE`."""
+    return np.asarray(values.to_numpy(dtype="datetime64[ms]").view(np.int64))
+
+
+def _millis(stamp: pd.Timestamp | None) -> int:
+    """A snapshot date as the int64 milliseconds the hash buckets sort by."""
+    return NO_DATE if stamp is None or pd.isna(stamp) else int(pd.Timestamp(stamp).value // 10**6)
 
 
 def remove_stale_spools(out: Path) -> None:
@@ -85,13 +154,28 @@ class DossierSpool:
         self.root = self.out / f"{SPOOL_PREFIX}{os.getpid()}"
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir()
-        self.bucket_count = max(1, math.ceil(expected_rows / BUCKET_ROWS))
+        # The folder's current rows are hashed into the same buckets: count them too, so that
+        # one bucket holds about BUCKET_ROWS rows however long the history.
+        stored_rows = sum(
+            pq.ParquetFile(path).metadata.num_rows
+            for area in store.dossier_areas(self.out)
+            for path in store.area_files(self.out, area)
+        )
+        self.bucket_count = max(1, math.ceil((expected_rows + stored_rows) / BUCKET_ROWS))
         self.row_count = 0  # sequence number of the next row: file order, row order
         self.ranges: dict[int, tuple[int, int]] = {}  # file index -> [first seq, end seq)
+        self.exported: dict[int, pd.Timestamp] = {}  # file index -> its snapshot date
+        self.names: dict[int, str] = {}  # file index -> its name, without folders
         self.status = np.zeros(0, dtype=np.int8)
+        self.versioned = np.zeros(0, dtype=bool)  # the row is stored as a new version
+        self.current = np.zeros(0, dtype=bool)  # the row becomes its dossier's current row
+        self.superseded = np.zeros(0, dtype=np.int64)  # stored current rows it replaces
+        self.hashes = np.zeros(0, dtype=np.uint64)
         self.conflicts: dict[int, int] = {}  # seq -> the row it repeats (see ``row_of``)
-        self._existing_areas: list[str] = []
-        self._existing_starts = np.zeros(1, dtype=np.int64)
+        self.changed_months: Counter[tuple[str, str]] = Counter()  # closed periods changed
+        self.recovering = (self.out / WRITING_MARKER).exists()  # a run died while writing
+        self._existing_files: list[tuple[str, Path, int, int]] = []  # area, file, first, rows
+        self._seq_file = np.zeros(0, dtype=np.int32)
         self._chunk = 0
 
     # --- filling --------------------------------------------------------------------------
@@ -108,7 +192,9 @@ class DossierSpool:
         tag = f"f{file_index}-c{self._chunk}"
         self._chunk += 1
         k1, k2 = key_hashes(frame["dossier_id"])
-        self._write_hashes(tag, k1, k2, content_hash(frame), seq)
+        t = np.zeros(len(frame), dtype=np.int64)  # the file's date, known once it is read
+        closed = is_closed(frame).astype(np.int8)
+        self._write_hashes(tag, k1, k2, content_hash(frame), seq, t, closed)
         rows = frame[list(DOSSIER_COLUMNS)].reset_index(drop=True)
         rows["_seq"] = seq
         rows["_pos"] = frame["_pos"].to_numpy(dtype=np.int64)
@@ -126,78 +212,207 @@ class DossierSpool:
             path.unlink()
         self.ranges.pop(file_index, None)
 
+    def set_snapshot(self, file_index: int, exported_at: pd.Timestamp, name: str) -> None:
+        """The snapshot date of one file's rows (``--as-of``, its title, or its mtime)."""
+        self.exported[file_index] = pd.Timestamp(exported_at)
+        self.names[file_index] = name
+
     def _write_hashes(
-        self, tag: str, k1: np.ndarray, k2: np.ndarray, h: np.ndarray, seq: np.ndarray
+        self,
+        tag: str,
+        k1: np.ndarray,
+        k2: np.ndarray,
+        h: np.ndarray,
+        seq: np.ndarray,
+        t: np.ndarray,
+        closed: np.ndarray,
     ) -> None:
         bucket = (k1 % np.uint64(self.bucket_count)).astype(np.int64)
         for b in np.unique(bucket):
             chosen = bucket == b
             folder = self.root / "hashes" / f"b={b}"
             folder.mkdir(parents=True, exist_ok=True)
-            table = pa.table(
-                {"k1": k1[chosen], "k2": k2[chosen], "h": h[chosen], "seq": seq[chosen]}
-            )
+            columns = (k1, k2, h, seq, t, closed)
+            table = pa.table({n: c[chosen] for n, c in zip(_HASH_COLUMNS, columns, strict=True)})
             pq.write_table(table, folder / f"{tag}.pq")
 
     # --- settling -------------------------------------------------------------------------
 
     def classify(self) -> None:
-        """Status of every spooled row against the rows before it and the folder's dossiers."""
+        """Status of every spooled row against the rows before it and the folder's current
+        rows, in snapshot order (see the module docstring)."""
         index = 0
-        starts = []
-        self._existing_areas = store.dossier_areas(self.out)
-        for area in self._existing_areas:
-            starts.append(index)
-            for number, frame in enumerate(store.iter_dossier_batches(self.out, area)):
-                k1, k2 = key_hashes(frame["dossier_id"])
-                seq = -(np.arange(index, index + len(frame), dtype=np.int64) + 1)
-                self._write_hashes(f"existing-{area}-{number}", k1, k2, content_hash(frame), seq)
-                index += len(frame)
-        self._existing_starts = np.array([*starts, index], dtype=np.int64)
-        self.status = np.full(self.row_count, ADDED, dtype=np.int8)
+        self._existing_files = []
+        for area in store.dossier_areas(self.out):
+            for number, path in enumerate(store.area_files(self.out, area)):
+                first = index
+                for part, frame in enumerate(store.iter_file_batches(path, area)):
+                    k1, k2 = key_hashes(frame["dossier_id"])
+                    seq = -(np.arange(index, index + len(frame), dtype=np.int64) + 1)
+                    stamp = frame["exported_at"]
+                    t = _stamps(stamp)
+                    closed = is_closed(frame).astype(np.int8)
+                    tag = f"existing-{area}-{number}-{part}"
+                    self._write_hashes(tag, k1, k2, content_hash(frame), seq, t, closed)
+                    index += len(frame)
+                self._existing_files.append((area, path, first, index - first))
+        n = self.row_count
+        self._seq_file = np.zeros(max(n, 1), dtype=np.int32)  # never empty: indexed by 0
+        seq_t = np.zeros(max(n, 1), dtype=np.int64)
+        for file_index, (start, end) in self.ranges.items():
+            self._seq_file[start:end] = file_index
+            seq_t[start:end] = _millis(self.exported.get(file_index))
+        self.status = np.full(n, ADDED, dtype=np.int8)
+        self.versioned = np.zeros(n, dtype=bool)
+        self.current = np.zeros(n, dtype=bool)
+        self.hashes = np.zeros(n, dtype=np.uint64)
+        superseded = [np.zeros(0, dtype=np.int64)]
         for folder in sorted((self.root / "hashes").glob("b=*")):
             table = ds.dataset(folder, format="parquet").to_table(columns=list(_HASH_COLUMNS))
-            k1, k2, h, seq = (table[c].to_numpy() for c in _HASH_COLUMNS)
-            order = np.lexsort((seq, k2, k1))  # by key, then existing rows, then file order
-            k1, k2, h, seq = k1[order], k2[order], h[order], seq[order]
-            starts_group = np.ones(len(seq), dtype=bool)
-            starts_group[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])
-            first = np.maximum.accumulate(np.where(starts_group, np.arange(len(seq)), 0))
-            later = (seq >= 0) & ~starts_group
-            same = h == h[first]
-            self.status[seq[later & same]] = DUPLICATE
-            conflicting = later & ~same
-            self.status[seq[conflicting]] = CONFLICT
-            self.conflicts.update(
-                zip(seq[conflicting].tolist(), seq[first[conflicting]].tolist(), strict=True)
+            k1, k2, h, seq, t, closed = (table[c].to_numpy() for c in _HASH_COLUMNS)
+            batch = seq >= 0
+            own = np.where(batch, seq, 0)
+            t = np.where(batch, seq_t[own], t)
+            fil = np.where(batch, self._seq_file[own], -1)
+            self.hashes[seq[batch]] = h[batch]
+            # by key, then snapshot date (stored rows first), then file order
+            order = np.lexsort((np.where(batch, seq, -seq), batch, t, k2, k1))
+            superseded.append(
+                self._settle(k1[order], k2[order], h[order], seq[order], closed[order], fil[order])
             )
+        self.superseded = np.sort(np.concatenate(superseded))
+        self._check_versions()
+
+    def _settle(
+        self,
+        k1: np.ndarray,
+        k2: np.ndarray,
+        h: np.ndarray,
+        seq: np.ndarray,
+        closed: np.ndarray,
+        fil: np.ndarray,
+    ) -> np.ndarray:
+        """One bucket's statuses (rows sorted by key and snapshot order); returns the indexes
+        of the stored current rows that are replaced."""
+        batch = seq >= 0
+        pos = np.arange(len(seq))
+        new_key = np.ones(len(seq), dtype=bool)
+        new_key[1:] = (k1[1:] != k1[:-1]) | (k2[1:] != k2[:-1])
+        # 1. a dossier given again by the same file: the same row (duplicate) or a conflict
+        run_start = new_key.copy()
+        run_start[1:] |= (fil[1:] != fil[:-1]) | ~batch[1:]
+        first = np.maximum.accumulate(np.where(run_start, pos, 0))
+        repeat = batch & ~run_start
+        same = h == h[first]
+        self.status[seq[repeat & same]] = DUPLICATE
+        conflicting = repeat & ~same
+        self.status[seq[conflicting]] = CONFLICT
+        self.conflicts.update(
+            zip(seq[conflicting].tolist(), seq[first[conflicting]].tolist(), strict=True)
+        )
+        # 2. one row per dossier and file (or stored row), in snapshot order
+        keep = ~repeat
+        h, seq, closed, batch, new_key = (
+            h[keep],
+            seq[keep],
+            closed[keep],
+            batch[keep],
+            new_key[keep],
+        )
+        if not len(seq):
+            return np.zeros(0, dtype=np.int64)
+        pos = np.arange(len(seq))
+        group = np.cumsum(new_key) - 1
+        starts = np.flatnonzero(new_key)
+        last_stored = np.maximum.reduceat(np.where(batch, -1, pos), starts)[group]
+        older = batch & (pos < last_stored)
+        prev = np.maximum(pos - 1, 0)
+        later = batch & ~older & ~new_key
+        unchanged = later & (h == h[prev])
+        corrected = later & ~unchanged & (closed[prev] == 1) & (closed == 0)
+        updated = later & ~unchanged & ~corrected
+        added = batch & ~older & new_key
+        for mask, value in ((unchanged, DUPLICATE), (corrected, CORRECTED), (updated, UPDATED)):
+            self.status[seq[mask]] = value
+        self.status[seq[older]] = OLDER
+        material = ~batch | added | updated | corrected
+        current = np.maximum.reduceat(np.where(material, pos, -1), starts)[group] == pos
+        self.current[seq[batch & current]] = True
+        self.versioned[seq[added | updated | corrected | older]] = True
+        replaced: np.ndarray = -seq[~batch & ~current] - 1
+        return replaced
+
+    def _check_versions(self) -> None:
+        """An older row is unchanged when the stored version it follows (the newest exported
+        on or before it) has its content; after a run killed while writing, every new version
+        already stored (same snapshot date and content) is not stored again."""
+        wanted = self.versioned & ((self.status == OLDER) | self.recovering)
+        if not wanted.any():
+            return
+        for folder in sorted((self.root / "rows").glob("area=*")):
+            area = folder.name.split("=", 1)[1]
+            files = store.area_files(self.out, area, root=store.VERSIONS_DIR)
+            if not files:
+                continue
+            seqs = np.concatenate(
+                [pq.read_table(p, columns=["_seq"])["_seq"].to_numpy() for p in folder.glob("*.pq")]
+            )
+            seqs = seqs[wanted[seqs]]
+            if not len(seqs):
+                continue
+            rows = self._spooled_rows(seqs.tolist())
+            ids = rows["dossier_id"].astype(str).tolist()
+            stored: dict[str, list[tuple[int, int]]] = {}
+            for path in files:
+                for frame in store.iter_file_batches(
+                    path, area, filter=ds.field("dossier_id").isin(ids)
+                ):
+                    found = zip(
+                        frame["dossier_id"].astype(str),
+                        _stamps(frame["exported_at"]).tolist(),
+                        content_hash(frame).tolist(),
+                        strict=True,
+                    )
+                    for dossier, when, digest in found:
+                        stored.setdefault(dossier, []).append((when, digest))
+            for row, dossier in zip(rows.index.tolist(), ids, strict=True):
+                when = _millis(self.exported.get(int(self._seq_file[row])))
+                digest = int(self.hashes[row])
+                versions = stored.get(dossier, [])
+                if self.status[row] == OLDER:
+                    before = [v for v in versions if v[0] <= when]
+                    if before and max(before, key=lambda v: v[0])[1] == digest:
+                        self.versioned[row] = False
+                        self.status[row] = DUPLICATE
+                elif (when, digest) in versions:
+                    self.versioned[row] = False
 
     def file_counts(self, file_index: int) -> Counter[str]:
-        """added / duplicate / conflict counts of one file's accepted rows."""
+        """added / duplicate / updated / corrected / older / conflict counts of one file's
+        accepted rows."""
         start, end = self.ranges.get(file_index, (0, 0))
         values, counts = np.unique(self.status[start:end], return_counts=True)
         return Counter({STATUS_NAMES[int(v)]: int(c) for v, c in zip(values, counts, strict=True)})
+
+    def corrections(self, limit: int = 1000) -> pd.DataFrame:
+        """The corrected rows (closed before, open now): dossier id, unit, status, _file."""
+        seqs = np.flatnonzero(self.status == CORRECTED)[:limit]
+        rows = self._spooled_rows(seqs.tolist())
+        rows["_file"] = self._seq_file[rows.index.to_numpy(dtype=np.int64)]
+        return rows[["dossier_id", "unit_code", "status", "_file"]]
 
     def conflict_rows(self) -> tuple[pd.DataFrame, Callable[[int], tuple[pd.Series, int | None]]]:
         """The conflicting rows (index ``_seq``, with ``_pos``, ``_row``, ``_file``) and a
         lookup from a reference to (that row, its file index or None for the folder)."""
         wanted = set(self.conflicts) | {r for r in self.conflicts.values() if r >= 0}
         batch = self._spooled_rows(wanted)
-        existing = self._existing_rows(sorted(-r - 1 for r in self.conflicts.values() if r < 0))
-        starts = {start: index for index, (start, end) in self.ranges.items() if end > start}
-        ordered = sorted(starts)
-
-        def file_of(seq: int) -> int:
-            return starts[ordered[int(np.searchsorted(ordered, seq, side="right")) - 1]]
 
         def lookup(reference: int) -> tuple[pd.Series, int | None]:
-            if reference < 0:
-                return existing[-reference - 1], None
             # _seq labels are unique, so one label selects one row (a Series).
-            return cast(pd.Series, batch.loc[reference]), file_of(reference)
+            return cast(pd.Series, batch.loc[reference]), int(self._seq_file[reference])
 
         frame = batch.loc[sorted(self.conflicts)] if self.conflicts else batch.iloc[:0]
-        frame = frame.assign(_file=[file_of(int(s)) for s in frame.index])
+        frame = frame.assign(_file=[int(self._seq_file[int(s)]) for s in frame.index])
         return frame, lookup
 
     def _spooled_rows(self, seqs: Iterable[int]) -> pd.DataFrame:
@@ -212,55 +427,197 @@ class DossierSpool:
         out.index = frame["_seq"].to_numpy()
         return out
 
-    def _existing_rows(self, indexes: list[int]) -> dict[int, pd.Series]:
-        found: dict[int, pd.Series] = {}
-        if not indexes:
-            return found
-        wanted = np.array(indexes, dtype=np.int64)
-        partition = np.searchsorted(self._existing_starts, wanted, side="right") - 1
-        for p in np.unique(partition):
-            area = self._existing_areas[p]
-            local = wanted[partition == p] - self._existing_starts[p]
-            offset = 0
-            for frame in store.iter_dossier_batches(self.out, area):
-                inside = local[(local >= offset) & (local < offset + len(frame))]
-                for i in inside:
-                    found[int(i + self._existing_starts[p])] = frame.iloc[int(i - offset)]
-                offset += len(frame)
-        return found
-
     # --- writing --------------------------------------------------------------------------
 
     def added_count(self) -> int:
         return int((self.status == ADDED).sum()) if len(self.status) else 0
 
-    def write(self) -> list[str]:
-        """Add the new rows to their area partitions, in runs of at most
-        :data:`RUN_ROWS` rows, each a new file in date order (:func:`store.append_dossiers`);
-        the stored files are left as they are. Returns the areas written."""
-        written = []
+    def has_changes(self) -> bool:
+        """Anything to write: a new version, a new current row or a row to take out."""
+        return bool(self.versioned.any() or self.current.any() or len(self.superseded))
+
+    def write(self) -> None:
+        """(1) new versions, (2) new current rows, (3) replaced rows out (module docstring)."""
+        marker = self.out / WRITING_MARKER
+        marker.write_text(str(os.getpid()), encoding="utf-8")
+        self._write_rows(self.versioned, store.VERSIONS_DIR)
+        self._write_rows(self.current, store.DOSSIERS_DIR)
+        self._drop_superseded()
+        marker.unlink()
+
+    def _write_rows(self, chosen: np.ndarray, root: str) -> None:
+        """The chosen spooled rows to ``root``'s area partitions, in runs of at most
+        :data:`RUN_ROWS` rows, each a new file in date order."""
         for folder in sorted((self.root / "rows").glob("area=*")):
-            code = folder.name.split("=", 1)[1]
             pieces: list[pd.DataFrame] = []
             pending = 0
             for path in sorted(folder.glob("*.pq"), key=_chunk_number):
                 frame = pq.read_table(path).to_pandas()
-                keep = self.status[frame["_seq"].to_numpy()] == ADDED
+                keep = chosen[frame["_seq"].to_numpy()]
                 if keep.any():
                     pieces.append(frame[keep])
                     pending += int(keep.sum())
                 if pending >= RUN_ROWS:
-                    self._append(pieces)
+                    self._append(pieces, root)
                     pieces, pending = [], 0
-                    written.append(code)
             if pieces:
-                self._append(pieces)
-                written.append(code)
-        return sorted(set(written))
+                self._append(pieces, root)
 
-    def _append(self, pieces: list[pd.DataFrame]) -> None:
-        added = pd.concat(pieces, ignore_index=True)
-        store.append_dossiers(coerce_dossiers(added), self.out)
+    def _stamped(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Spooled rows as stored: canonical columns, snapshot date and file name."""
+        files = self._seq_file[frame["_seq"].to_numpy()]
+        rows = coerce_dossiers(frame)
+        rows["exported_at"] = pd.Series(
+            [self.exported.get(int(f), pd.NaT) for f in files], index=rows.index
+        ).astype("datetime64[ms]")
+        rows["source_file"] = pd.Series(
+            [self.names.get(int(f)) for f in files], index=rows.index, dtype="string"
+        )
+        return close_on_snapshot(rows, rows["exported_at"])
+
+    def _append(self, pieces: list[pd.DataFrame], root: str) -> None:
+        rows = self._stamped(pd.concat(pieces, ignore_index=True))
+        store.append_dossiers(rows, self.out, root=root)
+
+    def _drop_superseded(self) -> None:
+        """Take the replaced rows out of their files, one row group at a time; a row stored
+        before snapshots were dated goes to the versions first (it has no version yet). The
+        closed months whose counts the replacement changes are tallied per area."""
+        if not len(self.superseded):
+            return
+        starts = np.array([first for _, _, first, _ in self._existing_files], dtype=np.int64)
+        which = np.searchsorted(starts, self.superseded, side="right") - 1
+        old_by_area: dict[str, list[pd.DataFrame]] = {}
+        for file_number in np.unique(which).tolist():
+            area, path, first, _ = self._existing_files[file_number]
+            local = self.superseded[which == file_number] - first
+            old_by_area.setdefault(area, []).append(self._rewrite_without(path, area, local))
+        for area, pieces in old_by_area.items():
+            self._tally_changes(area, pd.concat(pieces, ignore_index=True))
+
+    def _rewrite_without(self, path: Path, area: str, local: np.ndarray) -> pd.DataFrame:
+        """One file without the rows at ``local``, rewritten a row group at a time under a
+        temporary name, then renamed; returns the rows taken out."""
+        handle = pq.ParquetFile(path)
+        drop = np.zeros(handle.metadata.num_rows, dtype=bool)
+        drop[local] = True
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        gone: list[pa.Table] = []
+        writer = None
+        offset = 0
+        try:
+            for group in range(handle.num_row_groups):
+                table = handle.read_row_group(group)
+                here = drop[offset : offset + table.num_rows]
+                offset += table.num_rows
+                if here.any():
+                    gone.append(table.filter(pa.array(here)))
+                    table = table.filter(pa.array(~here))
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+        old = store.dossier_frame(pa.concat_tables(gone).to_pandas(), area)
+        undated = old[old["exported_at"].isna()]
+        if len(undated):  # no version yet: stored before its file is rewritten
+            store.append_dossiers(undated, self.out, root=store.VERSIONS_DIR)
+        if offset == int(drop.sum()):
+            path.unlink()
+            tmp.unlink(missing_ok=True)
+        else:
+            tmp.replace(path)
+        return old
+
+    def _tally_changes(self, area: str, old: pd.DataFrame) -> None:
+        folder = self.root / "rows" / f"area={area}"
+        pieces = []
+        if folder.is_dir():
+            for path in folder.glob("*.pq"):
+                frame = pq.read_table(path).to_pandas()
+                seqs = frame["_seq"].to_numpy()
+                keep = self.current[seqs] & np.isin(self.status[seqs], (UPDATED, CORRECTED))
+                if keep.any():
+                    pieces.append(self._stamped(frame[keep]))
+        new = pd.concat(pieces, ignore_index=True) if pieces else old.iloc[:0]
+        last = max(self.exported.values(), default=pd.Timestamp.now())
+        self.changed_months.update(changed_closed_months(old, new, last))
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+_OPEN: Final = 10**9  # the month "never" of a dossier still open
+_STATUS_DATES: Final = ("resolved_at", "returned_at", "status")
+
+
+def _month(values: pd.Series) -> np.ndarray:
+    stamps = pd.to_datetime(values)
+    month = (stamps.dt.year * 12 + stamps.dt.month - 1).to_numpy(dtype="float64")
+    return np.where(np.isnan(month), _OPEN, month).astype(np.int64)
+
+
+def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """True where two columns differ (two missing values are equal)."""
+    x, y = (v.astype("string").fillna("\x00") for v in (a, b))
+    return np.asarray((x != y).to_numpy(dtype=bool))
+
+
+def changed_closed_months(
+    old: pd.DataFrame, new: pd.DataFrame, last_snapshot: pd.Timestamp
+) -> Counter[tuple[str, str]]:
+    """(unit, period) -> dossiers whose replacement changes that closed month's or quarter's
+    counts: periods that ended before the month of the replacing snapshot.
+
+    A change of closing (status, resolution or return date) touches the months between the two
+    closing months (an open dossier closes "never"); any other change (receipt or due date,
+    unit, channel...) the months from receipt to closing. These are the periods in which the
+    dossier's counts can differ: a superset of those whose figures moved, never fewer.
+    """
+    merged = old.merge(new, on="dossier_id", how="outer", suffixes=("_old", "_new"))
+    if merged.empty:
+        return Counter()
+    has_old = merged["unit_code_old"].notna().to_numpy()
+    has_new = merged["unit_code_new"].notna().to_numpy()
+    default = last_snapshot.year * 12 + last_snapshot.month - 1
+    snap = _month(merged["exported_at_new"])
+    snap = np.where(has_new & (snap != _OPEN), snap, default)
+    closing = {
+        side: np.minimum(
+            _month(merged[f"resolved_at_{side}"]), _month(merged[f"returned_at_{side}"])
+        )
+        for side in ("old", "new")
+    }
+    receipt = {side: _month(merged[f"received_at_{side}"]) for side in ("old", "new")}
+    paired = has_old & has_new
+    broad = ~paired  # a dossier that moved to another area: all its months
+    for column in DOSSIER_COLUMNS:
+        if column not in _STATUS_DATES and f"{column}_old" in merged:
+            broad |= paired & _differs(merged[f"{column}_old"], merged[f"{column}_new"])
+    lo = np.where(
+        broad,
+        np.minimum(
+            np.where(has_old, receipt["old"], _OPEN), np.where(has_new, receipt["new"], _OPEN)
+        ),
+        np.minimum(closing["old"], closing["new"]),
+    )
+    hi = np.maximum(np.where(has_old, closing["old"], -1), np.where(has_new, closing["new"], -1))
+    hi = np.minimum(hi, snap - 1)
+    lengths = np.where(lo <= hi, hi - lo + 1, 0)
+    row = np.repeat(np.arange(len(merged)), lengths)
+    month = (
+        np.repeat(lo, lengths)
+        + np.arange(len(row))
+        - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    )
+    unit = merged["unit_code_new"].fillna(merged["unit_code_old"]).astype(str).to_numpy()[row]
+    out: Counter[tuple[str, str]] = Counter()
+    for u, m in zip(unit.tolist(), month.tolist(), strict=True):
+        out[(u, f"{m // 12:04d}-{m % 12 + 1:02d}")] += 1
+    quarter = month // 3
+    whole = quarter * 3 + 2 < snap[row]  # the quarter ended before the snapshot's month
+    triples = zip(unit[whole].tolist(), row[whole].tolist(), quarter[whole].tolist(), strict=True)
+    for u, _, q in set(triples):
+        out[(u, f"{q // 4:04d}-Q{q % 4 + 1}")] += 1
+    return out

@@ -1,8 +1,13 @@
 """Where accepted rows go: each is added, a duplicate (same key, same content: counted, not
 added again) or a conflict (same key, other content: rejected), against the other files of
-the run and what the folder already holds.
+the run and what the folder already holds. Dossiers are snapshots: a dossier id already held
+with other content is an update (or a correction, or an older version), never a conflict,
+unless one file gives it twice (:mod:`spool`).
 
-    DIR/dossiers/area=<era>-<code>/part-<n>.parquet (kind dossiers, through the spool)
+    DIR/dossiers/area=<era>-<code>/part-<n>.parquet (kind dossiers, through the spool): the
+                                                       current row of each dossier
+    DIR/dossier_versions/area=<era>-<code>/part-<n>.parquet   every version, with its
+                                                       snapshot date and file name
     DIR/period_reports.parquet                         (kind period-report)
     DIR/survey.parquet                                 (kind survey)
 
@@ -185,8 +190,10 @@ def store_table(results: list[FileResult], kind: str, out: Path) -> dict[str, An
 
 
 def store_dossiers(results: list[FileResult], out: Path, spool: DossierSpool) -> dict[str, Any]:
-    """Dossiers: settle the spooled rows against each other and the folder, write the district
-    partitions that gain rows (the cube is the caller's: counting.prepare.prepare_folder)."""
+    """Dossiers: upsert the spooled rows on dossier_id (:mod:`spool`: added, updated,
+    corrected, unchanged, older; a file repeating an id with other content is a conflict),
+    write the versions and current rows (the cube is the caller's:
+    counting.prepare.prepare_folder)."""
     spool.classify()
     conflicts: dict[tuple[int, int], tuple[int, str, str]] = {}
     if spool.conflicts:
@@ -194,10 +201,7 @@ def store_dossiers(results: list[FileResult], out: Path, spool: DossierSpool) ->
         for seq, row in frame.iterrows():
             # pandas-stubs type a row label as Hashable; here it is the spool's integer _seq.
             other, file_index = lookup(spool.conflicts[int(seq)])  # type: ignore[call-overload]
-            if file_index is None:
-                origin = f"the row already in {out}"
-            else:
-                origin = f"{results[file_index].name} row {int(other['_row'])}"
+            origin = f"{results[file_index or 0].name} row {int(other['_row'])}"
             differs = _differing(row, other, CONTENT["dossiers"])
             conflicts[(int(row["_file"]), int(row["_pos"]))] = (
                 int(row["_row"]),
@@ -205,18 +209,37 @@ def store_dossiers(results: list[FileResult], out: Path, spool: DossierSpool) ->
                 _conflict_message("dossiers", str(row["dossier_id"]), differs, origin),
             )
     outputs: dict[str, Any] = {}
-    added = spool.added_count()
-    if added:
+    fixes = spool.corrections()
+    corrections = [
+        {
+            "dossier_id": str(row.dossier_id),
+            "unit_code": str(row.unit_code),
+            "status": str(row.status),
+            "file": Path(results[file_index].name).name,
+        }
+        for row, file_index in zip(fixes.itertuples(), fixes["_file"].tolist(), strict=True)
+    ]
+    if spool.has_changes():
         spool.write()
         outputs["data"] = str(out / store.DOSSIERS_DIR)
+        outputs["versions"] = str(out / store.VERSIONS_DIR)
     if store.has_dossiers(out):
         # Derived from the dossiers, brought up to date by counting.prepare.prepare_folder
         # (``cchc ingest`` calls it after this): ingest itself never counts.
         outputs["cube"] = str(out / store.CUBE_FILE)
+    changed = [
+        {"unit_code": unit, "period": period, "dossier_count": count}
+        for (unit, period), count in sorted(spool.changed_months.items())
+    ]
     return {
         "per_file": {index: spool.file_counts(index) for index in range(len(results))},
         "conflicts": conflicts,
         "outputs": outputs,
+        "corrections": corrections,
+        "changed_closed_periods": changed,
+        "snapshots": {
+            Path(results[i].name).name: stamp.isoformat() for i, stamp in spool.exported.items()
+        },
     }
 
 

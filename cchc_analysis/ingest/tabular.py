@@ -10,14 +10,18 @@ rows), rejected ones are kept with their raw cells, personal columns dropped.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import re
 from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from cchc_analysis.core.errors import IngestError, SourceError
+from cchc_analysis.core.text import fold
 from cchc_analysis.ingest.account import (
     FileResult,
     IngestOptions,
@@ -87,6 +91,28 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
         if not blank.any():
             break
     return blank
+
+
+# "Ngày xuất: 15/08/2025", "Tính đến ngày 31/08/2025", "Dữ liệu đến ngày 31-08-2025": the
+# snapshot date a title row above the header may give (diacritics removed before matching).
+_TITLE_DATE = re.compile(
+    r"(?:ngay xuat|xuat ngay|tinh den ngay|den ngay|ngay trich xuat)\D{0,5}"
+    r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
+)
+
+
+def title_date(title: pd.DataFrame) -> date | None:
+    """The export date named in the title rows above a header, if any."""
+    for cells in title.itertuples(index=False):
+        for cell in cells:
+            if not isinstance(cell, str):
+                continue
+            found = _TITLE_DATE.search(fold(cell))
+            if found:
+                day, month, year = (int(g) for g in found.groups())
+                with contextlib.suppress(ValueError):
+                    return date(year, month, day)
+    return None
 
 
 def _locate_header(cells: pd.DataFrame, kind: str) -> int:
@@ -174,6 +200,7 @@ class _TabularFile:
         structured = {p for c, p in match.columns.items() if c not in FREE_TEXT_COLUMNS}
         self.free_text = [names[p] for p in self.display_positions if p not in structured]
         self._first = (head.iloc[header_row + 1 :], head_rows[header_row + 1 :])
+        self.export_date = title_date(head.iloc[:header_row])
         self.blank_count = 0
         keys = ("dossier_id", "received_at") if kind == "dossiers" else SURVEY_REQUIRED
         self.foot = FootLines([match.columns[c] for c in keys if c in match.columns])
@@ -299,6 +326,8 @@ def _read_tabular_once(
         "unit_resolutions": log.entries(),
         "carried_over_count": log.carried_over_count,
     }
+    if source.export_date is not None:
+        info["export_date"] = source.export_date.isoformat()
     return FileResult(
         name=path,
         source=source.stream.describe(),

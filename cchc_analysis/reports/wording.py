@@ -616,6 +616,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "The data of {count} unit(s) starts after the period begins, so their dossiers carried "
         "over from the previous period are unknown (shown as 0).",
     ),
+    "title.data_as_of": ("Số liệu tính đến ngày {day}", "Figures as of {day}"),
     "title.approximate": (
         "Số liệu gần đúng: có xã cũ bị chia cho nhiều đơn vị mới, hoặc đơn vị mới gồm xã cũ của "
         "nhiều huyện.",

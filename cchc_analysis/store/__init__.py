@@ -11,20 +11,26 @@ units, periods or indicators; what a column means is decided above it (``ingest`
 """
 
 from cchc_analysis.core.errors import DataFolderError
+from cchc_analysis.store.as_of import AS_OF_DIR, as_of_folder
 from cchc_analysis.store.dossiers import (
     DOSSIERS_DIR,
     PARTITION_COLUMN,
+    SNAPSHOT_COLUMNS,
+    VERSIONS_DIR,
     append_dossiers,
     area_files,
     area_key,
     area_parts,
     dossier_areas,
+    dossier_frame,
     dossier_partitions,
     has_dossiers,
     iter_dossier_batches,
+    iter_file_batches,
     read_dossiers,
     row_areas,
     upgrade_layout,
+    version_areas,
     write_dossiers,
 )
 from cchc_analysis.store.folder import (
@@ -46,6 +52,8 @@ from cchc_analysis.store.folder import (
 __all__ = [
     # the layout of a data folder
     "DOSSIERS_DIR",
+    "VERSIONS_DIR",
+    "SNAPSHOT_COLUMNS",
     "PARTITION_COLUMN",
     "CUBE_FILE",
     "PERIOD_REPORTS_FILE",
@@ -69,6 +77,12 @@ __all__ = [
     "append_dossiers",
     "read_dossiers",
     "iter_dossier_batches",
+    "iter_file_batches",
+    "dossier_frame",
+    "version_areas",
+    # the folder as it stood on a day (snapshots)
+    "AS_OF_DIR",
+    "as_of_folder",
     # single-file tables
     "read_table",
     "read_table_rows",

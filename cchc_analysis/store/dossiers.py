@@ -33,7 +33,14 @@ from cchc_analysis.core.schema import DOSSIER_COLUMNS, coerce_dossiers
 from cchc_analysis.units.registry import ERA_2025, ERA_PRE_2025
 
 DOSSIERS_DIR = "dossiers"
+VERSIONS_DIR = "dossier_versions"
 PARTITION_COLUMN = "area"
+# Beside the canonical columns, a dossier row written by a snapshot ingest carries the date of
+# the snapshot it came from and that file's name (no path); rows written before (or by the
+# demo) lack them: their snapshot date is unknown, read as "before any snapshot".
+# ``is_closed_on_snapshot``: the row's resolved_at is not the export's but the date of the first
+# snapshot showing it closed (a withdrawn or stopped dossier the export gives no date for).
+SNAPSHOT_COLUMNS = ("exported_at", "source_file", "is_closed_on_snapshot")
 LEGACY_PARTITION_COLUMN = "district_code"  # the layout before eras were stored
 ROW_GROUP_ROWS = 256_000
 
@@ -126,8 +133,22 @@ def has_dossiers(data_dir: str | os.PathLike[str]) -> bool:
     return path.is_dir() and any(path.glob("*/*.parquet"))
 
 
-def _area_dir(data_dir: str | os.PathLike[str], area: str) -> Path:
-    return Path(data_dir) / DOSSIERS_DIR / f"{PARTITION_COLUMN}={area}"
+def _area_dir(data_dir: str | os.PathLike[str], area: str, root: str = DOSSIERS_DIR) -> Path:
+    return Path(data_dir) / root / f"{PARTITION_COLUMN}={area}"
+
+
+def _with_snapshot(frame: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
+    """Canonical columns plus the snapshot columns that ``source`` has."""
+    for column in SNAPSHOT_COLUMNS:
+        if column in source:
+            values = source[column]
+            if column == "exported_at":
+                frame[column] = pd.to_datetime(values).astype("datetime64[ms]")
+            elif column == "is_closed_on_snapshot":
+                frame[column] = values.astype("boolean").fillna(False).astype(bool)
+            else:
+                frame[column] = values.astype("string")
+    return frame
 
 
 def _sorted_body(part: pd.DataFrame) -> pa.Table:
@@ -166,19 +187,23 @@ def write_dossiers(
     return len(table_frame)
 
 
-def append_dossiers(frame: pd.DataFrame, data_dir: str | os.PathLike[str]) -> list[Path]:
+def append_dossiers(
+    frame: pd.DataFrame, data_dir: str | os.PathLike[str], *, root: str = DOSSIERS_DIR
+) -> list[Path]:
     """Add dossiers as one new file per area (``part-<n>.parquet``, in date order), leaving the
-    partition's other files as they are; returns the files written.
+    partition's other files as they are; returns the files written. The snapshot columns
+    (:data:`SNAPSHOT_COLUMNS`) are kept when ``frame`` has them; ``root`` is
+    :data:`VERSIONS_DIR` for the store of every version.
 
     Why: ingest adds a month's export to years of history, so rewriting whole partitions
     would cost time and memory in proportion to the history. Each file is written under a
     temporary name and renamed, so a partition never holds half a file.
     """
     upgrade_layout(data_dir)
-    table_frame = coerce_dossiers(frame)
+    table_frame = _with_snapshot(coerce_dossiers(frame), frame)
     written = []
     for area, part in table_frame.groupby(row_areas(table_frame), sort=True):
-        part_dir = _area_dir(data_dir, str(area))
+        part_dir = _area_dir(data_dir, str(area), root)
         part_dir.mkdir(parents=True, exist_ok=True)
         numbers = [int(p.stem.split("-")[1]) for p in part_dir.glob("part-*.parquet")]
         path = part_dir / f"part-{max(numbers, default=-1) + 1}.parquet"
@@ -258,19 +283,66 @@ def iter_dossier_batches(
 ) -> Iterator[pd.DataFrame]:
     """One area's dossiers a batch at a time, in stored order, with canonical dtypes: for
     passes over partitions larger than memory (ingest's de-duplication)."""
-    for path in sorted(_area_dir(data_dir, area).glob("*.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-            frame = _with_columns(batch.to_pandas(), DOSSIER_COLUMNS, area)
-            yield coerce_dossiers(frame)[list(DOSSIER_COLUMNS)]
+    for path in area_files(data_dir, area):
+        for frame in iter_file_batches(path, area, batch_rows):
+            yield frame[list(DOSSIER_COLUMNS)]
 
 
-def area_files(data_dir: str | os.PathLike[str], area: str) -> list[Path]:
-    """The Parquet files of one area, in name order."""
-    return sorted(_area_dir(data_dir, area).glob("*.parquet"))
+def iter_file_batches(
+    path: Path, area: str, batch_rows: int = 500_000, *, filter: Any = None
+) -> Iterator[pd.DataFrame]:
+    """One dossier file's rows a batch at a time: canonical columns plus the snapshot columns
+    (``exported_at`` null and ``source_file`` empty where the file predates them).
+    ``filter``: a pyarrow dataset expression (reads only the matching rows)."""
+    if filter is not None:
+        batches: Iterator[pa.RecordBatch] = ds.dataset(path, format="parquet").to_batches(
+            filter=filter, batch_size=batch_rows
+        )
+    else:
+        batches = pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
+    for batch in batches:
+        yield dossier_frame(batch.to_pandas(), area)
+
+
+def dossier_frame(raw: pd.DataFrame, area: str) -> pd.DataFrame:
+    """Rows read from one of an area's files: canonical columns and the snapshot columns."""
+    frame = coerce_dossiers(_with_columns(raw, DOSSIER_COLUMNS, area))[list(DOSSIER_COLUMNS)]
+    if "exported_at" not in raw:
+        raw["exported_at"] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ms]")
+    if "source_file" not in raw:
+        raw["source_file"] = pd.Series(pd.NA, index=raw.index, dtype="string")
+    if "is_closed_on_snapshot" not in raw:
+        raw["is_closed_on_snapshot"] = False
+    return _with_snapshot(frame, raw)
+
+
+def area_files(
+    data_dir: str | os.PathLike[str], area: str, *, root: str = DOSSIERS_DIR
+) -> list[Path]:
+    """The Parquet files of one area, in name order (``root``: :data:`VERSIONS_DIR` for the
+    versions' files)."""
+    return sorted(_area_dir(data_dir, area, root).glob("*.parquet"), key=_part_number)
+
+
+def _part_number(path: Path) -> tuple[int, str]:
+    """part-10 after part-9: files are numbered in the order they were added."""
+    number = path.stem.rpartition("-")[2]
+    return (int(number), path.name) if number.isdigit() else (-1, path.name)
+
+
+def version_areas(data_dir: str | os.PathLike[str]) -> list[str]:
+    """The partition keys of the versions' store (:data:`VERSIONS_DIR`)."""
+    root = Path(data_dir) / VERSIONS_DIR
+    if not root.is_dir():
+        return []
+    prefix = f"{PARTITION_COLUMN}="
+    return sorted(p.name[len(prefix) :] for p in root.iterdir() if p.name.startswith(prefix))
 
 
 __all__ = [
     "DOSSIERS_DIR",
+    "SNAPSHOT_COLUMNS",
+    "VERSIONS_DIR",
     "LEGACY_PARTITION_COLUMN",
     "PARTITION_COLUMN",
     "append_dossiers",
@@ -278,11 +350,14 @@ __all__ = [
     "area_key",
     "area_parts",
     "dossier_areas",
+    "dossier_frame",
     "dossier_partitions",
     "has_dossiers",
     "iter_dossier_batches",
+    "iter_file_batches",
     "read_dossiers",
     "row_areas",
     "upgrade_layout",
+    "version_areas",
     "write_dossiers",
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import pandas as pd
 from IPython.display import HTML
 
-from cchc_analysis.reports.formatting import is_missing, period_dates, period_label
+from cchc_analysis.reports.formatting import fmt_date, is_missing, period_dates, period_label
 from cchc_analysis.reports.html_blocks import ESC, contents, html_block
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.unit_data import UnitData
@@ -41,8 +44,18 @@ def unit_title(data: UnitData) -> HTML:
         f'<p class="period">{ESC(phrase("period", lang))}: '
         f"{ESC(period_label(data.period, lang))} "
         f"({ESC(period_dates(data.period, lang))}){ESC(tier_note)}</p>"
-        f"{''.join(_scope_notes(data))}</header>"
+        f"{data_as_of(data.dataset, lang)}{''.join(_scope_notes(data))}</header>"
     )
+
+
+def data_as_of(dataset: dict[str, Any], lang: str) -> str:
+    """ "Số liệu tính đến ngày dd/mm/yyyy": the day asked for (``cchc report --as-of``), else
+    the newest snapshot ingested; nothing when the folder does not know it (the demo)."""
+    day = dataset.get("as_of") or dataset.get("snapshot_date")
+    if not day:
+        return ""
+    shown = fmt_date(date.fromisoformat(str(day)[:10]), lang)
+    return f'<p class="data-date">{ESC(phrase("title.data_as_of", lang, day=shown))}</p>'
 
 
 def _scope_notes(data: UnitData) -> list[str]:
@@ -92,7 +105,8 @@ def province_title(data: ProvinceData) -> HTML:
         f'<header class="report-title"><h1>{ESC(phrase("overview_title", lang))}: '
         f"{ESC(data.province.name)}</h1>{''.join(_overview_notes(data))}"
         f'<p class="period">{ESC(phrase("period", lang))}: {ESC(period_label(data.period, lang))}'
-        f" ({ESC(period_dates(data.period, lang))})</p></header>"
+        f" ({ESC(period_dates(data.period, lang))})</p>"
+        f"{data_as_of(data.dataset, lang)}</header>"
     )
 
 
