@@ -40,6 +40,7 @@ from cchc_analysis.core.errors import IngestError, SourceError
 from cchc_analysis.core.periods import Period
 from cchc_analysis.ingest.account import (
     REPORT_FILE,
+    FileResult,
     IngestOptions,
     build_report,
     write_rejects,
@@ -75,21 +76,18 @@ def ingest(
     Raises :class:`IngestError` (nothing written) when a file cannot be used at all, and
     :class:`UnitMapError` when the unit map cannot.
     """
-    if kind not in KINDS:
-        raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    if not paths:
-        raise IngestError("no input files given")
-    if period is not None and kind != "period-report":
-        raise IngestError("--period applies to --kind period-report only")
-    if unit is not None and kind != "period-report":
-        raise IngestError("--unit applies to --kind period-report only")
-    if unit_map is not None and kind == "period-report":
-        raise IngestError("--unit-map applies to --kind dossiers and survey only")
-    if province is not None:
-        province = _check_province(province)
+    options = ingest_options(
+        paths,
+        kind,
+        out_dir,
+        period=period,
+        province=province,
+        sheet=sheet,
+        unit=unit,
+        today=today,
+        unit_map=unit_map,
+    )
     started = time.perf_counter()
-    spellings = units.load_unit_map(unit_map) if unit_map is not None else None
-    options = IngestOptions(kind, Path(out_dir), period, province, sheet, unit, today, spellings)
     out = Path(out_dir)
     created = not out.exists()
     spool = None
@@ -99,19 +97,7 @@ def ingest(
             sink: RowSink = spool
         else:
             sink = MemorySink()
-        results = []
-        for index, path in enumerate(paths):
-            name = str(path)
-            try:
-                if kind == "period-report":
-                    results.append(read_period_report(name, options=options))
-                    continue
-                result = read_tabular(name, kind, options=options, index=index, sink=sink)
-                if isinstance(sink, MemorySink):
-                    result.accepted = sink.frame_of(index)
-                results.append(result)
-            except SourceError as exc:
-                raise IngestError(str(exc)) from None
+        results = read_files(paths, options, sink)
         out.mkdir(parents=True, exist_ok=True)
         if spool is not None:
             outcome = store_dossiers(results, out, spool)
@@ -134,6 +120,56 @@ def ingest(
         json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
     return report
+
+
+def ingest_options(
+    paths: Sequence[str | os.PathLike[str]],
+    kind: str,
+    out_dir: str | os.PathLike[str],
+    *,
+    period: Period | None = None,
+    province: str | None = None,
+    sheet: str | None = None,
+    unit: str | None = None,
+    today: date | None = None,
+    unit_map: str | os.PathLike[str] | None = None,
+) -> IngestOptions:
+    """The run's options, checked (an :class:`IngestError` names the one that cannot apply)."""
+    if kind not in KINDS:
+        raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    if not paths:
+        raise IngestError("no input files given")
+    if period is not None and kind != "period-report":
+        raise IngestError("--period applies to --kind period-report only")
+    if unit is not None and kind != "period-report":
+        raise IngestError("--unit applies to --kind period-report only")
+    if unit_map is not None and kind == "period-report":
+        raise IngestError("--unit-map applies to --kind dossiers and survey only")
+    if province is not None:
+        province = _check_province(province)
+    spellings = units.load_unit_map(unit_map) if unit_map is not None else None
+    return IngestOptions(kind, Path(out_dir), period, province, sheet, unit, today, spellings)
+
+
+def read_files(
+    paths: Sequence[str | os.PathLike[str]], options: IngestOptions, sink: RowSink
+) -> list[FileResult]:
+    """Read and check every file; accepted dossier and survey rows go to ``sink`` (a
+    :class:`MemorySink` leaves them on each result's ``accepted``)."""
+    results = []
+    for index, path in enumerate(paths):
+        name = str(path)
+        try:
+            if options.kind == "period-report":
+                results.append(read_period_report(name, options=options))
+                continue
+            result = read_tabular(name, options.kind, options=options, index=index, sink=sink)
+            if isinstance(sink, MemorySink):
+                result.accepted = sink.frame_of(index)
+            results.append(result)
+        except SourceError as exc:
+            raise IngestError(str(exc)) from None
+    return results
 
 
 def _expected_rows(paths: Sequence[str | os.PathLike[str]]) -> int:

@@ -264,6 +264,19 @@ def iter_dossier_batches(
             yield coerce_dossiers(frame)[list(DOSSIER_COLUMNS)]
 
 
+def dossier_dataset(data_dir: str | os.PathLike[str]) -> ds.Dataset:
+    """Every dossier file of the folder as one pyarrow dataset, its ``area`` key read as text
+    by an explicit partitioning schema (never inferred: a code must keep its zeros), so that
+    a filter on ``area``, ``unit_code`` or ``received_at`` skips files and row groups."""
+    upgrade_layout(data_dir)
+    partitioning = ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.string())]), flavor="hive")
+    root = Path(data_dir) / DOSSIERS_DIR
+    files = [str(p) for p in sorted(root.glob(f"{PARTITION_COLUMN}=*/*.parquet"))]
+    return ds.dataset(
+        files, format="parquet", partitioning=partitioning, partition_base_dir=str(root)
+    )
+
+
 def area_files(data_dir: str | os.PathLike[str], area: str) -> list[Path]:
     """The Parquet files of one area, in name order."""
     return sorted(_area_dir(data_dir, area).glob("*.parquet"))
@@ -278,6 +291,7 @@ __all__ = [
     "area_key",
     "area_parts",
     "dossier_areas",
+    "dossier_dataset",
     "dossier_partitions",
     "has_dossiers",
     "iter_dossier_batches",
