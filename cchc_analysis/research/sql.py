@@ -200,7 +200,7 @@ def connect(
     Examples
     --------
     >>> con = connect(data_dir)  # doctest: +SKIP
-    >>> con.sql("SELECT count(*) FROM dossiers").fetchone()[0] > 0  # doctest: +SKIP
+    >>> con.sql("SELECT count(*) FROM dossiers").fetchall()[0][0] > 0  # doctest: +SKIP
     True
     """
     path = store.check_data_dir(store.resolve_data_dir(data_dir))

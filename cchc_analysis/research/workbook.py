@@ -90,7 +90,7 @@ class Workbook:
 
         Examples
         --------
-        >>> wb.sql().sql("SELECT count(*) FROM dossiers").fetchone()[0] > 0
+        >>> wb.sql().sql("SELECT count(*) FROM dossiers").fetchall()[0][0] > 0
         True
         """
         return self._con
@@ -385,11 +385,20 @@ class Workbook:
         metric : str
             A rate of the catalogue (see :attr:`definitions`), e.g. ``"online_rate"``.
 
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``unit_code_a``, ``unit_name_a``, ``rate_a`` with ``rate_a_low`` and
+            ``rate_a_high`` (likewise ``_b``), the counts behind them, ``difference_rate``
+            (a minus b) with ``difference_rate_low``/``_high``, ``test`` and ``p_value``.
+
         Examples
         --------
         >>> out = wb.compare("Kiến Thụy", "An Lão", "online_rate", period="2023-Q3")
-        >>> list(out["unit_name"])
+        >>> out[["unit_name_a", "unit_name_b"]].iloc[0].tolist()
         ['Huyện Kiến Thụy', 'Huyện An Lão']
+        >>> bool(out["difference_rate_low"].iloc[0] < out["difference_rate_high"].iloc[0])
+        True
         """
         if isinstance(a, pd.Series) and isinstance(b, pd.Series):
             rows = pd.DataFrame([a, b]).reset_index(drop=True)
@@ -469,7 +478,7 @@ def open(data_dir: str | os.PathLike[str] | None = None) -> Workbook:  # noqa: A
     --------
     >>> import cchc_analysis as cchc
     >>> wb = cchc.open(data_dir)
-    >>> wb.kpis("2023-Q3", units="Kiến Thụy")["received_total_count"].iloc[0] > 0
+    >>> int(wb.kpis("2023-Q3", units="Kiến Thụy")["received_total_count"].iloc[0]) > 0
     True
     """
     return Workbook(data_dir)
