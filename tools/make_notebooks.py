@@ -124,7 +124,6 @@ province = notebook(
 )
 
 
-
 root = Path(__file__).resolve().parent.parent / "notebooks"
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else root
 out.mkdir(parents=True, exist_ok=True)
