@@ -39,6 +39,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "unit_level": ("Cấp tiếp nhận", "Receiving tier"),
     "approximate": ("Ước tính qua bảng chuyển đổi", "Approximate (crosswalk)"),
     "metric": ("Chỉ tiêu", "Metric"),
+    "rate": ("Tỷ lệ", "Rate"),
+    "numerator_count": ("Tử số", "Numerator"),
+    "denominator_count": ("Mẫu số", "Denominator"),
     "difference_rate": ("Chênh lệch", "Difference"),
     "p_value": ("Giá trị p", "p-value"),
     "test": ("Kiểm định", "Test"),
@@ -112,8 +115,12 @@ def labelled(frame: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
 
 
 def _used_rates(frame: pd.DataFrame) -> list[str]:
-    names = {d.name for d in RATE_DEFINITIONS}
-    return [c for c in frame.columns if c in names]
+    """The catalogue rates a table shows: its rate columns, or those it names (``metric``)."""
+    names = [d.name for d in RATE_DEFINITIONS]
+    shown = set(frame.columns)
+    if "metric" in frame:
+        shown |= set(frame["metric"].dropna().astype(str))
+    return [name for name in names if name in shown]
 
 
 def to_excel(
