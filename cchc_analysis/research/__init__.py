@@ -13,7 +13,13 @@ Modules: ``arguments`` (what a researcher types), ``sql`` (DuckDB views and macr
 
 The stage computes nothing of its own: every count comes from ``counting``'s rules (or their
 SQL form, tested equal), every interval from ``stats``, every label from the catalogues. It
-never writes into a data folder.
+never writes into a data folder (the store's one-time renaming of a pre-era layout aside).
+
+Where DuckDB is used: ``Workbook.kpis(by=...)`` for groupings the cube does not hold
+(procedure, channel, online level, tier): the ``bieu06_flags`` macro over the Parquet files
+(``grouped``), about twice as fast and half the memory of the pandas path for a province-year
+by procedure (bench/bench_research.py). Per unit (× field), ``counting.kpi_table`` (the cube)
+is already the fast path and is used as is.
 """
 
 from cchc_analysis.research.compare import compare_rates, funnel, with_intervals
