@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -271,7 +272,8 @@ class Workbook:
         ----------
         period, units, level, tier, era
             As for :meth:`kpis`; a unit's rows are those it counts (its tier's, through the
-            crosswalk for a unit of the reform).
+            crosswalk for a unit of the reform). Without a period, units are read in era 2024
+            unless ``era`` says otherwise.
         columns : sequence of str, optional
             Canonical columns (default: all); ``unit_code`` is the receiving office's code.
 
@@ -409,7 +411,9 @@ class Workbook:
         return compare_rates(rows, metric, confidence=confidence)
 
 
-_ANY_PERIOD = Period(pd.Timestamp("2000-01-01").date(), pd.Timestamp("2000-01-01").date(), "")
+# Which rows a unit counts does not depend on the period: a query needs one all the same. Its
+# era (2024) is the default of ``dossiers(units=...)`` without a period.
+_ANY_PERIOD = Period(date(2000, 1, 1), date(2000, 1, 1), "")
 _KEYS = ("area", "unit_level", "unit_code", "district_code")
 
 
