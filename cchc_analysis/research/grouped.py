@@ -73,9 +73,10 @@ def grouped_counts(
 ) -> pd.DataFrame:
     """Biểu 06 counts per unit of ``query`` × the dossier columns ``by``, for its period.
 
-    Columns: unit_code, the ``by`` columns, period_start, period_end, the counts, and
-    ``approximate`` (a crosswalk share was attributed whole, as in ``rollup``). Rows with
-    nothing received are left out, as ``count_table`` leaves them.
+    Columns: unit_code, the ``by`` columns, period_start, period_end, the counts,
+    ``approximate`` (a crosswalk share was attributed whole, as in ``rollup``) and, with
+    ``procedure_code``, ``procedure_name`` (the first in text order where a code has
+    several). Rows with nothing received are left out, as ``count_table`` leaves them.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
@@ -84,6 +85,8 @@ def grouped_counts(
     period = query.period
     if keys.empty:
         counts = pd.DataFrame(columns=["unit_code", *by, *COUNT_COLUMNS, "approximate"])
+        if "procedure_code" in by:
+            counts["procedure_name"] = pd.Series(dtype="string")
     elif engine == "duckdb":
         counts = _duckdb_counts(con, keys, query, by)
     else:
@@ -98,25 +101,37 @@ def grouped_counts(
 def _duckdb_counts(
     con: duckdb.DuckDBPyConnection, keys: pd.DataFrame, query: CountQuery, by: list[str]
 ) -> pd.DataFrame:
+    """Two sums, exact because counts add up: per stored (area, tier, unit, district) × ``by``
+    over the dossier rows (a plain scan), then per unit of the query over those few rows (the
+    join to the unit keys costs rows of the first sum, not dossiers)."""
     con.register("_unit_keys", keys[[*KEY_COLUMNS, "group_code", "approximate"]])
     try:
         areas = ", ".join(f"'{a}'" for a in sorted(keys["area"].unique()))
-        grouped = ", ".join(f"f.{c}" for c in by)
-        sums = ", ".join(f"SUM(f.{c})::BIGINT AS {c}" for c in COUNT_COLUMNS)
+        stored = ", ".join([*KEY_COLUMNS, *by])
+        named = "procedure_code" in by
+        first_names = ", min(procedure_name) AS procedure_name" if named else ""
+        second_names = ", min(g.procedure_name) AS procedure_name" if named else ""
+        sums = ", ".join(f"SUM({c})::BIGINT AS {c}" for c in COUNT_COLUMNS)
+        resums = ", ".join(f"SUM(g.{c})::BIGINT AS {c}" for c in COUNT_COLUMNS)
+        grouped = ", ".join(f"g.{c}" for c in by)
         sql = f"""
-            SELECT k.group_code AS unit_code, {grouped}, {sums},
-                bool_or(k.approximate) AS approximate
-            FROM bieu06_flags($first, $last) AS f
-            JOIN _unit_keys AS k ON {_join_condition("f", "k")}
-            WHERE f.area IN ({areas})
-            GROUP BY ALL
-            HAVING SUM(f.received_total_count) > 0
+            WITH g AS (
+                SELECT {stored}, {sums}{first_names}
+                FROM bieu06_flags($first, $last)
+                WHERE area IN ({areas})
+                GROUP BY {stored}
+            )
+            SELECT k.group_code AS unit_code, {grouped}, {resums},
+                bool_or(k.approximate) AS approximate{second_names}
+            FROM g JOIN _unit_keys AS k ON {_join_condition("g", "k")}
+            GROUP BY k.group_code, {grouped}
+            HAVING SUM(g.received_total_count) > 0
         """
         params = {"first": query.period.start, "last": query.period.end}
         frame = con.execute(sql, params).df()
     finally:
         con.unregister("_unit_keys")
-    for column in ("unit_code", *by):
+    for column in ("unit_code", *by, *(["procedure_name"] if named else [])):
         frame[column] = frame[column].astype("string")
     return frame
 
@@ -125,7 +140,10 @@ def _python_counts(
     data_dir: Path, keys: pd.DataFrame, query: CountQuery, by: list[str]
 ) -> pd.DataFrame:
     dataset = store.dossier_dataset(data_dir)
-    wanted = dict.fromkeys([*CUBE_INPUT_COLUMNS, *KEY_COLUMNS, *by])
+    named = "procedure_code" in by
+    wanted = dict.fromkeys(
+        [*CUBE_INPUT_COLUMNS, *KEY_COLUMNS, *by, *(["procedure_name"] if named else [])]
+    )
     columns = [c for c in wanted if c in dataset.schema.names]
     last = pd.Timestamp(query.period.end) + pd.Timedelta(days=1)
     condition = ds.field(store.PARTITION_COLUMN).isin(sorted(keys["area"].unique())) & (
@@ -150,6 +168,10 @@ def _python_counts(
     approximate = rows.groupby(["group_code", *by], observed=True)["approximate"].any()
     counts = counts.drop(columns=["period_start", "period_end"])
     counts = counts.merge(approximate.reset_index(), on=["group_code", *by], how="left")
+    if named:
+        names = rows.groupby(["group_code", *by], observed=True)["procedure_name"].min()
+        counts = counts.merge(names.reset_index(), on=["group_code", *by], how="left")
+        counts["procedure_name"] = counts["procedure_name"].astype("string")
     for column in by:
         values = counts[column].astype("string")
         counts[column] = values.where(values != _NO_VALUE)

@@ -25,6 +25,7 @@ DuckDB is also the package's path for counts grouped by procedure, channel or on
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from datetime import date
@@ -205,6 +206,10 @@ def connect(
     """
     path = store.check_data_dir(store.resolve_data_dir(data_dir))
     con = duckdb.connect(database)
+    with contextlib.suppress(duckdb.Error):
+        # A terminal's output stays clean. (In Jupyter without ipywidgets DuckDB shows no bar
+        # and refuses to change the setting.)
+        con.execute("SET enable_progress_bar = false")
     _dossiers_view(con, path)
     _table_view(con, "cube", path / store.CUBE_FILE)
     _table_view(con, "survey", path / store.SURVEY_FILE)

@@ -236,22 +236,10 @@ class Workbook:
         counts = grouped.grouped_counts(self._con, self.data_dir, query, columns, engine=engine)
         table = mark_undefined(add_metrics(counts))
         table.insert(1, "unit_name", self._names(table["unit_code"], query.level, query.era))
-        if "procedure_code" in columns:
-            position = list(table.columns).index("procedure_code") + 1
-            table.insert(position, "procedure_name", self._procedure_names(table["procedure_code"]))
+        if "procedure_name" in table:  # beside its code
+            titles = table.pop("procedure_name")
+            table.insert(list(table.columns).index("procedure_code") + 1, "procedure_name", titles)
         return table
-
-    def _procedure_names(self, codes: pd.Series) -> pd.Series:
-        wanted = sorted(set(codes.dropna()))
-        if not wanted:
-            return pd.Series(pd.NA, index=codes.index, dtype="string")
-        frame = self._con.execute(
-            "SELECT procedure_code, min(procedure_name) AS procedure_name FROM dossiers "
-            "WHERE procedure_code IN (SELECT unnest($codes)) GROUP BY procedure_code",
-            {"codes": wanted},
-        ).df()
-        names = dict(zip(frame["procedure_code"], frame["procedure_name"], strict=True))
-        return codes.map(names).astype("string")
 
     def dossiers(
         self,
