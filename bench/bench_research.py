@@ -18,6 +18,11 @@ memory (VmHWM):
 * after, engine="python": the front door's pandas reference path (same numbers).
 
 The three top-10 tables are checked equal. Figures go to stdout and bench/out/bench_research.json.
+
+Measured 2026-12-02 on the shared 2-core machine (load average 11-14), year 2024:
+
+    1.7M dossiers (6 districts, 18 MB):   before 4.1 s / 713 MB   after 1.8 s / 334 MB
+    4.7M dossiers (15 districts, 50 MB):  before 16.8 s / 1573 MB after 2.4 s / 343 MB
 """
 
 from __future__ import annotations
