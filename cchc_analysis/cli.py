@@ -247,6 +247,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from cchc_analysis.research.sql import connect
+
+    query = args.query if args.query != "-" else sys.stdin.read()
+    con = connect(args.data)
+    try:
+        frame = con.sql(query).df() if query.strip() else pd.DataFrame()
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"SQL: {first}") from None
+    if args.format == "json":
+        sys.stdout.write(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+        sys.stdout.write("\n")
+    elif args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        with pd.option_context("display.max_rows", args.max_rows, "display.width", 200):
+            sys.stdout.write(frame.to_string(index=False, max_rows=args.max_rows) + "\n")
+    return 0
+
+
 def cmd_units_find(args: argparse.Namespace) -> int:
     from datetime import date, timedelta
 
@@ -485,6 +508,24 @@ def build_parser() -> argparse.ArgumentParser:
         "modification time. A newer snapshot of a dossier replaces an older one",
     )
     ingest.set_defaults(func=cmd_ingest)
+
+    sql = sub.add_parser(
+        "sql",
+        help="run a SQL query over a data folder (DuckDB) and print the result",
+        description=(
+            "Views: dossiers, cube, survey, period_reports, units. Macros: "
+            "bieu06_flags(first_day, last_day) and bieu06(first_day, last_day, key) give the "
+            "Biểu 06 counts by the package's own rules, e.g. SELECT * FROM "
+            "bieu06('2023-07-01', '2023-09-30', field). Nothing is written."
+        ),
+    )
+    sql.add_argument("query", help="the SQL query ('-': read it from stdin)")
+    sql.add_argument(
+        "--data", default=None, help="data folder (default: $CCHC_DATA, else the current folder)"
+    )
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.add_argument("--max-rows", type=int, default=200, help="rows shown as a table")
+    sql.set_defaults(func=cmd_sql)
 
     units_cmd = sub.add_parser("units", help="administrative-unit registry")
     units_sub = units_cmd.add_subparsers(dest="units_command", required=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cchc_analysis import units
-from cchc_analysis.core.periods import Period
+from cchc_analysis.core.periods import Period, parse_period
 
 Level = Literal["district", "commune", "province"]
 Tier = Literal["district", "commune", "both"]
@@ -28,6 +28,8 @@ SOURCES: tuple[str, ...] = ("auto", "dossiers", "cube")
 @dataclass(frozen=True)
 class CountQuery:
     """The options of a count; checked on construction (a ValueError names the bad one).
+
+    * ``period``: a :class:`Period`, or its text (``"2023-Q3"``), read by ``parse_period``.
 
     * ``level``: the units the rows are for: "province", "district" or "commune" (era 2024),
       "province", "commune" or "district" (era 2025: a former district's area, its old
@@ -56,6 +58,8 @@ class CountQuery:
     count_waiting_as_on_time: bool | None = None  # None: the province's setting (targets)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.period, Period):  # "2023-Q3" typed by a researcher
+            object.__setattr__(self, "period", parse_period(str(self.period)))
         era = str(self.era)
         if era not in units.ERAS:
             raise ValueError(f"unknown era {self.era!r}; use one of {units.ERAS}")

@@ -27,7 +27,7 @@ NEW_UNIT_KEY = "new_unit_code"
 _TIER_LEVELS = {"district": ("province",), "commune": ("commune",)}
 
 
-def _keyed_commune_rows(cube: pd.DataFrame) -> pd.Series:
+def keyed_commune_rows(cube: pd.DataFrame) -> pd.Series:
     """The new commune of each commune row (old ones through the crosswalk); NA otherwise."""
     walk = units.crosswalk_communes().set_index("old_code")["new_code"]
     is_new = cube["era"].astype("string") == units.ERA_2025
@@ -37,7 +37,7 @@ def _keyed_commune_rows(cube: pd.DataFrame) -> pd.Series:
     return key.where(is_commune)
 
 
-def _keyed_province_rows(cube: pd.DataFrame, tier: str) -> pd.Series:
+def keyed_province_rows(cube: pd.DataFrame, tier: str) -> pd.Series:
     """The new province of each row of the tier (old provinces merge whole); NA otherwise."""
     walk = units.crosswalk_provinces().set_index("old_code")["new_code"]
     era = cube["era"].astype("string")
@@ -60,7 +60,7 @@ def _keyed_province_rows(cube: pd.DataFrame, tier: str) -> pd.Series:
     return key
 
 
-def _keyed_former_district_rows(cube: pd.DataFrame, tier: str) -> pd.Series:
+def keyed_former_district_rows(cube: pd.DataFrame, tier: str) -> pd.Series:
     """The former district of each row: its own for old rows, the one a new commune lies in."""
     places = units.former_districts().set_index("new_code")["district_code"]
     era = cube["era"].astype("string")
@@ -87,11 +87,11 @@ def rollup_monthly_counts(
         raise ValueError("rollup monthly counts answer era 2025 queries, not by field")
     cube = load_cube(data_dir)
     if query.level == "commune":
-        key = _keyed_commune_rows(cube)
+        key = keyed_commune_rows(cube)
     elif query.level == "province":
-        key = _keyed_province_rows(cube, query.tier)
+        key = keyed_province_rows(cube, query.tier)
     else:
-        key = _keyed_former_district_rows(cube, query.tier)
+        key = keyed_former_district_rows(cube, query.tier)
     cube = cube.assign(**{NEW_UNIT_KEY: key})
     cube = cube[cube[NEW_UNIT_KEY].notna()]
     if query.unit_codes:

@@ -235,14 +235,12 @@ def unit_resolutions(files: list[dict[str, Any]]) -> dict[str, Any]:
     return {"unit_resolutions": section, "carried_over_count": carried}
 
 
-def write_rejects(
-    results: list[FileResult],
-    conflicts: dict[tuple[int, int], tuple[int, str, str]],
-    *,
-    kind: str,
-    out: Path,
-) -> Path:
-    """rejects/<kind>.csv: rows of this run's files replace earlier rejects of the same files."""
+def rejects_table(
+    results: list[FileResult], conflicts: dict[tuple[int, int], tuple[int, str, str]]
+) -> pd.DataFrame:
+    """The run's rejected rows as the rejects file shows them: file, row, column, reason code,
+    reason, then the raw cells (personal columns dropped, free text masked, formulas
+    neutralised)."""
     frames = []
     meta = list(_FILE_REJECT_COLUMNS)
     for index, result in enumerate(results):
@@ -274,6 +272,21 @@ def write_rejects(
             }
         )
         frames.append(pd.concat([frame, values], axis=1))
+    if not frames:
+        return pd.DataFrame(columns=list(REJECT_COLUMNS))
+    return pd.concat(frames, ignore_index=True).map(neutralize_formula)
+
+
+def write_rejects(
+    results: list[FileResult],
+    conflicts: dict[tuple[int, int], tuple[int, str, str]],
+    *,
+    kind: str,
+    out: Path,
+) -> Path:
+    """rejects/<kind>.csv: rows of this run's files replace earlier rejects of the same files."""
+    current = rejects_table(results, conflicts)
+    frames = [current] if len(current) else []
     target = out / REJECTS_DIR / f"{kind}.csv"
     names = {r.name for r in results}
     previous = None

@@ -101,27 +101,18 @@ def ingest(
     Raises :class:`IngestError` (nothing written) when a file cannot be used at all, and
     :class:`UnitMapError` when the unit map cannot.
     """
-    if kind not in KINDS:
-        raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    if not paths:
-        raise IngestError("no input files given")
-    if period is not None and kind != "period-report":
-        raise IngestError("--period applies to --kind period-report only")
-    if unit is not None and kind != "period-report":
-        raise IngestError("--unit applies to --kind period-report only")
-    if as_of is not None and kind != "dossiers":
-        raise IngestError("--as-of applies to --kind dossiers only")
-    if unit_map is not None and kind == "period-report":
-        raise IngestError("--unit-map applies to --kind dossiers and survey only")
-    if province is not None:
-        province = _check_province(province)
-    for path in paths:
-        try:
-            check_input_path(path)
-        except SourceError as exc:
-            raise IngestError(str(exc)) from None
-    spellings = units.load_unit_map(unit_map) if unit_map is not None else None
-    options = IngestOptions(kind, Path(out_dir), period, province, sheet, unit, today, spellings)
+    options = ingest_options(
+        paths,
+        kind,
+        out_dir,
+        period=period,
+        province=province,
+        sheet=sheet,
+        unit=unit,
+        today=today,
+        unit_map=unit_map,
+        as_of=as_of,
+    )
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise IngestError(f"{out}: is a file, not a data folder; give --out a folder")
@@ -156,21 +147,7 @@ def _ingest_files(
             sink: RowSink = spool
         else:
             sink = MemorySink()
-        results = []
-        for index, path in enumerate(paths):
-            name = str(path)
-            try:
-                if kind == "period-report":
-                    results.append(read_period_report(name, options=options))
-                    continue
-                result = read_tabular(name, kind, options=options, index=index, sink=sink)
-                if spool is not None:
-                    spool.set_snapshot(index, snapshot_date(name, result, as_of), Path(name).name)
-                if isinstance(sink, MemorySink):
-                    result.accepted = sink.frame_of(index)
-                results.append(result)
-            except SourceError as exc:
-                raise IngestError(str(exc)) from None
+        results = read_files(paths, options, sink, as_of=as_of)
         if spool is not None:
             outcome = store_dossiers(results, out, spool)
         else:
@@ -206,6 +183,71 @@ def snapshot_date(path: str, result: FileResult, as_of: date | None) -> pd.Times
     if titled:
         return pd.Timestamp(titled)
     return pd.Timestamp(datetime.fromtimestamp(os.path.getmtime(path))).floor("s")
+
+
+def ingest_options(
+    paths: Sequence[str | os.PathLike[str]],
+    kind: str,
+    out_dir: str | os.PathLike[str],
+    *,
+    period: Period | None = None,
+    province: str | None = None,
+    sheet: str | None = None,
+    unit: str | None = None,
+    today: date | None = None,
+    unit_map: str | os.PathLike[str] | None = None,
+    as_of: date | None = None,
+) -> IngestOptions:
+    """The run's options, checked (an :class:`IngestError` names the one that cannot apply)."""
+    if kind not in KINDS:
+        raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    if not paths:
+        raise IngestError("no input files given")
+    if period is not None and kind != "period-report":
+        raise IngestError("--period applies to --kind period-report only")
+    if unit is not None and kind != "period-report":
+        raise IngestError("--unit applies to --kind period-report only")
+    if as_of is not None and kind != "dossiers":
+        raise IngestError("--as-of applies to --kind dossiers only")
+    if unit_map is not None and kind == "period-report":
+        raise IngestError("--unit-map applies to --kind dossiers and survey only")
+    if province is not None:
+        province = _check_province(province)
+    for path in paths:
+        try:
+            check_input_path(path)
+        except SourceError as exc:
+            raise IngestError(str(exc)) from None
+    spellings = units.load_unit_map(unit_map) if unit_map is not None else None
+    return IngestOptions(kind, Path(out_dir), period, province, sheet, unit, today, spellings)
+
+
+def read_files(
+    paths: Sequence[str | os.PathLike[str]],
+    options: IngestOptions,
+    sink: RowSink,
+    *,
+    as_of: date | None = None,
+) -> list[FileResult]:
+    """Read and check every file; accepted dossier and survey rows go to ``sink`` (a
+    :class:`MemorySink` leaves them on each result's ``accepted``; a :class:`DossierSpool`
+    also learns each file's snapshot date, see :func:`snapshot_date`)."""
+    results = []
+    for index, path in enumerate(paths):
+        name = str(path)
+        try:
+            if options.kind == "period-report":
+                results.append(read_period_report(name, options=options))
+                continue
+            result = read_tabular(name, options.kind, options=options, index=index, sink=sink)
+            if isinstance(sink, DossierSpool):
+                sink.set_snapshot(index, snapshot_date(name, result, as_of), Path(name).name)
+            if isinstance(sink, MemorySink):
+                result.accepted = sink.frame_of(index)
+            results.append(result)
+        except SourceError as exc:
+            raise IngestError(str(exc)) from None
+    return results
 
 
 def _expected_rows(paths: Sequence[str | os.PathLike[str]]) -> int:

@@ -130,9 +130,13 @@ def _conflict_message(kind: str, shown: str, differs: list[str], origin: str) ->
     )
 
 
-def store_table(results: list[FileResult], kind: str, out: Path) -> dict[str, Any]:
-    """Period reports and survey rows: de-duplicate the accepted rows against each other and
-    the folder (in memory: these tables are small), then write."""
+def settle_table(
+    results: list[FileResult], kind: str, existing: pd.DataFrame | None, *, stored_in: str = ""
+) -> dict[str, Any]:
+    """Each accepted row added, a duplicate or a conflict, against the other files' rows and
+    ``existing`` (the rows stored in ``stored_in``; None: nothing stored). Returns
+    ``per_file`` (status counts), ``conflicts`` ((file, position) -> row, columns, message)
+    and ``added`` (the rows to add, canonical columns)."""
     frames = []
     for index, result in enumerate(results):
         if result.accepted is None:
@@ -142,8 +146,11 @@ def store_table(results: list[FileResult], kind: str, out: Path) -> dict[str, An
         frames.append(frame)
     batch = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     key, content = KEYS[kind], CONTENT[kind]
-    columns = list(PERIOD_REPORT_COLUMNS if kind == "period-report" else SURVEY_COLUMNS)
-    existing = _read_existing(kind, out) if len(batch) else None
+    columns = {
+        "period-report": list(PERIOD_REPORT_COLUMNS),
+        "survey": list(SURVEY_COLUMNS),
+        "dossiers": list(DOSSIER_COLUMNS),
+    }[kind]
     status = np.full(len(batch), "added", dtype=object)
     conflicts: dict[tuple[int, int], tuple[int, str, str]] = {}  # (file, pos) -> row, col, why
     if len(batch):
@@ -153,7 +160,7 @@ def store_table(results: list[FileResult], kind: str, out: Path) -> dict[str, An
             if ref < 0:
                 assert existing is not None  # a negative reference is a row of the folder
                 other = existing.iloc[-ref - 1]
-                origin = f"the row already in {out}"
+                origin = f"the row already in {stored_in}"
             else:
                 other = batch.iloc[ref]
                 origin = f"{results[int(other['_file'])].name} row {int(other['_row'])}"
@@ -173,6 +180,17 @@ def store_table(results: list[FileResult], kind: str, out: Path) -> dict[str, An
     for index in range(len(results)):
         mask = (batch["_file"] == index).to_numpy() if len(batch) else np.zeros(0, bool)
         per_file_status[index] = Counter(status[mask])
+    return {"per_file": per_file_status, "conflicts": conflicts, "added": added}
+
+
+def store_table(results: list[FileResult], kind: str, out: Path) -> dict[str, Any]:
+    """Period reports and survey rows: de-duplicate the accepted rows against each other and
+    the folder (in memory: these tables are small), then write."""
+    has_rows = any(r.accepted is not None and len(r.accepted) for r in results)
+    existing = _read_existing(kind, out) if has_rows else None
+    settled = settle_table(results, kind, existing, stored_in=str(out))
+    added = settled["added"]
+    key = KEYS[kind]
     outputs: dict[str, Any] = {}
     if len(added):
         name = store.PERIOD_REPORTS_FILE if kind == "period-report" else store.SURVEY_FILE
@@ -183,8 +201,8 @@ def store_table(results: list[FileResult], kind: str, out: Path) -> dict[str, An
         store.write_table(combined.reset_index(drop=True), out, name)
         outputs["data"] = str(out / name)
     return {
-        "per_file": per_file_status,
-        "conflicts": conflicts,
+        "per_file": settled["per_file"],
+        "conflicts": settled["conflicts"],
         "outputs": outputs,
     }
 

@@ -6,6 +6,8 @@ delegates the method itself to scipy wherever scipy has it, so the numbers can b
 against the literature and against scipy's own tests:
 
 * :mod:`~cchc_analysis.stats.intervals` — Wilson score intervals (Wilson 1927; Newcombe 1998);
+* :mod:`~cchc_analysis.stats.difference` — the difference of two proportions: Newcombe's
+  hybrid score interval and a chi-square (or Fisher exact) test;
 * :mod:`~cchc_analysis.stats.funnel` — funnel limits with exact binomial quantiles, the
   overdispersion factor (Spiegelhalter 2005), funnel outliers and chi-square homogeneity;
 * :mod:`~cchc_analysis.stats.trends` — Mann–Kendall (Kendall's tau against time) and the
@@ -21,6 +23,7 @@ never reads files and never counts dossiers. Researchers call the functions re-e
 e.g. ``stats.wilson_interval``.
 """
 
+from cchc_analysis.stats.difference import difference_interval, difference_test
 from cchc_analysis.stats.funnel import (
     BANDS,
     funnel_limits,
@@ -44,6 +47,8 @@ __all__ = [
     "CIMethod",
     "BANDS",
     "wilson_interval",
+    "difference_interval",
+    "difference_test",
     "funnel_limits",
     "overdispersion",
     "funnel_outliers",

@@ -22,6 +22,7 @@ from cchc_analysis.store.dossiers import (
     area_key,
     area_parts,
     dossier_areas,
+    dossier_dataset,
     dossier_frame,
     dossier_partitions,
     has_dossiers,
@@ -35,6 +36,7 @@ from cchc_analysis.store.dossiers import (
 )
 from cchc_analysis.store.folder import (
     CUBE_FILE,
+    DATA_ENV,
     DATASET_FILE,
     PERIOD_REPORTS_FILE,
     PROJECT_DIR,
@@ -59,6 +61,7 @@ __all__ = [
     "PERIOD_REPORTS_FILE",
     "SURVEY_FILE",
     "DATASET_FILE",
+    "DATA_ENV",
     "PROJECT_DIR",
     "DataFolderError",
     # finding and checking a folder
@@ -67,6 +70,7 @@ __all__ = [
     "has_dossiers",
     "dossier_partitions",
     "dossier_areas",
+    "dossier_dataset",
     # dossier partitions, keyed by era and area
     "area_key",
     "area_parts",

@@ -339,6 +339,19 @@ def version_areas(data_dir: str | os.PathLike[str]) -> list[str]:
     return sorted(p.name[len(prefix) :] for p in root.iterdir() if p.name.startswith(prefix))
 
 
+def dossier_dataset(data_dir: str | os.PathLike[str]) -> ds.Dataset:
+    """Every dossier file of the folder as one pyarrow dataset, its ``area`` key read as text
+    by an explicit partitioning schema (never inferred: a code must keep its zeros), so that
+    a filter on ``area``, ``unit_code`` or ``received_at`` skips files and row groups."""
+    upgrade_layout(data_dir)
+    partitioning = ds.partitioning(pa.schema([(PARTITION_COLUMN, pa.string())]), flavor="hive")
+    root = Path(data_dir) / DOSSIERS_DIR
+    files = [str(p) for p in sorted(root.glob(f"{PARTITION_COLUMN}=*/*.parquet"))]
+    return ds.dataset(
+        files, format="parquet", partitioning=partitioning, partition_base_dir=str(root)
+    )
+
+
 __all__ = [
     "DOSSIERS_DIR",
     "SNAPSHOT_COLUMNS",
@@ -350,6 +363,7 @@ __all__ = [
     "area_key",
     "area_parts",
     "dossier_areas",
+    "dossier_dataset",
     "dossier_frame",
     "dossier_partitions",
     "has_dossiers",

@@ -34,16 +34,20 @@ DATASET_FILE = "dataset.json"
 
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+DATA_ENV = "CCHC_DATA"  # the data folder when none is given
 
 
-def resolve_data_dir(data_dir: str | os.PathLike[str]) -> Path:
-    """A relative folder is looked up from the working directory, then from the project root,
-    so a notebook run from ``notebooks/`` or from the repository finds ``data/demo`` alike."""
-    path = Path(data_dir)
-    if path.is_absolute() or path.exists():
-        return path
-    candidate = PROJECT_DIR / path
-    return candidate if candidate.exists() else path
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The data folder a caller means: ``data_dir`` when given (a relative path is read from
+    the working directory), else the ``CCHC_DATA`` environment variable, else the working
+    directory itself.
+
+    Never another place: a folder that is not there stays the path asked for, so the caller's
+    check says which folder is missing, instead of silently reading another checkout's data.
+    """
+    if data_dir is None or str(data_dir) == "":
+        data_dir = os.environ.get(DATA_ENV) or Path.cwd()
+    return Path(data_dir).expanduser()
 
 
 def check_data_dir(data_dir: str | os.PathLike[str]) -> Path:
