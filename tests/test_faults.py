@@ -470,3 +470,29 @@ def test_a_mixed_encoding_names_the_first_bad_line(tmp_path, capsys):
     code = cli.main(["ingest", str(path), "--kind", "dossiers", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "line 20,003 is not utf-8" in err
+
+
+# --- the transaction itself ----------------------------------------------------------------------
+
+
+def test_a_transaction_left_open_by_a_dead_run_is_rolled_back(tmp_path):
+    from cchc_analysis.store.transaction import FolderTransaction, roll_back
+
+    folder = tmp_path / "data"
+    (folder / "dossiers" / "area=2024-314").mkdir(parents=True)
+    (folder / "dossiers" / "area=2024-314" / "part-0.parquet").write_text("old rows")
+    (folder / "cube.parquet").write_text("old cube")
+    (folder / ".ingest-123").mkdir()  # a spool: not journaled, not removed
+    before = _tree(folder)
+    FolderTransaction(folder).__enter__()  # the run dies without leaving the block
+    (folder / "dossiers" / "area=2024-314" / "part-1.parquet").write_text("new rows")
+    (folder / "dossiers" / "area=2024-313").mkdir()
+    (folder / "dossiers" / "area=2024-313" / "part-0.parquet").write_text("new area")
+    tmp = folder / ".cube.parquet.tmp"
+    tmp.write_text("new cube")
+    tmp.replace(folder / "cube.parquet")
+    assert roll_back(folder) is True
+    assert _tree(folder) == before
+    assert not (folder / "dossiers" / "area=2024-313").exists()
+    assert (folder / ".ingest-123").is_dir() and not (folder / JOURNAL_DIR).exists()
+    assert roll_back(folder) is False  # idempotent: nothing left to undo

@@ -13,7 +13,7 @@ leaves its journal behind: the next transaction on the folder (taken under the s
 it back first. Rolling back is idempotent, so a kill during a rollback is also safe.
 
 Files never journaled: lock files (``*.lock``: another process may hold them), the ingest
-spool (``.ingest-<pid>``, ``.spool-*``: owned by its run) and the journal itself.
+spool (``.ingest-<pid>/``: owned by its run, removed by the next) and the journal itself.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Final
 JOURNAL_DIR: Final = ".cchc-journal"
 _OPEN, _BUILDING = "open", "building"
 _LIST = "files.json"
-_SKIPPED_PREFIXES: Final = (JOURNAL_DIR, ".spool", ".ingest-")
+_SKIPPED_PREFIXES: Final = (JOURNAL_DIR, ".ingest-")  # the journal; an ingest's spool
 
 
 def _is_skipped(relative: Path) -> bool:
