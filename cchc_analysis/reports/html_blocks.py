@@ -10,7 +10,7 @@ import base64
 import html
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -73,10 +73,16 @@ def table_html(
         row_class = f' class="{ESC(row_classes[i])}"' if row_classes and row_classes[i] else ""
         rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
     cap = f"<caption>{ESC(caption)}</caption>" if caption else ""
-    return (
+    return scroll_box(
         f'<table class="{css_class}">{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def scroll_box(table: str) -> str:
+    """A table in a box that scrolls sideways on its own (its first column stays in view), so a
+    wide table never makes a phone's whole page scroll."""
+    return f'<div class="table-scroll">{table}</div>'
 
 
 def heading(title: str, level: int = 2, anchor: str | None = None) -> str:
@@ -116,3 +122,41 @@ def card(
 def paragraph(text: str, css_class: str | None = None) -> str:
     cls = f' class="{ESC(css_class)}"' if css_class else ""
     return f"<p{cls}>{ESC(text)}</p>"
+
+
+# dataset.json's mark of a folder written by the demo generator (``demo.synth``); older demo
+# folders carry only their source's name.
+SYNTHETIC_KEY = "is_synthetic"
+SYNTHETIC_SOURCE = "synthetic demo"
+
+
+def is_synthetic(dataset: Mapping[str, object]) -> bool:
+    """Whether a data folder's dataset.json says its data are the demo's, not real exports."""
+    return dataset.get(SYNTHETIC_KEY) is True or dataset.get("source") == SYNTHETIC_SOURCE
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal that cannot close its <style> element."""
+    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ")
+    return f'"{body}"'
+
+
+def page_frame(running: str, *, demo_text: str | None, page_word: str) -> str:
+    """What every printed page carries: ``running`` (unit and period) and the page number at
+    its foot, and the demo banner at its head when the data are synthetic (CSS page margin
+    boxes, which Chromium prints); on screen, the banner shows once, above the title."""
+    top = (
+        f"@top-center {{ content: {_css_string(demo_text)}; color: #9b1c1c; "
+        "font-weight: bold; font-size: 9pt; }"
+        if demo_text
+        else ""
+    )
+    style = (
+        "<style>@page { "
+        f"@bottom-left {{ content: {_css_string(running)}; font-size: 8pt; color: #4a5561; }} "
+        f'@bottom-right {{ content: {_css_string(page_word)} " " counter(page) " / " '
+        "counter(pages); font-size: 8pt; color: #4a5561; } "
+        f"{top} }}</style>"
+    )
+    banner = f'<p class="demo-banner" role="note">{ESC(demo_text)}</p>' if demo_text else ""
+    return style + banner

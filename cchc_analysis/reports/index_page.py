@@ -13,13 +13,14 @@ from typing import Protocol
 
 import pandas as pd
 
-from cchc_analysis import units
+from cchc_analysis import store, units
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.resources import TEMPLATE_DIR
 from cchc_analysis.core.version import __version__
 from cchc_analysis.counting import CountQuery, kpi_table
 from cchc_analysis.counting.query import Level, Tier
 from cchc_analysis.reports.formatting import format_value, label, period_label
+from cchc_analysis.reports.html_blocks import is_synthetic, page_frame
 from cchc_analysis.reports.wording import peer_phrase, phrase
 
 ESC = html.escape
@@ -124,6 +125,8 @@ def write_index(
         if r.status in ("ok", "skipped")
     )
     title = f"{phrase('index_title', lang)} — {period_label(period, lang)}"
+    demo = phrase("demo.banner", lang) if is_synthetic(store.read_dataset_info(data_dir)) else None
+    frame = page_frame(title, demo_text=demo, page_word=phrase("print.page", lang))
     hint = phrase("index_page.sort_hint", lang)
     body = f"""<!DOCTYPE html>
 <html lang="{lang}">
@@ -139,18 +142,19 @@ table.sortable th[aria-sort=descending]::after {{ content: " ▼"; }}
 </head>
 <body class="cchc-report">
 <main>
+{frame}
 <h1>{ESC(title)}</h1>
 <p class="period">{ESC(f"{period.start:%d/%m/%Y} – {period.end:%d/%m/%Y}")}</p>
 <h2>{ESC(phrase("overview_title", lang))}</h2>
 <ul>{overview}</ul>
 <h2>{ESC(peer_phrase("index_page.districts", peers, lang))}</h2>
 <p>{ESC(hint)}</p>
-<table class="kpi sortable" id="kpi-table">
+<div class="table-scroll"><table class="kpi sortable" id="kpi-table">
 <thead><tr>{"".join(f'<th scope="col">{ESC(h)}</th>' for h in header)}</tr></thead>
 <tbody>
 {"".join(rows)}
 </tbody>
-</table>
+</table></div>
 <p class="provenance">{ESC(phrase("generated", lang))}: {datetime.now():%d/%m/%Y %H:%M} ·
 cchc-workbook {ESC(__version__)}</p>
 </main>

@@ -10,7 +10,15 @@ from __future__ import annotations
 from IPython.display import HTML
 
 from cchc_analysis.reports.province_data import ProvinceData
-from cchc_analysis.reports.sections import method, position, scorecard, service_index, title, trends
+from cchc_analysis.reports.sections import (
+    attention,
+    method,
+    position,
+    scorecard,
+    service_index,
+    title,
+    trends,
+)
 
 
 class ProvinceReport(ProvinceData):
@@ -24,6 +32,9 @@ class ProvinceReport(ProvinceData):
 
     def totals(self) -> HTML:
         return scorecard.province_totals(self)
+
+    def attention(self) -> HTML:
+        return attention.province_attention(self)
 
     def league_table(self) -> HTML:
         return position.league_table(self)

@@ -530,6 +530,88 @@ PHRASES: dict[str, tuple[str, str]] = {
         "The province's own offices (departments and public-service centre)",
     ),
     "province.offices_row": ("Cơ quan cấp tỉnh", "Provincial offices"),
+    # --- "Cần chỉ đạo": what a leader should act on (sections/attention.py) -------------------
+    "section.attention": ("Cần chỉ đạo", "Needs action"),
+    "demo.banner": (
+        "DỮ LIỆU MÔ PHỎNG — không phải số liệu chính thức",
+        "SIMULATED DATA — not official figures",
+    ),
+    "print.page": ("Trang", "Page"),
+    "attention.missed": (
+        "Chỉ tiêu chưa đạt: {items}.",
+        "Targets missed: {items}.",
+    ),
+    "attention.missed_item": (
+        "{label} {rate} (mục tiêu {target})",
+        "{label} {rate} (target {target})",
+    ),
+    "attention.all_met": (
+        "Đơn vị đạt mọi chỉ tiêu có mục tiêu.",
+        "Every indicator with a target met it.",
+    ),
+    "attention.late": (
+        "{late} hồ sơ giải quyết quá hạn trong kỳ; {pending_late} hồ sơ đang giải quyết đã quá "
+        "hạn vào ngày {end}.",
+        "{late} dossiers were resolved late in the period; {pending_late} pending dossiers were "
+        "past their deadline on {end}.",
+    ),
+    "attention.no_late": (
+        "Không có hồ sơ quá hạn trong kỳ và không có hồ sơ đang giải quyết quá hạn.",
+        "No dossier was resolved late in the period and none pending is past its deadline.",
+    ),
+    "attention.overdue": (
+        "Hồ sơ đang quá hạn: {bands}; lâu nhất {longest} ngày.",
+        "Pending past the deadline: {bands}; the longest {longest} days.",
+    ),
+    "attention.band.upto_7": ("{count} hồ sơ quá hạn đến 7 ngày", "{count} up to 7 days"),
+    "attention.band.8_to_30": ("{count} hồ sơ quá hạn 8–30 ngày", "{count} 8–30 days"),
+    "attention.band.over_30": ("{count} hồ sơ quá hạn trên 30 ngày", "{count} over 30 days"),
+    "attention.below_target": (
+        "{kinds} chưa đạt mục tiêu tỷ lệ đúng hạn ({target}): {names}.",
+        "{kinds} below the within-deadline target ({target}): {names}.",
+    ),
+    "attention.all_above_target": (
+        "Tất cả {kinds_lower} đều đạt mục tiêu tỷ lệ đúng hạn ({target}).",
+        "Every one of the {kinds_lower} meets the within-deadline target ({target}).",
+    ),
+    "attention.name_rate": ("{name} ({rate})", "{name} ({rate})"),
+    "attention.table.source": ("Nơi có nhiều hồ sơ quá hạn nhất", "Where most late dossiers are"),
+    "attention.table.field": (
+        "Lĩnh vực có nhiều hồ sơ quá hạn nhất",
+        "Fields with most late dossiers",
+    ),
+    "attention.table.procedure": (
+        "Thủ tục có nhiều hồ sơ quá hạn nhất",
+        "Procedures with most late dossiers",
+    ),
+    "attention.column.source": ("Nơi tiếp nhận", "Received by"),
+    "attention.column.procedure": ("Thủ tục", "Procedure"),
+    "attention.column.late": ("Giải quyết quá hạn", "Resolved late"),
+    "attention.column.late_rate": ("Tỷ lệ quá hạn", "Late rate"),
+    "attention.column.pending_late": ("Đang quá hạn", "Pending, overdue"),
+    "attention.others.source": ("{count} nơi khác", "{count} others"),
+    "attention.others.field": ("{count} lĩnh vực khác", "{count} other fields"),
+    "attention.others.procedure": ("{count} thủ tục khác", "{count} other procedures"),
+    "attention.total": ("Tổng cộng", "Total"),
+    "attention.offices.district": ("Các cơ quan cấp huyện", "District offices"),
+    "attention.offices.former": ("Các cơ quan cấp huyện (cũ)", "Former district offices"),
+    "attention.offices.province": ("Các cơ quan cấp tỉnh", "Provincial offices"),
+    "attention.unknown": ("Không ghi", "Not recorded"),
+    "attention.sort_note": (
+        "Xếp từ nơi có nhiều hồ sơ quá hạn nhất (đã giải quyết quá hạn cộng đang quá hạn); "
+        "tỷ lệ quá hạn tính trên số hồ sơ đã giải quyết.",
+        "Worst first (resolved late plus pending overdue); the late rate is of the dossiers "
+        "resolved.",
+    ),
+    "attention.procedures_in_units": (
+        "Chi tiết theo thủ tục có trong báo cáo của từng đơn vị.",
+        "Each unit's report lists its procedures.",
+    ),
+    "attention.kinds.district": ("Các huyện, quận", "Districts"),
+    "attention.kinds.commune": ("Các xã, phường, đặc khu", "Communes and wards"),
+    "attention.kinds.former": ("Địa bàn các huyện cũ", "Former districts' areas"),
+    "attention.communes.pre_2025": ("Các xã, phường, thị trấn", "Communes"),
+    "attention.communes.2025": ("Các xã, phường", "Communes and wards"),
 }
 
 

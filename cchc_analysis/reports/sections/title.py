@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from IPython.display import HTML
 
 from cchc_analysis.reports.formatting import fmt_date_range, period_label
-from cchc_analysis.reports.html_blocks import ESC, contents, html_block
+from cchc_analysis.reports.html_blocks import ESC, contents, html_block, is_synthetic, page_frame
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import peer_phrase, phrase, unit_kind
@@ -13,6 +15,7 @@ from cchc_analysis.reports.wording import peer_phrase, phrase, unit_kind
 # Section anchors in reading order; their titles are the catalogue's ``section.<anchor>``.
 UNIT_SECTIONS = (
     "summary",
+    "attention",
     "scorecard",
     "counts",
     "volumes",
@@ -25,7 +28,7 @@ UNIT_SECTIONS = (
     "index",
     "method",
 )
-PROVINCE_SECTIONS = ("totals", "league", "comparison", "trends", "index", "method")
+PROVINCE_SECTIONS = ("totals", "attention", "league", "comparison", "trends", "index", "method")
 
 
 def unit_title(data: UnitData) -> HTML:
@@ -34,8 +37,9 @@ def unit_title(data: UnitData) -> HTML:
     lang = data.lang
     subtitle = f"{data.unit_name} — {data.province.name}"
     tier_note = "" if data.level == "commune" else f" · {phrase(f'tier.{data.tier}', lang)}"
+    frame = _page_frame(data.dataset, f"{data.unit_name} · {period_label(data.period, lang)}", lang)
     return html_block(
-        f'<header class="report-title"><h1>{ESC(phrase("report_title", lang))}</h1>'
+        frame + f'<header class="report-title"><h1>{ESC(phrase("report_title", lang))}</h1>'
         f'<p class="subtitle">{ESC(subtitle)}</p>'
         f'<p class="period">{ESC(phrase("period", lang))}: '
         f"{ESC(period_label(data.period, lang))} "
@@ -76,10 +80,18 @@ def unit_contents(data: UnitData) -> HTML:
     return html_block(contents(entries, phrase("contents", data.lang)))
 
 
+def _page_frame(dataset: dict[str, Any], running: str, lang: str) -> str:
+    """The printed pages' foot (unit, period, page) and the demo banner for synthetic data."""
+    demo = phrase("demo.banner", lang) if is_synthetic(dataset) else None
+    return page_frame(running, demo_text=demo, page_word=phrase("print.page", lang))
+
+
 def province_title(data: ProvinceData) -> HTML:
     lang = data.lang
+    running = f"{data.province.name} · {period_label(data.period, lang)}"
     return html_block(
-        f'<header class="report-title"><h1>{ESC(phrase("overview_title", lang))}: '
+        _page_frame(data.dataset, running, lang)
+        + f'<header class="report-title"><h1>{ESC(phrase("overview_title", lang))}: '
         f"{ESC(data.province.name)}</h1>{''.join(_overview_notes(data))}"
         f'<p class="period">{ESC(phrase("period", lang))}: {ESC(period_label(data.period, lang))}'
         f" ({ESC(fmt_date_range(data.period, lang))})</p></header>"

@@ -1,0 +1,35 @@
+"""What every report page carries for a leader: the demo banner when the data are synthetic,
+a printed foot with unit, period and page number, and tables that scroll in their own box."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cchc_analysis.reports.html_blocks import is_synthetic, page_frame, table_html
+
+
+def test_demo_folders_are_recognised():
+    assert is_synthetic({"source": "synthetic demo"})  # demo folders written before the mark
+    assert is_synthetic({"is_synthetic": True, "source": "anything"})
+    assert not is_synthetic({"source": "cchc ingest (one-stop system exports)"})
+    assert not is_synthetic({})
+
+
+def test_page_frame_prints_unit_period_page_and_banner():
+    frame = page_frame(
+        'Huyện "Kiến Thụy" </style> · Quý III/2023',
+        demo_text="DỮ LIỆU MÔ PHỎNG — không phải số liệu chính thức",
+        page_word="Trang",
+    )
+    style = frame.split("</style>")[0]
+    assert "@bottom-left" in style and "counter(page)" in style and "counter(pages)" in style
+    assert '\\"Kiến Thụy\\"' in style and "\\3C /style>" in style  # cannot close the element
+    assert '@top-center { content: "DỮ LIỆU MÔ PHỎNG' in style
+    assert '<p class="demo-banner" role="note">DỮ LIỆU MÔ PHỎNG' in frame
+    real = page_frame("Huyện Kiến Thụy · Quý III/2023", demo_text=None, page_word="Trang")
+    assert "@top-center" not in real and "demo-banner" not in real
+
+
+def test_tables_scroll_in_their_own_box():
+    html = table_html(pd.DataFrame({"Đơn vị": ["Kiến Thụy"], "Số hồ sơ": ["1.473"]}))
+    assert html.startswith('<div class="table-scroll"><table') and html.endswith("</table></div>")
