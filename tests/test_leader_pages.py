@@ -3,9 +3,12 @@ a printed foot with unit, period and page number, and tables that scroll in thei
 
 from __future__ import annotations
 
+import string
+
 import pandas as pd
 
 from cchc_analysis.reports.html_blocks import is_synthetic, page_frame, table_html
+from cchc_analysis.reports.wording import PHRASES
 
 
 def test_demo_folders_are_recognised():
@@ -33,3 +36,23 @@ def test_page_frame_prints_unit_period_page_and_banner():
 def test_tables_scroll_in_their_own_box():
     html = table_html(pd.DataFrame({"Đơn vị": ["Kiến Thụy"], "Số hồ sơ": ["1.473"]}))
     assert html.startswith('<div class="table-scroll"><table') and html.endswith("</table></div>")
+
+
+def test_both_languages_take_the_same_values():
+    """A phrase whose English asks for a value the Vietnamese does not (or the reverse) fails
+    only when a report is rendered in that language: check every entry here."""
+
+    def fields(template: str) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+    differ = {k for k, (vi, en) in PHRASES.items() if fields(vi) != fields(en)}
+    # each of these is always given every value either language asks for
+    assert differ == {
+        "period.quarter",
+        "period.month",
+        "trend_subject.timeliness",
+        "trend_subject.online",
+        "trend_subject.summary",
+        "summary.position.commune",
+        "nav.overview",
+    }

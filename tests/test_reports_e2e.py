@@ -85,7 +85,7 @@ def test_district_report_content_vietnamese(vi_run):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     images = re.findall(r"<img [^>]*>", page)
     assert len(images) >= 5
-    assert all('src="data:image/png;base64,' in img and 'alt="' in img for img in images)
+    assert all('src="data:image/svg+xml;base64,' in img and 'alt="' in img for img in images)
     assert '<html lang="vi"' in page
 
 

@@ -104,6 +104,7 @@ province = notebook(
             for section in (
                 "title",
                 "contents",
+                "summary",
                 "totals",
                 "attention",
                 "league_table",

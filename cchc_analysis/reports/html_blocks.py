@@ -11,29 +11,38 @@ import html
 import io
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
 
 ESC = html.escape
 # Formatted numbers (1.473 / 99,46% / +0,4 điểm % / –) are right-aligned in tables.
 _NUMERIC = re.compile(r"^[+\-−±]?[\d.,\s]*\d[\d.,]*\s*(%|điểm %|pp)?$|^–$")
+# Charts are SVG images whose text stays text, in the page's fonts.
+SVG_STYLE: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.hashsalt": "cchc"}
+SVG_DATA_PREFIX = "data:image/svg+xml;base64,"
 # A run this long without a space (a pasted URL or code in a field name) gets break points.
 _LONG_RUN = re.compile(r"\S{40,}")
 
 
 def figure_html(fig: Figure, alt: str, caption: str | None = None) -> str:
-    """Embed a figure as an inline PNG with alt text (no external file, no other host)."""
+    """Embed a figure as an inline SVG image with alt text (no external file, no other host).
+
+    Vector, so it is sharp on paper and scales to a phone's width; its text stays text
+    (``svg.fonttype: none``), set in the reader's DejaVu Sans or fallback fonts.
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    with plt.rc_context(SVG_STYLE):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     cap = f"<figcaption>{ESC(caption)}</figcaption>" if caption else ""
     return (
-        f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{ESC(alt)}">'
-        f"{cap}</figure>"
+        f'<figure class="chart"><img src="{SVG_DATA_PREFIX}{data}" alt="{ESC(alt)}">{cap}</figure>'
     )
 
 
@@ -60,14 +69,21 @@ def table_html(
     caption: str | None = None,
     css_class: str = "kpi",
     row_classes: Sequence[str] | None = None,
+    *,
+    markup_columns: Sequence[str] = (),
 ) -> str:
-    """A plain, escaped HTML table; numeric-looking cells are right-aligned."""
+    """A plain, escaped HTML table; numeric-looking cells are right-aligned. Cells of
+    ``markup_columns`` are the caller's markup (links), already escaped."""
     head = "".join(f'<th scope="col">{ESC(str(c))}</th>' for c in frame.columns)
+    is_markup = [c in markup_columns for c in frame.columns]
     rows = []
     for i, (_, row) in enumerate(frame.iterrows()):
         cells = []
-        for value in row:
+        for value, markup in zip(row, is_markup, strict=True):
             text = str(value)
+            if markup:
+                cells.append(f"<td>{text}</td>")
+                continue
             cls = ' class="num"' if _NUMERIC.match(text.strip()) else ""
             cells.append(f"<td{cls}>{cell_text(text)}</td>")
         row_class = f' class="{ESC(row_classes[i])}"' if row_classes and row_classes[i] else ""
@@ -117,6 +133,16 @@ def card(
         f'<div class="card"><div class="card-label">{ESC(label)}</div>'
         f'<div class="card-value">{ESC(value)}</div>{badge}{extra}</div>'
     )
+
+
+def footnotes(notes: Sequence[str], heading: str) -> str:
+    """The statistics behind a section's plain sentences (tests, p-values, intervals), in
+    small print under it; nothing when there are none."""
+    kept = [n for n in notes if n]
+    if not kept:
+        return ""
+    items = "".join(f"<li>{ESC(n)}</li>" for n in kept)
+    return f'<aside class="footnotes" aria-label="{ESC(heading)}"><ol>{items}</ol></aside>'
 
 
 def paragraph(text: str, css_class: str | None = None) -> str:

@@ -21,6 +21,14 @@ from cchc_analysis.counting import CountQuery, kpi_table
 from cchc_analysis.counting.query import Level, Tier
 from cchc_analysis.reports.formatting import format_value, label, period_label
 from cchc_analysis.reports.html_blocks import is_synthetic, page_frame
+from cchc_analysis.reports.scoreboard import (
+    SCORED,
+    changes,
+    comparison_tables,
+    ranks,
+    scorecard_headers,
+    status_label,
+)
 from cchc_analysis.reports.wording import peer_phrase, phrase
 
 ESC = html.escape
@@ -73,6 +81,11 @@ class IndexedReport(Protocol):
     status: str
 
 
+def _number_cell(column: str, value: float, lang: str) -> str:
+    sort_key = "" if value != value else f"{float(value):.6f}"  # NaN sorts first
+    return f'<td class="num" data-sort="{sort_key}">{ESC(format_value(column, value, lang))}</td>'
+
+
 def write_index(
     out_dir: Path,
     data_dir: Path,
@@ -87,18 +100,39 @@ def write_index(
     kinds = {r.kind for r in results if r.kind != "province"}
     level: Level = "commune" if "commune" in kinds else "district"
     era = units.era_of_period(period)
+    previous = year_before = None
     if not by_code:
         table = pd.DataFrame(columns=["unit_code", "unit_name", *INDEX_COLUMNS])
-    elif era == units.ERA_PRE_2025:
-        table = kpi_table(data_dir, CountQuery(period, tier=tier, unit_codes=list(by_code)))
     else:
-        unit_tier: Tier = "both" if level == "commune" else tier
-        query = CountQuery(period, level=level, tier=unit_tier, unit_codes=list(by_code), era=era)
+        if era == units.ERA_PRE_2025:
+            query = CountQuery(period, tier=tier, unit_codes=list(by_code))
+        else:
+            unit_tier: Tier = "both" if level == "commune" else tier
+            query = CountQuery(
+                period, level=level, tier=unit_tier, unit_codes=list(by_code), era=era
+            )
         table = kpi_table(data_dir, query)
+        previous, year_before = comparison_tables(
+            lambda other: kpi_table(data_dir, query.with_period(other)), period
+        )
+    rate = SCORED
+    table = table.assign(
+        rank_text=ranks(table) if len(table) else [],
+        status_text=[status_label(rate, v, lang) for v in table[rate]],
+        previous_text=changes(table, previous, rate, lang) if len(table) else [],
+        year_text=changes(table, year_before, rate, lang) if len(table) else [],
+    )
     peers = level if era == units.ERA_PRE_2025 or level == "commune" else "former"
-    header = [phrase("unit_code", lang), phrase(level, lang)] + [
-        label(c, lang) for c in INDEX_COLUMNS
-    ]
+    rank_head, status_head, previous_head, year_head = scorecard_headers(lang)
+    header = [
+        phrase("unit_code", lang),
+        phrase(level, lang),
+        rank_head,
+        label(rate, lang),
+        status_head,
+        previous_head,
+        year_head,
+    ] + [label(c, lang) for c in INDEX_COLUMNS if c != rate]
     rows = []
     for _, row in table.iterrows():
         result = by_code.get(row["unit_code"])
@@ -110,8 +144,14 @@ def write_index(
         cells = [
             f'<td data-sort="{ESC(str(row["unit_code"]))}">{ESC(str(row["unit_code"]))}</td>',
             f'<td data-sort="{name}">{name_cell}</td>',
+            f'<td class="num" data-sort="{ESC(row["rank_text"])}">{ESC(row["rank_text"])}</td>',
+            _number_cell(rate, row[rate], lang),
+            f'<td data-sort="{ESC(row["status_text"])}">{ESC(row["status_text"])}</td>',
+            f'<td class="num" data-sort="{ESC(row["previous_text"])}">'
+            f"{ESC(row['previous_text'])}</td>",
+            f'<td class="num" data-sort="{ESC(row["year_text"])}">{ESC(row["year_text"])}</td>',
         ]
-        for column in INDEX_COLUMNS:
+        for column in (c for c in INDEX_COLUMNS if c != rate):
             value = row[column]
             sort_key = "" if value != value else f"{float(value):.6f}"  # NaN sorts first
             shown = ESC(format_value(column, value, lang))

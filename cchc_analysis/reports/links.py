@@ -27,3 +27,8 @@ def overview_file(province: units.Unit) -> str:
 
 
 INDEX_FILE = "index.html"
+
+
+def province_kind(province: units.Unit) -> str:
+    """'thành phố' for a centrally-run city (Hải Phòng), else 'tỉnh': how its reports name it."""
+    return "thành phố" if province.unit_type.lower().startswith("thành phố") else "tỉnh"

@@ -22,6 +22,7 @@ from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
 from cchc_analysis.counting.late_sources import LATE_COUNTS, OFFICE_SOURCE, UNKNOWN, worst_first
 from cchc_analysis.counting.new_units import new_unit_areas
 from cchc_analysis.counting.query import Level, Tier
+from cchc_analysis.reports.scoreboard import comparison_tables
 from cchc_analysis.reports.unit_data import first_trend_month, province_units, short_name
 from cchc_analysis.reports.wording import Lang
 
@@ -83,6 +84,9 @@ class ProvinceData:
         start = first_trend_month(self.period, 24, self.dataset)
         self.monthly = monthly_counts(self.data_dir, self.query, since=start)
         self.late_by = self._late_sources()
+        self.previous_peers, self.year_before_peers = comparison_tables(
+            lambda period: kpi_table(self.data_dir, self.query.with_period(period)), self.period
+        )
 
     def _late_sources(self) -> dict[str, pd.DataFrame]:
         """Late and overdue-pending counts per unit (the province's offices as one row) and

@@ -16,6 +16,7 @@ from cchc_analysis.reports.sections import (
     position,
     scorecard,
     service_index,
+    summary,
     title,
     trends,
 )
@@ -29,6 +30,9 @@ class ProvinceReport(ProvinceData):
 
     def contents(self) -> HTML:
         return title.province_contents(self)
+
+    def summary(self) -> HTML:
+        return summary.province_summary(self)
 
     def totals(self) -> HTML:
         return scorecard.province_totals(self)

@@ -7,10 +7,10 @@ from IPython.display import HTML
 from cchc_analysis import stats
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import fmt_count, fmt_rate, label
-from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph
+from cchc_analysis.reports.html_blocks import figure_html, footnotes, html_block, paragraph
 from cchc_analysis.reports.rate_tables import with_wilson
 from cchc_analysis.reports.sections.common import section_heading
-from cchc_analysis.reports.trend_sentence import describe_trend
+from cchc_analysis.reports.trend_sentence import describe_trend, trend_note
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
 
@@ -47,4 +47,5 @@ def online(data: UnitData) -> HTML:
         + paragraph(sentence)
         + figure_html(fig, alt)
         + paragraph(trend_sentence)
+        + footnotes([trend_note(trend, lang)], phrase("footnote.heading", lang))
     )

@@ -6,8 +6,10 @@ from typing import Any
 
 from IPython.display import HTML
 
+from cchc_analysis import units
 from cchc_analysis.reports.formatting import fmt_date_range, period_label
 from cchc_analysis.reports.html_blocks import ESC, contents, html_block, is_synthetic, page_frame
+from cchc_analysis.reports.links import INDEX_FILE, overview_file, province_kind
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import peer_phrase, phrase, unit_kind
@@ -28,7 +30,16 @@ UNIT_SECTIONS = (
     "index",
     "method",
 )
-PROVINCE_SECTIONS = ("totals", "attention", "league", "comparison", "trends", "index", "method")
+PROVINCE_SECTIONS = (
+    "summary",
+    "totals",
+    "attention",
+    "league",
+    "comparison",
+    "trends",
+    "index",
+    "method",
+)
 
 
 def unit_title(data: UnitData) -> HTML:
@@ -44,7 +55,16 @@ def unit_title(data: UnitData) -> HTML:
         f'<p class="period">{ESC(phrase("period", lang))}: '
         f"{ESC(period_label(data.period, lang))} "
         f"({ESC(fmt_date_range(data.period, lang))}){ESC(tier_note)}</p>"
-        f"{''.join(_scope_notes(data))}</header>"
+        f"{''.join(_scope_notes(data))}{_back_links(data.province, lang)}</header>"
+    )
+
+
+def _back_links(province: units.Unit, lang: str) -> str:
+    """Links from a unit report to its overview and to the run's index (same folder)."""
+    overview = phrase("nav.overview", lang, province_kind=province_kind(province))
+    return (
+        f'<nav class="report-links"><a href="{ESC(overview_file(province))}">{ESC(overview)}</a>'
+        f' · <a href="{INDEX_FILE}">{ESC(phrase("nav.index", lang))}</a></nav>'
     )
 
 
@@ -89,12 +109,15 @@ def _page_frame(dataset: dict[str, Any], running: str, lang: str) -> str:
 def province_title(data: ProvinceData) -> HTML:
     lang = data.lang
     running = f"{data.province.name} · {period_label(data.period, lang)}"
+    overview = phrase("nav.overview", lang, province_kind=province_kind(data.province))
     return html_block(
         _page_frame(data.dataset, running, lang)
-        + f'<header class="report-title"><h1>{ESC(phrase("overview_title", lang))}: '
+        + f'<header class="report-title"><h1>{ESC(overview)}: '
         f"{ESC(data.province.name)}</h1>{''.join(_overview_notes(data))}"
         f'<p class="period">{ESC(phrase("period", lang))}: {ESC(period_label(data.period, lang))}'
-        f" ({ESC(fmt_date_range(data.period, lang))})</p></header>"
+        f" ({ESC(fmt_date_range(data.period, lang))})</p>"
+        f'<nav class="report-links"><a href="{INDEX_FILE}">{ESC(phrase("nav.index", lang))}</a>'
+        "</nav></header>"
     )
 
 
