@@ -35,7 +35,8 @@ def test_page_frame_prints_unit_period_page_and_banner():
 
 def test_tables_scroll_in_their_own_box():
     html = table_html(pd.DataFrame({"Đơn vị": ["Kiến Thụy"], "Số hồ sơ": ["1.473"]}))
-    assert html.startswith('<div class="table-scroll"><table') and html.endswith("</table></div>")
+    assert html.startswith('<div class="table-scroll"><table')
+    assert '</table></div><p class="downloads">' in html
 
 
 def test_both_languages_take_the_same_values():
@@ -56,3 +57,30 @@ def test_both_languages_take_the_same_values():
         "summary.position.commune",
         "nav.overview",
     }
+
+
+def test_tables_download_as_csv_and_xlsx_as_shown():
+    import base64
+    import io
+    import re
+
+    from cchc_analysis.reports.xlsx import xlsx_bytes
+
+    shown = pd.DataFrame(
+        {
+            "Mã": ["00314"],
+            "Đơn vị": ['<a href="314-kien-thuy.html">Kiến Thụy</a>'],
+            "Tỷ lệ": ["99,46%"],
+        }
+    )
+    html = table_html(shown, caption="Bảng xếp hạng", markup_columns=["Đơn vị"])
+    (csv,) = re.findall(r'download="bang-xep-hang\.csv" href="data:text/csv;base64,([^"]+)"', html)
+    assert base64.b64decode(csv).decode("utf-8-sig").splitlines() == [
+        "Mã,Đơn vị,Tỷ lệ",
+        '00314,Kiến Thụy,"99,46%"',  # the link's text, codes and rates as the table shows them
+    ]
+    (xlsx,) = re.findall(r'download="bang-xep-hang\.xlsx" href="data:[^;]+;base64,([^"]+)"', html)
+    back = pd.read_excel(io.BytesIO(base64.b64decode(xlsx)), dtype=str)
+    assert back.to_dict("records") == [{"Mã": "00314", "Đơn vị": "Kiến Thụy", "Tỷ lệ": "99,46%"}]
+    two = pd.read_excel(io.BytesIO(xlsx_bytes([("A", shown), ("B", shown)])), sheet_name=None)
+    assert list(two) == ["A", "B"]

@@ -19,12 +19,17 @@ from IPython.display import HTML
 from matplotlib.figure import Figure
 from matplotlib.typing import RcKeyType
 
+from cchc_analysis.reports.xlsx import xlsx_bytes
+from cchc_analysis.units import slugify
+
 ESC = html.escape
 # Formatted numbers (1.473 / 99,46% / +0,4 điểm % / –) are right-aligned in tables.
 _NUMERIC = re.compile(r"^[+\-−±]?[\d.,\s]*\d[\d.,]*\s*(%|điểm %|pp)?$|^–$")
 # Charts are SVG images whose text stays text, in the page's fonts.
 SVG_STYLE: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.hashsalt": "cchc"}
 SVG_DATA_PREFIX = "data:image/svg+xml;base64,"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_TAG = re.compile(r"<[^>]+>")
 # A run this long without a space (a pasted URL or code in a field name) gets break points.
 _LONG_RUN = re.compile(r"\S{40,}")
 
@@ -89,10 +94,34 @@ def table_html(
         row_class = f' class="{ESC(row_classes[i])}"' if row_classes and row_classes[i] else ""
         rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
     cap = f"<caption>{ESC(caption)}</caption>" if caption else ""
+    plain = frame.copy()
+    for column in markup_columns:
+        if column in plain:
+            plain[column] = [html.unescape(_TAG.sub("", str(v))) for v in plain[column]]
     return scroll_box(
         f'<table class="{css_class}">{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
+    ) + download_links(plain, caption or "bang")
+
+
+def download_links(frame: pd.DataFrame, name: str) -> str:
+    """Links that save ``frame`` as CSV (UTF-8 with BOM, so Excel reads Vietnamese) and XLSX,
+    as the table shows it (Vietnamese headers, rates as %, codes as text); the files are inside
+    the page (data: URLs), so they download offline and travel with the report."""
+    text = frame.astype(str)
+    csv = text.to_csv(index=False).encode("utf-8-sig")
+    book = xlsx_bytes([("Bang", text)])
+    stem = slugify(name)[:60] or "bang"
+    return (
+        '<p class="downloads">'
+        f'<a download="{stem}.csv" href="data:text/csv;base64,{_b64(csv)}">CSV</a> · '
+        f'<a download="{stem}.xlsx" href="data:{XLSX_TYPE};base64,{_b64(book)}">'
+        "XLSX</a></p>"
     )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
 
 
 def scroll_box(table: str) -> str:

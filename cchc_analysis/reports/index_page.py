@@ -30,6 +30,7 @@ from cchc_analysis.reports.scoreboard import (
     status_label,
 )
 from cchc_analysis.reports.wording import peer_phrase, phrase
+from cchc_analysis.reports.xlsx import xlsx_bytes
 
 ESC = html.escape
 
@@ -84,6 +85,30 @@ class IndexedReport(Protocol):
 def _number_cell(column: str, value: float, lang: str) -> str:
     sort_key = "" if value != value else f"{float(value):.6f}"  # NaN sorts first
     return f'<td class="num" data-sort="{sort_key}">{ESC(format_value(column, value, lang))}</td>'
+
+
+def _write_workbook(
+    out_dir: Path, period: Period, table: pd.DataFrame, header: Sequence[str], lang: str
+) -> str:
+    """Every unit's KPIs of the run as one XLSX beside index.html (the table as the index shows
+    it: Vietnamese headers, rates as %, codes as text); its file name."""
+    rate = SCORED
+    values: list[list[str]] = [
+        [str(v) for v in table["unit_code"]],
+        [str(v) for v in table["unit_name"]],
+        list(table["rank_text"]),
+        [format_value(rate, v, lang) for v in table[rate]],
+        list(table["status_text"]),
+        list(table["previous_text"]),
+        list(table["year_text"]),
+        *[[format_value(c, v, lang) for v in table[c]] for c in INDEX_COLUMNS if c != rate],
+    ]
+    frame = pd.DataFrame(dict(zip(header, values, strict=True)))
+    name = f"chi-so-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
+    tmp = out_dir / f".{name}.tmp"
+    tmp.write_bytes(xlsx_bytes([(period_label(period, lang), frame)]))
+    tmp.replace(out_dir / name)
+    return name
 
 
 def write_index(
@@ -168,6 +193,11 @@ def write_index(
     demo = phrase("demo.banner", lang) if is_synthetic(store.read_dataset_info(data_dir)) else None
     frame = page_frame(title, demo_text=demo, page_word=phrase("print.page", lang))
     hint = phrase("index_page.sort_hint", lang)
+    workbook = _write_workbook(out_dir, period, table, header, lang)
+    workbook_link = (
+        f'<p class="downloads"><a href="{ESC(workbook)}" download>'
+        f"{ESC(phrase('index_page.workbook', lang))}</a></p>"
+    )
     body = f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
@@ -189,6 +219,7 @@ table.sortable th[aria-sort=descending]::after {{ content: " ▼"; }}
 <ul>{overview}</ul>
 <h2>{ESC(peer_phrase("index_page.districts", peers, lang))}</h2>
 <p>{ESC(hint)}</p>
+{workbook_link}
 <div class="table-scroll"><table class="kpi sortable" id="kpi-table">
 <thead><tr>{"".join(f'<th scope="col">{ESC(h)}</th>' for h in header)}</tr></thead>
 <tbody>

@@ -483,6 +483,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "per.step": ("mỗi kỳ", "a period"),
     # --- the index page of a run --------------------------------------------------------------
     "index_page.failed": ("lỗi", "failed"),
+    "index_page.workbook": (
+        "Tải bảng chỉ số của mọi đơn vị (XLSX)",
+        "Download every unit's indicators (XLSX)",
+    ),
     "index_page.districts": ("Các huyện, quận", "Districts"),
     "index_page.sort_hint": ("Bấm vào tiêu đề cột để sắp xếp.", "Click a column heading to sort."),
     # --- reports on the units of the 2025 reform: the same phrases said of communes -----------
