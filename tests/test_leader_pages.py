@@ -84,3 +84,24 @@ def test_tables_download_as_csv_and_xlsx_as_shown():
     assert back.to_dict("records") == [{"Mã": "00314", "Đơn vị": "Kiến Thụy", "Tỷ lệ": "99,46%"}]
     two = pd.read_excel(io.BytesIO(xlsx_bytes([("A", shown), ("B", shown)])), sheet_name=None)
     assert list(two) == ["A", "B"]
+
+
+def test_chart_ticks_say_their_exact_value_and_counts_are_plain():
+    import matplotlib.pyplot as plt
+
+    from cchc_analysis.reports import plots
+
+    assert plots.rate_tick(0.98, "vi") == "98%"
+    assert plots.rate_tick(0.975, "vi") == "97,5%"  # never "98%" at 97,5
+    peers = pd.DataFrame(
+        {"unit_code": ["313", "314"], "short_name": ["An Lão", "Kiến Thụy"], "rate": [0.93, 0.99]}
+    )
+    fig = plots.ranking_bars(peers, "rate", "short_name", "314", "t", "vi", target=0.98)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert all("." not in label for label in labels)  # decimal comma in Vietnamese
+    assert "trục bắt đầu từ" in ax.get_xlabel()
+    assert any(t.get_text() == "mục tiêu 98%" for t in ax.texts)
+    bars = ax.patches
+    assert bars[1].get_facecolor() != bars[0].get_facecolor()  # own unit (Kiến Thụy) accented
+    plt.close(fig)

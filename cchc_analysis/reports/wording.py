@@ -572,6 +572,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "province.offices_row": ("Cơ quan cấp tỉnh", "Provincial offices"),
     # --- "Cần chỉ đạo": what a leader should act on (sections/attention.py) -------------------
     "section.attention": ("Cần chỉ đạo", "Needs action"),
+    "chart.axis_start": ("trục bắt đầu từ {start}", "axis starts at {start}"),
+    "chart.target": ("mục tiêu {target}", "target {target}"),
     "scoreboard.status": ("Mục tiêu tỷ lệ đúng hạn", "Within-deadline target"),
     "nav.overview": ("Tổng quan toàn {province_kind}", "Province overview"),
     "nav.index": ("Danh sách báo cáo", "All reports"),

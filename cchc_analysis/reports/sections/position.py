@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import HTML
 
+from cchc_analysis.core import targets as target_rules
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import fmt_rate, format_value, label
 from cchc_analysis.reports.html_blocks import (
@@ -47,6 +48,7 @@ def position(data: UnitData) -> HTML:
         data.unit_code,
         peer_phrase("position.chart_title", data.peer_level, lang),
         lang,
+        target=_target("within_deadline_rate"),
     )
     alt = peer_phrase(
         "position.alt", data.peer_level, lang, units=len(data.peers), unit=data.unit.short_name
@@ -54,6 +56,11 @@ def position(data: UnitData) -> HTML:
     parts.append(figure_html(fig, alt))
     parts.append(funnel_html(data.peers, data.peer_level, lang, highlight_code=data.unit_code))
     return html_block("".join(parts))
+
+
+def _target(name: str) -> float | None:
+    target = target_rules.check(name, 1.0).target
+    return target.value if target else None
 
 
 def league_table(data: ProvinceData) -> HTML:
@@ -118,7 +125,9 @@ def rankings(data: ProvinceData) -> HTML:
     parts.append(funnel_html(data.peers, data.peer_level, lang))
     for name in ("within_deadline_rate", "online_rate"):
         title = label(name, lang)
-        fig = plots.ranking_bars(data.peers, name, "short_name", None, title, lang)
+        fig = plots.ranking_bars(
+            data.peers, name, "short_name", None, title, lang, target=_target(name)
+        )
         # pandas-stubs type idxmax's label as Hashable, which .loc does not take.
         best = data.peers.loc[data.peers[name].idxmax()]  # type: ignore[call-overload]
         worst = data.peers.loc[data.peers[name].idxmin()]  # type: ignore[call-overload]
