@@ -198,3 +198,16 @@ def test_needs_action_box_names_the_worst_sources(chromium, run, prepared_dir):
     top = peers.sort_values(["load", "late_rate"], ascending=False).iloc[0]["unit_code"]
     province_first = _first_row(chromium, run / PROVINCE, "Nơi có nhiều hồ sơ quá hạn nhất")
     assert province_first == short_name(top, "district")
+
+
+@pytest.mark.parametrize("name", (DISTRICT, PROVINCE))
+def test_summary_sheet_prints_on_one_page(chromium, run, name, pytestconfig):
+    """The "Phiếu tóm tắt" link shows the title, summary, key indicators and "Cần chỉ đạo" only."""
+    context, page = _page(chromium, run / name, 1366)
+    page.click("a.sheet-on")
+    assert page.locator("section.attention").is_visible()
+    assert not page.locator("#method").is_visible()
+    assert _pdf_pages(page.pdf(format="A4", print_background=True)) == 1
+    page.click("a.sheet-off")
+    assert page.locator("#method").is_visible()
+    context.close()

@@ -577,6 +577,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "scoreboard.status": ("Mục tiêu tỷ lệ đúng hạn", "Within-deadline target"),
     "nav.overview": ("Tổng quan toàn {province_kind}", "Province overview"),
     "nav.index": ("Danh sách báo cáo", "All reports"),
+    "nav.sheet": ("Phiếu tóm tắt (một trang, để in)", "One-page summary (for printing)"),
+    "nav.whole_report": ("Xem toàn bộ báo cáo", "Whole report"),
     "demo.banner": (
         "DỮ LIỆU MÔ PHỎNG — không phải số liệu chính thức",
         "SIMULATED DATA — not official figures",

@@ -112,7 +112,7 @@ def _box(lines: Sequence[str], tables: Sequence[str], lang: str) -> HTML:
     items = "".join(f"<li>{line}</li>" for line in lines)
     note = f'<p class="note">{ESC(phrase("attention.sort_note", lang))}</p>'
     return html_block(
-        '<section class="attention" aria-labelledby="attention">'
+        '<section class="attention sheet-part" aria-labelledby="attention">'
         + section_heading("attention", lang)
         + f'<ul class="attention-lines">{items}</ul>'
         + f'<div class="attention-tables">{"".join(tables)}</div>{note}</section>'

@@ -72,7 +72,7 @@ def scorecard(data: UnitData) -> HTML:
             lines.append(phrase("card.change", lang, comparison=phrase(key, lang), change=change))
         cards.append(kpi_card(name, value, lang, lines=lines))
     return html_block(
-        section_heading("scorecard", lang) + f'<div class="cards">{"".join(cards)}</div>'
+        section_heading("scorecard", lang) + f'<div class="cards sheet-part">{"".join(cards)}</div>'
     )
 
 
@@ -104,5 +104,5 @@ def province_totals(data: ProvinceData) -> HTML:
             continue
         cards.append(kpi_card(name, value, lang))
     return html_block(
-        section_heading("totals", lang) + f'<div class="cards">{"".join(cards)}</div>'
+        section_heading("totals", lang) + f'<div class="cards sheet-part">{"".join(cards)}</div>'
     )

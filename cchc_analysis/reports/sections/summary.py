@@ -32,7 +32,9 @@ def summary(data: UnitData) -> HTML:
         unit_type=data.unit.unit_type if data.level == "commune" else None,
     )
     items = "".join(f"<li>{ESC(s)}</li>" for s in sentences)
-    return html_block(section_heading("summary", data.lang) + f'<ul class="summary">{items}</ul>')
+    return html_block(
+        section_heading("summary", data.lang) + f'<ul class="summary sheet-part">{items}</ul>'
+    )
 
 
 def province_summary(data: ProvinceData) -> HTML:
@@ -68,7 +70,9 @@ def province_summary(data: ProvinceData) -> HTML:
             ),
         )
     items = "".join(f"<li>{ESC(s)}</li>" for s in sentences[:6] if s)
-    return html_block(section_heading("summary", lang) + f'<ul class="summary">{items}</ul>')
+    return html_block(
+        section_heading("summary", lang) + f'<ul class="summary sheet-part">{items}</ul>'
+    )
 
 
 def _summed(table: pd.DataFrame) -> pd.Series:

@@ -15,6 +15,7 @@ from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import peer_phrase, phrase, unit_kind
 
 # Section anchors in reading order; their titles are the catalogue's ``section.<anchor>``.
+SHEET_ANCHOR = "phieu-tom-tat"  # the one-page summary view's anchor
 UNIT_SECTIONS = (
     "summary",
     "attention",
@@ -50,7 +51,8 @@ def unit_title(data: UnitData) -> HTML:
     tier_note = "" if data.level == "commune" else f" · {phrase(f'tier.{data.tier}', lang)}"
     frame = _page_frame(data.dataset, f"{data.unit_name} · {period_label(data.period, lang)}", lang)
     return html_block(
-        frame + f'<header class="report-title"><h1>{ESC(phrase("report_title", lang))}</h1>'
+        frame
+        + f'<header class="report-title sheet-part"><h1>{ESC(phrase("report_title", lang))}</h1>'
         f'<p class="subtitle">{ESC(subtitle)}</p>'
         f'<p class="period">{ESC(phrase("period", lang))}: '
         f"{ESC(period_label(data.period, lang))} "
@@ -64,7 +66,19 @@ def _back_links(province: units.Unit, lang: str) -> str:
     overview = phrase("nav.overview", lang, province_kind=province_kind(province))
     return (
         f'<nav class="report-links"><a href="{ESC(overview_file(province))}">{ESC(overview)}</a>'
-        f' · <a href="{INDEX_FILE}">{ESC(phrase("nav.index", lang))}</a></nav>'
+        f' · <a href="{INDEX_FILE}">{ESC(phrase("nav.index", lang))}</a>'
+        f"{_sheet_links(lang)}</nav>"
+    )
+
+
+def _sheet_links(lang: str) -> str:
+    """The one-page "Phiếu tóm tắt" view: the same page with only the title, the summary, the
+    key indicators and "Cần chỉ đạo" shown (CSS on the #phieu-tom-tat target, no script); and
+    the way back to the whole report."""
+    return (
+        f' · <a id="{SHEET_ANCHOR}" class="sheet-on" href="#{SHEET_ANCHOR}">'
+        f"{ESC(phrase('nav.sheet', lang))}</a>"
+        f'<a class="sheet-off" href="#">{ESC(phrase("nav.whole_report", lang))}</a>'
     )
 
 
@@ -112,12 +126,12 @@ def province_title(data: ProvinceData) -> HTML:
     overview = phrase("nav.overview", lang, province_kind=province_kind(data.province))
     return html_block(
         _page_frame(data.dataset, running, lang)
-        + f'<header class="report-title"><h1>{ESC(overview)}: '
+        + f'<header class="report-title sheet-part"><h1>{ESC(overview)}: '
         f"{ESC(data.province.name)}</h1>{''.join(_overview_notes(data))}"
         f'<p class="period">{ESC(phrase("period", lang))}: {ESC(period_label(data.period, lang))}'
         f" ({ESC(fmt_date_range(data.period, lang))})</p>"
         f'<nav class="report-links"><a href="{INDEX_FILE}">{ESC(phrase("nav.index", lang))}</a>'
-        "</nav></header>"
+        f"{_sheet_links(lang)}</nav></header>"
     )
 
 
