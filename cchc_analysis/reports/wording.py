@@ -116,6 +116,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "tier.both": ("cơ quan cấp huyện và các xã, thị trấn", "district offices and communes"),
     "tier.district": ("các cơ quan cấp huyện", "district offices only"),
     "tier.commune": ("các xã, thị trấn", "communes only"),
+    "tier.both.of": ("cơ quan cấp huyện và {communes}", "district offices and {communes}"),
+    "tier.commune.of": ("{communes}", "{communes} only"),
     # --- KPI cards and shared table columns ---------------------------------------------------
     "card.status": ("{status} (mục tiêu {target})", "{status} (target {target})"),
     "card.ci": ("Khoảng tin cậy 95%: {interval}", "95% CI: {interval}"),

@@ -22,15 +22,13 @@ from cchc_analysis.reports.formatting import fmt_count, fmt_date, fmt_rate, is_m
 from cchc_analysis.reports.html_blocks import ESC, html_block, table_html
 from cchc_analysis.reports.links import unit_report_file
 from cchc_analysis.reports.province_data import ProvinceData
-from cchc_analysis.reports.sections.common import section_heading
+from cchc_analysis.reports.sections.common import section_heading, unit_kinds
 from cchc_analysis.reports.summary import SCORED_METRICS
 from cchc_analysis.reports.unit_data import UnitData, short_name
-from cchc_analysis.reports.wording import phrase, unit_kind
+from cchc_analysis.reports.wording import phrase
 
 TOP_ROWS = 5  # rows shown per table; the rest are summed in one "others" row
 BELOW = ("near", "missed")  # "gần đạt" is below the target too
-# The type words in the order a list of units names them.
-KIND_ORDER = ("quận", "huyện", "thị xã", "thành phố", "phường", "xã", "thị trấn", "đặc khu")
 
 
 def unit_attention(data: UnitData) -> HTML:
@@ -43,7 +41,7 @@ def unit_attention(data: UnitData) -> HTML:
     if data.has_communes and len(data.commune_table):
         table = data.commune_table
         names = [ESC(short_name(c, "commune", data.era)) for c in table["unit_code"]]
-        kinds = _unit_kinds(table["unit_code"], "commune", data.era, lang)
+        kinds = unit_kinds(table["unit_code"], "commune", data.era, lang)
         lines.append(_below_target_line(table, names, kinds, lang))
     office = "former" if data.is_new_unit else "district"
     resolved = data.current.get("resolved_total_count")
@@ -80,7 +78,7 @@ def province_attention(data: ProvinceData) -> HTML:
     kinds = (
         phrase("attention.kinds.former", lang)
         if data.era == units.ERA_2025 and data.level == "district"
-        else _unit_kinds(peers["unit_code"], data.level, data.era, lang)
+        else unit_kinds(peers["unit_code"], data.level, data.era, lang)
     )
     lines.append(_below_target_line(peers, names, kinds, lang))
     by_code = dict(zip(peers["unit_code"].astype(str), peers["short_name"], strict=True))
@@ -165,22 +163,6 @@ def _overdue_line(overdue: pd.DataFrame, lang: str) -> str | None:
     ]
     longest = fmt_count(int(overdue["overdue_days"].max()), lang)
     return phrase("attention.overdue", lang, bands="; ".join(parts), longest=longest)
-
-
-def _unit_kinds(codes: pd.Series, level: str, era: str, lang: str) -> str:
-    """ "Các xã, thị trấn" / "Các phường": the type words of the units listed, in their order."""
-    words = set()
-    for code in codes.astype(str):
-        try:
-            words.add(unit_kind(units.get_unit(code, era=era, level=level).unit_type, lang))
-        except (KeyError, ValueError):
-            continue
-    if not words:
-        return phrase(f"attention.kinds.{level}", lang)
-    ordered = sorted(words, key=lambda w: KIND_ORDER.index(w) if w in KIND_ORDER else 99)
-    if lang == "en":
-        return phrase(f"attention.kinds.{level}", lang)
-    return "Các " + ", ".join(ordered)
 
 
 def _below_target_line(table: pd.DataFrame, names: Sequence[str], kinds: str, lang: str) -> str:

@@ -11,6 +11,7 @@ from cchc_analysis.reports.formatting import fmt_date_range, period_label
 from cchc_analysis.reports.html_blocks import ESC, contents, html_block, is_synthetic, page_frame
 from cchc_analysis.reports.links import INDEX_FILE, overview_file, province_kind
 from cchc_analysis.reports.province_data import ProvinceData
+from cchc_analysis.reports.sections.communes import communes_title
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import peer_phrase, phrase, unit_kind
 
@@ -48,7 +49,7 @@ def unit_title(data: UnitData) -> HTML:
     for a unit of the reform, what its figures sum (on the first screen)."""
     lang = data.lang
     subtitle = f"{data.unit_name} — {data.province.name}"
-    tier_note = "" if data.level == "commune" else f" · {phrase(f'tier.{data.tier}', lang)}"
+    tier_note = "" if data.level == "commune" else f" · {_tier_words(data)}"
     frame = _page_frame(data.dataset, f"{data.unit_name} · {period_label(data.period, lang)}", lang)
     return html_block(
         frame
@@ -82,6 +83,15 @@ def _sheet_links(lang: str) -> str:
     )
 
 
+def _tier_words(data: UnitData) -> str:
+    """Whose dossiers count, with the communes' own types ("các phường" of a quận)."""
+    lang = data.lang
+    if data.tier == "district" or data.commune_table.empty:
+        return phrase(f"tier.{data.tier}", lang)
+    communes = communes_title(data).lower()
+    return phrase(f"tier.{data.tier}.of", lang, communes=communes)
+
+
 def _scope_notes(data: UnitData) -> list[str]:
     """What a unit of the reform's figures are: a commune's (and its old communes'), or a
     former district's area summed from new communes; approximate where the crosswalk is."""
@@ -110,7 +120,10 @@ def unit_contents(data: UnitData) -> HTML:
     """The table of contents; no communes entry for a commune, or when only district offices
     count."""
     anchors = [a for a in UNIT_SECTIONS if data.has_communes or a != "communes"]
-    entries = [(a, phrase(f"section.{a}", data.lang)) for a in anchors]
+    entries = [
+        (a, communes_title(data) if a == "communes" else phrase(f"section.{a}", data.lang))
+        for a in anchors
+    ]
     return html_block(contents(entries, phrase("contents", data.lang)))
 
 
