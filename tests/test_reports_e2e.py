@@ -67,7 +67,7 @@ def test_district_report_content_vietnamese(vi_run):
     for anchor in re.findall(r'<a href="#([^"]+)"', page):
         assert f'id="{anchor}"' in page, anchor
     # summary of 3-6 sentences, target badges with words, an estimate labelled as such
-    summary = page.split('<ul class="summary">')[1].split("</ul>")[0]
+    summary = page.split('<ul class="summary sheet-part">')[1].split("</ul>")[0]
     assert 3 <= summary.count("<li>") <= 6
     assert "Đạt chỉ tiêu" in page or "Chưa đạt" in page
     assert "ƯỚC TÍNH" in page and "Không phải điểm chính thức" in page

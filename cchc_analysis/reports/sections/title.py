@@ -17,6 +17,7 @@ from cchc_analysis.reports.wording import peer_phrase, phrase, unit_kind
 
 # Section anchors in reading order; their titles are the catalogue's ``section.<anchor>``.
 SHEET_ANCHOR = "phieu-tom-tat"  # the one-page summary view's anchor
+WHOLE_ANCHOR = "bao-cao"  # the title's: back to the whole report
 UNIT_SECTIONS = (
     "summary",
     "attention",
@@ -52,8 +53,8 @@ def unit_title(data: UnitData) -> HTML:
     tier_note = "" if data.level == "commune" else f" · {_tier_words(data)}"
     frame = _page_frame(data.dataset, f"{data.unit_name} · {period_label(data.period, lang)}", lang)
     return html_block(
-        frame
-        + f'<header class="report-title sheet-part"><h1>{ESC(phrase("report_title", lang))}</h1>'
+        frame + f'<header class="report-title sheet-part" id="{WHOLE_ANCHOR}">'
+        f"<h1>{ESC(phrase('report_title', lang))}</h1>"
         f'<p class="subtitle">{ESC(subtitle)}</p>'
         f'<p class="period">{ESC(phrase("period", lang))}: '
         f"{ESC(period_label(data.period, lang))} "
@@ -79,7 +80,7 @@ def _sheet_links(lang: str) -> str:
     return (
         f' · <a id="{SHEET_ANCHOR}" class="sheet-on" href="#{SHEET_ANCHOR}">'
         f"{ESC(phrase('nav.sheet', lang))}</a>"
-        f'<a class="sheet-off" href="#">{ESC(phrase("nav.whole_report", lang))}</a>'
+        f'<a class="sheet-off" href="#{WHOLE_ANCHOR}">{ESC(phrase("nav.whole_report", lang))}</a>'
     )
 
 
@@ -139,7 +140,8 @@ def province_title(data: ProvinceData) -> HTML:
     overview = phrase("nav.overview", lang, province_kind=province_kind(data.province))
     return html_block(
         _page_frame(data.dataset, running, lang)
-        + f'<header class="report-title sheet-part"><h1>{ESC(overview)}: '
+        + f'<header class="report-title sheet-part" id="{WHOLE_ANCHOR}">'
+        f"<h1>{ESC(overview)}: "
         f"{ESC(data.province.name)}</h1>{''.join(_overview_notes(data))}"
         f'<p class="period">{ESC(phrase("period", lang))}: {ESC(period_label(data.period, lang))}'
         f" ({ESC(fmt_date_range(data.period, lang))})</p>"
