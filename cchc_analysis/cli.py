@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from cchc_analysis.core.periods import Period
 
 
+COUNT_WAITING_HELP = (
+    "progress criterion (timeliness_766_rate): count dossiers waiting for the citizen's "
+    "supplement, and withdrawn ones, as on time, as some provinces do (default: the targets "
+    "file's rules: count_waiting_as_on_time, else the 766 rule as written)"
+)
+
+
 def _period(text: str) -> Period:
     from cchc_analysis.core.periods import parse_period
 
@@ -52,6 +59,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         unit_codes=_split_units(args.unit),
         by_field=args.by_field,
         era=era,
+        count_waiting_as_on_time=True if args.count_waiting_as_on_time else None,
     )
     table = kpi_table(args.data, query)
     if args.unit and table.empty:
@@ -82,27 +90,30 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from cchc_analysis.batch.plan import parse_parameter
     from cchc_analysis.batch.runner import render_reports
+    from cchc_analysis.core.targets import counting_waiting_as_on_time
 
     period = _period(args.period)
     _require_dossiers(args.data)
-    manifest = render_reports(
-        data_dir=args.data,
-        period=period,
-        out_dir=Path(args.out),
-        unit_codes=_split_units(args.units),
-        workers=args.workers,
-        lang=args.lang,
-        tier=args.tier,
-        quiet=args.quiet,
-        force=args.force,
-        retry_failed=args.retry_failed,
-        executor=args.executor,
-        scheduler=args.scheduler,
-        lock_timeout_s=args.lock_timeout,
-        extra_parameters=dict(parse_parameter(p) for p in args.param),
-        cell_timeout_s=args.cell_timeout or None,
-        level=args.level,
-    )
+    # The reports' processes read the convention from the environment (core.targets).
+    with counting_waiting_as_on_time(True if args.count_waiting_as_on_time else None):
+        manifest = render_reports(
+            data_dir=args.data,
+            period=period,
+            out_dir=Path(args.out),
+            unit_codes=_split_units(args.units),
+            workers=args.workers,
+            lang=args.lang,
+            tier=args.tier,
+            quiet=args.quiet,
+            force=args.force,
+            retry_failed=args.retry_failed,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            lock_timeout_s=args.lock_timeout,
+            extra_parameters=dict(parse_parameter(p) for p in args.param),
+            cell_timeout_s=args.cell_timeout or None,
+            level=args.level,
+        )
     reports = manifest["reports"]
     failed = [r for r in reports if r["status"] == "failed"]
     if not args.quiet:
@@ -269,6 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     kpis.add_argument("--unit", help="unit code(s), comma-separated")
     kpis.add_argument("--by-field", action="store_true", help="one row per unit and field")
+    kpis.add_argument(
+        "--count-waiting-as-on-time",
+        action="store_true",
+        help=COUNT_WAITING_HELP,
+    )
     kpis.add_argument("--format", choices=["table", "csv", "json"], default="table")
     kpis.add_argument("--lang", choices=["vi", "en"], default="vi")
     kpis.set_defaults(func=cmd_kpis)
@@ -291,6 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="units reported on: commune (default for periods from 2025-07-01), district "
         "(default before; a former district's area after), province (the overview only)",
+    )
+    report.add_argument(
+        "--count-waiting-as-on-time",
+        action="store_true",
+        help=COUNT_WAITING_HELP,
     )
     report.add_argument("--quiet", action="store_true", help="print only errors (for cron)")
     report.add_argument("--force", action="store_true", help="render even unchanged reports")

@@ -75,6 +75,18 @@ def province_reports(prepared_dir, tmp_path_factory) -> Path:
     return _built_once(tmp_path_factory, "province-reports", build) / "2023-Q3"
 
 
+@pytest.fixture(scope="session")
+def missing_columns_dir(demo_dir, tmp_path_factory) -> Path:
+    """The demo slice from 2024 on, each of several units' exports lacking an optional column
+    (``missing_columns_fixture``), prepared; no survey."""
+    from missing_columns_fixture import build_missing_columns_folder
+
+    def build(path: Path) -> None:
+        build_missing_columns_folder(demo_dir, path / "data")
+
+    return _built_once(tmp_path_factory, "missing-columns", build) / "data"
+
+
 def run_cchc(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the installed `cchc` console script as a user would."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}

@@ -157,6 +157,11 @@ def rejects(out_dir: Path, kind: str = "dossiers") -> list[dict]:
 def export_dossiers_vi(frame: pd.DataFrame, date_format: str = "%d/%m/%Y") -> pd.DataFrame:
     """Canonical dossiers as a one-stop system exports them: Vietnamese headers and labels."""
     out = frame.drop(columns=["district_code", "unit_level"]).copy()
+    # Fields of the national format the demo does not fill: a system without them has no such
+    # column (a blank request-date column would say "no supplement requested").
+    national = ["submitted_at", "supplement_requested_at", "supplement_returned_at"]
+    national += ["supplement_count", "is_vneid_authenticated"]
+    out = out.drop(columns=[c for c in national if c in out and out[c].isna().all()])
     out["channel"] = out["channel"].astype("string").map(CHANNEL_VI)
     out["online_level"] = out["online_level"].astype("string").map(LEVEL_VI)
     out["status"] = out["status"].astype("string").map(STATUS_VI)

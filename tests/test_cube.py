@@ -166,9 +166,36 @@ def random_dossiers(seed, n=400):
     resolved = np.where(is_open, np.datetime64("NaT"), resolved)
     status = np.where(
         is_open,
-        "processing",
-        rng.choice(["returned", "resolved", "withdrawn", "rejected"], n, p=[0.7, 0.2, 0.05, 0.05]),
+        rng.choice(["processing", "supplement_requested"], n),
+        rng.choice(
+            [
+                "returned",
+                "resolved",
+                "withdrawn",
+                "rejected",
+                "stopped",
+                "refused",
+                "awaiting_intake",
+            ],
+            n,
+            p=[0.6, 0.2, 0.05, 0.05, 0.04, 0.03, 0.03],
+        ),
     )
+    # Withdrawn/stopped without a date close on their receipt day; never-received ones have no
+    # due date or result date.
+    undated = np.isin(status, ["withdrawn", "stopped"]) & (rng.random(n) < 0.5)
+    never = np.isin(status, ["refused", "awaiting_intake"])
+    resolved = np.where(undated | never, np.datetime64("NaT"), resolved)
+    due = np.where(never & (rng.random(n) < 0.7), np.datetime64("NaT"), due)
+    # Supplement requests: the first request, the citizen's return (or none yet), how many.
+    has_request = rng.random(n) < 0.35
+    requested = received + rng.integers(0, 15, n).astype("timedelta64[D]")
+    returned = requested + rng.integers(0, 30, n).astype("timedelta64[D]")
+    returned = np.where(rng.random(n) < 0.3, np.datetime64("NaT"), returned)
+    requested = np.where(has_request, requested, np.datetime64("NaT"))
+    returned = np.where(has_request, returned, np.datetime64("NaT"))
+    count = pd.array(np.where(has_request, rng.choice([1, 1, 1, 2, 3], n), 0), dtype="Int16")
+    count[rng.random(n) < 0.1] = pd.NA
     frame = pd.DataFrame(
         {
             "dossier_id": [f"x{i}" for i in range(n)],
@@ -184,6 +211,9 @@ def random_dossiers(seed, n=400):
             "is_fee_bearing": rng.random(n) < 0.3,
             "is_paid_online": rng.random(n) < 0.5,
             "rating": rng.choice(["very_satisfied", "satisfied", "dissatisfied", None], n),
+            "supplement_requested_at": requested,
+            "supplement_returned_at": returned,
+            "supplement_count": count,
         }
     )
     frame["district_code"] = "314"
@@ -228,7 +258,7 @@ def test_cube_refuses_day_aligned_periods():
 
 def test_day_aligned_period_counts_are_consistent():
     frame = random_dossiers(7)
-    total_new = 0
+    total_new = never_received = 0
     start = date(2023, 1, 1)
     # Consecutive day-aligned windows: new counts add up; each window's carried-over equals
     # the previous window's pending.
@@ -238,9 +268,12 @@ def test_day_aligned_period_counts_are_consistent():
         e = s + timedelta(days=29)
         c = counts(frame, parse_period(f"{s.isoformat()}:{e.isoformat()}"))
         total_new += c["received_new_count"]
+        never_received += c["refused_count"] + c["awaiting_intake_count"]
         assert c["carried_over_count"] == previous_pending
         previous_pending = c["pending_total_count"]
-    assert total_new == (frame["received_at"] < pd.Timestamp(start + timedelta(days=300))).sum()
+    before = frame["received_at"] < pd.Timestamp(start + timedelta(days=300))
+    assert never_received > 0  # refused and awaiting intake: counted apart, never received
+    assert total_new + never_received == before.sum()
 
 
 def test_every_catalogue_rate_on_hand_made_counts():

@@ -97,20 +97,25 @@ def test_codes_and_labels():
     assert parsing.parse_channel("Trực tuyến") == "online"
     codes = {str(i): parsing.parse_status(str(i)) for i in range(1, 11)}
     assert codes == {
-        "1": "received",
+        "1": "awaiting_intake",
         "2": "received",
-        "3": "rejected",
+        "3": "refused",
         "4": "processing",
         "5": "supplement_requested",
         "6": "processing",
         "7": "withdrawn",
-        "8": "rejected",
+        "8": "stopped",
         "9": "resolved",
         "10": "returned",
     }
     assert parsing.parse_status("Đã trả kết quả") == "returned"
     assert parsing.parse_status("da tra ket qua") == "returned"
     assert parsing.parse_status("Đang xử lý") == "processing"
+    assert parsing.parse_status("Mới đăng ký") == "awaiting_intake"
+    assert parsing.parse_status("KHÔNG ĐƯỢC TIẾP NHẬN") == "refused"
+    assert parsing.parse_status("Dừng xử lý") == "stopped"
+    assert parsing.parse_status("Từ chối giải quyết") == "rejected"
+    assert parsing.parse_status(3.0) == "refused"  # Excel stores codes as numbers
     assert [
         parsing.parse_online_level(v) for v in ("4", "3", "2", "Mức độ 4", "Toàn trình", "Một phần")
     ] == ["full", "partial", "none", "full", "full", "partial"]

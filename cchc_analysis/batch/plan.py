@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cchc_analysis import store, units
-from cchc_analysis.core import resources
+from cchc_analysis.core import resources, targets
 from cchc_analysis.core.errors import ParameterError, UnitNotInDataError
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.resources import notebooks_dir
@@ -100,6 +100,7 @@ def input_hash(job: ReportJob, data_dir: Path) -> str:
     digest = hashlib.sha256()
     digest.update(code_digest().encode())
     digest.update(json.dumps(job.parameters, sort_keys=True, default=str).encode())
+    digest.update(f"waiting:{targets.count_waiting_as_on_time()}".encode())  # the convention
     digest.update(job.notebook_text.encode())
     root = data_dir / store.DOSSIERS_DIR
     if job.areas:

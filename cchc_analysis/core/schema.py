@@ -24,11 +24,21 @@ STATUSES: Final = (
     "returned",
     "rejected",
     "withdrawn",
+    # National codes 1, 3 and 8 (DOMAIN.md); appended so that existing category codes stay.
+    "awaiting_intake",  # 1 Mới đăng ký: registered online, not yet received
+    "refused",  # 3 Không được tiếp nhận: refused at intake
+    "stopped",  # 8 Dừng xử lý
 )
 # A dossier with one of these statuses and a resolved_at date was finished with a result.
 RESULT_STATUSES: Final = frozenset({"resolved", "returned"})
 # Closed without a result: counted apart (withdrawn_count), never as early/on time/late.
-CLOSED_WITHOUT_RESULT_STATUSES: Final = frozenset({"rejected", "withdrawn"})
+CLOSED_WITHOUT_RESULT_STATUSES: Final = frozenset({"rejected", "withdrawn", "stopped"})
+# Closed without a result whose export may give no closing date (the citizen withdrew, the
+# office stopped): accepted without one; counting closes them as ``counting.cube`` says.
+CLOSED_WITHOUT_DATE_STATUSES: Final = frozenset({"withdrawn", "stopped"})
+# Never received for processing: outside Biểu 06 (refused_count, awaiting_intake_count). Their
+# received_at is the receipt date the system gives, else the submission date (submitted_at).
+NOT_RECEIVED_STATUSES: Final = frozenset({"awaiting_intake", "refused"})
 RATINGS: Final = ("very_satisfied", "satisfied", "dissatisfied")
 
 DOSSIER_DTYPES: Final[dict[str, str]] = {
@@ -61,6 +71,14 @@ DOSSIER_DTYPES: Final[dict[str, str]] = {
     "is_fee_bearing": "boolean",
     "is_paid_online": "boolean",
     "rating": "category",
+    # From the national format (NgayNopHoSo, NgayYeuCauBoSung, NgayCongDanBoSung, VNeID); blank
+    # in folders written before they were read. The supplement dates are the first request and
+    # the first return; supplement_count is how many requests (blank: the export does not say).
+    "submitted_at": "datetime64[ms]",
+    "supplement_requested_at": "datetime64[ms]",
+    "supplement_returned_at": "datetime64[ms]",
+    "supplement_count": "Int16",
+    "is_vneid_authenticated": "boolean",
 }
 DOSSIER_COLUMNS: Final = tuple(DOSSIER_DTYPES)
 DOSSIER_REQUIRED: Final = ("dossier_id", "unit_code", "received_at", "due_at", "status")
@@ -98,6 +116,16 @@ EXTRA_COUNT_COLUMNS: Final = (
     "paid_online_count",
     "rated_count",
     "satisfied_count",
+    # Never received (NOT_RECEIVED_STATUSES), by the period of their receipt/submission date:
+    # outside received, resolved and pending.
+    "refused_count",
+    "awaiting_intake_count",
+    # The 766 progress criterion (counting.cube): resolved or pending within the deadline with
+    # the time waiting for the citizen's supplement left out, and at most one supplement
+    # request; and the dossiers pending at the end while waiting for the citizen that it
+    # counts late (counted on time by provinces with count_waiting_as_on_time).
+    "timely_766_count",
+    "waiting_late_766_count",
 )
 COUNT_COLUMNS: Final = BIEU06_COUNT_COLUMNS + EXTRA_COUNT_COLUMNS
 

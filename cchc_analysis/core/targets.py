@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -46,6 +48,11 @@ class TargetCheck:
         return vi if lang == "vi" else en
 
 
+# Set (to 1/true/yes) by ``--count-waiting-as-on-time`` for the reports a run renders; it
+# overrides the targets file's ``rules: count_waiting_as_on_time``.
+COUNT_WAITING_ENV = "CCHC_COUNT_WAITING_AS_ON_TIME"
+
+
 def targets_file() -> Path:
     env = os.environ.get("CCHC_TARGETS")
     return Path(env) if env else DEFAULT_TARGETS_FILE
@@ -66,6 +73,43 @@ def load_targets(path: str | None = None) -> tuple[dict[str, Target], float]:
         for name, spec in (raw.get("targets") or {}).items()
     }
     return targets, float(raw.get("near_band", 0.02))
+
+
+def count_waiting_as_on_time(path: str | None = None) -> bool:
+    """The province's convention for the progress criterion (``timeliness_766_rate``): True when
+    it counts dossiers waiting for the citizen's supplement, and withdrawn ones, as on time.
+
+    From the environment variable :data:`COUNT_WAITING_ENV` when set, else from the targets
+    file's ``rules: count_waiting_as_on_time`` (default false: the 766 rule as written)."""
+    env = os.environ.get(COUNT_WAITING_ENV, "").strip().lower()
+    if env:
+        return env in ("1", "true", "yes", "on")
+    return _rules(path or str(targets_file())).get("count_waiting_as_on_time", False) is True
+
+
+@contextmanager
+def counting_waiting_as_on_time(enabled: bool | None) -> Iterator[None]:
+    """Within the block, :func:`count_waiting_as_on_time` is ``enabled`` for this process and
+    the processes it starts (the environment variable); None leaves the setting as it is."""
+    if enabled is None:
+        yield
+        return
+    previous = os.environ.get(COUNT_WAITING_ENV)
+    os.environ[COUNT_WAITING_ENV] = "1" if enabled else "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(COUNT_WAITING_ENV, None)
+        else:
+            os.environ[COUNT_WAITING_ENV] = previous
+
+
+@cache
+def _rules(path: str) -> dict[str, object]:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    rules = raw.get("rules") or {}
+    return dict(rules) if isinstance(rules, dict) else {}
 
 
 def check(metric: str, value: float | None, path: str | None = None) -> TargetCheck:

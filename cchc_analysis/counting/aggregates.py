@@ -19,7 +19,13 @@ import pandas as pd
 
 from cchc_analysis import store, units
 from cchc_analysis.core.errors import PeriodReportError
-from cchc_analysis.core.metrics import DERIVED_COUNTS, RATE_DEFINITIONS
+from cchc_analysis.core.metrics import (
+    DERIVED_COUNTS,
+    KNOWN_COUNT_COLUMNS,
+    RATE_DEFINITIONS,
+    TABLE_COUNT_COLUMNS,
+    fill_known_counts,
+)
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.schema import COUNT_COLUMNS, EXTRA_COUNT_COLUMNS
 from cchc_analysis.counting.query import CountQuery
@@ -33,10 +39,15 @@ FLOW_COLUMNS = (
     "resolved_early_count",
     "resolved_on_time_count",
     "resolved_late_count",
-    *EXTRA_COUNT_COLUMNS,
+    *(c for c in EXTRA_COUNT_COLUMNS if c not in ("timely_766_count", "waiting_late_766_count")),
+    *KNOWN_COUNT_COLUMNS,  # how many rows gave each optional count (fill_known_counts)
 )
 START_STOCK_COLUMNS = ("carried_over_count",)  # from the first report of a chain
-END_STOCK_COLUMNS = ("pending_in_time_count", "pending_late_count")  # from the last
+END_STOCK_COLUMNS = (  # from the last
+    "pending_in_time_count",
+    "pending_late_count",
+    "waiting_late_766_count",
+)
 
 
 def read_period_reports(data_dir: str | os.PathLike[str]) -> pd.DataFrame | None:
@@ -59,9 +70,9 @@ def _collapse_fields(frame: pd.DataFrame) -> pd.DataFrame:
         [tuple(k) in totals_keys for k in frame[keys].astype(str).to_numpy()], dtype=bool
     )
     usable = frame[has_total | (is_field_row & ~covered)]
-    other = [c for c in usable.columns if c not in (*keys, *COUNT_COLUMNS, "field")]
+    other = [c for c in usable.columns if c not in (*keys, *TABLE_COUNT_COLUMNS, "field")]
     grouped = usable.groupby(keys, sort=True, dropna=False)
-    counts = grouped[list(COUNT_COLUMNS)].sum(min_count=1)
+    counts = grouped[list(TABLE_COUNT_COLUMNS)].sum(min_count=1)
     labels = grouped[other].first()
     out = counts.join(labels).reset_index()
     out["field"] = pd.array([pd.NA] * len(out), dtype="string")
@@ -93,9 +104,12 @@ def _chain(reports: pd.DataFrame, period: Period) -> list[Hashable] | None:
 
 def _combine(chain: pd.DataFrame) -> dict[str, Any]:
     """Counts of consecutive reports as one period."""
-    out = {c: chain[c].sum(min_count=1) for c in FLOW_COLUMNS}
+    out: dict[str, Any] = {c: chain[c].sum(min_count=1) for c in FLOW_COLUMNS}
     out.update({c: chain[c].iloc[0] for c in START_STOCK_COLUMNS})
     out.update({c: chain[c].iloc[-1] for c in END_STOCK_COLUMNS})
+    # Resolutions (a flow) and pending dossiers (a stock) within the 766 deadline in one count:
+    # one report's stands, a chain's cannot be told (metrics then uses the form's parts).
+    out["timely_766_count"] = chain["timely_766_count"].iloc[0] if len(chain) == 1 else pd.NA
     out["received_total_count"] = out["received_new_count"] + out["carried_over_count"]
     out["resolved_total_count"] = (
         out["resolved_early_count"] + out["resolved_on_time_count"] + out["resolved_late_count"]
@@ -119,14 +133,15 @@ def period_report_counts(data_dir: str | os.PathLike[str], query: CountQuery) ->
 
     District level sums a district's own row (tier district) and its communes' rows (tier
     commune), as for dossiers; province level (era 2025) a province's own rows and its
-    communes'. Count columns a sheet did not give are NA. The query's source is not used.
+    communes'. Count columns a sheet did not give are NA, and the known counts say which rows
+    gave them (``metrics.fill_known_counts``). The query's source is not used.
     """
     period, level, tier, era = query.period, query.level, query.tier, query.era
     unit_codes, by_field = query.unit_codes, query.by_field
     frame = read_period_reports(data_dir)
     if frame is None:
         raise PeriodReportError(f"{data_dir} holds no {store.PERIOD_REPORTS_FILE}")
-    frame = frame[frame["era"] == era]
+    frame = fill_known_counts(frame[frame["era"] == era])
     if level == "commune":
         frame = frame[frame["unit_level"] == "commune"]
         group_key = "unit_code"
@@ -190,7 +205,7 @@ def period_report_counts(data_dir: str | os.PathLike[str], query: CountQuery) ->
         )
     counts = pd.DataFrame(rows)
     keys = [group_key, "field"] if by_field else [group_key]
-    out = counts.groupby(keys, sort=True, dropna=False)[list(COUNT_COLUMNS)].sum(min_count=1)
+    out = counts.groupby(keys, sort=True, dropna=False)[list(TABLE_COUNT_COLUMNS)].sum(min_count=1)
     out = out.reset_index().rename(columns={group_key: "unit_code"})
     for column in COUNT_COLUMNS:
         # pandas-stubs: pd.array takes no Series with a masked dtype name (valid at run time).
@@ -204,8 +219,9 @@ def period_report_counts(data_dir: str | os.PathLike[str], query: CountQuery) ->
 
 def mark_undefined(table: pd.DataFrame) -> pd.DataFrame:
     """After ``metrics.add_metrics``: a rate or derived count whose inputs are missing (a
-    sheet without that column) becomes missing instead of 0; counts with gaps become Python
-    ints and None so that JSON and the console show them as missing. A no-op without gaps."""
+    sheet without that column) becomes missing instead of 0; counts with gaps become nullable
+    integers (Int64) so that JSON, CSV and the console show them as missing. A no-op without
+    gaps."""
     counts = [c for c in table.columns if c.endswith("_count") and c in COUNT_COLUMNS]
     if not any(table[c].isna().any() for c in counts):
         return table
@@ -219,8 +235,8 @@ def mark_undefined(table: pd.DataFrame) -> pd.DataFrame:
             gaps = out[[*rate.numerator, rate.denominator]].isna().any(axis=1)
             out[rate.name] = out[rate.name].where(~gaps, np.nan)
     for column in counts:
-        if out[column].isna().any():
-            out[column] = [None if pd.isna(v) else int(v) for v in out[column]]
+        if out[column].isna().any():  # nullable integers: whole numbers in JSON, blanks in CSV
+            out[column] = pd.to_numeric(out[column], errors="coerce").astype("Int64")
         else:
             out[column] = out[column].astype("int64")
     return out

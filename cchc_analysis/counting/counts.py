@@ -20,10 +20,11 @@ import pandas as pd
 
 from cchc_analysis import store, units
 from cchc_analysis.core.errors import UnitNotInDataError
-from cchc_analysis.core.schema import COUNT_COLUMNS
+from cchc_analysis.core.metrics import TABLE_COUNT_COLUMNS
 from cchc_analysis.counting.aggregates import period_report_counts
 from cchc_analysis.counting.cube import (
     COUNT_READ_COLUMNS,
+    has_cube_columns,
     period_counts,
     period_counts_from_cube,
 )
@@ -121,7 +122,7 @@ def _recorded_province_counts(data_dir: str | os.PathLike[str], query: CountQuer
         is_covered = horizon is not None and pd.Timestamp(period.end) <= pd.Timestamp(
             horizon
         ) + pd.offsets.MonthEnd(0)
-        if cube is not None and is_covered:
+        if cube is not None and is_covered and has_cube_columns(cube):
             counts = period_counts_from_cube(
                 chosen(cube), period, by=keys, horizon=pd.Timestamp(horizon)
             )
@@ -132,7 +133,7 @@ def _recorded_province_counts(data_dir: str | os.PathLike[str], query: CountQuer
         counts = period_counts(chosen(frame), period, by=keys)
         counts = counts[counts["received_total_count"] > 0]
     counts = counts.rename(columns={"province_key": "unit_code"})
-    counts[list(COUNT_COLUMNS)] = counts[list(COUNT_COLUMNS)].astype("int64")
+    counts[list(TABLE_COUNT_COLUMNS)] = counts[list(TABLE_COUNT_COLUMNS)].astype("int64")
     return counts.reset_index(drop=True)
 
 
@@ -158,7 +159,7 @@ def recorded_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) ->
         else None
     )
     counts = None
-    if cube is not None and period.is_month_aligned:
+    if cube is not None and period.is_month_aligned and has_cube_columns(cube):
         horizon = pd.to_datetime(store.read_table_max(data_dir, store.CUBE_FILE, "month"))
         rows = _filter_tier(cube, level, tier)
         if communes is not None:
@@ -175,7 +176,7 @@ def recorded_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) ->
         counts = period_counts(frame, period, by=keys)
         counts = counts[counts["received_total_count"] > 0]
     counts = counts.rename(columns={group_key: "unit_code"})
-    counts[list(COUNT_COLUMNS)] = counts[list(COUNT_COLUMNS)].astype("int64")
+    counts[list(TABLE_COUNT_COLUMNS)] = counts[list(TABLE_COUNT_COLUMNS)].astype("int64")
     return counts.reset_index(drop=True)
 
 
@@ -208,4 +209,5 @@ def recorded_monthly_counts(
         since=since,
         end=query.period.end,
         unit_key=group_key,
+        count_waiting_as_on_time=query.count_waiting_as_on_time,
     )

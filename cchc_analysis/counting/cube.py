@@ -4,14 +4,28 @@ Definitions, for a period [start, end] counted in whole days (DESIGN.md §4):
 
 - new: received within the period; carried over: received before ``start`` and not closed
   before ``start``; received total = new + carried over.
-- closed = has a ``resolved_at`` date. Closed with status withdrawn/rejected is
-  ``withdrawn_count``; any other closure is a resolution.
+- closed = has a ``resolved_at`` date. Closed with status withdrawn/stopped/rejected is
+  ``withdrawn_count``; any other closure is a resolution. A withdrawn or stopped dossier whose
+  export gives no date closed on the day it was received (a later snapshot's date, when the
+  store has one, is its ``resolved_at``).
+- never received (awaiting intake, refused at intake): outside every count above, counted
+  apart as ``awaiting_intake_count`` / ``refused_count`` in the period of their date.
 - early / on time / late: resolved within the period with resolved date before / on / after
   the due date.
 - pending at the end: in scope and not closed by ``end``; in time when due on or after
   ``end``, late when due before it.
 
 So received_total = resolved_total + withdrawn + pending_total, always.
+
+The 766 progress criterion (``deadline766``) judges the same resolutions and pending stocks
+against each dossier's 766 deadline: ``timely_766_count`` are those within it, and
+``waiting_late_766_count`` the dossiers pending at the end, waiting for the citizen's
+supplement, and late under it (on time for provinces that count waiting as on time).
+
+Optional export columns (channel, online level, digitised, fee-bearing, paid online) may be
+absent or blank: a blank is never counted as "no". Beside each count that reads one, a known
+count (``metrics.COVERAGES``: ``digitized_known_count`` …) says how many of its base rows had
+it, so rates are taken over those rows and a unit without the column has no rate, not 0%.
 
 Period counts computed from dossier rows are exact for any day-aligned period. The monthly
 cube holds flows per month (and month-end pending stocks) per unit × field × channel; it gives
@@ -28,8 +42,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from cchc_analysis.core.metrics import KNOWN_COUNT_COLUMNS, TABLE_COUNT_COLUMNS, fill_known_counts
 from cchc_analysis.core.periods import Period
-from cchc_analysis.core.schema import CLOSED_WITHOUT_RESULT_STATUSES, COUNT_COLUMNS
+from cchc_analysis.core.schema import (
+    CLOSED_WITHOUT_DATE_STATUSES,
+    CLOSED_WITHOUT_RESULT_STATUSES,
+)
+from cchc_analysis.counting.deadline766 import due_766, waiting_bounds
 
 # The dossier columns the counting rules read.
 CUBE_INPUT_COLUMNS = (
@@ -46,6 +65,9 @@ CUBE_INPUT_COLUMNS = (
     "is_fee_bearing",
     "is_paid_online",
     "rating",
+    "supplement_requested_at",
+    "supplement_returned_at",
+    "supplement_count",
 )
 # What counting reads from dossier rows: the above, plus the names and partition key reports show.
 COUNT_READ_COLUMNS = ("unit_name", "era", "district_code", *CUBE_INPUT_COLUMNS)
@@ -68,9 +90,33 @@ CUBE_FLOW_COLUMNS = (
     "rated_count",
     "satisfied_count",
     "closed_count",
+    "refused_count",
+    "awaiting_intake_count",
+    "resolved_timely_766_count",
+    *KNOWN_COUNT_COLUMNS,
 )
 # Stock columns: the state at the month's last day; a period takes its last month's value.
-CUBE_STOCK_COLUMNS = ("pending_in_time_count", "pending_late_count")
+CUBE_STOCK_COLUMNS = (
+    "pending_in_time_count",
+    "pending_late_count",
+    "pending_timely_766_count",
+    "waiting_late_766_count",
+)
+
+
+def has_cube_columns(cube: pd.DataFrame) -> bool:
+    """False for a cube written by an older version (it lacks counts this one needs): count
+    from dossier rows instead, and let ``cchc prepare`` rebuild it."""
+    return all(c in cube for c in (*CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS))
+
+
+def closing_days(dossiers: pd.DataFrame, received: np.ndarray) -> np.ndarray:
+    """The day each dossier closed (NaT while open): ``resolved_at``, or for a withdrawn or
+    stopped dossier whose export gives no date, the day it was received."""
+    closed_at = _day(dossiers["resolved_at"])
+    undated = np.isnat(closed_at) & _isin(dossiers["status"], CLOSED_WITHOUT_DATE_STATUSES)
+    closed_at[undated] = received[undated]
+    return closed_at
 
 
 def _day(values: pd.Series) -> np.ndarray:
@@ -88,17 +134,29 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
     s, e = np.datetime64(start, "D"), np.datetime64(end, "D")
     received = _day(dossiers["received_at"])
     due = _day(dossiers["due_at"])
-    closed_at = _day(dossiers["resolved_at"])
+    closed_at = closing_days(dossiers, received)
     has_closed = ~np.isnat(closed_at)
     status = dossiers["status"].astype("string").fillna("")
     without_result = status.isin(CLOSED_WITHOUT_RESULT_STATUSES).to_numpy()
+    is_refused = (status == "refused").to_numpy(dtype=bool)
+    is_awaiting = (status == "awaiting_intake").to_numpy(dtype=bool)
+    is_received = ~is_refused & ~is_awaiting
 
-    is_new = (received >= s) & (received <= e)
-    is_carried = (received < s) & (~has_closed | (closed_at >= s))
+    in_period = (received >= s) & (received <= e)
+    is_new = in_period & is_received
+    is_carried = is_received & (received < s) & (~has_closed | (closed_at >= s))
     in_scope = is_new | is_carried
     closed_in = in_scope & has_closed & (closed_at >= s) & (closed_at <= e)
     resolved_in = closed_in & ~without_result
     pending = in_scope & (~has_closed | (closed_at > e))
+    due766 = due_766(dossiers, closed_at=closed_at)
+    wait_from, wait_until = waiting_bounds(
+        dossiers,
+        received=received,
+        has_waiting_status=(status == "supplement_requested").to_numpy(dtype=bool),
+    )
+    waiting = (wait_from <= e) & (np.isnat(wait_until) | (wait_until > e))
+    pending_timely = pending & (due766 >= e)
 
     channel = dossiers["channel"].astype("string").fillna("")
     level = dossiers["online_level"].astype("string").fillna("")
@@ -110,6 +168,12 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
             return np.zeros(len(dossiers), dtype=bool)
         return dossiers[name].fillna(False).to_numpy(dtype=bool)
 
+    def known(name: str) -> np.ndarray:
+        if name not in dossiers:
+            return np.zeros(len(dossiers), dtype=bool)
+        return dossiers[name].notna().to_numpy(dtype=bool)
+
+    is_new_online = is_new & is_online
     rated = resolved_in & (rating.notna().to_numpy() if rating is not None else False)
     satisfied = rated & (
         rating.isin(["satisfied", "very_satisfied"]).fillna(False).to_numpy()
@@ -119,8 +183,8 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
     return pd.DataFrame(
         {
             "received_new_count": is_new,
-            "received_online_count": is_new & is_online,
-            "received_offline_count": is_new & ~is_online,
+            "received_online_count": is_new_online,
+            "received_offline_count": is_new & ~is_online & known("channel"),
             "carried_over_count": is_carried,
             "received_total_count": in_scope,
             "resolved_early_count": resolved_in & (closed_at < due),
@@ -138,6 +202,15 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
             "paid_online_count": is_new & flag("is_fee_bearing") & flag("is_paid_online"),
             "rated_count": rated,
             "satisfied_count": satisfied,
+            "refused_count": in_period & is_refused,
+            "awaiting_intake_count": in_period & is_awaiting,
+            "timely_766_count": (resolved_in & (closed_at <= due766)) | pending_timely,
+            "waiting_late_766_count": pending & waiting & ~pending_timely,
+            "channel_known_count": is_new & known("channel"),
+            "online_level_known_count": is_new_online & known("online_level"),
+            "digitized_known_count": is_new & known("is_digitized"),
+            "fee_known_count": is_new & known("is_fee_bearing"),
+            "paid_online_known_count": is_new & flag("is_fee_bearing") & known("is_paid_online"),
         },
         index=dossiers.index,
     )
@@ -152,10 +225,10 @@ def period_counts(
     flags = dossier_flags(dossiers, period.start, period.end).astype("int64")
     keys = list(by)
     if keys:
-        grouped = flags.join(dossiers[keys]).groupby(keys, observed=True, sort=True)
-        out = grouped[list(COUNT_COLUMNS)].sum().reset_index()
+        grouped = flags.join(dossiers[keys]).groupby(keys, observed=True, sort=True, dropna=False)
+        out = grouped[list(TABLE_COUNT_COLUMNS)].sum().reset_index()
     else:
-        out = flags[list(COUNT_COLUMNS)].sum().to_frame().T
+        out = flags[list(TABLE_COUNT_COLUMNS)].sum().to_frame().T
     out.insert(len(keys), "period_start", pd.Timestamp(period.start))
     out.insert(len(keys) + 1, "period_end", pd.Timestamp(period.end))
     return out
@@ -186,9 +259,19 @@ def build_cube(
         return pd.DataFrame(columns=[*keys, "month", *CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS])
     received = _day(dossiers["received_at"])
     due = _day(dossiers["due_at"])
-    closed_at = _day(dossiers["resolved_at"])
-    has_closed = ~np.isnat(closed_at)
+    closed_at = closing_days(dossiers, received)
     without_result = _isin(dossiers["status"], CLOSED_WITHOUT_RESULT_STATUSES)
+    is_refused = _isin(dossiers["status"], {"refused"})
+    is_awaiting = _isin(dossiers["status"], {"awaiting_intake"})
+    is_received = ~is_refused & ~is_awaiting
+    due766 = due_766(dossiers, closed_at=closed_at)
+    wait_from, wait_until = waiting_bounds(
+        dossiers,
+        received=received,
+        has_waiting_status=_isin(dossiers["status"], {"supplement_requested"}),
+    )
+    closed_at[~is_received] = np.datetime64("NaT")  # never received: never open, never closed
+    has_closed = ~np.isnat(closed_at)
     is_online = _isin(dossiers["channel"], {"online"})
     is_full = _isin(dossiers["online_level"], {"full"})
     is_partial = _isin(dossiers["online_level"], {"partial"})
@@ -199,6 +282,11 @@ def build_cube(
         if name not in dossiers:
             return np.zeros(len(dossiers), dtype=bool)
         return dossiers[name].fillna(False).to_numpy(dtype=bool)
+
+    def known(name: str) -> np.ndarray:
+        if name not in dossiers:
+            return np.zeros(len(dossiers), dtype=bool)
+        return dossiers[name].notna().to_numpy(dtype=bool)
 
     group, index = _group_ids(dossiers, keys)
     n_groups = len(index)
@@ -223,18 +311,21 @@ def build_cube(
     def count(cells: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.bincount(cells[mask], minlength=size).reshape(n_groups, n_months)
 
-    everyone = np.ones(len(dossiers), dtype=bool)
+    def new_in_month(mask: np.ndarray) -> np.ndarray:
+        """New dossiers by month of receipt, the never-received left out."""
+        return count(rec_cell, is_received & mask)
+
     resolved = has_closed & ~without_result
     is_fee = flag("is_fee_bearing")
     flows = {
-        "received_new_count": count(rec_cell, everyone),
-        "received_online_count": count(rec_cell, is_online),
-        "received_offline_count": count(rec_cell, ~is_online),
-        "online_full_count": count(rec_cell, is_online & is_full),
-        "online_partial_count": count(rec_cell, is_online & is_partial),
-        "digitized_count": count(rec_cell, flag("is_digitized")),
-        "fee_bearing_count": count(rec_cell, is_fee),
-        "paid_online_count": count(rec_cell, is_fee & flag("is_paid_online")),
+        "received_new_count": new_in_month(is_received),
+        "received_online_count": new_in_month(is_online),
+        "received_offline_count": new_in_month(~is_online & known("channel")),
+        "online_full_count": new_in_month(is_online & is_full),
+        "online_partial_count": new_in_month(is_online & is_partial),
+        "digitized_count": new_in_month(flag("is_digitized")),
+        "fee_bearing_count": new_in_month(is_fee),
+        "paid_online_count": new_in_month(is_fee & flag("is_paid_online")),
         "resolved_early_count": count(close_cell, resolved & (closed_at < due)),
         "resolved_on_time_count": count(close_cell, resolved & (closed_at == due)),
         "resolved_late_count": count(close_cell, resolved & (closed_at > due)),
@@ -242,6 +333,14 @@ def build_cube(
         "rated_count": count(close_cell, resolved & has_rating),
         "satisfied_count": count(close_cell, resolved & has_rating & is_satisfied),
         "closed_count": count(close_cell, has_closed),
+        "refused_count": count(rec_cell, is_refused),
+        "awaiting_intake_count": count(rec_cell, is_awaiting),
+        "resolved_timely_766_count": count(close_cell, resolved & (closed_at <= due766)),
+        "channel_known_count": new_in_month(known("channel")),
+        "online_level_known_count": new_in_month(is_online & known("online_level")),
+        "digitized_known_count": new_in_month(known("is_digitized")),
+        "fee_known_count": new_in_month(known("is_fee_bearing")),
+        "paid_online_known_count": new_in_month(is_fee & known("is_paid_online")),
     }
 
     # Month-end stocks. A dossier is pending at the end of month m when received by then and
@@ -249,9 +348,24 @@ def build_cube(
     # months < due_m, plus due_m itself when the due date is that month's last day.
     open_from = _month_index(received) - first_month
     open_to = np.where(has_closed, close_m - first_month, n_months)
-    due_m = _month_index(due) - first_month
-    due_is_month_end = (due + 1).astype("datetime64[M]") != due.astype("datetime64[M]")
-    in_time_to = np.clip(due_m + due_is_month_end.astype(np.int64), open_from, open_to)
+    open_to = np.where(is_received, open_to, open_from)  # never received: never pending
+
+    def in_time_until(deadline: np.ndarray) -> np.ndarray:
+        """First month at whose end the deadline has passed, within the open months."""
+        deadline_m = _month_index(deadline) - first_month
+        is_month_end = (deadline + 1).astype("datetime64[M]") != deadline.astype("datetime64[M]")
+        until: np.ndarray = np.clip(deadline_m + is_month_end.astype(np.int64), open_from, open_to)
+        return until
+
+    in_time_to = in_time_until(due)
+    timely_to = in_time_until(due766)
+    # Waiting at a month's end: requested by then, not answered by then.
+    wait_lo = np.clip(_month_index(wait_from) - first_month, open_from, open_to)
+    wait_hi = np.clip(
+        np.where(np.isnat(wait_until), n_months, _month_index(wait_until) - first_month),
+        open_from,
+        open_to,
+    )
 
     def stock(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         width = n_months + 1
@@ -264,6 +378,8 @@ def build_cube(
     stocks = {
         "pending_in_time_count": stock(open_from, in_time_to),
         "pending_late_count": stock(in_time_to, open_to),
+        "pending_timely_766_count": stock(open_from, timely_to),
+        "waiting_late_766_count": stock(np.maximum(wait_lo, timely_to), wait_hi),
     }
 
     months = (np.arange(n_months) + first_month).astype("datetime64[M]").astype("datetime64[ns]")
@@ -327,6 +443,7 @@ def period_counts_from_cube(
     if not period.is_month_aligned:
         raise ValueError(f"period {period} is not month-aligned; count from dossier rows")
     keys = list(by)
+    cube = fill_known_counts(cube)  # a cube built before the known counts: all known
     start = pd.Timestamp(period.start)
     last_month = pd.Timestamp(period.end).to_period("M").to_timestamp()
     month = pd.to_datetime(cube["month"])
@@ -342,7 +459,7 @@ def period_counts_from_cube(
 
     def sums(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         if keys:
-            return frame.groupby(keys, observed=True)[list(columns)].sum()
+            return frame.groupby(keys, observed=True, dropna=False)[list(columns)].sum()
         return frame[list(columns)].sum().to_frame().T
 
     flows = sums(within, CUBE_FLOW_COLUMNS)
@@ -357,7 +474,8 @@ def period_counts_from_cube(
         out["resolved_early_count"] + out["resolved_on_time_count"] + out["resolved_late_count"]
     )
     out["pending_total_count"] = out["pending_in_time_count"] + out["pending_late_count"]
-    out = out[list(COUNT_COLUMNS)]
+    out["timely_766_count"] = out["resolved_timely_766_count"] + out["pending_timely_766_count"]
+    out = out[list(TABLE_COUNT_COLUMNS)]
     in_scope = out["received_total_count"] > 0
     out = out[in_scope].reset_index() if keys else out.reset_index(drop=True)
     out.insert(len(keys), "period_start", pd.Timestamp(period.start))

@@ -19,7 +19,7 @@ import pandas as pd
 
 from cchc_analysis import store, units
 from cchc_analysis.core.errors import UnitNotInDataError
-from cchc_analysis.core.schema import COUNT_COLUMNS
+from cchc_analysis.core.metrics import TABLE_COUNT_COLUMNS
 from cchc_analysis.counting.counts import recorded_unit_counts
 from cchc_analysis.counting.new_units import new_unit_counts
 from cchc_analysis.counting.query import CountQuery
@@ -53,14 +53,20 @@ def former_district_counts(data_dir: str | os.PathLike[str], query: CountQuery) 
             approximate=(where["spans_districts"] | where["has_divided_commune"]).to_numpy(),
         )
         pieces.append(new)
-    columns = ["unit_code", *extra, *COUNT_COLUMNS, "approximate"]
+    columns = ["unit_code", *extra, *TABLE_COUNT_COLUMNS, "approximate"]
     both = pd.concat([p[columns] for p in pieces if len(p)], ignore_index=True) if pieces else None
     if both is None or both.empty:
         counts = pd.DataFrame(columns=columns)
     else:
         keys = ["unit_code", *extra]
-        counts = both.groupby(keys, sort=True)[list(COUNT_COLUMNS)].sum().reset_index()
-        counts["approximate"] = both.groupby(keys, sort=True)["approximate"].any().to_numpy()
+        counts = (
+            both.groupby(keys, sort=True, dropna=False)[list(TABLE_COUNT_COLUMNS)]
+            .sum()
+            .reset_index()
+        )
+        counts["approximate"] = (
+            both.groupby(keys, sort=True, dropna=False)["approximate"].any().to_numpy()
+        )
     if query.unit_codes:
         missing = [c for c in query.unit_codes if c not in set(counts["unit_code"])]
         if missing:
@@ -73,5 +79,5 @@ def former_district_counts(data_dir: str | os.PathLike[str], query: CountQuery) 
     position = 3 if query.by_field else 2
     counts.insert(position, "period_start", pd.Timestamp(query.period.start))
     counts.insert(position + 1, "period_end", pd.Timestamp(query.period.end))
-    counts[list(COUNT_COLUMNS)] = counts[list(COUNT_COLUMNS)].astype("int64")
+    counts[list(TABLE_COUNT_COLUMNS)] = counts[list(TABLE_COUNT_COLUMNS)].astype("int64")
     return counts.reset_index(drop=True)

@@ -4,6 +4,12 @@
 was recorded under (``counts``) or the units of the 2025 reform (``rollup``, ``rollup_monthly``).
 :func:`kpi_table` adds every catalogue rate and the units' names; :func:`kpi_records` makes a
 table JSON-ready.
+
+Missing data stays missing: an indicator whose export column a unit's rows lack (fee-bearing,
+digitised, paid online, channel, online level) is null in the table, in JSON and in CSV, never
+0; its counts too. Where only some rows have the column (a province of districts with and
+without it), the rate is over the rows that have it and the ``*_known_count`` columns say how
+many (``metrics.COVERAGES``), so a report can footnote the coverage.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_analysis import units
-from cchc_analysis.core.metrics import add_metrics
+from cchc_analysis.core.metrics import add_metrics, null_unknown_counts
 from cchc_analysis.counting.aggregates import mark_undefined
 from cchc_analysis.counting.counts import recorded_monthly_counts, recorded_unit_counts
 from cchc_analysis.counting.query import CountQuery
@@ -60,9 +66,11 @@ def unit_label(code: str, level: str, era: str = units.ERA_PRE_2025) -> str:
 
 
 def kpi_table(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
-    """Counts plus every catalogue rate, one row per unit, with names and period bounds."""
+    """Counts plus every catalogue rate, one row per unit, with names and period bounds; an
+    indicator without data (its export column absent) is missing (None/NaN), not 0."""
     counts = count_table(data_dir, query)
-    table = mark_undefined(add_metrics(counts))
+    rates = add_metrics(counts, count_waiting_as_on_time=query.count_waiting_as_on_time)
+    table = mark_undefined(null_unknown_counts(rates))
     if "unit_name" not in table:
         names = [unit_label(c, query.level, query.era) for c in table["unit_code"]]
         table.insert(1, "unit_name", names)

@@ -12,7 +12,7 @@ from datetime import date
 
 import pandas as pd
 
-from cchc_analysis.core.metrics import add_metrics
+from cchc_analysis.core.metrics import add_metrics, fill_known_counts
 from cchc_analysis.counting.cube import CUBE_FLOW_COLUMNS, CUBE_STOCK_COLUMNS
 
 
@@ -23,16 +23,24 @@ def monthly_series(
     since: date | str | pd.Timestamp,
     end: date | str | pd.Timestamp,
     unit_key: str,
+    count_waiting_as_on_time: bool | None = None,
 ) -> pd.DataFrame:
     """Counts per ``keys`` × month of the cube rows, with rates; carried over from cumulative
-    flows. The months run from ``since`` to ``end``; ``unit_key`` is renamed to unit_code."""
+    flows. The months run from ``since`` to ``end``; ``unit_key`` is renamed to unit_code;
+    ``count_waiting_as_on_time`` chooses the progress criterion's rule (``metrics``).
+
+    A blank key (an export without the channel column) is a group of its own, never dropped:
+    the months' totals stay whole. A rate none of whose input rows is known is NaN."""
     keys = list(keys)
     columns = [*CUBE_FLOW_COLUMNS, *CUBE_STOCK_COLUMNS]
-    grouped = cube.groupby([*keys, "month"], observed=True)[columns].sum().reset_index()
+    cube = fill_known_counts(cube)  # a cube built before the known counts: all known
+    grouped = (
+        cube.groupby([*keys, "month"], observed=True, dropna=False)[columns].sum().reset_index()
+    )
     # Dense months per group so that cumulative sums and charts have no holes.
     months = pd.date_range(grouped["month"].min(), pd.Timestamp(end), freq="MS")
     frames = []
-    for key_values, part in grouped.groupby(keys, observed=True):
+    for key_values, part in grouped.groupby(keys, observed=True, dropna=False):
         part = part.set_index("month").reindex(months).rename_axis("month")
         for key, value in zip(
             keys, key_values if isinstance(key_values, tuple) else (key_values,), strict=True
@@ -54,5 +62,8 @@ def monthly_series(
         out["resolved_early_count"] + out["resolved_on_time_count"] + out["resolved_late_count"]
     )
     out["pending_total_count"] = out["pending_in_time_count"] + out["pending_late_count"]
+    out["timely_766_count"] = out["resolved_timely_766_count"] + out["pending_timely_766_count"]
     out = out.rename(columns={unit_key: "unit_code"})
-    return add_metrics(out.reset_index(drop=True))
+    return add_metrics(
+        out.reset_index(drop=True), count_waiting_as_on_time=count_waiting_as_on_time
+    )

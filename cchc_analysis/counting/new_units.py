@@ -15,7 +15,7 @@ import os
 import pandas as pd
 
 from cchc_analysis import store, units
-from cchc_analysis.core.schema import COUNT_COLUMNS
+from cchc_analysis.core.metrics import TABLE_COUNT_COLUMNS
 from cchc_analysis.counting.cube import COUNT_READ_COLUMNS, period_counts, period_counts_from_cube
 from cchc_analysis.counting.query import CountQuery
 
@@ -37,7 +37,7 @@ def new_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.D
     keys = [*NEW_UNIT_KEYS, *(["field"] if query.by_field else [])]
     areas = new_unit_areas(data_dir)
     if not areas:
-        return pd.DataFrame(columns=[*keys, *COUNT_COLUMNS])
+        return pd.DataFrame(columns=[*keys, *TABLE_COUNT_COLUMNS])
     period = query.period
     counts = None
     if query.source != "dossiers" and period.is_month_aligned:
@@ -54,7 +54,7 @@ def new_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.D
         frame = store.read_dossiers(data_dir, areas=areas, columns=COUNT_READ_COLUMNS)
         counts = period_counts(frame, period, by=keys)
     counts = counts[counts["received_total_count"] > 0]
-    counts[list(COUNT_COLUMNS)] = counts[list(COUNT_COLUMNS)].astype("int64")
+    counts[list(TABLE_COUNT_COLUMNS)] = counts[list(TABLE_COUNT_COLUMNS)].astype("int64")
     return counts.reset_index(drop=True)
 
 

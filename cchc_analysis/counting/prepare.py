@@ -45,6 +45,7 @@ from cchc_analysis.counting.cube import (
     CUBE_KEYS,
     CUBE_STOCK_COLUMNS,
     build_cube,
+    has_cube_columns,
 )
 from cchc_analysis.units.registry import ERA_PRE_2025
 
@@ -213,11 +214,15 @@ def _max_from_statistics(path: Path) -> Any:
 
 
 def cube_is_current(data_dir: str | os.PathLike[str]) -> bool:
-    """True when the cube exists and is newer than every dossier partition file."""
+    """True when the cube exists, has today's columns and is newer than every dossier
+    partition file."""
     path = Path(data_dir)
     cube = path / store.CUBE_FILE
-    if not cube.exists() or "era" not in pq.read_schema(cube).names:  # not before eras
+    if not cube.exists():
         return False
+    names = pq.read_schema(cube).names
+    if "era" not in names or not has_cube_columns(pd.DataFrame(columns=names)):
+        return False  # written by an older version (before eras, or before the 766 counts)
     newest = max(
         (p.stat().st_mtime for p in (path / store.DOSSIERS_DIR).glob("*/*.parquet")),
         default=0.0,
@@ -301,7 +306,7 @@ def load_cube(
         cube = store.read_table(data_dir, store.CUBE_FILE)
     else:
         cube = store.read_table_rows(data_dir, store.CUBE_FILE, "district_code", district_codes)
-    if cube is not None:
+    if cube is not None and has_cube_columns(cube):
         return cube
     frame = store.read_dossiers(data_dir, district_codes, columns=COUNT_READ_COLUMNS)
     return build_cube(frame)

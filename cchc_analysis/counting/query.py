@@ -40,6 +40,10 @@ class CountQuery:
     * ``by_field``: one row per unit × field instead of per unit.
     * ``source``: "auto" (the cube when it can answer, else dossier rows), "dossiers" or "cube".
     * ``era``: whose units the rows are for, ``units.ERA_PRE_2025`` or ``units.ERA_2025``.
+    * ``count_waiting_as_on_time``: the progress criterion (``timeliness_766_rate``) counts
+      dossiers waiting for the citizen's supplement, and withdrawn ones, as on time, as some
+      provinces do (``metrics.rate_definitions``); None takes the targets file's setting. The
+      counts are the same either way.
     """
 
     period: Period
@@ -49,6 +53,7 @@ class CountQuery:
     by_field: bool = False
     source: Source = "auto"
     era: str = units.ERA_PRE_2025
+    count_waiting_as_on_time: bool | None = None  # None: the province's setting (targets)
 
     def __post_init__(self) -> None:
         era = str(self.era)

@@ -39,7 +39,7 @@ import pandas as pd
 
 from cchc_analysis import store, units
 from cchc_analysis.core.errors import UnitNotInDataError
-from cchc_analysis.core.schema import COUNT_COLUMNS
+from cchc_analysis.core.metrics import TABLE_COUNT_COLUMNS
 from cchc_analysis.counting.aggregates import period_report_counts
 from cchc_analysis.counting.counts import recorded_unit_counts
 from cchc_analysis.counting.former_districts import former_district_counts
@@ -58,7 +58,9 @@ def _new_era_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.D
 
 
 def _sum(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    counts = frame.groupby(keys, sort=True, dropna=False)[list(COUNT_COLUMNS)].sum(min_count=1)
+    counts = frame.groupby(keys, sort=True, dropna=False)[list(TABLE_COUNT_COLUMNS)].sum(
+        min_count=1
+    )
     return counts.reset_index()
 
 
@@ -66,7 +68,7 @@ def _old_units_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd
     """Counts of the dossiers recorded under pre-2025 units, with the new unit (``new_code``)
     each maps onto and, at commune level, whether the mapping is approximate."""
     extra = ["field"] if query.by_field else []
-    columns = ["new_code", *extra, *COUNT_COLUMNS, "approximate"]
+    columns = ["new_code", *extra, *TABLE_COUNT_COLUMNS, "approximate"]
     if not store.dossier_partitions(data_dir) and store.has_dossiers(data_dir):
         return pd.DataFrame(columns=columns)  # only new-era dossiers in the folder
     recorded = {"era": units.ERA_PRE_2025, "unit_codes": None}  # every old unit, then summed

@@ -102,4 +102,5 @@ def rollup_monthly_counts(
         since=since,
         end=query.period.end,
         unit_key=NEW_UNIT_KEY,
+        count_waiting_as_on_time=query.count_waiting_as_on_time,
     )

@@ -2,6 +2,7 @@
 (:class:`FileResult`), and what the run leaves for the steward to read.
 
     DIR/ingest_report.json   rows read / accepted / rejected / added / duplicate, per file;
+                             the column mapping (source header -> canonical column);
                              units resolved by a rule worth checking (township rule, unit
                              map, carried over to a new unit), and the carried-over count
     DIR/rejects/<kind>.csv   one row per rejected input row, with its reason and raw cells
@@ -143,6 +144,7 @@ def build_report(
         "rejected_by_reason": dict(sorted(reasons.items())),
         "reasons": {code: REASONS[code] for code in sorted(reasons) if code in REASONS},
         **unit_resolutions(files),
+        "column_mapping": column_mapping(files),
         "files": files,
         "outputs": {
             **outcome["outputs"],
@@ -151,6 +153,17 @@ def build_report(
         },
         "exit_code": exit_code,
     }
+
+
+def column_mapping(files: list[dict[str, Any]]) -> dict[str, str]:
+    """Source header -> canonical column, over all files (each file's ``columns`` gives its own,
+    canonical -> header): how the run read the export's fields, e.g. "NgayNopHoSo" ->
+    "submitted_at". Headers not listed were ignored or dropped as personal data."""
+    mapping: dict[str, str] = {}
+    for entry in files:
+        for column, header in entry.get("columns", {}).items():
+            mapping.setdefault(str(header), str(column))
+    return mapping
 
 
 def unit_resolutions(files: list[dict[str, Any]]) -> dict[str, Any]:

@@ -387,6 +387,10 @@ _LAYOUT: tuple[_ColumnSpec, ...] = (
     ("Số hồ sơ thanh toán trực tuyến", None, None, "paid_online_count"),
     ("Số lượt đánh giá", None, None, "rated_count"),
     ("Số lượt hài lòng", None, None, "satisfied_count"),
+    ("Số hồ sơ không được tiếp nhận", None, None, "refused_count"),
+    ("Số hồ sơ chờ tiếp nhận", None, None, "awaiting_intake_count"),
+    ("Số hồ sơ trong hạn (QĐ 766)", None, None, "timely_766_count"),
+    ("Số hồ sơ chờ bổ sung quá hạn (QĐ 766)", None, None, "waiting_late_766_count"),
 )
 BIEU06_TITLE = "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT TTHC TẠI CƠ QUAN, ĐƠN VỊ TRỰC TIẾP GIẢI QUYẾT TTHC"
 

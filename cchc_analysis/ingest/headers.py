@@ -69,6 +69,8 @@ DOSSIER_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "Cơ quan",
         "DonViXuLy",
         "Đơn vị xử lý",
+        "NoiNopHoSo",
+        "Nơi nộp hồ sơ",
     ),
     "procedure_code": ("Mã TTHC", "MaTTHC", "Mã thủ tục", "Mã thủ tục hành chính"),
     "procedure_name": (
@@ -79,7 +81,8 @@ DOSSIER_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "Tên thủ tục hành chính",
         "Thủ tục hành chính",
     ),
-    "field": ("Lĩnh vực", "LinhVuc", "Tên lĩnh vực", "TenLinhVuc"),
+    # The field's name; its code (MaLinhVuc) only when the export gives no name.
+    "field": ("Lĩnh vực", "LinhVuc", "Tên lĩnh vực", "TenLinhVuc", "MaLinhVuc", "Mã lĩnh vực"),
     "channel": (
         "Kênh nộp",
         "Hình thức nộp",
@@ -88,6 +91,8 @@ DOSSIER_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "Kênh tiếp nhận",
         "Hình thức tiếp nhận",
         "Hình thức nộp hồ sơ",
+        "HinhThuc",
+        "Hình thức",
     ),
     "online_level": (
         "Mức độ",
@@ -140,6 +145,8 @@ DOSSIER_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "SoHoa",
         "DaSoHoa",
         "Số hóa hồ sơ",
+        "HoSoCoThanhPhanSoHoa",
+        "Hồ sơ có thành phần số hóa",
     ),
     "has_e_result": ("Kết quả điện tử", "Có kết quả điện tử", "KetQuaDienTu"),
     "is_fee_bearing": ("Có phí/lệ phí", "Có phí", "Phí, lệ phí", "CoPhi", "Có phí lệ phí"),
@@ -148,6 +155,8 @@ DOSSIER_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "ThanhToanTrucTuyen",
         "Đã thanh toán trực tuyến",
         "TT trực tuyến",
+        "DuocThanhToanTrucTuyen",
+        "Được thanh toán trực tuyến",
     ),
     "rating": ("Đánh giá", "DanhGia", "Mức độ hài lòng", "Kết quả đánh giá"),
     # The applicant's home unit of a dossier filed outside it (code or name): read into
@@ -160,7 +169,52 @@ DOSSIER_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "Xã, phường địa bàn",
         "Địa bàn",
     ),
+    # The national format's (DOMAIN.md "What a one-stop system export holds").
+    "submitted_at": (
+        "Ngày nộp hồ sơ",
+        "NgayNopHoSo",
+        "Thời gian nộp hồ sơ",
+        "Ngày nộp trực tuyến",
+        "Ngày đăng ký",
+    ),
+    "supplement_requested_at": (
+        "Ngày yêu cầu bổ sung",
+        "NgayYeuCauBoSung",
+        "Ngày yêu cầu bổ sung hồ sơ",
+        "Ngày YC bổ sung",
+    ),
+    "supplement_returned_at": (
+        "Ngày công dân bổ sung",
+        "NgayCongDanBoSung",
+        "Ngày nộp bổ sung",
+        "Ngày nhận bổ sung",
+        "Ngày bổ sung",
+    ),
+    "supplement_count": (
+        "Số lần bổ sung",
+        "SoLanBoSung",
+        "Số lần yêu cầu bổ sung",
+        "SoLanYeuCauBoSung",
+    ),
+    "is_vneid_authenticated": (
+        "Tài khoản được xác thực với VNeID",
+        "TaiKhoanDuocXacThucVoiVNeID",
+        "Xác thực VNeID",
+        "Đã xác thực VNeID",
+        "VNeID",
+    ),
 }
+# Free text a dossier export carries that may name the applicant (TrichYeuHoSo: "Cấp giấy
+# chứng nhận cho ông Nguyễn Văn A"): recognised, never read, and set apart like personal data
+# so that no cell of it reaches the rejects file.
+DOSSIER_FREE_TEXT_HEADERS: Final = (
+    "TrichYeuHoSo",
+    "Trích yếu hồ sơ",
+    "Trích yếu",
+    "Trích yếu nội dung",
+    "ChuHoSo",
+    "Chủ hồ sơ",
+)
 DOSSIER_REQUIRED: Final = ("dossier_id", "received_at", "due_at", "status")
 UNIT_COLUMNS: Final = ("unit_code", "unit_name")  # one of them is required
 
@@ -188,6 +242,10 @@ PERIOD_REPORT_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "paid_online_count": ("Số hồ sơ thanh toán trực tuyến", "Thanh toán trực tuyến"),
     "rated_count": ("Số lượt đánh giá", "Số đánh giá"),
     "satisfied_count": ("Số lượt hài lòng", "Số hài lòng"),
+    "refused_count": ("Số hồ sơ không được tiếp nhận", "Không được tiếp nhận"),
+    "awaiting_intake_count": ("Số hồ sơ chờ tiếp nhận", "Chờ tiếp nhận", "Mới đăng ký"),
+    "timely_766_count": ("Số hồ sơ trong hạn (QĐ 766)", "Trong hạn theo QĐ 766"),
+    "waiting_late_766_count": ("Số hồ sơ chờ bổ sung quá hạn (QĐ 766)",),
 }
 
 _ASPECT_NAMES_VI: Final = {
@@ -232,6 +290,9 @@ def _alias_index(kind: str) -> dict[str, tuple[str, int]]:
 _INDEX: Final = {kind: _alias_index(kind) for kind in KINDS}
 
 
+_DROPPED: Final = {"dossiers": frozenset(header_key(h) for h in DOSSIER_FREE_TEXT_HEADERS)}
+
+
 def canonical_for(header: object, kind: str) -> str | None:
     """The canonical column a header stands for, or None."""
     found = _INDEX[kind].get(header_key(header))
@@ -246,6 +307,10 @@ class HeaderMatch:
     headers: list[str] = field(default_factory=list)  # source headers as found
     personal: list[str] = field(default_factory=list)  # dropped personal-data headers
     ignored: list[str] = field(default_factory=list)  # neither canonical nor personal
+
+    def mapping(self) -> dict[str, str]:
+        """Source header -> canonical column, in the file's order (for the ingest report)."""
+        return {self.headers[p]: c for c, p in sorted(self.columns.items(), key=lambda i: i[1])}
 
     def header_of(self, column: str) -> str:
         """The source header mapped to a canonical column (for messages and rejects)."""
@@ -270,7 +335,7 @@ def match_headers(headers: Sequence[object], kind: str) -> HeaderMatch:
                 match.columns[column], ranks[column] = position, rank
             else:
                 match.ignored.append(header)
-        elif personal_category(header) is not None:
+        elif personal_category(header) is not None or header_key(header) in _DROPPED.get(kind, ()):
             match.personal.append(header)
         else:
             match.ignored.append(header)

@@ -235,6 +235,32 @@ def parse_datetime(value: Any) -> pd.Timestamp | None:
     raise ParseError("bad_date", f"cannot read date {show(value)}")
 
 
+_DATE_LIST_SEPARATORS = re.compile(r"\s*[;|\n]\s*|\s*,\s+")
+
+
+def _date_list(value: Any) -> list[pd.Timestamp]:
+    """Every date of a cell that may list several ("01/07/2024; 15/07/2024"), as some
+    backends export the supplement requests of a dossier."""
+    if is_blank(value):
+        return []
+    if not isinstance(value, str):
+        stamp = parse_datetime(value)
+        return [] if stamp is None else [stamp]
+    stamps = [parse_datetime(part) for part in _DATE_LIST_SEPARATORS.split(value.strip())]
+    return [stamp for stamp in stamps if stamp is not None]
+
+
+def parse_first_datetime(value: Any) -> pd.Timestamp | None:
+    """The earliest date of a cell listing one or several (the first supplement request)."""
+    stamps = _date_list(value)
+    return min(stamps) if stamps else None
+
+
+def count_dates(value: Any) -> int:
+    """How many dates a cell lists (0 when blank): supplement requests when no count is given."""
+    return len(_date_list(value))
+
+
 # --- codes and labels --------------------------------------------------------------------------
 
 
@@ -246,25 +272,33 @@ def _label_map(labels: dict[str, tuple[str, ...]], codes: dict[str, str]) -> dic
     return table
 
 
-STATUS_CODES: Final = {  # TrangThai of the national one-stop data standard
-    "1": "received",  # mới
-    "2": "received",  # đã tiếp nhận
-    "3": "rejected",  # không được tiếp nhận
+STATUS_CODES: Final = {  # TrangThai of the national one-stop data standard (DOMAIN.md)
+    "1": "awaiting_intake",  # mới đăng ký: registered online, not yet received
+    "2": "received",  # được tiếp nhận
+    "3": "refused",  # không được tiếp nhận
     "4": "processing",
     "5": "supplement_requested",
-    "6": "processing",  # chờ thực hiện nghĩa vụ tài chính
+    "6": "processing",  # thực hiện nghĩa vụ tài chính
     "7": "withdrawn",
-    "8": "rejected",  # dừng xử lý
+    "8": "stopped",  # dừng xử lý
     "9": "resolved",
     "10": "returned",
 }
 STATUS_LABELS: Final = {
-    "received": ("Đã tiếp nhận", "Tiếp nhận", "Mới tiếp nhận", "Mới", "Hồ sơ mới"),
+    "received": (
+        "Đã tiếp nhận",
+        "Được tiếp nhận",
+        "Tiếp nhận",
+        "Mới tiếp nhận",
+        "Mới",
+        "Hồ sơ mới",
+    ),
     "processing": (
         "Đang xử lý",
         "Đang giải quyết",
         "Đang thụ lý",
         "Chờ xử lý",
+        "Thực hiện nghĩa vụ tài chính",
         "Chờ thực hiện nghĩa vụ tài chính",
         "Chờ nghĩa vụ tài chính",
         "Chờ phê duyệt",
@@ -288,16 +322,11 @@ STATUS_LABELS: Final = {
         "Chờ trả kết quả",
     ),
     "returned": ("Đã trả kết quả", "Đã trả", "Trả kết quả"),
-    "rejected": (
-        "Từ chối",
-        "Từ chối giải quyết",
-        "Không tiếp nhận",
-        "Không được tiếp nhận",
-        "Dừng xử lý",
-        "Dừng giải quyết",
-        "Không giải quyết",
-    ),
+    "rejected": ("Từ chối", "Từ chối giải quyết", "Không giải quyết"),
     "withdrawn": ("Rút hồ sơ", "Đã rút", "Công dân rút hồ sơ", "Rút", "Đã hủy", "Hủy"),
+    "awaiting_intake": ("Mới đăng ký", "Đăng ký mới", "Chờ tiếp nhận", "Chưa tiếp nhận"),
+    "refused": ("Không được tiếp nhận", "Không tiếp nhận", "Từ chối tiếp nhận"),
+    "stopped": ("Dừng xử lý", "Dừng giải quyết"),
 }
 CHANNEL_CODES: Final = {"1": "in_person", "2": "online", "3": "postal"}  # KenhThucHien
 CHANNEL_LABELS: Final = {

@@ -26,6 +26,7 @@ REASONS: Final[dict[str, str]] = {
     "future_date": "date after the day of ingest",
     "due_before_received": "due date before receipt",
     "resolved_before_received": "resolution before receipt",
+    "supplement_before_request": "supplement returned before it was requested",
     "missing_resolution_date": "closed status without a resolution date",
     "unknown_status": "status not recognised",
     "unknown_channel": "channel not recognised",

@@ -5,7 +5,15 @@ A row needs a dossier id, a unit (province, district or commune office) of the r
 its receipt date's era (:func:`cchc_analysis.units.resolve_office`), a receipt date, a due date
 and a status that all read; dates may not lie after the day of ingest or before the
 receipt, and a closed status needs a resolution date. Optional columns (channel, online level,
-rating, yes/no flags) that are present must read too.
+rating, yes/no flags, the national format's submission and supplement dates) that are present
+must read too.
+
+Statuses of the national list (DOMAIN.md) bend these rules where the system itself leaves a
+date blank:
+
+- a dossier never received (1 "Mới đăng ký", 3 "Không được tiếp nhận") needs no due date, and
+  without a receipt date its submission date (NgayNopHoSo) dates it, in ``received_at`` too;
+- a withdrawn (7) or stopped (8) dossier needs no resolution date (counting closes it).
 """
 
 from __future__ import annotations
@@ -16,15 +24,21 @@ import numpy as np
 import pandas as pd
 
 from cchc_analysis.core.schema import (
+    CLOSED_WITHOUT_DATE_STATUSES,
     CLOSED_WITHOUT_RESULT_STATUSES,
     DOSSIER_COLUMNS,
+    NOT_RECEIVED_STATUSES,
     RESULT_STATUSES,
     coerce_dossiers,
 )
 from cchc_analysis.ingest.parsing import (
+    count_dates,
     parse_bool,
     parse_channel,
+    parse_column,
+    parse_count,
     parse_datetime,
+    parse_first_datetime,
     parse_online_level,
     parse_rating,
     parse_status,
@@ -51,6 +65,41 @@ def _home_units(raw: pd.DataFrame, received: pd.Series, province: str | None) ->
     homes = resolve_dated_units(cells, received, province=province).unit_columns()["unit_code"]
     homes[text.isna().to_numpy(dtype=bool)] = None
     return homes
+
+
+# Closed statuses whose rows must give the closing date (resolved_at).
+_NEEDS_RESOLUTION_DATE = (RESULT_STATUSES | CLOSED_WITHOUT_RESULT_STATUSES) - (
+    CLOSED_WITHOUT_DATE_STATUSES
+)
+
+
+def _date_unless(
+    raw: pd.DataFrame, column: str, header: str, problems: Problems, excused: np.ndarray
+) -> pd.Series:
+    """A required date column whose blank cells are allowed where ``excused``."""
+    found = Problems()
+    values = parse_cells(raw, column, parse_datetime, found, header=header, as_datetime=True)
+    unreadable = ~found.passed(len(raw))
+    problems.items.extend(found.items)
+    blank = values.isna().to_numpy() & ~unreadable & ~excused
+    problems.add_mask(
+        blank, header, "missing_value", pd.Series(f"{header} is blank", index=raw.index)
+    )
+    return values
+
+
+def _supplement_count(raw: pd.DataFrame, problems: Problems, header: str) -> pd.Series:
+    """Supplement requests per dossier: the export's count (Số lần bổ sung), else the number of
+    request dates its cell lists, else blank (the export does not say)."""
+    count = pd.Series(pd.NA, index=raw.index, dtype="Int16")
+    if "supplement_count" in raw:
+        given = parse_cells(raw, "supplement_count", parse_count, problems, header=header)
+        count = pd.to_numeric(given, errors="coerce").astype("Int16")
+    if "supplement_requested_at" in raw:
+        listed, codes, _ = parse_column(raw["supplement_requested_at"], count_dates)
+        listed = listed.where(codes.isna(), None)  # unreadable dates are rejected elsewhere
+        count = count.fillna(pd.to_numeric(listed, errors="coerce").astype("Int16"))
+    return count
 
 
 def validate_dossiers(
@@ -81,51 +130,83 @@ def validate_dossiers(
         "missing_dossier_id",
         pd.Series("no dossier id", index=raw.index),
     )
+    # The status first: it says which dates a row may leave blank (listed in its place below).
+    status_problems = Problems()
+    status = parse_cells(
+        raw, "status", parse_status, status_problems, header=h["status"], is_required=True
+    )
+    not_received = status.isin(NOT_RECEIVED_STATUSES).to_numpy()
     date_problems = Problems()  # read before the units (they need the era), listed after
-    dates = {}
-    for column, is_required in (
-        ("received_at", True),
-        ("due_at", True),
-        ("resolved_at", False),
-        ("returned_at", False),
-    ):
+    submitted_problems = Problems()  # read first (it may date a row), listed after the others
+    submitted = parse_cells(
+        raw,
+        "submitted_at",
+        parse_datetime,
+        submitted_problems,
+        header=h["submitted_at"],
+        as_datetime=True,
+    )
+    received_at = _date_unless(
+        raw, "received_at", h["received_at"], date_problems, not_received & submitted.notna()
+    )
+    dates = {
+        "received_at": received_at.where(received_at.notna() | ~not_received, submitted),
+        "due_at": _date_unless(raw, "due_at", h["due_at"], date_problems, not_received),
+    }
+    for column in ("resolved_at", "returned_at"):
         dates[column] = parse_cells(
-            raw,
-            column,
-            parse_datetime,
-            date_problems,
-            header=h[column],
-            is_required=is_required,
-            as_datetime=True,
+            raw, column, parse_datetime, date_problems, header=h[column], as_datetime=True
+        )
+    date_problems.items.extend(submitted_problems.items)
+    dates["submitted_at"] = submitted
+    for column in ("supplement_requested_at", "supplement_returned_at"):
+        dates[column] = parse_cells(
+            raw, column, parse_first_datetime, date_problems, header=h[column], as_datetime=True
         )
     received, due = as_days(dates["received_at"]), as_days(dates["due_at"])
-    resolved, returned = as_days(dates["resolved_at"]), as_days(dates["returned_at"])
+    resolved = as_days(dates["resolved_at"])
     limit = np.datetime64(today, "D")
-    for column, days in (
-        ("received_at", received),
-        ("resolved_at", resolved),
-        ("returned_at", returned),
+    for column in (
+        "received_at",
+        "resolved_at",
+        "returned_at",
+        "submitted_at",
+        "supplement_requested_at",
+        "supplement_returned_at",
     ):
+        days = as_days(dates[column])
         future = ~np.isnat(days) & (days > limit)
         message = f"{h[column]} is after the day of ingest {today:%d/%m/%Y}"
         date_problems.add_mask(
             future, h[column], "future_date", pd.Series(message, index=raw.index)
         )
-    for column, days, code, message in (
-        ("due_at", due, "due_before_received", "due date before receipt"),
-        ("resolved_at", resolved, "resolved_before_received", "resolution before receipt"),
+    requested = as_days(dates["supplement_requested_at"])
+    for column, start, days, code, message in (
+        ("due_at", received, due, "due_before_received", "due date before receipt"),
+        (
+            "resolved_at",
+            received,
+            resolved,
+            "resolved_before_received",
+            "resolution before receipt",
+        ),
+        (
+            "supplement_returned_at",
+            requested,
+            as_days(dates["supplement_returned_at"]),
+            "supplement_before_request",
+            "supplement returned before it was requested",
+        ),
     ):
-        before = ~np.isnat(received) & ~np.isnat(days) & (days < received)
+        before = ~np.isnat(start) & ~np.isnat(days) & (days < start)
         date_problems.add_mask(before, h[column], code, pd.Series(message, index=raw.index))
 
     matches = resolve_dated_units(raw, dates["received_at"], province=province, unit_map=unit_map)
     matches.add_problems(problems, h["unit_code"] if "unit_code" in raw else h["unit_name"])
     problems.items.extend(date_problems.items)
 
-    status = parse_cells(
-        raw, "status", parse_status, problems, header=h["status"], is_required=True
-    )
-    closed = status.isin(RESULT_STATUSES | CLOSED_WITHOUT_RESULT_STATUSES).to_numpy()
+    problems.items.extend(status_problems.items)
+    closed = status.isin(_NEEDS_RESOLUTION_DATE).to_numpy()
     problems.add_mask(
         closed & np.isnat(resolved),
         h["resolved_at"],
@@ -139,8 +220,15 @@ def validate_dossiers(
         ),
         "rating": parse_cells(raw, "rating", parse_rating, problems, header=h["rating"]),
     }
-    for column in ("is_digitized", "has_e_result", "is_fee_bearing", "is_paid_online"):
+    for column in (
+        "is_digitized",
+        "has_e_result",
+        "is_fee_bearing",
+        "is_paid_online",
+        "is_vneid_authenticated",
+    ):
         parsed[column] = parse_cells(raw, column, parse_bool, problems, header=h[column])
+    parsed["supplement_count"] = _supplement_count(raw, problems, h["supplement_count"])
 
     unit_columns = matches.unit_columns()
     home = _home_units(raw, dates["received_at"], province)
@@ -160,6 +248,10 @@ def validate_dossiers(
             **{c: dates[c] for c in ("received_at", "due_at", "resolved_at", "returned_at")},
             "status": status,
             **parsed,
+            **{
+                c: dates[c]
+                for c in ("submitted_at", "supplement_requested_at", "supplement_returned_at")
+            },
         },
         index=raw.index,
     )

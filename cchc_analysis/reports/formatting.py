@@ -4,18 +4,24 @@ Number formats come from Babel's CLDR data (1.473; 99,46% in Vietnamese; 1,473; 
 English), so the reports never hand-roll separators. This is the one place that turns numbers
 (rates, counts, p-values, intervals, changes) into text; the words around them come from
 :mod:`cchc_analysis.reports.wording`.
+
+A missing number is "–" in a table cell; an indicator a section names on its own is "không có
+dữ liệu" with the reason (:func:`no_data_text`: the export lacked its column, nobody rated, …),
+and where only part of its rows had the data, a coverage note says over how many it was taken.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
-from cchc_analysis.core.metrics import RATES
+from cchc_analysis.core.metrics import RATES, missing_columns, rate_coverage
 from cchc_analysis.core.periods import Period
 from cchc_analysis.reports.wording import check_lang, has_phrase, phrase
 
@@ -32,11 +38,9 @@ def _locale(lang: str) -> str:
 
 
 def is_missing(value: object) -> bool:
-    """None or a float NaN: a number the report sections leave out or show as '–'.
-
-    Narrower than the formatters' own check (which also takes pandas' NA), as the sections
-    have always tested."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """None, a float NaN or pandas' NA (a count a KPI table left without data): a number the
+    report sections leave out, show as '–' or say has no data."""
+    return _is_missing(value)
 
 
 def fmt_count(value: float | int | None, lang: str = "vi") -> str:
@@ -217,3 +221,62 @@ def fmt_days_interval(row: pd.Series, lang: str) -> str:
     low = "–" if is_missing(row["low"]) else fmt_number(row["low"], lang, 0)
     high = "–" if is_missing(row["high"]) else fmt_number(row["high"], lang, 0)
     return f"{fmt_number(row['time'], lang, 0)} ({low}–{high})"
+
+
+def _column_names(columns: tuple[str, ...], lang: str) -> str:
+    names = [
+        phrase(
+            "no_data.column_name",
+            lang,
+            name=phrase(f"export_column.{c}", lang) if has_phrase(f"export_column.{c}") else c,
+        )
+        for c in columns
+    ]
+    return phrase("no_data.and", lang).join(names)
+
+
+def no_data_reason(row: Mapping[str, Any] | pd.Series, name: str, lang: str = "vi") -> str:
+    """Why the indicator ``name`` has no value in ``row``: the export columns it lacked, no
+    ratings, no fee-bearing dossiers, or nothing to count."""
+    columns = missing_columns(row, name)
+    if columns:
+        key = "no_data.reason.column" if len(columns) == 1 else "no_data.reason.columns"
+        return phrase(key, lang, columns=_column_names(columns, lang))
+    if name == "satisfaction_rate":
+        return phrase("no_data.reason.no_ratings", lang)
+    fee_bearing = row.get("fee_bearing_count")
+    if name == "online_payment_rate" and not is_missing(fee_bearing) and fee_bearing == 0:
+        return phrase("no_data.reason.no_fee_bearing", lang)
+    return phrase("no_data.reason.empty", lang)
+
+
+def no_data_text(row: Mapping[str, Any] | pd.Series, name: str, lang: str = "vi") -> str:
+    """'không có dữ liệu (tệp xuất không có cột “Số hóa”)': a missing indicator in a sentence."""
+    return phrase("no_data.with_reason", lang, reason=no_data_reason(row, name, lang))
+
+
+def fmt_indicator(row: Mapping[str, Any] | pd.Series, name: str, lang: str = "vi") -> str:
+    """The indicator ``name`` of ``row`` as a sentence shows it: its value, or 'không có dữ
+    liệu' with the reason."""
+    value = row.get(name)
+    if is_missing(value):
+        return no_data_text(row, name, lang)
+    return format_value(name, value, lang)
+
+
+def coverage_note(row: Mapping[str, Any] | pd.Series, name: str, lang: str = "vi") -> str | None:
+    """'tính trên 1.234/5.678 hồ sơ có thông tin (21,7%)' when the rate ``name`` was taken over
+    only part of its rows (some exports lacked its column); None otherwise."""
+    if name not in RATES or is_missing(row.get(name)):
+        return None
+    parts = rate_coverage(row, name)
+    if parts is None:
+        return None
+    known, total = parts
+    return phrase(
+        "no_data.coverage",
+        lang,
+        known=fmt_count(known, lang),
+        total=fmt_count(total, lang),
+        share=fmt_rate(known / total if total else math.nan, lang, 1),
+    )

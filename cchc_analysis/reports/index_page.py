@@ -19,7 +19,7 @@ from cchc_analysis.core.resources import TEMPLATE_DIR
 from cchc_analysis.core.version import __version__
 from cchc_analysis.counting import CountQuery, kpi_table
 from cchc_analysis.counting.query import Level, Tier
-from cchc_analysis.reports.formatting import format_value, label, period_label
+from cchc_analysis.reports.formatting import format_value, is_missing, label, period_label
 from cchc_analysis.reports.html_blocks import is_synthetic, page_frame
 from cchc_analysis.reports.scoreboard import (
     SCORED,
@@ -178,7 +178,7 @@ def write_index(
         ]
         for column in (c for c in INDEX_COLUMNS if c != rate):
             value = row[column]
-            sort_key = "" if value != value else f"{float(value):.6f}"  # NaN sorts first
+            sort_key = "" if is_missing(value) else f"{float(value):.6f}"  # no data sorts first
             shown = ESC(format_value(column, value, lang))
             cells.append(f'<td class="num" data-sort="{sort_key}">{shown}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")

@@ -30,7 +30,12 @@ PALETTE = {
     "grid": "#e3e7eb",
     "text": "#1b2631",
 }
-CHANNEL_COLOURS = {"online": "#1f5f8b", "in_person": "#e07b39", "postal": "#5a9e6f"}
+CHANNEL_COLOURS = {
+    "online": "#1f5f8b",
+    "in_person": "#e07b39",
+    "postal": "#5a9e6f",
+    "unknown": "#b0b0b0",  # no channel in the export: grey, named in the legend
+}
 
 STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",  # ships with matplotlib; covers Vietnamese diacritics
@@ -107,7 +112,7 @@ def volume_by_channel(
     fig, ax = plt.subplots(figsize=(8, 3.4))
     bottom = np.zeros(len(monthly))
     x = np.arange(len(monthly))
-    for channel in ("online", "in_person", "postal"):
+    for channel in ("online", "in_person", "postal", "unknown"):
         if channel not in monthly:
             continue
         values = monthly[channel].to_numpy(dtype=float)

@@ -10,14 +10,16 @@ import numpy as np
 import pandas as pd
 
 from cchc_analysis import stats
-from cchc_analysis.core.metrics import RATES
+from cchc_analysis.core.metrics import RATES, rate_denominator
 
 
 def with_wilson(table: pd.DataFrame, rate: str, *, prefix: str | None = None) -> pd.DataFrame:
-    """Add ``<rate>_low``/``<rate>_high`` Wilson 95% bounds from the rate's own counts."""
+    """Add ``<rate>_low``/``<rate>_high`` Wilson 95% bounds from the rate's own counts (over
+    the rows whose inputs are known; NaN where the rate has no data)."""
     definition = RATES[rate]
-    successes = table[list(definition.numerator)].sum(axis=1).to_numpy()
-    trials = table[definition.denominator].to_numpy()
+    numerator = table[list(definition.numerator)].apply(pd.to_numeric, errors="coerce")
+    successes = numerator.sum(axis=1, min_count=len(definition.numerator)).to_numpy(float)
+    trials = rate_denominator(table, rate).to_numpy(float)
     low, high = stats.wilson_interval(successes, trials)
     name = prefix or rate
     table = table.copy()

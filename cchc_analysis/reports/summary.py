@@ -12,7 +12,13 @@ from typing import Any
 import pandas as pd
 
 from cchc_analysis.core import targets as target_rules
-from cchc_analysis.reports.formatting import fmt_count, fmt_rate, is_missing, label
+from cchc_analysis.reports.formatting import (
+    fmt_count,
+    fmt_rate,
+    is_missing,
+    label,
+    no_data_reason,
+)
 from cchc_analysis.reports.trend_sentence import describe_trend
 from cchc_analysis.reports.wording import Lang, has_phrase, phrase, unit_kind
 
@@ -87,9 +93,8 @@ def summary_sentences(
     online = current.get("online_rate")
     if not is_missing(online):
         full = current.get("online_full_count", 0)
-        sentences.append(
-            phrase("summary.online", lang, rate=fmt_rate(online, lang), full=fmt_count(full, lang))
-        )
+        key = "summary.online_only" if is_missing(full) else "summary.online"
+        sentences.append(phrase(key, lang, rate=fmt_rate(online, lang), full=fmt_count(full, lang)))
 
     missed = [
         m
@@ -111,6 +116,22 @@ def summary_sentences(
         target_rules.check(m, current.get(m), targets_path).status != "none" for m in SCORED_METRICS
     ):
         sentences.append(phrase("summary.all_met", lang))
+    no_data = [
+        phrase(
+            "summary.missed_item",
+            lang,
+            label=label(m, lang).lower(),
+            rate=no_data_reason(current, m, lang),
+        )
+        for m in SCORED_METRICS
+        if is_missing(current.get(m))
+    ]
+    if no_data:  # said beside the targets: a missing indicator neither met nor missed one
+        said = phrase("summary.no_data", lang, names=", ".join(no_data))
+        if missed or sentences[-1] == phrase("summary.all_met", lang):
+            sentences[-1] = f"{sentences[-1]} {said}"
+        else:
+            sentences.append(said)
 
     if trend is not None and trend.get("n", 0) >= 4:
         subject = phrase("trend_subject.summary", lang, label=label("within_deadline_rate", lang))

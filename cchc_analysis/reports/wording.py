@@ -56,6 +56,44 @@ PHRASES: dict[str, tuple[str, str]] = {
     "dossiers": ("Số hồ sơ", "Dossiers"),
     "share": ("Tỷ lệ", "Share"),
     "no_data": ("Không có dữ liệu", "No data"),
+    # --- missing data: an indicator without data says so, and why (never 0, never a badge) ---
+    "no_data.value": ("Không có dữ liệu", "No data"),
+    "no_data.with_reason": ("không có dữ liệu ({reason})", "no data ({reason})"),
+    "no_data.reason.column": (
+        "tệp xuất không có cột {columns}",
+        "the export has no {columns} column",
+    ),
+    "no_data.reason.columns": (
+        "tệp xuất không có các cột {columns}",
+        "the export has no {columns} columns",
+    ),
+    "no_data.reason.no_ratings": (
+        "không có lượt đánh giá nào: tệp xuất không có cột “Đánh giá”, hoặc chưa ai đánh giá",
+        "no ratings: the export has no “rating” column, or nobody rated",
+    ),
+    "no_data.reason.no_fee_bearing": (
+        "trong kỳ không có hồ sơ có phí, lệ phí",
+        "no fee-bearing dossiers in the period",
+    ),
+    "no_data.reason.empty": ("không có hồ sơ nào để tính", "no dossiers to count"),
+    "no_data.column_name": ("“{name}”", "“{name}”"),
+    "no_data.and": (" và ", " and "),
+    "no_data.indicator": ("{label}: không có dữ liệu ({reason}).", "{label}: no data ({reason})."),
+    "indicator.value": ("{label}: {value}.", "{label}: {value}."),
+    "no_data.coverage": (
+        "tính trên {known}/{total} hồ sơ có thông tin ({share})",
+        "over the {known} of {total} dossiers with this information ({share})",
+    ),
+    "export_column.channel": ("Kênh nộp", "channel"),
+    "export_column.online_level": ("Mức độ", "online level"),
+    "export_column.is_digitized": ("Số hóa", "digitised"),
+    "export_column.is_fee_bearing": ("Có phí/lệ phí", "fee-bearing"),
+    "export_column.is_paid_online": ("Thanh toán trực tuyến", "paid online"),
+    "export_column.has_e_result": ("Kết quả điện tử", "electronic result"),
+    "export_column.rating": ("Đánh giá", "rating"),
+    "export_column.field": ("Lĩnh vực", "field"),
+    "channel_unknown": ("Không rõ kênh", "Channel unknown"),
+    "field_unknown": ("Không rõ lĩnh vực", "Field unknown"),
     "report_title": (
         "Báo cáo kết quả giải quyết thủ tục hành chính",
         "Administrative procedures report",
@@ -88,6 +126,13 @@ PHRASES: dict[str, tuple[str, str]] = {
     "count.paid_online_count": ("Thanh toán trực tuyến", "Paid online"),
     "count.rated_count": ("Lượt đánh giá", "Ratings"),
     "count.satisfied_count": ("Hài lòng trở lên", "Satisfied or better"),
+    "count.refused_count": ("Không được tiếp nhận", "Refused at intake"),
+    "count.awaiting_intake_count": ("Mới đăng ký, chưa tiếp nhận", "Registered, not yet received"),
+    "count.timely_766_count": ("Trong hạn theo QĐ 766", "Within the 766 deadline"),
+    "count.waiting_late_766_count": (
+        "Chờ bổ sung, quá hạn theo QĐ 766",
+        "Waiting for a supplement, late under 766",
+    ),
     # --- numbers and periods ------------------------------------------------------------------
     "points_suffix": ("điểm %", "pp"),
     "period.quarter": ("Quý {roman}/{year}", "Q{quarter} {year}"),
@@ -213,6 +258,10 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Line chart of monthly online, digitisation and online-payment rates; the online rate "
         "went from {first} to {last}.",
     ),
+    "online.alt_without_channel": (
+        "Biểu đồ đường các tỷ lệ có dữ liệu mỗi tháng; {label} từ {first} đến {last}.",
+        "Line chart of the monthly rates that have data; {label} went from {first} to {last}.",
+    ),
     # --- satisfaction -------------------------------------------------------------------------
     "satisfaction.portal": (
         "Đánh giá trên cổng dịch vụ công: {rated} lượt, {rate} hài lòng trở lên (khoảng tin "
@@ -228,6 +277,12 @@ PHRASES: dict[str, tuple[str, str]] = {
         "trả lời.",
         "Fewer than 30 survey answers in the period, so the 12 months to its end are used: "
         "{respondents} respondents.",
+    ),
+    "satisfaction.no_survey": (
+        "Khảo sát người dân: không có dữ liệu (không có phiếu khảo sát nào của đơn vị trong 12 "
+        "tháng đến hết kỳ).",
+        "Citizen survey: no data (no survey answers for the unit in the 12 months to the end of "
+        "the period).",
     ),
     "satisfaction.aspect_column": ("Khía cạnh", "Aspect"),
     "satisfaction.answers_column": ("Số câu trả lời", "Answers"),
@@ -344,6 +399,23 @@ PHRASES: dict[str, tuple[str, str]] = {
         "The publicity and transparency group (18 points) cannot be computed from dossier "
         "data and is left out.",
     ),
+    "index.missing": (
+        "Chưa tính, vì không có dữ liệu: {components}. Ước tính trên {max_points} điểm của các "
+        "tiêu chí có dữ liệu.",
+        "Not scored, for want of data: {components}. The estimate is over the {max_points} "
+        "points of the criteria with data.",
+    ),
+    "index.missing_item": ("{component} ({reason})", "{component} ({reason})"),
+    "index.no_estimate": (
+        "ƯỚC TÍNH: không có dữ liệu cho tiêu chí nào của bộ chỉ số trong kỳ.",
+        "ESTIMATE: no data for any criterion of the index in the period.",
+    ),
+    "index.province_missing": (
+        "Đơn vị thiếu dữ liệu, ước tính trên các tiêu chí còn lại (cột Ước tính ghi tổng điểm "
+        "của các tiêu chí đó): {units}.",
+        "Units lacking data, estimated over the remaining criteria (the Estimate column gives "
+        "their total): {units}.",
+    ),
     "index.estimate_column": ("Ước tính /82", "Estimate /82"),
     "index.rescaled_column": ("Quy đổi /100", "Rescaled /100"),
     "index.band_column": ("Xếp loại", "Band"),
@@ -422,6 +494,11 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{met} of {units} units meet the within-deadline target ({target}); the lowest is "
         "{worst} ({rate}).",
     ),
+    "summary.online_only": (
+        "Tỷ lệ hồ sơ trực tuyến đạt {rate}.",
+        "{rate} of dossiers came in online.",
+    ),
+    "summary.no_data": ("Không có dữ liệu: {names}.", "No data: {names}."),
     "summary.missed": ("Chưa đạt chỉ tiêu: {names}.", "Below target: {names}."),
     "summary.all_met": (
         "Các chỉ tiêu theo dõi đều đạt hoặc gần đạt mục tiêu.",

@@ -1,15 +1,23 @@
-"""Pieces several sections share: the anchored section heading, the KPI card and an
-interval column."""
+"""Pieces several sections share: the anchored section heading, the KPI card (or its no-data
+form) and an interval column."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from cchc_analysis import units
 from cchc_analysis.core import targets as target_rules
-from cchc_analysis.reports.formatting import fmt_interval, fmt_rate, format_value, label
+from cchc_analysis.reports.formatting import (
+    fmt_interval,
+    fmt_rate,
+    format_value,
+    is_missing,
+    label,
+    no_data_reason,
+)
 from cchc_analysis.reports.html_blocks import card, heading
 from cchc_analysis.reports.wording import phrase, unit_kind
 
@@ -36,6 +44,23 @@ def kpi_card(name: str, value: float, lang: str, *, lines: Sequence[str] = ()) -
     return card(
         label(name, lang), format_value(name, value, lang), lines, check.status, status_text
     )
+
+
+def no_data_card(name: str, row: Mapping[str, Any] | pd.Series, lang: str) -> str:
+    """The card of an indicator without data: 'Không có dữ liệu', the reason, and no target
+    badge (a missing value neither meets nor misses a target)."""
+    reason = no_data_reason(row, name, lang)
+    return card(label(name, lang), phrase("no_data.value", lang), [reason[:1].upper() + reason[1:]])
+
+
+def indicator_card(
+    name: str, row: Mapping[str, Any] | pd.Series, lang: str, *, lines: Sequence[str] = ()
+) -> str:
+    """``row``'s indicator as a KPI card, or its no-data card when it has no value."""
+    value = row.get(name)
+    if value is None or is_missing(value):
+        return no_data_card(name, row, lang)
+    return kpi_card(name, float(value), lang, lines=lines)
 
 
 def interval_column(table: pd.DataFrame, rate: str, lang: str) -> list[str]:

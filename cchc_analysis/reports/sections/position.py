@@ -8,7 +8,13 @@ from IPython.display import HTML
 
 from cchc_analysis.core import targets as target_rules
 from cchc_analysis.reports import plots
-from cchc_analysis.reports.formatting import fmt_rate, format_value, label
+from cchc_analysis.reports.formatting import (
+    fmt_rate,
+    format_value,
+    is_missing,
+    label,
+    no_data_reason,
+)
 from cchc_analysis.reports.html_blocks import (
     ESC,
     figure_html,
@@ -39,6 +45,11 @@ def position(data: UnitData) -> HTML:
         if rank:
             sentences.append(
                 phrase("position.rank", lang, label=label(name, lang), rank=rank[0], units=rank[1])
+            )
+        elif is_missing(data.current.get(name)):  # not ranked: say why
+            reason = no_data_reason(data.current, name, lang)
+            sentences.append(
+                phrase("no_data.indicator", lang, label=label(name, lang), reason=reason)
             )
     parts.append(paragraph(" ".join(sentences)))
     fig = plots.ranking_bars(
@@ -125,18 +136,23 @@ def rankings(data: ProvinceData) -> HTML:
     parts.append(funnel_html(data.peers, data.peer_level, lang))
     for name in ("within_deadline_rate", "online_rate"):
         title = label(name, lang)
+        ranked = data.peers[data.peers[name].notna()]  # units without data are not ranked
+        if ranked.empty:
+            reason = no_data_reason(data.peers.iloc[0], name, lang)
+            parts.append(paragraph(phrase("no_data.indicator", lang, label=title, reason=reason)))
+            continue
         fig = plots.ranking_bars(
-            data.peers, name, "short_name", None, title, lang, target=_target(name)
+            ranked, name, "short_name", None, title, lang, target=_target(name)
         )
         # pandas-stubs type idxmax's label as Hashable, which .loc does not take.
-        best = data.peers.loc[data.peers[name].idxmax()]  # type: ignore[call-overload]
-        worst = data.peers.loc[data.peers[name].idxmin()]  # type: ignore[call-overload]
+        best = ranked.loc[ranked[name].idxmax()]  # type: ignore[call-overload]
+        worst = ranked.loc[ranked[name].idxmin()]  # type: ignore[call-overload]
         alt = peer_phrase(
             "province.ranking_alt",
             data.peer_level,
             lang,
             title=title,
-            units=len(data.peers),
+            units=len(ranked),
             best=best["short_name"],
             best_rate=fmt_rate(best[name], lang),
             worst=worst["short_name"],

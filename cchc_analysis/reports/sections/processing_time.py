@@ -9,6 +9,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from cchc_analysis import stats
+from cchc_analysis.core.schema import CLOSED_WITHOUT_RESULT_STATUSES, NOT_RECEIVED_STATUSES
 from cchc_analysis.core.workdays import working_days_between
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import fmt_count, fmt_days_interval, fmt_number
@@ -27,17 +28,20 @@ def processing_time(data: UnitData) -> HTML:
     """
     lang = data.lang
     frame = data.period_dossiers
+    frame = frame[~frame["status"].isin(NOT_RECEIVED_STATUSES).fillna(False)]  # never received
     end = pd.Timestamp(data.period.end)
     parts = [section_heading("processing-time", lang)]
     if frame.empty:
         return html_block("".join(parts) + paragraph(phrase("no_data", lang)))
     closed = frame["resolved_at"].where(frame["resolved_at"] <= end)
-    without_result = frame["status"].isin(["withdrawn", "rejected"]).fillna(False)
+    without_result = frame["status"].isin(CLOSED_WITHOUT_RESULT_STATUSES).fillna(False)
     is_event = (closed.notna() & ~without_result).to_numpy(dtype=bool)
     days = working_days_between(frame["received_at"], closed.fillna(end))
     deadline = working_days_between(frame["received_at"], frame["due_at"])
-    fields = frame["field"].value_counts().index[:6]
-    field_codes, field_names = pd.factorize(frame["field"])
+    # An export without the field column still has its dossiers' times, under one label.
+    field = frame["field"].astype("string").fillna(phrase("field_unknown", lang))
+    fields = field.value_counts().index[:6]
+    field_codes, field_names = pd.factorize(field)
     curves, deadlines, rows = {}, {}, []
     for name, code in zip(fields, pd.Index(field_names).get_indexer(fields), strict=True):
         mine = field_codes == code

@@ -18,6 +18,8 @@ from cchc_analysis.reports.formatting import (
     fmt_p,
     fmt_rate,
     is_missing,
+    label,
+    no_data_reason,
 )
 from cchc_analysis.reports.html_blocks import (
     figure_html,
@@ -39,19 +41,24 @@ def satisfaction(data: UnitData) -> HTML:
     lang = data.lang
     cur = data.current
     parts = [section_heading("satisfaction", lang)]
-    k, n = rate_parts(cur, "satisfaction_rate")
-    low, high = stats.wilson_interval(k, n)
-    portal = phrase(
-        "satisfaction.portal",
-        lang,
-        rated=fmt_count(cur["rated_count"], lang),
-        rate=fmt_rate(cur["satisfaction_rate"], lang),
-        interval=fmt_interval(low, high, lang),
-    )
+    if is_missing(cur.get("satisfaction_rate")):  # no ratings: no rate, and the reason
+        reason = no_data_reason(cur, "satisfaction_rate", lang)
+        label_text = label("satisfaction_rate", lang)
+        portal = phrase("no_data.indicator", lang, label=label_text, reason=reason)
+    else:
+        k, n = rate_parts(cur, "satisfaction_rate")
+        low, high = stats.wilson_interval(k, n)
+        portal = phrase(
+            "satisfaction.portal",
+            lang,
+            rated=fmt_count(cur["rated_count"], lang),
+            rate=fmt_rate(cur["satisfaction_rate"], lang),
+            interval=fmt_interval(low, high, lang),
+        )
     parts.append(paragraph(portal))
     window = survey_window(data)
     if window is None or window[0].empty:
-        parts.append(paragraph(phrase("no_data", lang)))
+        parts.append(paragraph(phrase("satisfaction.no_survey", lang)))
         return html_block("".join(parts))
     frame, window_note = window
     parts.append(paragraph(window_note))

@@ -9,6 +9,7 @@ from IPython.display import HTML
 from cchc_analysis import stats
 from cchc_analysis.core.metrics import RATES, add_metrics, rate_parts
 from cchc_analysis.reports.formatting import (
+    coverage_note,
     fmt_change,
     fmt_interval,
     format_value,
@@ -18,7 +19,7 @@ from cchc_analysis.reports.formatting import (
 )
 from cchc_analysis.reports.html_blocks import html_block, table_html
 from cchc_analysis.reports.province_data import ProvinceData
-from cchc_analysis.reports.sections.common import kpi_card, section_heading
+from cchc_analysis.reports.sections.common import indicator_card, kpi_card, section_heading
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
 
@@ -52,14 +53,18 @@ FORM_06_ROWS = (
 
 def scorecard(data: UnitData) -> HTML:
     """KPI cards: value, target status in words, change on the previous period and on the
-    same period last year."""
+    same period last year; an indicator without data says so and why, with no badge."""
     lang = data.lang
     cards = []
     for name in SCORECARD:
         value = data.current.get(name)
         if value is None or is_missing(value):
+            cards.append(indicator_card(name, data.current, lang))
             continue
         lines = []
+        note = coverage_note(data.current, name, lang)
+        if note:
+            lines.append(note[:1].upper() + note[1:])
         if name in RATES:
             k, n = rate_parts(data.current, name)
             low, high = stats.wilson_interval(k, n)
@@ -92,17 +97,21 @@ def counts_table(data: UnitData) -> HTML:
 
 
 def province_totals(data: ProvinceData) -> HTML:
-    """The province's summed counts as KPI cards with their targets (its own offices too)."""
+    """The province's summed counts as KPI cards with their targets (its own offices too).
+
+    A unit without an optional column adds nothing to that column's counts, nor to its known
+    count, so a rate is over the units' rows that have data (said in a coverage note), and
+    has no data only when no unit has any."""
     lang = data.lang
     every = pd.concat([data.peers, data.offices]) if len(data.offices) else data.peers
-    sums = every[[c for c in every.columns if c.endswith("_count")]].sum()
+    counts = every[[c for c in every.columns if c.endswith("_count")]]
+    sums = pd.Series({c: pd.to_numeric(counts[c], errors="coerce").sum() for c in counts})
     total = add_metrics(sums.to_frame().T).iloc[0]
     cards = []
     for name in SCORECARD:
-        value = total.get(name)
-        if value is None or is_missing(value):
-            continue
-        cards.append(kpi_card(name, value, lang))
+        note = coverage_note(total, name, lang)
+        lines = [note[:1].upper() + note[1:]] if note else []
+        cards.append(indicator_card(name, total, lang, lines=lines))
     return html_block(
         section_heading("totals", lang) + f'<div class="cards sheet-part">{"".join(cards)}</div>'
     )

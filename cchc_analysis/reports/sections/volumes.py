@@ -1,4 +1,5 @@
-"""Dossier volumes: what came in during the period, and new dossiers by month and channel."""
+"""Dossier volumes: what came in during the period, and new dossiers by month and channel
+(a bar of their own for dossiers whose export gave no channel)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,16 @@ from cchc_analysis.reports.sections.common import section_heading
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
 
+UNKNOWN_CHANNEL = "unknown"  # the bar of new dossiers whose export gave no channel
+
 
 def volumes(data: UnitData) -> HTML:
     lang = data.lang
+    channels = data.monthly_channel.assign(
+        channel=data.monthly_channel["channel"].astype("string").fillna(UNKNOWN_CHANNEL)
+    )
     wide = (
-        data.monthly_channel.pivot_table(
+        channels.pivot_table(
             index="month", columns="channel", values="received_new_count", aggfunc="sum"
         )
         .fillna(0)
@@ -25,6 +31,7 @@ def volumes(data: UnitData) -> HTML:
         "online": phrase("channel_online", lang),
         "in_person": phrase("channel_in_person", lang),
         "postal": phrase("channel_postal", lang),
+        UNKNOWN_CHANNEL: phrase("channel_unknown", lang),
     }
     fig = plots.volume_by_channel(wide, labels, phrase("volumes.chart_title", lang), lang)
     total = int(data.current["received_new_count"])
