@@ -5,11 +5,9 @@ here (``phrase(key, lang, **values)``) and only supply the numbers, already form
 ``{placeholders}``; no report module writes a sentence inline. A placeholder may carry a
 format spec (``{peak_month:%m/%Y}``) when the two languages write a date differently.
 
-Known pairs that say one thing two ways (kept as they are so the reports stay byte-identical;
-a later issue will unify them):
+Known pairs that still say one thing two ways (the 95% interval is now "khoảng tin cậy 95%"
+everywhere in Vietnamese; the statistics behind a sentence go to its footnotes):
 
-* "95% CI" (``card.ci``, Vietnamese too) vs "KTC 95%" (``column.ci_95``) vs "khoảng tin cậy
-  95%" (``timeliness.sentence``, ``satisfaction.portal``, ``timeliness.chart_title``);
 * "điểm %" / "pp" (``points_suffix``) vs "điểm %" / "points" (``trend_unit.points``);
 * "Huyện/quận" / "District" (``district``) vs "huyện, quận" / "districts"
   (``funnel.who.district``) vs "Các huyện, quận" / "Districts" (``index_page.districts``);
