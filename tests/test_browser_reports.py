@@ -19,7 +19,7 @@ PROVINCE, INDEX = "province-31-hai-phong.html", "index.html"
 PAGES = (DISTRICT, OTHER_DISTRICT, PROVINCE, INDEX)
 REPORTS = (DISTRICT, OTHER_DISTRICT, PROVINCE)
 SCREENSHOTS = {"district": DISTRICT, "province": PROVINCE, "index": INDEX}
-RECEIVED_COLUMN = 2  # index.html: code, district, received total, ...
+RECEIVED_COLUMN = 7  # index.html: code, district, rank, rate, status, 2 changes, received
 
 
 @pytest.fixture(scope="module")
@@ -102,23 +102,28 @@ def test_every_image_decodes_and_has_alt_text(visits, name):
     visit = visits[name]
     assert len(visit.images) >= (5 if name != PROVINCE else 3)
     assert visit.undecoded_images == []
-    assert all(i["src"].startswith("data:image/png;base64,") for i in visit.images)
+    assert all(i["src"].startswith("data:image/svg+xml;base64,") for i in visit.images)
     assert all((i["alt"] or "").strip() for i in visit.images)
 
 
 @pytest.mark.parametrize("name", REPORTS)
-def test_table_of_contents_links_resolve(visits, name):
+def test_table_of_contents_links_resolve(visits, name, demo_run):
     visit = visits[name]
     assert len(visit.toc_links) >= 5
     assert visit.missing_anchors == []
-    assert visit.other_links == []  # reports link nowhere else
+    # other links: the run's own reports (overview <-> unit reports, index), all present
+    files = [link for link in visit.other_links if not link.startswith("data:")]  # downloads
+    targets = {Path(link.removeprefix("file://")) for link in files}
+    assert targets and all(t.parent == demo_run and t.is_file() for t in targets)
+    assert INDEX in {t.name for t in targets}
 
 
 def test_index_links_open_existing_reports(visits, demo_run):
     links = visits[INDEX].other_links
     assert links and all(link.startswith("file://") for link in links)
     targets = {Path(link.removeprefix("file://")).name for link in links}
-    assert targets == set(REPORTS)
+    workbooks = {t for t in targets if t.endswith(".xlsx")}  # every unit's KPIs, one workbook
+    assert len(workbooks) == 1 and targets - workbooks == set(REPORTS)
     assert all((demo_run / t).is_file() for t in targets)
     assert visits[INDEX].missing_anchors == []
 

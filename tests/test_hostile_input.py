@@ -16,7 +16,6 @@ import csv
 import html
 import json
 import re
-import struct
 import unicodedata
 from pathlib import Path
 
@@ -241,15 +240,19 @@ def test_mathtext_and_long_field_names_do_not_break_a_chart():
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert len(labels) == len(HOSTILE_FIELDS)
     assert all("$" not in label.replace(r"\$", "") for label in labels)  # no mathtext
-    width, height = _png_size(figure_html(fig, "alt"))[0]
+    width, height = _chart_sizes(figure_html(fig, "alt"))[0]
     assert width < 2000 and height < 2000
 
 
-def _png_size(page: str) -> list[tuple[int, int]]:
+def _chart_sizes(page: str) -> list[tuple[float, float]]:
+    """The width and height (points) of each inline SVG chart of ``page``."""
     sizes = []
-    for encoded in re.findall(r'src="data:image/png;base64,([^"]+)"', page):
-        raw = base64.b64decode(encoded)
-        sizes.append(struct.unpack(">II", raw[16:24]))
+    for encoded in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page):
+        svg = base64.b64decode(encoded).decode("utf-8")
+        width, height = re.search(
+            r'<svg[^>]*width="([\d.]+)pt"[^>]*height="([\d.]+)pt"', svg
+        ).groups()
+        sizes.append((float(width), float(height)))
     return sizes
 
 
@@ -278,7 +281,7 @@ def test_hostile_text_is_escaped_in_the_html(hostile_run):
     assert "{{ 7*191 }}" in page and "1337" not in page  # template syntax left as text
     assert "<script>" not in page  # district reports carry no script at all
     # charts stay a sensible size: the legend shortens the 4,000-character field name
-    assert all(w < 2000 and h < 2000 for w, h in _png_size(page))
+    assert all(w < 2000 and h < 2000 for w, h in _chart_sizes(page))
     for name in ("index.html", "province-31-hai-phong.html"):
         other = (out / name).read_text(encoding="utf-8")
         assert "__pwned" not in other and "unit-ok" not in other
@@ -301,10 +304,10 @@ def hostile_visits(chromium, hostile_run) -> dict[str, harness.Visit]:
     def section_shot(page, visit: harness.Visit) -> None:
         path = out / "screenshots" / "hostile-fields.png"
         path.parent.mkdir(exist_ok=True)
-        page.locator("#processing-time + p + table").screenshot(path=str(path))
+        page.locator("#processing-time + p + .table-scroll table").screenshot(path=str(path))
         visit.extra["section_shot"] = path
         visit.extra["cells"] = page.eval_on_selector_all(
-            "#processing-time + p + table tbody tr td:first-child",
+            "#processing-time + p + .table-scroll table tbody tr td:first-child",
             "cells => cells.map(c => c.textContent)",
         )
 

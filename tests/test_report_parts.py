@@ -15,7 +15,7 @@ from cchc_analysis.reports.formatting import fmt_p
 from cchc_analysis.reports.html_blocks import card, table_html
 from cchc_analysis.reports.methodology import methodology_html
 from cchc_analysis.reports.summary import summary_sentences
-from cchc_analysis.reports.trend_sentence import describe_trend
+from cchc_analysis.reports.trend_sentence import describe_trend, trend_note
 
 KIEN_THUY = add_metrics(
     pd.DataFrame(
@@ -81,9 +81,10 @@ def test_summary_sentences_vietnamese():
     )
     # digitisation 700/1463 = 47.85% < 80% target: named
     assert sentences[3] == "Chưa đạt chỉ tiêu: tỷ lệ số hóa hồ sơ (47,85%)."
-    assert "không có xu hướng" in sentences[4]
+    assert "ổn định qua các tháng" in sentences[4] and "Kendall" not in sentences[4]
     assert sentences[5].startswith("Đơn vị xếp thứ 1/15 huyện, quận về tỷ lệ đúng hạn")
-    assert "thấp hơn hẳn mức chung của tỉnh" in sentences[5]
+    assert "thấp hơn rõ rệt so với mức chung của tỉnh" in sentences[5]
+    assert "giới hạn" not in sentences[5]  # the funnel's limits are in a footnote
 
 
 def test_summary_sentences_english_and_all_targets_met():
@@ -197,51 +198,57 @@ def test_describe_trend_sentences():
     vi_label, en_label = "Tỷ lệ giải quyết đúng hạn", "the within-deadline rate"
     up = _result()
     assert describe_trend(up, vi_label) == (
-        "Tỷ lệ giải quyết đúng hạn tăng 0,4 điểm % mỗi tháng (có ý nghĩa thống kê ở mức 5%)."
+        "Tỷ lệ giải quyết đúng hạn tăng rõ rệt, khoảng 0,4 điểm % mỗi tháng."
     )
     assert describe_trend(up, en_label, lang="en") == (
-        "The within-deadline rate rose by 0.4 points a month (significant at 5%)."
+        "The within-deadline rate rose clearly, by about 0.4 points a month."
+    )
+    assert trend_note(up, "vi") == (
+        "Xu hướng: kiểm định Mann–Kendall, tau 0,62; p < 0,001; “rõ rệt” là có ý nghĩa thống kê "
+        "ở mức 5%."
     )
     down = _result(tau=-0.5, slope=-0.0123, direction="down", alpha=0.1)
     assert describe_trend(down, en_label, lang="en") == (
-        "The within-deadline rate fell by 1.2 points a month (significant at 10%)."
+        "The within-deadline rate fell clearly, by about 1.2 points a month."
     )
     assert describe_trend(down, vi_label, per="quarter") == (
-        "Tỷ lệ giải quyết đúng hạn giảm 1,2 điểm % mỗi quý (có ý nghĩa thống kê ở mức 10%)."
+        "Tỷ lệ giải quyết đúng hạn giảm rõ rệt, khoảng 1,2 điểm % mỗi quý."
     )
     flat = _result(tau=-0.05, p_value=0.7104, slope=-0.0001, is_significant=False)
     flat["direction"] = "flat"
     assert describe_trend(flat, en_label, lang="en") == (
-        "The within-deadline rate showed no significant trend (Kendall's tau −0.05, p = 0.71)."
+        "The within-deadline rate was stable over the months, with no clear rise or fall."
     )
     assert describe_trend(flat, vi_label) == (
-        "Tỷ lệ giải quyết đúng hạn không có xu hướng có ý nghĩa thống kê "
-        "(tau Kendall −0,05; p = 0,71)."
+        "Tỷ lệ giải quyết đúng hạn ổn định qua các tháng, không tăng hay giảm rõ rệt."
     )
+    assert "tau −0,05; p = 0,71" in trend_note(flat, "vi")  # the test goes to a footnote
     days = _result(slope=-1.25, direction="down", tau=-0.4)
     assert describe_trend(days, "median processing time", lang="en", unit="days") == (
-        "Median processing time fell by 1.2 days a month (significant at 5%)."
+        "Median processing time fell clearly, by about 1.2 days a month."
     )
     few = stats.trend_test([0.9, 0.91])
     assert describe_trend(few, vi_label) == (
-        "Tỷ lệ giải quyết đúng hạn chưa đủ số liệu để kiểm định xu hướng (n = 2)."
+        "Tỷ lệ giải quyết đúng hạn chưa đủ số liệu để đánh giá xu hướng (2 kỳ)."
     )
     assert describe_trend(few, en_label, lang="en") == (
-        "The within-deadline rate has too few data points to test for a trend (n = 2)."
+        "The within-deadline rate has too few data points to judge a trend (2 periods)."
     )
+    assert trend_note(few, "vi") == ""
 
 
 def test_describe_trend_small_p_and_tiny_slope():
     tiny = _result(slope=0.0002)
     assert "0.02 points" in describe_trend(tiny, "x", lang="en")
     flat = _result(tau=0.1, p_value=0.0004, is_significant=False, direction="flat")
-    assert "p < 0,001" in describe_trend(flat, "x")
+    assert "p < 0,001" in trend_note(flat, "vi")
+    assert "p <" not in describe_trend(flat, "x")
 
 
 def test_describe_trend_of_a_real_result_roundtrip():
     y = 0.9 - 0.002 * np.arange(18)
     text = describe_trend(stats.trend_test(y, MONTHS_18), "the late rate", lang="en")
-    assert text == "The late rate fell by 0.2 points a month (significant at 5%)."
+    assert text == "The late rate fell clearly, by about 0.2 points a month."
 
 
 def test_one_p_value_formatter_keeps_both_styles():

@@ -67,7 +67,7 @@ def test_district_report_content_vietnamese(vi_run):
     for anchor in re.findall(r'<a href="#([^"]+)"', page):
         assert f'id="{anchor}"' in page, anchor
     # summary of 3-6 sentences, target badges with words, an estimate labelled as such
-    summary = page.split('<ul class="summary">')[1].split("</ul>")[0]
+    summary = page.split('<ul class="summary sheet-part">')[1].split("</ul>")[0]
     assert 3 <= summary.count("<li>") <= 6
     assert "Đạt chỉ tiêu" in page or "Chưa đạt" in page
     assert "ƯỚC TÍNH" in page and "Không phải điểm chính thức" in page
@@ -85,7 +85,7 @@ def test_district_report_content_vietnamese(vi_run):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     images = re.findall(r"<img [^>]*>", page)
     assert len(images) >= 5
-    assert all('src="data:image/png;base64,' in img and 'alt="' in img for img in images)
+    assert all('src="data:image/svg+xml;base64,' in img and 'alt="' in img for img in images)
     assert '<html lang="vi"' in page
 
 

@@ -67,6 +67,7 @@ district = notebook(
                 "title",
                 "contents",
                 "summary",
+                "attention",
                 "scorecard",
                 "summary_table",
                 "volumes",
@@ -112,7 +113,9 @@ province = notebook(
             for section in (
                 "title",
                 "contents",
+                "summary",
                 "totals",
+                "attention",
                 "league_table",
                 "rankings",
                 "trends",

@@ -396,6 +396,7 @@ def generate_demo(
     new_provinces = sorted(set(dossiers.loc[(era == units.ERA_2025).to_numpy(), "province_code"]))
     info: dict[str, Any] = {
         "source": SOURCE,
+        "is_synthetic": True,  # read by the reports: a "simulated data" banner on every page
         "generator": __name__,
         "generator_version": GENERATOR_VERSION,
         "seed": int(seed),

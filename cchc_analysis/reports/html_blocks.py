@@ -10,30 +10,44 @@ import base64
 import html
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
+
+from cchc_analysis.reports.xlsx import xlsx_bytes
+from cchc_analysis.units import slugify
 
 ESC = html.escape
 # Formatted numbers (1.473 / 99,46% / +0,4 điểm % / –) are right-aligned in tables.
 _NUMERIC = re.compile(r"^[+\-−±]?[\d.,\s]*\d[\d.,]*\s*(%|điểm %|pp)?$|^–$")
+# Charts are SVG images whose text stays text, in the page's fonts.
+SVG_STYLE: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.hashsalt": "cchc"}
+SVG_DATA_PREFIX = "data:image/svg+xml;base64,"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_TAG = re.compile(r"<[^>]+>")
 # A run this long without a space (a pasted URL or code in a field name) gets break points.
 _LONG_RUN = re.compile(r"\S{40,}")
 
 
 def figure_html(fig: Figure, alt: str, caption: str | None = None) -> str:
-    """Embed a figure as an inline PNG with alt text (no external file, no other host)."""
+    """Embed a figure as an inline SVG image with alt text (no external file, no other host).
+
+    Vector, so it is sharp on paper and scales to a phone's width; its text stays text
+    (``svg.fonttype: none``), set in the reader's DejaVu Sans or fallback fonts.
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    with plt.rc_context(SVG_STYLE):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     cap = f"<figcaption>{ESC(caption)}</figcaption>" if caption else ""
     return (
-        f'<figure class="chart"><img src="data:image/png;base64,{data}" alt="{ESC(alt)}">'
-        f"{cap}</figure>"
+        f'<figure class="chart"><img src="{SVG_DATA_PREFIX}{data}" alt="{ESC(alt)}">{cap}</figure>'
     )
 
 
@@ -60,23 +74,60 @@ def table_html(
     caption: str | None = None,
     css_class: str = "kpi",
     row_classes: Sequence[str] | None = None,
+    *,
+    markup_columns: Sequence[str] = (),
 ) -> str:
-    """A plain, escaped HTML table; numeric-looking cells are right-aligned."""
+    """A plain, escaped HTML table; numeric-looking cells are right-aligned. Cells of
+    ``markup_columns`` are the caller's markup (links), already escaped."""
     head = "".join(f'<th scope="col">{ESC(str(c))}</th>' for c in frame.columns)
+    is_markup = [c in markup_columns for c in frame.columns]
     rows = []
     for i, (_, row) in enumerate(frame.iterrows()):
         cells = []
-        for value in row:
+        for value, markup in zip(row, is_markup, strict=True):
             text = str(value)
+            if markup:
+                cells.append(f"<td>{text}</td>")
+                continue
             cls = ' class="num"' if _NUMERIC.match(text.strip()) else ""
             cells.append(f"<td{cls}>{cell_text(text)}</td>")
         row_class = f' class="{ESC(row_classes[i])}"' if row_classes and row_classes[i] else ""
         rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
     cap = f"<caption>{ESC(caption)}</caption>" if caption else ""
-    return (
+    plain = frame.copy()
+    for column in markup_columns:
+        if column in plain:
+            plain[column] = [html.unescape(_TAG.sub("", str(v))) for v in plain[column]]
+    return scroll_box(
         f'<table class="{css_class}">{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
+    ) + download_links(plain, caption or "bang")
+
+
+def download_links(frame: pd.DataFrame, name: str) -> str:
+    """Links that save ``frame`` as CSV (UTF-8 with BOM, so Excel reads Vietnamese) and XLSX,
+    as the table shows it (Vietnamese headers, rates as %, codes as text); the files are inside
+    the page (data: URLs), so they download offline and travel with the report."""
+    text = frame.astype(str)
+    csv = text.to_csv(index=False).encode("utf-8-sig")
+    book = xlsx_bytes([("Bang", text)])
+    stem = slugify(name)[:60] or "bang"
+    return (
+        '<p class="downloads">'
+        f'<a download="{stem}.csv" href="data:text/csv;base64,{_b64(csv)}">CSV</a> · '
+        f'<a download="{stem}.xlsx" href="data:{XLSX_TYPE};base64,{_b64(book)}">'
+        "XLSX</a></p>"
     )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def scroll_box(table: str) -> str:
+    """A table in a box that scrolls sideways on its own (its first column stays in view), so a
+    wide table never makes a phone's whole page scroll."""
+    return f'<div class="table-scroll">{table}</div>'
 
 
 def heading(title: str, level: int = 2, anchor: str | None = None) -> str:
@@ -113,6 +164,54 @@ def card(
     )
 
 
+def footnotes(notes: Sequence[str], heading: str) -> str:
+    """The statistics behind a section's plain sentences (tests, p-values, intervals), in
+    small print under it; nothing when there are none."""
+    kept = [n for n in notes if n]
+    if not kept:
+        return ""
+    items = "".join(f"<li>{ESC(n)}</li>" for n in kept)
+    return f'<aside class="footnotes" aria-label="{ESC(heading)}"><ol>{items}</ol></aside>'
+
+
 def paragraph(text: str, css_class: str | None = None) -> str:
     cls = f' class="{ESC(css_class)}"' if css_class else ""
     return f"<p{cls}>{ESC(text)}</p>"
+
+
+# dataset.json's mark of a folder written by the demo generator (``demo.synth``); older demo
+# folders carry only their source's name.
+SYNTHETIC_KEY = "is_synthetic"
+SYNTHETIC_SOURCE = "synthetic demo"
+
+
+def is_synthetic(dataset: Mapping[str, object]) -> bool:
+    """Whether a data folder's dataset.json says its data are the demo's, not real exports."""
+    return dataset.get(SYNTHETIC_KEY) is True or dataset.get("source") == SYNTHETIC_SOURCE
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal that cannot close its <style> element."""
+    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ")
+    return f'"{body}"'
+
+
+def page_frame(running: str, *, demo_text: str | None, page_word: str) -> str:
+    """What every printed page carries: ``running`` (unit and period) and the page number at
+    its foot, and the demo banner at its head when the data are synthetic (CSS page margin
+    boxes, which Chromium prints); on screen, the banner shows once, above the title."""
+    top = (
+        f"@top-center {{ content: {_css_string(demo_text)}; color: #9b1c1c; "
+        "font-weight: bold; font-size: 9pt; }"
+        if demo_text
+        else ""
+    )
+    style = (
+        "<style>@page { "
+        f"@bottom-left {{ content: {_css_string(running)}; font-size: 8pt; color: #4a5561; }} "
+        f'@bottom-right {{ content: {_css_string(page_word)} " " counter(page) " / " '
+        "counter(pages); font-size: 8pt; color: #4a5561; } "
+        f"{top} }}</style>"
+    )
+    banner = f'<p class="demo-banner" role="note">{ESC(demo_text)}</p>' if demo_text else ""
+    return style + banner

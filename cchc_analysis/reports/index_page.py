@@ -13,14 +13,24 @@ from typing import Protocol
 
 import pandas as pd
 
-from cchc_analysis import units
+from cchc_analysis import store, units
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.resources import TEMPLATE_DIR
 from cchc_analysis.core.version import __version__
 from cchc_analysis.counting import CountQuery, kpi_table
 from cchc_analysis.counting.query import Level, Tier
 from cchc_analysis.reports.formatting import format_value, is_missing, label, period_label
+from cchc_analysis.reports.html_blocks import is_synthetic, page_frame
+from cchc_analysis.reports.scoreboard import (
+    SCORED,
+    changes,
+    comparison_tables,
+    ranks,
+    scorecard_headers,
+    status_label,
+)
 from cchc_analysis.reports.wording import peer_phrase, phrase
+from cchc_analysis.reports.xlsx import xlsx_bytes
 
 ESC = html.escape
 
@@ -72,6 +82,35 @@ class IndexedReport(Protocol):
     status: str
 
 
+def _number_cell(column: str, value: float, lang: str) -> str:
+    sort_key = "" if value != value else f"{float(value):.6f}"  # NaN sorts first
+    return f'<td class="num" data-sort="{sort_key}">{ESC(format_value(column, value, lang))}</td>'
+
+
+def _write_workbook(
+    out_dir: Path, period: Period, table: pd.DataFrame, header: Sequence[str], lang: str
+) -> str:
+    """Every unit's KPIs of the run as one XLSX beside index.html (the table as the index shows
+    it: Vietnamese headers, rates as %, codes as text); its file name."""
+    rate = SCORED
+    values: list[list[str]] = [
+        [str(v) for v in table["unit_code"]],
+        [str(v) for v in table["unit_name"]],
+        list(table["rank_text"]),
+        [format_value(rate, v, lang) for v in table[rate]],
+        list(table["status_text"]),
+        list(table["previous_text"]),
+        list(table["year_text"]),
+        *[[format_value(c, v, lang) for v in table[c]] for c in INDEX_COLUMNS if c != rate],
+    ]
+    frame = pd.DataFrame(dict(zip(header, values, strict=True)))
+    name = f"chi-so-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
+    tmp = out_dir / f".{name}.tmp"
+    tmp.write_bytes(xlsx_bytes([(period_label(period, lang), frame)]))
+    tmp.replace(out_dir / name)
+    return name
+
+
 def write_index(
     out_dir: Path,
     data_dir: Path,
@@ -86,18 +125,39 @@ def write_index(
     kinds = {r.kind for r in results if r.kind != "province"}
     level: Level = "commune" if "commune" in kinds else "district"
     era = units.era_of_period(period)
+    previous = year_before = None
     if not by_code:
         table = pd.DataFrame(columns=["unit_code", "unit_name", *INDEX_COLUMNS])
-    elif era == units.ERA_PRE_2025:
-        table = kpi_table(data_dir, CountQuery(period, tier=tier, unit_codes=list(by_code)))
     else:
-        unit_tier: Tier = "both" if level == "commune" else tier
-        query = CountQuery(period, level=level, tier=unit_tier, unit_codes=list(by_code), era=era)
+        if era == units.ERA_PRE_2025:
+            query = CountQuery(period, tier=tier, unit_codes=list(by_code))
+        else:
+            unit_tier: Tier = "both" if level == "commune" else tier
+            query = CountQuery(
+                period, level=level, tier=unit_tier, unit_codes=list(by_code), era=era
+            )
         table = kpi_table(data_dir, query)
+        previous, year_before = comparison_tables(
+            lambda other: kpi_table(data_dir, query.with_period(other)), period
+        )
+    rate = SCORED
+    table = table.assign(
+        rank_text=ranks(table) if len(table) else [],
+        status_text=[status_label(rate, v, lang) for v in table[rate]],
+        previous_text=changes(table, previous, rate, lang) if len(table) else [],
+        year_text=changes(table, year_before, rate, lang) if len(table) else [],
+    )
     peers = level if era == units.ERA_PRE_2025 or level == "commune" else "former"
-    header = [phrase("unit_code", lang), phrase(level, lang)] + [
-        label(c, lang) for c in INDEX_COLUMNS
-    ]
+    rank_head, status_head, previous_head, year_head = scorecard_headers(lang)
+    header = [
+        phrase("unit_code", lang),
+        phrase(level, lang),
+        rank_head,
+        label(rate, lang),
+        status_head,
+        previous_head,
+        year_head,
+    ] + [label(c, lang) for c in INDEX_COLUMNS if c != rate]
     rows = []
     for _, row in table.iterrows():
         result = by_code.get(row["unit_code"])
@@ -109,8 +169,14 @@ def write_index(
         cells = [
             f'<td data-sort="{ESC(str(row["unit_code"]))}">{ESC(str(row["unit_code"]))}</td>',
             f'<td data-sort="{name}">{name_cell}</td>',
+            f'<td class="num" data-sort="{ESC(row["rank_text"])}">{ESC(row["rank_text"])}</td>',
+            _number_cell(rate, row[rate], lang),
+            f'<td data-sort="{ESC(row["status_text"])}">{ESC(row["status_text"])}</td>',
+            f'<td class="num" data-sort="{ESC(row["previous_text"])}">'
+            f"{ESC(row['previous_text'])}</td>",
+            f'<td class="num" data-sort="{ESC(row["year_text"])}">{ESC(row["year_text"])}</td>',
         ]
-        for column in INDEX_COLUMNS:
+        for column in (c for c in INDEX_COLUMNS if c != rate):
             value = row[column]
             sort_key = "" if is_missing(value) else f"{float(value):.6f}"  # no data sorts first
             shown = ESC(format_value(column, value, lang))
@@ -124,7 +190,14 @@ def write_index(
         if r.status in ("ok", "skipped")
     )
     title = f"{phrase('index_title', lang)} — {period_label(period, lang)}"
+    demo = phrase("demo.banner", lang) if is_synthetic(store.read_dataset_info(data_dir)) else None
+    frame = page_frame(title, demo_text=demo, page_word=phrase("print.page", lang))
     hint = phrase("index_page.sort_hint", lang)
+    workbook = _write_workbook(out_dir, period, table, header, lang)
+    workbook_link = (
+        f'<p class="downloads"><a href="{ESC(workbook)}" download>'
+        f"{ESC(phrase('index_page.workbook', lang))}</a></p>"
+    )
     body = f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
@@ -139,18 +212,20 @@ table.sortable th[aria-sort=descending]::after {{ content: " ▼"; }}
 </head>
 <body class="cchc-report">
 <main>
+{frame}
 <h1>{ESC(title)}</h1>
 <p class="period">{ESC(f"{period.start:%d/%m/%Y} – {period.end:%d/%m/%Y}")}</p>
 <h2>{ESC(phrase("overview_title", lang))}</h2>
 <ul>{overview}</ul>
 <h2>{ESC(peer_phrase("index_page.districts", peers, lang))}</h2>
 <p>{ESC(hint)}</p>
-<table class="kpi sortable" id="kpi-table">
+{workbook_link}
+<div class="table-scroll"><table class="kpi sortable" id="kpi-table">
 <thead><tr>{"".join(f'<th scope="col">{ESC(h)}</th>' for h in header)}</tr></thead>
 <tbody>
 {"".join(rows)}
 </tbody>
-</table>
+</table></div>
 <p class="provenance">{ESC(phrase("generated", lang))}: {datetime.now():%d/%m/%Y %H:%M} ·
 cchc-workbook {ESC(__version__)}</p>
 </main>

@@ -24,7 +24,7 @@ PALETTE = {
     "secondary": "#e07b39",
     "tertiary": "#5a9e6f",
     "muted": "#9aa5b1",
-    "highlight": "#c0392b",
+    "highlight": "#1a5276",  # the report's own unit, in every chart (the pages' accent)
     "good": "#2e7d32",
     "bad": "#b71c1c",
     "grid": "#e3e7eb",
@@ -78,8 +78,23 @@ def _count_axis(ax: Axes, lang: str) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v, lang)))
 
 
+def rate_tick(value: float, lang: str, digits: int = 0) -> str:
+    """A rate tick as its exact value: "98%" at 0.98, "97,5%" at 0.975 (never rounded to a
+    neighbour's label)."""
+    points = value * 100
+    for shown in range(digits, 3):
+        if abs(points - round(points, shown)) < 1e-6:
+            return fmt_rate(value, lang, shown)
+    return fmt_rate(value, lang, 2)
+
+
 def _rate_axis(ax: Axes, lang: str, digits: int = 0) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, digits)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: rate_tick(v, lang, digits)))
+
+
+def axis_start_note(start: float, lang: str) -> str:
+    """Said under a rate axis that does not start at zero."""
+    return phrase("chart.axis_start", lang, start=rate_tick(start, lang))
 
 
 def _month_ticks(ax: Axes, months: pd.Series, lang: str) -> None:
@@ -145,7 +160,10 @@ def rate_trend(
     _month_ticks(ax, monthly["month"], lang)
     _rate_axis(ax, lang)
     lowest = np.nanmin(monthly[list(series)].to_numpy(dtype=float)) if len(monthly) else 0
-    ax.set_ylim(max(0.0, min(lowest, target or 1.0) - 0.05), 1.005)
+    start = max(0.0, float(np.floor((min(lowest, target or 1.0) - 0.05) * 100) / 100))
+    ax.set_ylim(start, 1.005)
+    if start > 0:
+        ax.set_ylabel(axis_start_note(start, lang), fontsize=8, color=PALETTE["muted"])
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8.5)
     fig.tight_layout()
@@ -159,8 +177,10 @@ def ranking_bars(
     highlight_code: str | None,
     title: str,
     lang: str = "vi",
+    *,
+    target: float | None = None,
 ) -> Figure:
-    """Units sorted by a rate, the unit of the report highlighted."""
+    """Units sorted by a rate, the unit of the report highlighted, the target as a line."""
     apply_style()
     ordered = table.sort_values(value_column, ascending=True)
     height = max(2.2, 0.3 * len(ordered) + 0.8)
@@ -184,10 +204,27 @@ def ranking_bars(
     ax.set_yticklabels(ordered[name_column])
     finite = values[np.isfinite(values)]
     low = float(finite.min()) if finite.size else 0.0
-    ax.set_xlim(max(0.0, low - 0.05), 1.06)  # room for the value labels
-    ticks = [t for t in ax.get_xticks() if 0 <= t <= 1.0001]
+    if target is not None:
+        low = min(low, target)
+    start = max(0.0, float(np.floor((low - 0.05) * 100) / 100))
+    ax.set_xlim(start, 1.06)  # room for the value labels
+    ticks = [t for t in ax.get_xticks() if start <= t <= 1.0001]
     ax.set_xticks(ticks)  # no tick beyond 100%
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, 0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: rate_tick(v, lang)))
+    if target is not None:
+        ax.axvline(target, color=PALETTE["bad"], linestyle="--", linewidth=1)
+        ax.annotate(
+            phrase("chart.target", lang, target=rate_tick(target, lang)),
+            (target, -0.5),
+            xytext=(-3, 2),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            color=PALETTE["bad"],
+        )
+    if start > 0:
+        ax.set_xlabel(axis_start_note(start, lang), fontsize=8, color=PALETTE["muted"])
     ax.grid(axis="y", visible=False)
     ax.set_title(title)
     fig.tight_layout()
@@ -300,7 +337,11 @@ def funnel_plot(
                 fontsize=8,
             )
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v, lang)))
+    plain = FuncFormatter(lambda v, _: fmt_count(v, lang))  # 300, never 3×10²
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(
+        FuncFormatter(lambda v, _: fmt_count(v, lang) if f"{v:.0f}"[:1] in "25" else "")
+    )
     _rate_axis(ax, lang, 1)
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)

@@ -19,8 +19,10 @@ import pandas as pd
 from cchc_analysis import store, units
 from cchc_analysis.core.periods import Convention, Period, check_convention, parse_period
 from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
+from cchc_analysis.counting.late_sources import LATE_COUNTS, OFFICE_SOURCE, UNKNOWN, worst_first
 from cchc_analysis.counting.new_units import new_unit_areas
 from cchc_analysis.counting.query import Level, Tier
+from cchc_analysis.reports.scoreboard import comparison_tables
 from cchc_analysis.reports.unit_data import first_trend_month, province_units, short_name
 from cchc_analysis.reports.wording import Lang
 
@@ -84,6 +86,31 @@ class ProvinceData:
         self.dataset = store.read_dataset_info(self.data_dir)
         start = first_trend_month(self.period, 24, self.dataset)
         self.monthly = monthly_counts(self.data_dir, self.query, since=start)
+        self.late_by = self._late_sources()
+        self.previous_peers, self.year_before_peers = comparison_tables(
+            lambda period: kpi_table(self.data_dir, self.query.with_period(period)), self.period
+        )
+
+    def _late_sources(self) -> dict[str, pd.DataFrame]:
+        """Late and overdue-pending counts per unit (the province's offices as one row) and
+        per field, worst first: the overview's "Cần chỉ đạo" box (from the counts, no rows)."""
+        every = [self.peers.assign(source=self.peers["unit_code"].astype(str))]
+        if len(self.offices):
+            every.append(self.offices.assign(source=OFFICE_SOURCE))
+        by_source = pd.concat(every, ignore_index=True)
+        fields = [kpi_table(self.data_dir, self.query.with_options(by_field=True))]
+        if len(self.offices):
+            own = CountQuery(self.period, level="province", tier="district", era=self.era)
+            by = own.with_options(unit_codes=[self.province.code], by_field=True)
+            fields.append(kpi_table(self.data_dir, by))
+        by_field = pd.concat(fields, ignore_index=True)
+        by_field["field"] = by_field["field"].astype("string").fillna(UNKNOWN)
+        counts = [c for c in LATE_COUNTS if c in by_field]
+        by_field = by_field.groupby("field", sort=False)[counts].sum().reset_index()
+        return {
+            "source": worst_first(by_source[["source", *LATE_COUNTS]], "source"),
+            "field": worst_first(by_field, "field"),
+        }
 
     def _load_districts(self) -> None:
         codes = None  # every district of the folder (one province, as before the 2025 demo)

@@ -10,7 +10,16 @@ from __future__ import annotations
 from IPython.display import HTML
 
 from cchc_analysis.reports.province_data import ProvinceData
-from cchc_analysis.reports.sections import method, position, scorecard, service_index, title, trends
+from cchc_analysis.reports.sections import (
+    attention,
+    method,
+    position,
+    scorecard,
+    service_index,
+    summary,
+    title,
+    trends,
+)
 
 
 class ProvinceReport(ProvinceData):
@@ -22,8 +31,14 @@ class ProvinceReport(ProvinceData):
     def contents(self) -> HTML:
         return title.province_contents(self)
 
+    def summary(self) -> HTML:
+        return summary.province_summary(self)
+
     def totals(self) -> HTML:
         return scorecard.province_totals(self)
+
+    def attention(self) -> HTML:
+        return attention.province_attention(self)
 
     def league_table(self) -> HTML:
         return position.league_table(self)

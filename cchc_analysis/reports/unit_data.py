@@ -23,6 +23,12 @@ from cchc_analysis import stats, store, units
 from cchc_analysis.core.errors import CchcError
 from cchc_analysis.core.periods import Convention, Period, check_convention, parse_period
 from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
+from cchc_analysis.counting.late_sources import (
+    LATE_SOURCE_COLUMNS,
+    in_scope_window,
+    late_sources_by,
+    overdue_pending,
+)
 from cchc_analysis.counting.query import Level, Tier
 from cchc_analysis.reports.formatting import is_missing
 from cchc_analysis.reports.rate_tables import funnel_frame
@@ -152,18 +158,27 @@ class UnitData:
             if survey is not None
             else None
         )
-        dossiers = store.read_dossiers(
-            self.data_dir,
-            columns=PROCESSING_TIME_COLUMNS,
-            received_between=(self.period.start, self.period.end),
-            areas=self._own_areas(),
-        )
-        if self.tier != "both" and self.level == "district":
-            dossiers = dossiers[dossiers["unit_level"] == self.tier]
-        self.period_dossiers = dossiers  # received in the period (read with a pushed-down filter)
+        self._load_dossiers()
         self.trend = stats.trend_test(
             self.monthly["within_deadline_rate"].to_numpy(float), self.monthly["month"]
         )
+
+    def _load_dossiers(self) -> None:
+        """The unit's own dossier rows received by the period's end, read once: those received
+        in the period (processing times), and where the late and overdue-pending dossiers of
+        the period come from (source, field, procedure; carried-over ones included)."""
+        rows = store.read_dossiers(
+            self.data_dir,
+            columns=LATE_SOURCE_COLUMNS,
+            received_between=in_scope_window(self.period),
+            areas=self._own_areas(),
+        )
+        if self.tier != "both" and self.level == "district":
+            rows = rows[rows["unit_level"] == self.tier]
+        received = rows["received_at"] >= pd.Timestamp(self.period.start)
+        self.period_dossiers = rows.loc[received, list(PROCESSING_TIME_COLUMNS)]
+        self.late_by = late_sources_by(rows, self.period)
+        self.overdue = overdue_pending(rows, self.period)
 
     def _own_areas(self) -> list[str]:
         """The dossier areas of this unit: a district's (era 2024), a new commune's, or a

@@ -12,6 +12,7 @@ from __future__ import annotations
 from IPython.display import HTML
 
 from cchc_analysis.reports.sections import (
+    attention,
     communes,
     method,
     online,
@@ -39,6 +40,9 @@ class UnitReport(UnitData):
 
     def summary(self) -> HTML:
         return summary.summary(self)
+
+    def attention(self) -> HTML:
+        return attention.unit_attention(self)
 
     def scorecard(self) -> HTML:
         return scorecard.scorecard(self)

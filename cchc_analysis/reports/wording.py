@@ -5,11 +5,9 @@ here (``phrase(key, lang, **values)``) and only supply the numbers, already form
 ``{placeholders}``; no report module writes a sentence inline. A placeholder may carry a
 format spec (``{peak_month:%m/%Y}``) when the two languages write a date differently.
 
-Known pairs that say one thing two ways (kept as they are so the reports stay byte-identical;
-a later issue will unify them):
+Known pairs that still say one thing two ways (the 95% interval is now "khoảng tin cậy 95%"
+everywhere in Vietnamese; the statistics behind a sentence go to its footnotes):
 
-* "95% CI" (``card.ci``, Vietnamese too) vs "KTC 95%" (``column.ci_95``) vs "khoảng tin cậy
-  95%" (``timeliness.sentence``, ``satisfaction.portal``, ``timeliness.chart_title``);
 * "điểm %" / "pp" (``points_suffix``) vs "điểm %" / "points" (``trend_unit.points``);
 * "Huyện/quận" / "District" (``district``) vs "huyện, quận" / "districts"
   (``funnel.who.district``) vs "Các huyện, quận" / "Districts" (``index_page.districts``);
@@ -169,11 +167,14 @@ PHRASES: dict[str, tuple[str, str]] = {
     "tier.both": ("cơ quan cấp huyện và các xã, thị trấn", "district offices and communes"),
     "tier.district": ("các cơ quan cấp huyện", "district offices only"),
     "tier.commune": ("các xã, thị trấn", "communes only"),
+    "tier.both.of": ("cơ quan cấp huyện và {communes}", "district offices and {communes}"),
+    "tier.commune.of": ("{communes}", "{communes} only"),
     # --- KPI cards and shared table columns ---------------------------------------------------
     "card.status": ("{status} (mục tiêu {target})", "{status} (target {target})"),
-    "card.ci": ("95% CI: {interval}", "95% CI: {interval}"),
+    "card.ci": ("Khoảng tin cậy 95%: {interval}", "95% CI: {interval}"),
     "card.change": ("{comparison}: {change}", "{comparison}: {change}"),
-    "column.ci_95": ("KTC 95%", "95% CI"),
+    "column.ci_95": ("Khoảng tin cậy 95%", "95% CI"),
+    "footnote.heading": ("Ghi chú thống kê", "Statistical notes"),
     # --- volumes ------------------------------------------------------------------------------
     "volumes.sentence": (
         "Trong kỳ, đơn vị tiếp nhận mới {received} hồ sơ, cộng {carried_over} hồ sơ từ kỳ "
@@ -193,12 +194,14 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     # --- timeliness ---------------------------------------------------------------------------
     "timeliness.sentence": (
-        "Đã giải quyết {resolved} hồ sơ, trong đó {within} trước hoặc đúng hạn ({rate}, "
-        "khoảng tin cậy 95% {interval}) và {late} quá hạn; {pending} hồ sơ đang giải quyết "
-        "cuối kỳ, {pending_late} đã quá hạn.",
-        "{resolved} dossiers were resolved, {within} early or on time ({rate}, 95% CI "
-        "{interval}) and {late} late; {pending} were pending at the end of the period, "
-        "{pending_late} of them overdue.",
+        "Đã giải quyết {resolved} hồ sơ, trong đó {within} trước hoặc đúng hạn ({rate}) và "
+        "{late} quá hạn; {pending} hồ sơ đang giải quyết cuối kỳ, {pending_late} đã quá hạn.",
+        "{resolved} dossiers were resolved, {within} early or on time ({rate}) and {late} "
+        "late; {pending} were pending at the end of the period, {pending_late} of them overdue.",
+    ),
+    "timeliness.interval_note": (
+        "Khoảng tin cậy 95% của tỷ lệ đúng hạn (phương pháp Wilson): {interval}.",
+        "95% CI of the within-deadline rate (Wilson): {interval}.",
     ),
     "timeliness.chart_title": (
         "Tỷ lệ giải quyết đúng hạn theo tháng (dải: khoảng tin cậy 95%)",
@@ -216,8 +219,14 @@ PHRASES: dict[str, tuple[str, str]] = {
     "trend_subject.summary": ("{label}", "the within-deadline rate"),
     # --- processing time ----------------------------------------------------------------------
     "processing.deadline_column": ("Thời hạn (ngày LV)", "Deadline (working days)"),
-    "processing.median_column": ("Trung vị (KTC 95%)", "Median (95% CI)"),
-    "processing.p90_column": ("Bách phân vị 90 (KTC 95%)", "90th percentile (95% CI)"),
+    "processing.median_column": (
+        "Trung vị (khoảng tin cậy 95%)",
+        "Median (95% CI)",
+    ),
+    "processing.p90_column": (
+        "90% hồ sơ xong trong (khoảng tin cậy 95%)",
+        "90th percentile (95% CI)",
+    ),
     "processing.chart_title": (
         "Tỷ lệ hồ sơ đã giải quyết theo số ngày làm việc",
         "Share of dossiers finished by working day",
@@ -230,8 +239,8 @@ PHRASES: dict[str, tuple[str, str]] = {
         "lines mark each field's statutory deadline.",
     ),
     "processing.note": (
-        "Hồ sơ tiếp nhận trong kỳ; hồ sơ chưa xong đến cuối kỳ được tính là quan sát bị kiểm "
-        "duyệt (không bỏ đi). Thời hạn là trung vị số ngày làm việc từ tiếp nhận đến ngày hẹn "
+        "Hồ sơ tiếp nhận trong kỳ; hồ sơ chưa xong đến cuối kỳ vẫn được tính (chưa biết ngày "
+        "xong, không bỏ đi). Thời hạn là trung vị số ngày làm việc từ tiếp nhận đến ngày hẹn "
         "trả.",
         "Dossiers received in the period; those unfinished at its end are censored, not "
         "dropped. The deadline is the median of working days from receipt to due date.",
@@ -262,7 +271,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     # --- satisfaction -------------------------------------------------------------------------
     "satisfaction.portal": (
         "Đánh giá trên cổng dịch vụ công: {rated} lượt, {rate} hài lòng trở lên (khoảng tin "
-        "cậy 95% {interval}).",
+        "cậy 95%: {interval}).",
         "Portal ratings: {rated}, {rate} satisfied or better (95% CI {interval}).",
     ),
     "satisfaction.window_period": (
@@ -284,7 +293,14 @@ PHRASES: dict[str, tuple[str, str]] = {
     "satisfaction.aspect_column": ("Khía cạnh", "Aspect"),
     "satisfaction.answers_column": ("Số câu trả lời", "Answers"),
     "satisfaction.satisfied_column": ("Hài lòng trở lên", "Satisfied or better"),
-    "satisfaction.alpha_column": ("Cronbach α", "Cronbach α"),
+    "satisfaction.kruskal_note": (
+        "So sánh giữa các đơn vị: kiểm định Kruskal–Wallis, {p}.",
+        "Comparison across units: Kruskal–Wallis test, {p}.",
+    ),
+    "satisfaction.alpha_note": (
+        "Độ nhất quán của câu trả lời trong mỗi khía cạnh (hệ số Cronbach α): {items}.",
+        "Internal consistency of each aspect's answers (Cronbach's α): {items}.",
+    ),
     "satisfaction.chart_title": (
         "Phân bố mức độ hài lòng theo khía cạnh (khảo sát)",
         "Satisfaction by aspect (survey), diverging",
@@ -296,16 +312,14 @@ PHRASES: dict[str, tuple[str, str]] = {
         "answers to the right of the axis, dissatisfied to the left.",
     ),
     "satisfaction.kruskal_significant": (
-        "So sánh điểm hài lòng trung bình giữa {groups} huyện, quận trong 12 tháng (kiểm định "
-        "Kruskal–Wallis): {p}, khác biệt có ý nghĩa thống kê.",
-        "Mean satisfaction scores across {groups} districts over 12 months (Kruskal–Wallis "
-        "test): {p}, a significant difference.",
+        "Trong 12 tháng, điểm hài lòng trung bình của {groups} đơn vị trong tỉnh khác nhau rõ rệt.",
+        "Over 12 months, mean satisfaction scores of the province's {groups} units differ clearly.",
     ),
     "satisfaction.kruskal_not_significant": (
-        "So sánh điểm hài lòng trung bình giữa {groups} huyện, quận trong 12 tháng (kiểm định "
-        "Kruskal–Wallis): {p}, chưa có khác biệt có ý nghĩa thống kê.",
-        "Mean satisfaction scores across {groups} districts over 12 months (Kruskal–Wallis "
-        "test): {p}, no significant difference.",
+        "Trong 12 tháng, điểm hài lòng trung bình của {groups} đơn vị trong tỉnh chưa khác nhau "
+        "rõ rệt.",
+        "Over 12 months, mean satisfaction scores of the province's {groups} units do not "
+        "differ clearly.",
     ),
     "aspect.access": ("Tiếp cận dịch vụ", "Access to the service"),
     "aspect.procedure": ("Thủ tục hành chính", "The procedure"),
@@ -337,12 +351,19 @@ PHRASES: dict[str, tuple[str, str]] = {
     "funnel.x_label": ("Số hồ sơ đã giải quyết (thang log)", "Dossiers resolved (log scale)"),
     "funnel.limit_998": ("99,8%", "99.8%"),
     "funnel.high": (
-        "Tỷ lệ quá hạn cao bất thường (ngoài giới hạn 99,8%): {units}.",
+        "Tỷ lệ quá hạn cao hơn rõ rệt so với mức chung: {units}.",
         "Unusually high late rate (outside the 99.8% limits): {units}.",
     ),
-    "funnel.low": ("Tỷ lệ quá hạn thấp bất thường: {units}.", "Unusually low late rate: {units}."),
+    "funnel.low": (
+        "Tỷ lệ quá hạn thấp hơn rõ rệt so với mức chung (kết quả tốt): {units}.",
+        "Late rate clearly below the common level (a good result): {units}.",
+    ),
+    "funnel.note": (
+        "“Rõ rệt”: nằm ngoài giới hạn 99,8% của biểu đồ phễu quanh tỷ lệ chung.",
+        "“Clearly”: outside the 99.8% limits of the funnel plot around the common rate.",
+    ),
     "funnel.none_outside": (
-        "Không {who} nào nằm ngoài giới hạn 99,8%.",
+        "Không {who} nào có tỷ lệ quá hạn khác rõ rệt so với mức chung.",
         "No {who} lie outside the 99.8% limits.",
     ),
     "funnel.homogeneity": (
@@ -412,11 +433,15 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     # --- provenance (method section) ----------------------------------------------------------
     "method.source": ("Dữ liệu: {source}", "Data: {source}"),
-    "method.seed": (" (seed {seed})", " (seed {seed})"),
-    "method.folder_period": (
-        ". Thư mục: {data_dir}. Kỳ: {dates}",
-        ". Folder: {data_dir}. Period: {dates}",
+    "method.source_demo": (
+        "dữ liệu mô phỏng, không phải số liệu chính thức",
+        "simulated data, not official figures",
     ),
+    "method.source_exports": (
+        "dữ liệu xuất từ hệ thống thông tin giải quyết thủ tục hành chính",
+        "exports of the one-stop information system",
+    ),
+    "method.folder_period": (". Kỳ: {dates}", ". Period: {dates}"),
     "method.generated": (
         ". Tạo bởi cchc-workbook {version} lúc {generated:%d/%m/%Y %H:%M}.",
         ". Generated by cchc-workbook {version} at {generated:%Y-%m-%d %H:%M}.",
@@ -469,6 +494,12 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{rate} of dossiers came in online, {full} of them fully online.",
     ),
     "summary.missed_item": ("{label} ({rate})", "{label} ({rate})"),
+    "summary.units_met": (
+        "{met}/{units} đơn vị đạt mục tiêu tỷ lệ đúng hạn ({target}); thấp nhất là {worst} "
+        "({rate}).",
+        "{met} of {units} units meet the within-deadline target ({target}); the lowest is "
+        "{worst} ({rate}).",
+    ),
     "summary.online_only": (
         "Tỷ lệ hồ sơ trực tuyến đạt {rate}.",
         "{rate} of dossiers came in online.",
@@ -486,11 +517,11 @@ PHRASES: dict[str, tuple[str, str]] = {
     "summary.funnel": ("tỷ lệ quá hạn {words}", "its late rate is {words}"),
     "summary.position": ("Đơn vị {parts}.", "The district {parts}."),
     "funnel_band.above_998": (
-        "cao hơn hẳn mức chung của tỉnh (ngoài giới hạn 99,8%)",
+        "cao hơn rõ rệt so với mức chung của tỉnh",
         "well above the province's level (outside the 99.8% limits)",
     ),
     "funnel_band.above_95": (
-        "cao hơn mức chung của tỉnh (ngoài giới hạn 95%)",
+        "cao hơn mức chung của tỉnh",
         "above the province's level (outside the 95% limits)",
     ),
     "funnel_band.within": (
@@ -498,29 +529,34 @@ PHRASES: dict[str, tuple[str, str]] = {
         "within the normal range around the province's level",
     ),
     "funnel_band.below_95": (
-        "thấp hơn mức chung của tỉnh (ngoài giới hạn 95%)",
+        "thấp hơn mức chung của tỉnh",
         "below the province's level (outside the 95% limits)",
     ),
     "funnel_band.below_998": (
-        "thấp hơn hẳn mức chung của tỉnh (ngoài giới hạn 99,8%)",
+        "thấp hơn rõ rệt so với mức chung của tỉnh",
         "well below the province's level (outside the 99.8% limits)",
     ),
     # --- trend sentences (reports.trend_sentence) ---------------------------------------------
     "trend.too_few": (
-        "{subject} chưa đủ số liệu để kiểm định xu hướng (n = {n}).",
-        "{subject} has too few data points to test for a trend (n = {n}).",
+        "{subject} chưa đủ số liệu để đánh giá xu hướng ({n} kỳ).",
+        "{subject} has too few data points to judge a trend ({n} periods).",
     ),
     "trend.not_significant": (
-        "{subject} không có xu hướng có ý nghĩa thống kê (tau Kendall {tau}; {p}).",
-        "{subject} showed no significant trend (Kendall's tau {tau}, {p}).",
+        "{subject} ổn định qua các tháng, không tăng hay giảm rõ rệt.",
+        "{subject} was stable over the months, with no clear rise or fall.",
+    ),
+    "trend.note": (
+        "Xu hướng: kiểm định Mann–Kendall, tau {tau}; {p}; “rõ rệt” là có ý nghĩa thống kê ở "
+        "mức {level}.",
+        "Trend: Mann–Kendall test, tau {tau}; {p}; “clear” means significant at {level}.",
     ),
     "trend.up": (
-        "{subject} tăng {amount} {unit} {per} (có ý nghĩa thống kê ở mức {level}).",
-        "{subject} rose by {amount} {unit} {per} (significant at {level}).",
+        "{subject} tăng rõ rệt, khoảng {amount} {unit} {per}.",
+        "{subject} rose clearly, by about {amount} {unit} {per}.",
     ),
     "trend.down": (
-        "{subject} giảm {amount} {unit} {per} (có ý nghĩa thống kê ở mức {level}).",
-        "{subject} fell by {amount} {unit} {per} (significant at {level}).",
+        "{subject} giảm rõ rệt, khoảng {amount} {unit} {per}.",
+        "{subject} fell clearly, by about {amount} {unit} {per}.",
     ),
     "trend.less_than": ("dưới {amount}", "less than {amount}"),
     "trend_unit.points": ("điểm %", "points"),
@@ -532,6 +568,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     "per.step": ("mỗi kỳ", "a period"),
     # --- the index page of a run --------------------------------------------------------------
     "index_page.failed": ("lỗi", "failed"),
+    "index_page.workbook": (
+        "Tải bảng chỉ số của mọi đơn vị (XLSX)",
+        "Download every unit's indicators (XLSX)",
+    ),
     "index_page.districts": ("Các huyện, quận", "Districts"),
     "index_page.sort_hint": ("Bấm vào tiêu đề cột để sắp xếp.", "Click a column heading to sort."),
     # --- reports on the units of the 2025 reform: the same phrases said of communes -----------
@@ -628,6 +668,95 @@ PHRASES: dict[str, tuple[str, str]] = {
         "The province's own offices (departments and public-service centre)",
     ),
     "province.offices_row": ("Cơ quan cấp tỉnh", "Provincial offices"),
+    # --- "Cần chỉ đạo": what a leader should act on (sections/attention.py) -------------------
+    "section.attention": ("Cần chỉ đạo", "Needs action"),
+    "chart.axis_start": ("trục bắt đầu từ {start}", "axis starts at {start}"),
+    "chart.target": ("mục tiêu {target}", "target {target}"),
+    "scoreboard.status": ("Mục tiêu tỷ lệ đúng hạn", "Within-deadline target"),
+    "nav.overview": ("Tổng quan toàn {province_kind}", "Province overview"),
+    "nav.index": ("Danh sách báo cáo", "All reports"),
+    "nav.sheet": ("Phiếu tóm tắt (một trang, để in)", "One-page summary (for printing)"),
+    "nav.whole_report": ("Xem toàn bộ báo cáo", "Whole report"),
+    "demo.banner": (
+        "DỮ LIỆU MÔ PHỎNG — không phải số liệu chính thức",
+        "SIMULATED DATA — not official figures",
+    ),
+    "print.page": ("Trang", "Page"),
+    "attention.missed": (
+        "Chỉ tiêu chưa đạt: {items}.",
+        "Targets missed: {items}.",
+    ),
+    "attention.missed_item": (
+        "{label} {rate} (mục tiêu {target})",
+        "{label} {rate} (target {target})",
+    ),
+    "attention.all_met": (
+        "Đơn vị đạt mọi chỉ tiêu có mục tiêu.",
+        "Every indicator with a target met it.",
+    ),
+    "attention.late": (
+        "{late} hồ sơ giải quyết quá hạn trong kỳ; {pending_late} hồ sơ đang giải quyết đã quá "
+        "hạn vào ngày {end}.",
+        "{late} dossiers were resolved late in the period; {pending_late} pending dossiers were "
+        "past their deadline on {end}.",
+    ),
+    "attention.no_late": (
+        "Không có hồ sơ quá hạn trong kỳ và không có hồ sơ đang giải quyết quá hạn.",
+        "No dossier was resolved late in the period and none pending is past its deadline.",
+    ),
+    "attention.overdue": (
+        "Hồ sơ đang quá hạn: {bands}; lâu nhất {longest} ngày.",
+        "Pending past the deadline: {bands}; the longest {longest} days.",
+    ),
+    "attention.band.upto_7": ("{count} hồ sơ quá hạn đến 7 ngày", "{count} up to 7 days"),
+    "attention.band.8_to_30": ("{count} hồ sơ quá hạn 8–30 ngày", "{count} 8–30 days"),
+    "attention.band.over_30": ("{count} hồ sơ quá hạn trên 30 ngày", "{count} over 30 days"),
+    "attention.below_target": (
+        "{kinds} chưa đạt mục tiêu tỷ lệ đúng hạn ({target}): {names}.",
+        "{kinds} below the within-deadline target ({target}): {names}.",
+    ),
+    "attention.all_above_target": (
+        "Tất cả {kinds_lower} đều đạt mục tiêu tỷ lệ đúng hạn ({target}).",
+        "Every one of the {kinds_lower} meets the within-deadline target ({target}).",
+    ),
+    "attention.name_rate": ("{name} ({rate})", "{name} ({rate})"),
+    "attention.table.source": ("Nơi có nhiều hồ sơ quá hạn nhất", "Where most late dossiers are"),
+    "attention.table.field": (
+        "Lĩnh vực có nhiều hồ sơ quá hạn nhất",
+        "Fields with most late dossiers",
+    ),
+    "attention.table.procedure": (
+        "Thủ tục có nhiều hồ sơ quá hạn nhất",
+        "Procedures with most late dossiers",
+    ),
+    "attention.column.source": ("Nơi tiếp nhận", "Received by"),
+    "attention.column.procedure": ("Thủ tục", "Procedure"),
+    "attention.column.late": ("Giải quyết quá hạn", "Resolved late"),
+    "attention.column.late_rate": ("Tỷ lệ quá hạn", "Late rate"),
+    "attention.column.pending_late": ("Đang quá hạn", "Pending, overdue"),
+    "attention.others.source": ("{count} nơi khác", "{count} others"),
+    "attention.others.field": ("{count} lĩnh vực khác", "{count} other fields"),
+    "attention.others.procedure": ("{count} thủ tục khác", "{count} other procedures"),
+    "attention.total": ("Tổng cộng", "Total"),
+    "attention.offices.district": ("Các cơ quan cấp huyện", "District offices"),
+    "attention.offices.former": ("Các cơ quan cấp huyện (cũ)", "Former district offices"),
+    "attention.offices.province": ("Các cơ quan cấp tỉnh", "Provincial offices"),
+    "attention.unknown": ("Không ghi", "Not recorded"),
+    "attention.sort_note": (
+        "Xếp từ nơi có nhiều hồ sơ quá hạn nhất (đã giải quyết quá hạn cộng đang quá hạn); "
+        "tỷ lệ quá hạn tính trên số hồ sơ đã giải quyết.",
+        "Worst first (resolved late plus pending overdue); the late rate is of the dossiers "
+        "resolved.",
+    ),
+    "attention.procedures_in_units": (
+        "Chi tiết theo thủ tục có trong báo cáo của từng đơn vị.",
+        "Each unit's report lists its procedures.",
+    ),
+    "attention.kinds.district": ("Các huyện, quận", "Districts"),
+    "attention.kinds.commune": ("Các xã, phường, đặc khu", "Communes and wards"),
+    "attention.kinds.former": ("Địa bàn các huyện cũ", "Former districts' areas"),
+    "attention.communes.pre_2025": ("Các xã, phường, thị trấn", "Communes"),
+    "attention.communes.2025": ("Các xã, phường", "Communes and wards"),
 }
 
 

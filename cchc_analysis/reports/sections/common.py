@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from cchc_analysis import units
 from cchc_analysis.core import targets as target_rules
 from cchc_analysis.reports.formatting import (
     fmt_interval,
@@ -18,7 +19,10 @@ from cchc_analysis.reports.formatting import (
     no_data_reason,
 )
 from cchc_analysis.reports.html_blocks import card, heading
-from cchc_analysis.reports.wording import phrase
+from cchc_analysis.reports.wording import phrase, unit_kind
+
+# The type words in the order a list of units names them.
+KIND_ORDER = ("quận", "huyện", "thị xã", "thành phố", "phường", "xã", "thị trấn", "đặc khu")
 
 
 def section_heading(anchor: str, lang: str) -> str:
@@ -65,3 +69,19 @@ def interval_column(table: pd.DataFrame, rate: str, lang: str) -> list[str]:
         fmt_interval(lo, hi, lang)
         for lo, hi in zip(table[f"{rate}_low"], table[f"{rate}_high"], strict=True)
     ]
+
+
+def unit_kinds(codes: pd.Series, level: str, era: str, lang: str) -> str:
+    """ "Các xã, thị trấn" / "Các phường": the type words of the units listed, in their order."""
+    words = set()
+    for code in codes.astype(str):
+        try:
+            words.add(unit_kind(units.get_unit(code, era=era, level=level).unit_type, lang))
+        except (KeyError, ValueError):
+            continue
+    if not words:
+        return phrase(f"attention.kinds.{level}", lang)
+    ordered = sorted(words, key=lambda w: KIND_ORDER.index(w) if w in KIND_ORDER else 99)
+    if lang == "en":
+        return phrase(f"attention.kinds.{level}", lang)
+    return "Các " + ", ".join(ordered)

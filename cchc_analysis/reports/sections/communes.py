@@ -6,19 +6,26 @@ import pandas as pd
 from IPython.display import HTML
 
 from cchc_analysis.reports.formatting import format_value, label
-from cchc_analysis.reports.html_blocks import html_block, paragraph, table_html
+from cchc_analysis.reports.html_blocks import heading, html_block, paragraph, table_html
 from cchc_analysis.reports.rate_tables import with_wilson
-from cchc_analysis.reports.sections.common import interval_column, section_heading
+from cchc_analysis.reports.sections.common import interval_column, unit_kinds
 from cchc_analysis.reports.sections.funnel import funnel_html
 from cchc_analysis.reports.unit_data import UnitData, short_name
 from cchc_analysis.reports.wording import phrase
+
+
+def communes_title(data: UnitData) -> str:
+    """ "Các phường" for a quận, "Các xã, thị trấn" for a huyện: the communes' own types."""
+    if data.commune_table.empty:
+        return phrase("section.communes", data.lang)
+    return unit_kinds(data.commune_table["unit_code"], "commune", data.era, data.lang)
 
 
 def communes(data: UnitData) -> HTML:
     lang = data.lang
     if not data.has_communes:
         return html_block("")  # a commune, or district offices only: no section (nor TOC entry)
-    parts = [section_heading("communes", lang)]
+    parts = [heading(communes_title(data), anchor="communes")]
     if data.commune_table.empty:
         parts.append(paragraph(phrase("no_data", lang)))
         return html_block("".join(parts))

@@ -9,7 +9,7 @@ import pandas as pd
 from cchc_analysis import stats
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import fmt_number, fmt_p, fmt_rate, is_missing, label
-from cchc_analysis.reports.html_blocks import figure_html, paragraph
+from cchc_analysis.reports.html_blocks import figure_html, footnotes, paragraph
 from cchc_analysis.reports.rate_tables import funnel_frame
 from cchc_analysis.reports.wording import phrase
 
@@ -54,10 +54,15 @@ def funnel_html(
         sentences.append(phrase("funnel.low", lang, units=", ".join(low)))
     if not high and not low:
         sentences.append(phrase("funnel.none_outside", lang, who=who))
+    notes = [phrase("funnel.note", lang)]
     if not is_missing(homogeneity.get("p_value")):
         key = "funnel.homogeneity_sparse" if homogeneity.get("sparse") else "funnel.homogeneity"
-        sentences.append(phrase(key, lang, p=fmt_p(homogeneity["p_value"], lang)))
+        notes.append(phrase(key, lang, p=fmt_p(homogeneity["p_value"], lang)))
     if not is_missing(phi) and phi > OVERDISPERSION_WARNING_PHI:
-        sentences.append(phrase("funnel.overdispersed", lang, phi=fmt_number(phi, lang, 1)))
+        notes.append(phrase("funnel.overdispersed", lang, phi=fmt_number(phi, lang, 1)))
     alt = phrase("funnel.alt", lang, units=len(funnel), who=who, target=fmt_rate(target, lang))
-    return figure_html(fig, alt) + "".join(paragraph(s) for s in sentences)
+    return (
+        figure_html(fig, alt)
+        + "".join(paragraph(s) for s in sentences)
+        + footnotes(notes, phrase("footnote.heading", lang))
+    )

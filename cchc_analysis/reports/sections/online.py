@@ -17,10 +17,10 @@ from cchc_analysis.reports.formatting import (
     label,
     no_data_reason,
 )
-from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph
+from cchc_analysis.reports.html_blocks import figure_html, footnotes, html_block, paragraph
 from cchc_analysis.reports.rate_tables import with_wilson
 from cchc_analysis.reports.sections.common import section_heading
-from cchc_analysis.reports.trend_sentence import describe_trend
+from cchc_analysis.reports.trend_sentence import describe_trend, trend_note
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
 
@@ -91,4 +91,5 @@ def online(data: UnitData) -> HTML:
         trend = stats.trend_test(monthly[lead].to_numpy(float), monthly["month"])
         subject = phrase("trend_subject.online", lang, label=label(lead, lang))
         parts.append(paragraph(describe_trend(trend, subject, lang=lang)))
+        parts.append(footnotes([trend_note(trend, lang)], phrase("footnote.heading", lang)))
     return html_block("".join(parts))

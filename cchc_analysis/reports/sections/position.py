@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import HTML
 
+from cchc_analysis.core import targets as target_rules
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import (
     fmt_rate,
@@ -15,14 +16,17 @@ from cchc_analysis.reports.formatting import (
     no_data_reason,
 )
 from cchc_analysis.reports.html_blocks import (
+    ESC,
     figure_html,
     heading,
     html_block,
     paragraph,
     table_html,
 )
+from cchc_analysis.reports.links import unit_report_file
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.rate_tables import with_wilson
+from cchc_analysis.reports.scoreboard import changes, ranks, scorecard_headers, status_label
 from cchc_analysis.reports.sections.common import interval_column, section_heading
 from cchc_analysis.reports.sections.funnel import funnel_html
 from cchc_analysis.reports.unit_data import UnitData
@@ -55,6 +59,7 @@ def position(data: UnitData) -> HTML:
         data.unit_code,
         peer_phrase("position.chart_title", data.peer_level, lang),
         lang,
+        target=_target("within_deadline_rate"),
     )
     alt = peer_phrase(
         "position.alt", data.peer_level, lang, units=len(data.peers), unit=data.unit.short_name
@@ -64,23 +69,29 @@ def position(data: UnitData) -> HTML:
     return html_block("".join(parts))
 
 
+def _target(name: str) -> float | None:
+    target = target_rules.check(name, 1.0).target
+    return target.value if target else None
+
+
 def league_table(data: ProvinceData) -> HTML:
     """Every district ranked by its within-deadline rate, with the other headline rates."""
     lang = data.lang
     table = with_wilson(data.peers, "within_deadline_rate")
     table = table.sort_values("within_deadline_rate", ascending=False)
-    shown = pd.DataFrame(
-        {
-            phrase("rank", lang): [str(i) for i in range(1, len(table) + 1)],
-            phrase(data.peer_level, lang): table["short_name"].to_numpy(),
-        }
-    )
-    for c in (
-        "received_total_count",
-        "resolved_late_count",
-        "pending_late_count",
-        "within_deadline_rate",
-    ):
+    name_column = phrase(data.peer_level, lang)
+    rank_head, status_head, previous_head, year_head = scorecard_headers(lang)
+    names = [
+        f'<a href="{ESC(unit_report_file(str(c), data.level, data.era))}">{ESC(str(n))}</a>'
+        for c, n in zip(table["unit_code"], table["short_name"], strict=True)
+    ]
+    rate = "within_deadline_rate"
+    shown = pd.DataFrame({rank_head: ranks(table), name_column: names})
+    shown[label(rate, lang)] = [format_value(rate, v, lang) for v in table[rate]]
+    shown[status_head] = [status_label(rate, v, lang) for v in table[rate]]
+    shown[previous_head] = changes(table, data.previous_peers, rate, lang)
+    shown[year_head] = changes(table, data.year_before_peers, rate, lang)
+    for c in ("received_total_count", "resolved_late_count", "pending_late_count"):
         shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
     shown[phrase("column.ci_95", lang)] = interval_column(table, "within_deadline_rate", lang)
     for c in (
@@ -91,7 +102,9 @@ def league_table(data: ProvinceData) -> HTML:
     ):
         shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
     league = heading(peer_phrase("section.league", data.peer_level, lang), anchor="league")
-    return html_block(league + table_html(shown) + _offices_html(data))
+    return html_block(
+        league + table_html(shown, markup_columns=[name_column]) + _offices_html(data)
+    )
 
 
 def _offices_html(data: ProvinceData) -> str:
@@ -128,7 +141,9 @@ def rankings(data: ProvinceData) -> HTML:
             reason = no_data_reason(data.peers.iloc[0], name, lang)
             parts.append(paragraph(phrase("no_data.indicator", lang, label=title, reason=reason)))
             continue
-        fig = plots.ranking_bars(ranked, name, "short_name", None, title, lang)
+        fig = plots.ranking_bars(
+            ranked, name, "short_name", None, title, lang, target=_target(name)
+        )
         # pandas-stubs type idxmax's label as Hashable, which .loc does not take.
         best = ranked.loc[ranked[name].idxmax()]  # type: ignore[call-overload]
         worst = ranked.loc[ranked[name].idxmin()]  # type: ignore[call-overload]

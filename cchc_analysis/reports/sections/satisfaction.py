@@ -21,7 +21,13 @@ from cchc_analysis.reports.formatting import (
     label,
     no_data_reason,
 )
-from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph, table_html
+from cchc_analysis.reports.html_blocks import (
+    figure_html,
+    footnotes,
+    html_block,
+    paragraph,
+    table_html,
+)
 from cchc_analysis.reports.sections.common import section_heading
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
@@ -56,7 +62,7 @@ def satisfaction(data: UnitData) -> HTML:
         return html_block("".join(parts))
     frame, window_note = window
     parts.append(paragraph(window_note))
-    rows, likert = [], {}
+    rows, likert, alphas = [], {}, []
     for aspect in SURVEY_ASPECTS:
         cols = [c for c in frame.columns if c.startswith(f"{aspect}__")]
         scores = frame[cols].to_numpy(dtype=float).ravel()
@@ -71,9 +77,9 @@ def satisfaction(data: UnitData) -> HTML:
                 phrase("satisfaction.answers_column", lang): fmt_count(n_answers, lang),
                 phrase("satisfaction.satisfied_column", lang): fmt_rate(share, lang, 1),
                 phrase("column.ci_95", lang): fmt_interval(low, high, lang),
-                phrase("satisfaction.alpha_column", lang): fmt_number(alpha, lang, 2),
             }
         )
+        alphas.append(f"{name} {fmt_number(alpha, lang, 2)}")
         dist = stats.likert_distribution(scores[~np.isnan(scores)])
         likert[name] = dist["share"]
     parts.append(table_html(pd.DataFrame(rows)))
@@ -83,16 +89,21 @@ def satisfaction(data: UnitData) -> HTML:
         shares, level_labels, phrase("satisfaction.chart_title", lang), lang
     )
     parts.append(figure_html(fig, phrase("satisfaction.alt", lang)))
-    parts.append(paragraph(kruskal_sentence(data)))
+    sentence, note = kruskal_sentence(data)
+    if sentence:
+        parts.append(paragraph(sentence))
+    notes = [note, phrase("satisfaction.alpha_note", lang, items="; ".join(alphas))]
+    parts.append(footnotes(notes, phrase("footnote.heading", lang)))
     return html_block("".join(parts))
 
 
-def kruskal_sentence(data: UnitData) -> str:
-    """Do the province's districts differ in mean satisfaction over 12 months? '' if untestable."""
+def kruskal_sentence(data: UnitData) -> tuple[str, str]:
+    """Do the province's units differ in mean satisfaction over 12 months? The plain sentence
+    and its test for a footnote; ('', '') if untestable."""
     lang = data.lang
     survey = data.province_survey
     if survey is None or survey.empty:
-        return ""
+        return "", ""
     when = pd.to_datetime(survey["surveyed_at"])
     end = pd.Timestamp(data.period.end)
     recent = survey[(when > end - pd.DateOffset(months=12)) & (when <= end)]
@@ -104,14 +115,18 @@ def kruskal_sentence(data: UnitData) -> str:
     }
     result = stats.kruskal_test(groups)
     if is_missing(result.get("p_value")):
-        return ""
+        return "", ""
     is_significant = result["p_value"] < 0.05
     key = (
         "satisfaction.kruskal_significant"
         if is_significant
         else "satisfaction.kruskal_not_significant"
     )
-    return phrase(key, lang, groups=len(groups), p=fmt_p(result["p_value"], lang))
+    p_text = fmt_p(result["p_value"], lang)
+    return (
+        phrase(key, lang, groups=len(groups)),
+        phrase("satisfaction.kruskal_note", lang, p=p_text),
+    )
 
 
 def survey_window(data: UnitData) -> tuple[pd.DataFrame, str] | None:

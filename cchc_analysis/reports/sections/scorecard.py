@@ -77,7 +77,7 @@ def scorecard(data: UnitData) -> HTML:
             lines.append(phrase("card.change", lang, comparison=phrase(key, lang), change=change))
         cards.append(kpi_card(name, value, lang, lines=lines))
     return html_block(
-        section_heading("scorecard", lang) + f'<div class="cards">{"".join(cards)}</div>'
+        section_heading("scorecard", lang) + f'<div class="cards sheet-part">{"".join(cards)}</div>'
     )
 
 
@@ -116,5 +116,5 @@ def province_totals(data: ProvinceData) -> HTML:
         lines = [note[:1].upper() + note[1:]] if note else []
         cards.append(indicator_card(name, total, lang, lines=lines))
     return html_block(
-        section_heading("totals", lang) + f'<div class="cards">{"".join(cards)}</div>'
+        section_heading("totals", lang) + f'<div class="cards sheet-part">{"".join(cards)}</div>'
     )

@@ -9,10 +9,10 @@ from cchc_analysis.core import targets as target_rules
 from cchc_analysis.core.metrics import rate_parts
 from cchc_analysis.reports import plots
 from cchc_analysis.reports.formatting import fmt_count, fmt_interval, fmt_rate, label
-from cchc_analysis.reports.html_blocks import figure_html, html_block, paragraph
+from cchc_analysis.reports.html_blocks import figure_html, footnotes, html_block, paragraph
 from cchc_analysis.reports.rate_tables import with_wilson
 from cchc_analysis.reports.sections.common import section_heading
-from cchc_analysis.reports.trend_sentence import describe_trend
+from cchc_analysis.reports.trend_sentence import describe_trend, trend_note
 from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import phrase
 
@@ -60,4 +60,11 @@ def timeliness(data: UnitData) -> HTML:
         + paragraph(sentence)
         + figure_html(fig, alt)
         + paragraph(trend_sentence)
+        + footnotes(
+            [
+                phrase("timeliness.interval_note", lang, interval=fmt_interval(low, high, lang)),
+                trend_note(data.trend, lang),
+            ],
+            phrase("footnote.heading", lang),
+        )
     )
