@@ -302,6 +302,7 @@ def test_every_catalogue_rate_on_hand_made_counts():
                 "paid_online_count": 12,
                 "rated_count": 25,
                 "satisfied_count": 20,
+                "out_of_area_count": 16,
             }
         ]
     )
@@ -319,6 +320,7 @@ def test_every_catalogue_rate_on_hand_made_counts():
         "digitization_rate": 40 / 80,
         "online_payment_rate": 12 / 30,
         "satisfaction_rate": 20 / 25,
+        "out_of_area_share": 16 / 80,
     }
     assert set(expected) == {d.name for d in RATE_DEFINITIONS}
     for name, value in expected.items():

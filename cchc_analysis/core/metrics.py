@@ -77,6 +77,11 @@ COVERAGES: tuple[Coverage, ...] = (
     Coverage(
         "paid_online_known_count", "fee_bearing_count", ("paid_online_count",), ("is_paid_online",)
     ),
+    # The applicant's home unit (DonViPhiDiaGioi, XaPhuongDiaBan): known when ingest could
+    # compare it with the receiving unit (``schema`` is_out_of_area).
+    Coverage(
+        "home_unit_known_count", "received_new_count", ("out_of_area_count",), ("home_unit_code",)
+    ),
 )
 COVERAGE_BY_KNOWN: dict[str, Coverage] = {c.known: c for c in COVERAGES}
 # Counted beside the Biểu 06 counts wherever they are counted from dossiers (cube, periods).
@@ -173,6 +178,16 @@ RATE_DEFINITIONS: tuple[RateDefinition, ...] = (
         "Tỷ lệ thanh toán trực tuyến",
         "Paid online, of fee-bearing",
         coverage="paid_online_known_count",
+    ),
+    RateDefinition(
+        "out_of_area_share",
+        ("out_of_area_count",),
+        "received_new_count",
+        "Tỷ lệ hồ sơ của người dân ngoài địa bàn",
+        "Dossiers from outside the unit's area",
+        "hồ sơ tiếp nhận không phụ thuộc địa giới hành chính / tiếp nhận trong kỳ có địa bàn "
+        "của người nộp",
+        coverage="home_unit_known_count",
     ),
     RateDefinition(
         "satisfaction_rate",

@@ -56,6 +56,11 @@ DOSSIER_DTYPES: Final[dict[str, str]] = {
     # administrative boundaries ("phi địa giới": DonViPhiDiaGioi, XaPhuongDiaBan); the receiving
     # unit still counts the dossier. Blank when the export gives none.
     "home_unit_code": "string",
+    # Whether that home unit lies outside the receiving unit's area (ingest, with the registry:
+    # another commune for a commune's office, outside the district for a district's, another
+    # province for the province's own offices). Blank when the home unit is not known, is
+    # coarser than the receiving unit, or was named in the other era.
+    "is_out_of_area": "boolean",
     "procedure_code": "string",
     "procedure_name": "string",
     "field": "string",
@@ -126,6 +131,9 @@ EXTRA_COUNT_COLUMNS: Final = (
     # counts late (counted on time by provinces with count_waiting_as_on_time).
     "timely_766_count",
     "waiting_late_766_count",
+    # New dossiers whose applicant's home unit lies outside the receiving unit (is_out_of_area):
+    # filed regardless of administrative boundaries ("phi địa giới"); still the receiver's.
+    "out_of_area_count",
 )
 COUNT_COLUMNS: Final = BIEU06_COUNT_COLUMNS + EXTRA_COUNT_COLUMNS
 

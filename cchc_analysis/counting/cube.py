@@ -22,10 +22,11 @@ against each dossier's 766 deadline: ``timely_766_count`` are those within it, a
 ``waiting_late_766_count`` the dossiers pending at the end, waiting for the citizen's
 supplement, and late under it (on time for provinces that count waiting as on time).
 
-Optional export columns (channel, online level, digitised, fee-bearing, paid online) may be
-absent or blank: a blank is never counted as "no". Beside each count that reads one, a known
-count (``metrics.COVERAGES``: ``digitized_known_count`` …) says how many of its base rows had
-it, so rates are taken over those rows and a unit without the column has no rate, not 0%.
+Optional export columns (channel, online level, digitised, fee-bearing, paid online, the
+applicant's home unit behind ``out_of_area_count``) may be absent or blank: a blank is never
+counted as "no". Beside each count that reads one, a known count (``metrics.COVERAGES``:
+``digitized_known_count`` …) says how many of its base rows had it, so rates are taken over
+those rows and a unit without the column has no rate, not 0%.
 
 Period counts computed from dossier rows are exact for any day-aligned period. The monthly
 cube holds flows per month (and month-end pending stocks) per unit × field × channel; it gives
@@ -68,6 +69,7 @@ CUBE_INPUT_COLUMNS = (
     "supplement_requested_at",
     "supplement_returned_at",
     "supplement_count",
+    "is_out_of_area",
 )
 # What counting reads from dossier rows: the above, plus the names and partition key reports show.
 COUNT_READ_COLUMNS = ("unit_name", "era", "district_code", *CUBE_INPUT_COLUMNS)
@@ -93,6 +95,7 @@ CUBE_FLOW_COLUMNS = (
     "refused_count",
     "awaiting_intake_count",
     "resolved_timely_766_count",
+    "out_of_area_count",
     *KNOWN_COUNT_COLUMNS,
 )
 # Stock columns: the state at the month's last day; a period takes its last month's value.
@@ -206,11 +209,13 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
             "awaiting_intake_count": in_period & is_awaiting,
             "timely_766_count": (resolved_in & (closed_at <= due766)) | pending_timely,
             "waiting_late_766_count": pending & waiting & ~pending_timely,
+            "out_of_area_count": is_new & flag("is_out_of_area"),
             "channel_known_count": is_new & known("channel"),
             "online_level_known_count": is_new_online & known("online_level"),
             "digitized_known_count": is_new & known("is_digitized"),
             "fee_known_count": is_new & known("is_fee_bearing"),
             "paid_online_known_count": is_new & flag("is_fee_bearing") & known("is_paid_online"),
+            "home_unit_known_count": is_new & known("is_out_of_area"),
         },
         index=dossiers.index,
     )
@@ -336,11 +341,13 @@ def build_cube(
         "refused_count": count(rec_cell, is_refused),
         "awaiting_intake_count": count(rec_cell, is_awaiting),
         "resolved_timely_766_count": count(close_cell, resolved & (closed_at <= due766)),
+        "out_of_area_count": new_in_month(flag("is_out_of_area")),
         "channel_known_count": new_in_month(known("channel")),
         "online_level_known_count": new_in_month(is_online & known("online_level")),
         "digitized_known_count": new_in_month(known("is_digitized")),
         "fee_known_count": new_in_month(known("is_fee_bearing")),
         "paid_online_known_count": new_in_month(is_fee & known("is_paid_online")),
+        "home_unit_known_count": new_in_month(known("is_out_of_area")),
     }
 
     # Month-end stocks. A dossier is pending at the end of month m when received by then and

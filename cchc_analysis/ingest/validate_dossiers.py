@@ -23,6 +23,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from cchc_analysis import units
 from cchc_analysis.core.schema import (
     CLOSED_WITHOUT_DATE_STATUSES,
     CLOSED_WITHOUT_RESULT_STATUSES,
@@ -44,27 +45,71 @@ from cchc_analysis.ingest.parsing import (
     parse_status,
 )
 from cchc_analysis.ingest.problems import Problems, as_days, optional_text, parse_cells
-from cchc_analysis.ingest.unit_matching import ResolutionLog, resolve_dated_units
+from cchc_analysis.ingest.unit_matching import ResolutionLog, UnitMatches, resolve_dated_units
 from cchc_analysis.units import UnitMap
 
 
-def _home_units(raw: pd.DataFrame, received: pd.Series, province: str | None) -> np.ndarray:
+def _home_units(
+    raw: pd.DataFrame, received: pd.Series, province: str | None, receiving: UnitMatches
+) -> tuple[np.ndarray, pd.Series]:
     """The applicant's home unit where the export names one (a dossier filed regardless of
-    administrative boundaries), read in the era of the receipt date like the receiving unit.
+    administrative boundaries), read in the era of the receipt date like the receiving unit,
+    and whether it lies outside the receiving unit's area (:func:`_is_outside`).
 
-    Informational only: a blank or unrecognised home unit leaves the cell empty and never
+    Informational only: a blank or unrecognised home unit leaves both cells empty and never
     rejects the row (the receiving unit counts the dossier either way).
     """
+    outside = pd.Series(pd.NA, index=raw.index, dtype="boolean")
     if "home_unit" not in raw:
-        return np.full(len(raw), None, dtype=object)
+        return np.full(len(raw), None, dtype=object), outside
     text = optional_text(raw, "home_unit")
     is_code = text.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
     cells = pd.DataFrame(
         {"unit_code": text.where(is_code), "unit_name": text.where(~is_code)}, index=raw.index
     )
-    homes = resolve_dated_units(cells, received, province=province).unit_columns()["unit_code"]
-    homes[text.isna().to_numpy(dtype=bool)] = None
-    return homes
+    # A code names one unit of its era anywhere (an applicant from another province, for the
+    # province's own offices); a name is looked for within the province, as the receiver's.
+    by_code = resolve_dated_units(cells[["unit_code"]], received, province=None)
+    by_name = resolve_dated_units(cells[["unit_name"]], received, province=province)
+    home_units = np.where(is_code, by_code.column(lambda u: u), by_name.column(lambda u: u))
+    is_blank = text.isna().to_numpy(dtype=bool)
+    home_units[is_blank] = None
+    homes = np.array([None if u is None else u.code for u in home_units], dtype=object)
+    receiving_units = receiving.column(lambda u: u)
+    pairs: dict[tuple[units.Unit, units.Unit], bool | None] = {}
+    values: list[bool | None] = []
+    for home, unit, blank in zip(home_units, receiving_units, is_blank, strict=True):
+        if blank or home is None or unit is None:
+            values.append(None)
+            continue
+        if (home, unit) not in pairs:
+            pairs[(home, unit)] = _is_outside(home, unit)
+        values.append(pairs[(home, unit)])
+    outside[:] = pd.array(values, dtype="boolean")
+    return homes, outside
+
+
+def _is_outside(home: units.Unit, unit: units.Unit) -> bool | None:
+    """True when ``home`` lies outside ``unit``'s area (neither the unit nor within it), False
+    when inside; None when it cannot be told: the home is coarser than the unit (the district
+    of a receiving commune) or of the other era (a dossier carried over to its new unit)."""
+    if home.era != unit.era:
+        return None
+    if _within(home, unit):
+        return False
+    if _within(unit, home):
+        return None
+    return True
+
+
+def _within(inner: units.Unit, outer: units.Unit) -> bool:
+    """``inner`` is ``outer`` or lies inside it (same era)."""
+    current: units.Unit | None = inner
+    while current is not None:
+        if current.code == outer.code and current.level == outer.level:
+            return True
+        current = units.parent(current.code, era=current.era, level=current.level)
+    return False
 
 
 # Closed statuses whose rows must give the closing date (resolved_at).
@@ -235,7 +280,7 @@ def validate_dossiers(
     parsed["supplement_count"] = _supplement_count(raw, problems, h["supplement_count"])
 
     unit_columns = matches.unit_columns()
-    home = _home_units(raw, dates["received_at"], province)
+    home, is_out_of_area = _home_units(raw, dates["received_at"], province, matches)
     frame = pd.DataFrame(
         {
             "dossier_id": ids,
@@ -246,6 +291,7 @@ def validate_dossiers(
             "era": unit_columns["era"],
             "province_code": unit_columns["province_code"],
             "home_unit_code": home,
+            "is_out_of_area": is_out_of_area,
             "procedure_code": optional_text(raw, "procedure_code"),
             "procedure_name": optional_text(raw, "procedure_name"),
             "field": optional_text(raw, "field"),

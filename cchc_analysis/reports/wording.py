@@ -91,6 +91,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "export_column.is_digitized": ("Số hóa", "digitised"),
     "export_column.is_fee_bearing": ("Có phí/lệ phí", "fee-bearing"),
     "export_column.is_paid_online": ("Thanh toán trực tuyến", "paid online"),
+    "export_column.home_unit_code": ("Đơn vị phi địa giới / Xã phường địa bàn", "home unit"),
     "export_column.has_e_result": ("Kết quả điện tử", "electronic result"),
     "export_column.rating": ("Đánh giá", "rating"),
     "export_column.field": ("Lĩnh vực", "field"),
@@ -181,6 +182,26 @@ PHRASES: dict[str, tuple[str, str]] = {
         "trước chuyển sang.",
         "In the period the unit received {received} new dossiers, plus {carried_over} "
         "carried over.",
+    ),
+    # Dossiers filed regardless of administrative boundaries (out_of_area_count): {kind} is the
+    # receiving unit's type word; ".summed" for units whose figures add up several receivers.
+    "volumes.out_of_area": (
+        "Trong đó {count} hồ sơ ({share}) của người dân ngoài địa bàn {kind} (tiếp nhận không "
+        "phụ thuộc địa giới hành chính).",
+        "Of these, {count} dossiers ({share}) came from residents outside the {kind} (received "
+        "regardless of administrative boundaries).",
+    ),
+    "volumes.out_of_area.summed": (
+        "Trong đó {count} hồ sơ ({share}) của người dân ngoài địa bàn đơn vị tiếp nhận (tiếp "
+        "nhận không phụ thuộc địa giới hành chính).",
+        "Of these, {count} dossiers ({share}) came from residents outside the area of the unit "
+        "that received them (received regardless of administrative boundaries).",
+    ),
+    "volumes.out_of_area.no_data": (
+        "Hồ sơ của người dân ngoài địa bàn (tiếp nhận không phụ thuộc địa giới hành chính): "
+        "{no_data}.",
+        "Dossiers from residents outside the area (received regardless of administrative "
+        "boundaries): {no_data}.",
     ),
     "volumes.chart_title": (
         "Hồ sơ tiếp nhận mới theo tháng và kênh",

@@ -122,6 +122,7 @@ def _flags_macro() -> str:
         "satisfied_count": f"_resolved_in AND rating IS NOT NULL AND rating IN {satisfied}",
         "refused_count": "_in_period AND status = 'refused'",
         "awaiting_intake_count": "_in_period AND status = 'awaiting_intake'",
+        "out_of_area_count": "_new AND coalesce(is_out_of_area, false)",
         # The known counts (core.metrics.COVERAGES): how many base rows had the column.
         "channel_known_count": "_new AND channel IS NOT NULL",
         "online_level_known_count": "_new AND _online AND online_level IS NOT NULL",
@@ -129,6 +130,7 @@ def _flags_macro() -> str:
         "fee_known_count": "_new AND is_fee_bearing IS NOT NULL",
         "paid_online_known_count": "_new AND coalesce(is_fee_bearing, false) "
         "AND is_paid_online IS NOT NULL",
+        "home_unit_known_count": "_new AND is_out_of_area IS NOT NULL",
     }
     missing = set(TABLE_COUNT_COLUMNS) - set(flags) - set(NOT_IN_SQL)
     if missing:  # a count added to the schema must be given its SQL rule here

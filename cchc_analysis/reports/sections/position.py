@@ -99,6 +99,7 @@ def league_table(data: ProvinceData) -> HTML:
         "online_rate",
         "digitization_rate",
         "online_payment_rate",
+        "out_of_area_share",  # filed regardless of administrative boundaries
     ):
         shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
     league = heading(peer_phrase("section.league", data.peer_level, lang), anchor="league")
@@ -123,6 +124,7 @@ def _offices_html(data: ProvinceData) -> str:
         "online_rate",
         "digitization_rate",
         "online_payment_rate",
+        "out_of_area_share",  # from another province: the province's offices serve all of it
     ):
         shown[label(c, lang)] = [format_value(c, row[c], lang)]
     return heading(phrase("province.offices_heading", lang), level=3) + table_html(shown)
