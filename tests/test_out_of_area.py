@@ -124,6 +124,18 @@ def test_kpis_of_the_province_add_up_its_units(folder):
     assert (own["out_of_area_count"], own["home_unit_known_count"]) == (1, 2)
 
 
+def test_the_console_table_shows_them_only_where_the_data_names_homes(folder):
+    def table(unit: str) -> str:
+        return run_cchc(
+            "kpis", "--data", str(folder), "--period", "2025-08", "--level", "commune",
+            "--unit", unit,
+        ).stdout  # fmt: skip
+
+    shown = table("11443")
+    assert "Tỷ lệ hồ sơ của người dân ngoài địa bàn" in shown and "66,67%" in shown
+    assert "ngoài địa bàn" not in table(DUONG_AN)
+
+
 def test_csv_output_carries_the_columns(folder):
     proc = run_cchc(
         "kpis", "--data", str(folder), "--period", "2025-08", "--level", "commune",
@@ -178,6 +190,8 @@ def test_the_commune_report_says_how_many_came_from_outside(folder, tmp_path):
         "Trong đó 4 hồ sơ (66,7%; tính trên 6/10 hồ sơ có thông tin (60,0%)) của người dân "
         "ngoài địa bàn phường (tiếp nhận không phụ thuộc địa giới hành chính)." in kien_an
     )
+    overview = text("province-31-hai-phong.html")
+    assert "Tỷ lệ hồ sơ của người dân ngoài địa bàn" in overview and "66,67%" in overview
     duong_an = text("10972-duong-an.html")
     assert (
         "Hồ sơ của người dân ngoài địa bàn (tiếp nhận không phụ thuộc địa giới hành chính): "

@@ -185,7 +185,12 @@ CONSOLE_COLUMNS = (
     "within_deadline_rate",
     "within_deadline_of_received_rate",
     "online_rate",
+    # Dossiers filed regardless of administrative boundaries: shown when the data names homes.
+    "out_of_area_count",
+    "out_of_area_share",
 )
+# Shown only when some row has data: most exports name no applicant's home unit.
+CONSOLE_IF_ANY = ("out_of_area_count", "out_of_area_share")
 
 
 def kpi_console_table(table: pd.DataFrame, lang: str = "vi") -> str:
@@ -199,7 +204,7 @@ def kpi_console_table(table: pd.DataFrame, lang: str = "vi") -> str:
             **{
                 label(col, lang): [format_value(col, v, lang) for v in table[col]]
                 for col in CONSOLE_COLUMNS
-                if col in table
+                if col in table and (col not in CONSOLE_IF_ANY or table[col].notna().any())
             },
         }
     )

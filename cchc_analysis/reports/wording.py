@@ -132,6 +132,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "count.refused_count": ("Không được tiếp nhận", "Refused at intake"),
     "count.awaiting_intake_count": ("Mới đăng ký, chưa tiếp nhận", "Registered, not yet received"),
     "count.timely_766_count": ("Trong hạn theo QĐ 766", "Within the 766 deadline"),
+    "count.out_of_area_count": ("Của người dân ngoài địa bàn", "From outside the area"),
     "count.waiting_late_766_count": (
         "Chờ bổ sung, quá hạn theo QĐ 766",
         "Waiting for a supplement, late under 766",

@@ -99,8 +99,10 @@ def league_table(data: ProvinceData) -> HTML:
         "online_rate",
         "digitization_rate",
         "online_payment_rate",
-        "out_of_area_share",  # filed regardless of administrative boundaries
+        "out_of_area_share",  # filed regardless of boundaries: only when the data says
     ):
+        if c == "out_of_area_share" and not table[c].notna().any():
+            continue
         shown[label(c, lang)] = [format_value(c, v, lang) for v in table[c]]
     league = heading(peer_phrase("section.league", data.peer_level, lang), anchor="league")
     return html_block(
@@ -126,6 +128,8 @@ def _offices_html(data: ProvinceData) -> str:
         "online_payment_rate",
         "out_of_area_share",  # from another province: the province's offices serve all of it
     ):
+        if c == "out_of_area_share" and pd.isna(row[c]):
+            continue
         shown[label(c, lang)] = [format_value(c, row[c], lang)]
     return heading(phrase("province.offices_heading", lang), level=3) + table_html(shown)
 

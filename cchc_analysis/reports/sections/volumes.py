@@ -55,7 +55,9 @@ def volumes(data: UnitData) -> HTML:
         received=fmt_count(total, lang),
         carried_over=fmt_count(data.current["carried_over_count"], lang),
     )
-    sentence += " " + out_of_area_sentence(data)
+    out_of_area = out_of_area_sentence(data)
+    if out_of_area:
+        sentence += " " + out_of_area
     return html_block(
         section_heading("volumes", lang) + paragraph(sentence) + figure_html(fig, alt)
     )
@@ -63,10 +65,13 @@ def volumes(data: UnitData) -> HTML:
 
 def out_of_area_sentence(data: UnitData) -> str:
     """How many new dossiers came from residents outside the receiving unit's area, or that the
-    export did not say (no home-unit column): "không có dữ liệu", never 0."""
+    export did not say (no home-unit column): "không có dữ liệu", never 0. Before the 2025
+    reform filing outside one's area was not the rule: nothing is said there without data."""
     lang, row = data.lang, data.current
     count, share = row.get("out_of_area_count"), row.get("out_of_area_share")
     if is_missing(count) or is_missing(share):
+        if not data.is_new_unit:
+            return ""
         return phrase(
             "volumes.out_of_area.no_data",
             lang,
