@@ -197,3 +197,18 @@ def test_the_commune_report_says_how_many_came_from_outside(folder, tmp_path):
         "Hồ sơ của người dân ngoài địa bàn (tiếp nhận không phụ thuộc địa giới hành chính): "
         "không có dữ liệu" in duong_an
     )
+
+
+def test_the_sql_rules_count_as_the_package(folder):
+    from cchc_analysis.research.sql import connect
+
+    con = connect(folder)
+    sql = con.sql(
+        "SELECT group_key AS unit_code, out_of_area_count, home_unit_known_count, "
+        "out_of_area_share FROM bieu06('2025-08-01', '2025-08-31', unit_code) ORDER BY 1"
+    ).df()
+    assert sql["unit_code"].tolist() == ["10972", "11443", "11680", "31"]
+    assert sql["out_of_area_count"].tolist() == [0, 4, 1, 1]
+    assert sql["home_unit_known_count"].tolist() == [0, 6, 4, 2]
+    assert sql["out_of_area_share"].isna().tolist() == [True, False, False, False]
+    assert sql["out_of_area_share"].iloc[1] == pytest.approx(4 / 6)
