@@ -52,7 +52,9 @@ def test_tier_both_is_the_sum_and_json_keys_are_catalogue_names(prepared_dir):
     [district] = kpis_json(prepared_dir, *COMMON, "--tier", "district")
     [commune] = kpis_json(prepared_dir, *COMMON, "--tier", "commune")
     for key, value in both.items():
-        if key.endswith("_count"):
+        if key.endswith("_count") and value is None:  # no data (out_of_area_count in the demo)
+            assert district[key] is None and commune[key] is None, key
+        elif key.endswith("_count"):
             assert value == district[key] + commune[key], key
     expected = {
         "unit_code",
