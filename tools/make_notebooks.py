@@ -54,12 +54,16 @@ district = notebook(
             'lang: str = "vi"  # report language: vi (default) or en\n'
             'tier: str = "both"  # whose dossiers count: district offices, commune, or both\n'
             'input_hash: str = ""  # set by cchc report: hash of the inputs, for provenance\n'
-            'level: str = "district"  # district, or commune (a new commune, from 2025-07-01)',
+            'level: str = "district"  # district, or commune (a new commune, from 2025-07-01)\n'
+            'convention: str = "calendar"  # calendar, or cutoff15 (the 15th to the 14th)',
             metadata={"tags": ["parameters"]},
         ),
         new_code_cell(
             "from cchc_analysis.reports.unit_report import UnitReport\n\n"
-            "report = UnitReport.load(unit_code, period, data_dir, lang, tier, input_hash, level)"
+            "report = UnitReport.load(\n"
+            "    unit_code, period, data_dir, lang, tier, input_hash, level,\n"
+            "    convention=convention,\n"
+            ")"
         ),
         *[
             new_code_cell(f"report.{section}()")
@@ -99,13 +103,15 @@ province = notebook(
             'tier: str = "both"  # whose dossiers count: district offices, commune, or both\n'
             'input_hash: str = ""  # set by cchc report: hash of the inputs, for provenance\n'
             'level: str = "district"  # units ranked: district, or commune (from 2025-07-01)\n'
-            'province_code: str = ""  # the province (from 2025-07-01); empty: the data\'s',
+            'province_code: str = ""  # the province (from 2025-07-01); empty: the data\'s\n'
+            'convention: str = "calendar"  # calendar, or cutoff15 (the 15th to the 14th)',
             metadata={"tags": ["parameters"]},
         ),
         new_code_cell(
             "from cchc_analysis.reports.province_report import ProvinceReport\n\n"
             "report = ProvinceReport.load(\n"
-            "    period, data_dir, lang, tier, input_hash, level, province_code\n"
+            "    period, data_dir, lang, tier, input_hash, level, province_code,\n"
+            "    convention=convention,\n"
             ")"
         ),
         *[
