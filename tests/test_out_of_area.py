@@ -124,6 +124,13 @@ def test_kpis_of_the_province_add_up_its_units(folder):
     assert (own["out_of_area_count"], own["home_unit_known_count"]) == (1, 2)
 
 
+def test_former_districts_areas_sum_their_new_communes(folder):
+    for district, commune in (("307", "11443"), ("314", "11680")):  # Quận Kiến An, H. Kiến Thụy
+        area, own = _kpis(folder, "district", district), _kpis(folder, "commune", commune)
+        for column in ("received_new_count", "home_unit_known_count", "out_of_area_count"):
+            assert area[column] == own[column], (district, column)
+
+
 def test_the_console_table_shows_them_only_where_the_data_names_homes(folder):
     def table(unit: str) -> str:
         return run_cchc(
