@@ -3,7 +3,8 @@ received, and how many came from outside the receiving unit (``out_of_area_count
 dossiers whose export names the applicant's home unit (``home_unit_known_count``).
 
 National-format exports of August 2025 at Phường Kiến An (11443) and Xã Kiến Thụy (11680) of
-the new Hải Phòng (31) give DonViPhiDiaGioi: another commune, their own, or blank; the
+the new Hải Phòng (31) give XaPhuongDiaBan (filled for every dossier: a blank is unknown):
+another commune, their own, or blank; the
 province's public-service centre names a home commune in the province and one in Hà Nội; a
 second export, of Xã Đường An (10972), has no such column: no data there, never 0.
 """
@@ -22,14 +23,16 @@ from cchc_analysis.core.periods import parse_period
 from cchc_analysis.counting.cube import build_cube, period_counts, period_counts_from_cube
 from cchc_analysis.ingest.validate_dossiers import _is_outside
 
-# (receiving unit cell, DonViPhiDiaGioi cells): blank = the export names no home unit.
+# (receiving unit cell, XaPhuongDiaBan cells): blank = the export names no home unit.
 KIEN_AN = ("11443", ["11680", "11680", "Xã Kiến Thụy", "10972", "11443", "11443", "", "", "", ""])
 KIEN_THUY = ("11680", ["11443", "11680", "11680", "11680", "", ""])
 CENTRE = ("31", ["11443", "00004", ""])  # 00004: Phường Ba Đình, Hà Nội
 DUONG_AN = "10972"  # the export without the column: 5 dossiers
 
 
-def _records(unit: str, homes: list[str] | None, count: int, prefix: str) -> list[dict]:
+def _records(
+    unit: str, homes: list[str] | None, count: int, prefix: str, column: str = "XaPhuongDiaBan"
+) -> list[dict]:
     rows = []
     for i in range(count):
         day = 1 + i % 28
@@ -44,7 +47,7 @@ def _records(unit: str, homes: list[str] | None, count: int, prefix: str) -> lis
             "KenhThucHien": "2" if i % 3 else "1",
         }
         if homes is not None:
-            row["DonViPhiDiaGioi"] = homes[i]
+            row[column] = homes[i]
         rows.append(row)
     return rows
 
@@ -219,3 +222,20 @@ def test_the_sql_rules_count_as_the_package(folder):
     assert sql["home_unit_known_count"].tolist() == [0, 6, 4, 2]
     assert sql["out_of_area_share"].isna().tolist() == [True, False, False, False]
     assert sql["out_of_area_share"].iloc[1] == pytest.approx(4 / 6)
+
+
+def test_a_blank_out_of_area_unit_means_an_ordinary_dossier(tmp_path):
+    """DonViPhiDiaGioi is filled only for a dossier filed outside the applicant's area: a blank
+    cell there is an in-area dossier (known, not outside), unlike XaPhuongDiaBan's blank."""
+    export = tmp_path / "phi-dia-gioi-only.csv"
+    homes = ["11680", "", "", "11443"]
+    pd.DataFrame(_records("11443", homes, 4, "H31.PDG", column="DonViPhiDiaGioi")).to_csv(
+        export, index=False, encoding="utf-8-sig"
+    )
+    out = tmp_path / "data"
+    run_cchc("ingest", str(export), "--kind", "dossiers", "--out", str(out), "--province", "31")
+    rows = store.read_dossiers(out).sort_values("dossier_id")
+    assert rows["is_out_of_area"].tolist() == [True, False, False, False]
+    row = _kpis(out, "commune", "11443")
+    assert (row["home_unit_known_count"], row["out_of_area_count"]) == (4, 1)
+    assert row["out_of_area_share"] == pytest.approx(1 / 4)

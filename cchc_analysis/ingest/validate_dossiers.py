@@ -32,6 +32,7 @@ from cchc_analysis.core.schema import (
     RESULT_STATUSES,
     coerce_dossiers,
 )
+from cchc_analysis.core.text import fold
 from cchc_analysis.ingest.parsing import (
     count_dates,
     parse_bool,
@@ -48,17 +49,29 @@ from cchc_analysis.ingest.problems import Problems, as_days, optional_text, pars
 from cchc_analysis.ingest.unit_matching import ResolutionLog, UnitMatches, resolve_dated_units
 from cchc_analysis.units import UnitMap
 
+# A backend that fills DonViPhiDiaGioi only for a dossier filed outside the applicant's area
+# leaves it blank for every ordinary dossier: there a blank cell means "in the area". Other
+# home-unit columns (XaPhuongDiaBan) are filled for every dossier: a blank is unknown.
+_OUT_OF_AREA_ONLY_HEADERS = frozenset(fold(h) for h in ("DonViPhiDiaGioi", "Đơn vị phi địa giới"))
+
 
 def _home_units(
-    raw: pd.DataFrame, received: pd.Series, province: str | None, receiving: UnitMatches
+    raw: pd.DataFrame,
+    received: pd.Series,
+    province: str | None,
+    receiving: UnitMatches,
+    *,
+    header: str = "",
 ) -> tuple[np.ndarray, pd.Series]:
     """The applicant's home unit where the export names one (a dossier filed regardless of
     administrative boundaries), read in the era of the receipt date like the receiving unit,
     and whether it lies outside the receiving unit's area (:func:`_is_outside`).
 
     Informational only: a blank or unrecognised home unit leaves both cells empty and never
-    rejects the row (the receiving unit counts the dossier either way).
+    rejects the row (the receiving unit counts the dossier either way). Under a column that
+    names only out-of-area units (``header`` DonViPhiDiaGioi) a blank cell is in the area.
     """
+    blank_is_inside = fold(header) in _OUT_OF_AREA_ONLY_HEADERS
     outside = pd.Series(pd.NA, index=raw.index, dtype="boolean")
     if "home_unit" not in raw:
         return np.full(len(raw), None, dtype=object), outside
@@ -79,6 +92,9 @@ def _home_units(
     pairs: dict[tuple[units.Unit, units.Unit], bool | None] = {}
     values: list[bool | None] = []
     for home, unit, blank in zip(home_units, receiving_units, is_blank, strict=True):
+        if blank and blank_is_inside and unit is not None:
+            values.append(False)
+            continue
         if blank or home is None or unit is None:
             values.append(None)
             continue
@@ -280,7 +296,9 @@ def validate_dossiers(
     parsed["supplement_count"] = _supplement_count(raw, problems, h["supplement_count"])
 
     unit_columns = matches.unit_columns()
-    home, is_out_of_area = _home_units(raw, dates["received_at"], province, matches)
+    home, is_out_of_area = _home_units(
+        raw, dates["received_at"], province, matches, header=headers.get("home_unit", "")
+    )
     frame = pd.DataFrame(
         {
             "dossier_id": ids,
