@@ -218,7 +218,8 @@ def main() -> int:
         figures["runner"] = few
         overhead = few["unit_overhead_median"]
         print(
-            f"\ncchc report, {few['reports']} communes, {args.workers} workers: "
+            f"\ncchc report, {few['reports']} reports (communes and the overview), "
+            f"{args.workers} workers: "
             f"{few['wall_s']:.1f} s wall, {few['wall_s'] / max(few['reports'], 1):.2f} s/report"
         )
         print(
