@@ -257,3 +257,34 @@ def test_one_p_value_formatter_keeps_both_styles():
     assert fmt_p(0.0042, "en", is_two_decimals_from_001=True) == "p = 0.004"
     assert fmt_p(0.0004) == fmt_p(0.0004, is_two_decimals_from_001=True) == "p < 0,001"
     assert fmt_p(float("nan")) == "p = –"
+
+
+def test_shared_ranking_chart_is_the_chart_drawn_with_the_highlight():
+    """Each report recolours its own bar in the province's chart drawn once: the bytes must
+    be those of drawing the chart with the highlight (any bar, ties and missing values)."""
+    from cchc_analysis.reports import plots
+    from cchc_analysis.reports.html_blocks import figure_svg
+    from cchc_analysis.reports.sections.position import ranking_svg
+
+    peers = pd.DataFrame(
+        {
+            "unit_code": ["10507", "10525", "10532", "10537", "10543"],
+            "short_name": ["Thành Đông", "Hải Dương", "Lê Thanh Nghị", "Tân Hưng", "Việt Hòa"],
+            "within_deadline_rate": [0.97, 0.99, 0.97, 0.5, 1.0],
+        }
+    )
+    missing = peers.assign(within_deadline_rate=[0.97, np.nan, 0.97, 0.5, 1.0])
+
+    def direct(table: pd.DataFrame, code: str) -> bytes:
+        fig = plots.ranking_bars(
+            table, "within_deadline_rate", "short_name", code, "t", "vi", target=0.95
+        )
+        return figure_svg(fig)
+
+    for table in (peers, missing):
+        for code in table["unit_code"]:
+            shared = ranking_svg(table, "within_deadline_rate", code, "t", "vi", target=0.95)
+            assert shared == direct(table, code), code
+    first = ranking_svg(peers, "within_deadline_rate", "10507", "t", "vi", target=0.95)
+    other = ranking_svg(peers, "within_deadline_rate", "10537", "t", "vi", target=0.95)
+    assert first != other  # a different bar is the report's own

@@ -18,9 +18,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow.dataset as ds
 
 from cchc_analysis import store, units
 from cchc_analysis.core import resources, targets
@@ -169,11 +169,38 @@ def _rows_digest(data_dir: Path, area: str, period_end: date) -> str:
     files = store.area_files(data_dir, area)
     if not files:
         return "0:0"
-    dataset = ds.dataset(files, format="parquet")
-    columns = [c for c in DOSSIER_COLUMNS if c in dataset.schema.names]
-    before = ds.field("received_at") < pd.Timestamp(period_end) + pd.Timedelta(days=1)
-    table = dataset.to_table(columns=columns, filter=before)
-    return _unordered_digest(table.to_pandas())
+    stats = tuple((str(path), *_stat(path)) for path in files)
+    return _rows_digest_of(stats, period_end)
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+@lru_cache(maxsize=4096)
+def _rows_digest_of(files: tuple[tuple[str, int, int], ...], period_end: date) -> str:
+    """The rows of an area's files received by ``period_end``: their number and the sum of
+    their hashes (whatever their order), over every dossier column the files have.
+
+    DuckDB hashes the rows in C straight from Parquet (about 10 times faster than pandas), and
+    the digest is kept per files' state: the overview reads every area the communes did.
+    """
+    paths = [path for path, _mtime, _size in files]
+    source = "read_parquet(?, union_by_name = true)"
+    end = (pd.Timestamp(period_end) + pd.Timedelta(days=1)).to_pydatetime()
+    with duckdb.connect() as con:
+        names = {
+            row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}", [paths]).fetchall()
+        }
+        columns = ", ".join(f'"{c}"' for c in DOSSIER_COLUMNS if c in names)
+        query = (
+            f"SELECT count(*), coalesce(sum(hash({columns})::HUGEINT), 0) FROM {source} "
+            "WHERE received_at < ?"
+        )
+        row = con.execute(query, [paths, end]).fetchone()
+    count, total = row if row is not None else (0, 0)
+    return f"{count}:{int(total) % 2**64}"
 
 
 def _cube_digest(data_dir: Path, period_end: date) -> str:

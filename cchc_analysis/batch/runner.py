@@ -117,6 +117,10 @@ def render_reports(
                 if job.html_name in before:
                     results[job.html_name] = ReportResult(**result_fields(before[job.html_name]))
             n_workers = max(1, min(len(todo), workers or default_workers()))
+            if n_workers > 1:
+                # The overview is the longest report (every unit's trend chart): started first,
+                # it runs beside the unit reports instead of alone at the end of the run.
+                todo.sort(key=lambda job: job.kind != "province")
             manifest = new_manifest(data_path, period, lang, tier, n_workers, executor, log_path)
 
             def save_manifest(complete: bool) -> None:

@@ -45,6 +45,7 @@ from cchc_analysis.counting.counts import recorded_unit_counts
 from cchc_analysis.counting.former_districts import former_district_counts
 from cchc_analysis.counting.new_units import new_unit_counts, province_of
 from cchc_analysis.counting.query import CountQuery
+from cchc_analysis.counting.shared import shared_frame
 
 
 def _new_era_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
@@ -110,11 +111,33 @@ def rollup_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.Dat
         query.by_field,
         query.unit_codes,
     )
-    extra = ["field"] if by_field else []
     if level == "district":
         return former_district_counts(data_dir, query)
     if not store.has_dossiers(data_dir) and period.start >= units.REFORM_DATE:
         return _new_era_counts(data_dir, query)
+    # Every unit's counts, computed once per folder state and shared by every report that
+    # asks for one unit of them (``shared``); the units asked for are chosen below.
+    every = query.with_options(unit_codes=None)
+    counts = shared_frame(data_dir, ("rollup", every), lambda: _every_unit_counts(data_dir, every))
+    if unit_codes:
+        wanted = list(unit_codes)
+        missing = [c for c in wanted if c not in set(counts["unit_code"])]
+        if missing:
+            raise UnitNotInDataError(
+                f"unit {', '.join(missing)} has no data for era 2025 level {level} in "
+                f"{data_dir} (units present: {', '.join(counts['unit_code'][:12]) or 'none'})"
+            )
+        counts = counts[counts["unit_code"].isin(wanted)]
+    position = 3 if by_field else 2
+    counts.insert(position, "period_start", pd.Timestamp(period.start))
+    counts.insert(position + 1, "period_end", pd.Timestamp(period.end))
+    return counts.reset_index(drop=True)
+
+
+def _every_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
+    """Counts per new province or commune (``rollup_counts`` before choosing units)."""
+    level = query.level
+    extra = ["field"] if query.by_field else []
     old = _old_units_counts(data_dir, query)
     new = new_unit_counts(data_dir, query)
     if level == "province":
@@ -135,17 +158,4 @@ def rollup_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.Dat
         counts["approximate"] = approx.to_numpy(dtype=bool)
         names = {c: units.get_unit(c, era=units.ERA_2025).name for c in counts["new_code"]}
         counts.insert(1, "unit_name", counts["new_code"].map(names))
-    counts = counts.rename(columns={"new_code": "unit_code"})
-    if unit_codes:
-        wanted = list(unit_codes)
-        missing = [c for c in wanted if c not in set(counts["unit_code"])]
-        if missing:
-            raise UnitNotInDataError(
-                f"unit {', '.join(missing)} has no data for era 2025 level {level} in "
-                f"{data_dir} (units present: {', '.join(counts['unit_code'][:12]) or 'none'})"
-            )
-        counts = counts[counts["unit_code"].isin(wanted)]
-    position = 3 if by_field else 2
-    counts.insert(position, "period_start", pd.Timestamp(period.start))
-    counts.insert(position + 1, "period_end", pd.Timestamp(period.end))
-    return counts.reset_index(drop=True)
+    return counts.rename(columns={"new_code": "unit_code"})

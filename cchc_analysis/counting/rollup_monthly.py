@@ -21,6 +21,7 @@ from cchc_analysis import units
 from cchc_analysis.counting.monthly import monthly_series
 from cchc_analysis.counting.prepare import load_cube
 from cchc_analysis.counting.query import CountQuery
+from cchc_analysis.counting.shared import shared_frame
 
 NEW_UNIT_KEY = "new_unit_code"
 # The province's own tier: its departments and public-service centre, in both eras (as rollup).
@@ -85,15 +86,11 @@ def rollup_monthly_counts(
     district's area) × month, with rates, from ``since`` to the end of the query's period."""
     if not query.is_era_2025 or query.by_field:
         raise ValueError("rollup monthly counts answer era 2025 queries, not by field")
-    cube = load_cube(data_dir)
-    if query.level == "commune":
-        key = keyed_commune_rows(cube)
-    elif query.level == "province":
-        key = keyed_province_rows(cube, query.tier)
-    else:
-        key = keyed_former_district_rows(cube, query.tier)
-    cube = cube.assign(**{NEW_UNIT_KEY: key})
-    cube = cube[cube[NEW_UNIT_KEY].notna()]
+    cube = shared_frame(
+        data_dir,
+        ("keyed cube", query.level, query.tier),
+        lambda: _keyed_cube(data_dir, query.level, query.tier),
+    )
     if query.unit_codes:
         cube = cube[cube[NEW_UNIT_KEY].isin(query.unit_codes)]
     return monthly_series(
@@ -104,3 +101,17 @@ def rollup_monthly_counts(
         unit_key=NEW_UNIT_KEY,
         count_waiting_as_on_time=query.count_waiting_as_on_time,
     )
+
+
+def _keyed_cube(data_dir: str | os.PathLike[str], level: str, tier: str) -> pd.DataFrame:
+    """The cube's rows that count for a unit of ``level``, with that unit's code: the same
+    for every unit of the province, so computed once (``shared``)."""
+    cube = load_cube(data_dir)
+    if level == "commune":
+        key = keyed_commune_rows(cube)
+    elif level == "province":
+        key = keyed_province_rows(cube, tier)
+    else:
+        key = keyed_former_district_rows(cube, tier)
+    cube = cube.assign(**{NEW_UNIT_KEY: key})
+    return cube[cube[NEW_UNIT_KEY].notna()]

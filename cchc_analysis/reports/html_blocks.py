@@ -40,11 +40,22 @@ def figure_html(fig: Figure, alt: str, caption: str | None = None) -> str:
     Vector, so it is sharp on paper and scales to a phone's width; its text stays text
     (``svg.fonttype: none``), set in the reader's DejaVu Sans or fallback fonts.
     """
+    return svg_figure_html(figure_svg(fig), alt, caption)
+
+
+def figure_svg(fig: Figure) -> bytes:
+    """The figure as SVG (text kept as text, no date: the same figure gives the same bytes);
+    the figure is closed."""
     buffer = io.BytesIO()
     with plt.rc_context(SVG_STYLE):
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
+
+
+def svg_figure_html(svg: bytes, alt: str, caption: str | None = None) -> str:
+    """SVG bytes as an inline image with alt text (see :func:`figure_html`)."""
+    data = base64.b64encode(svg).decode("ascii")
     cap = f"<figcaption>{ESC(caption)}</figcaption>" if caption else ""
     return (
         f'<figure class="chart"><img src="{SVG_DATA_PREFIX}{data}" alt="{ESC(alt)}">{cap}</figure>'

@@ -1,0 +1,252 @@
+"""Benchmark (issue 16, per report): where a commune report's and the overview's time goes.
+
+Three figures, printed with their ratios to the issue's targets (never timed tests):
+
+1. Per-section cell time of a commune report and of the province overview, in one warm
+   process (imports done and a first report loaded, as in a worker's kernel after its first
+   report): ``load`` is the notebook's second cell, each section one cell after it.
+2. Wall time of ``cchc report`` for N commune reports (``--force``, fresh output folder), with
+   the runner's own per-report seconds and cell seconds from the manifest: overhead = wall −
+   cells, and the seconds until the first report starts (from the run log).
+3. Optionally (``--all``) the whole quarter: every commune report + overview + index.
+
+    .venv/bin/python bench/bench_reports.py --data /tmp/perf-demo/data            # 2026-Q3
+    .venv/bin/python bench/bench_reports.py --data DIR --reports 20 --workers 2
+    .venv/bin/python bench/bench_reports.py --data DIR --all                      # 114 + 1
+
+The data folder is the demo's (``cchc demo --data DIR``: the new Hải Phòng). Figures go to
+stdout and bench/out/bench_reports.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+BIN = Path(sys.executable).parent
+
+UNIT_SECTIONS = (
+    "title",
+    "contents",
+    "summary",
+    "attention",
+    "scorecard",
+    "summary_table",
+    "volumes",
+    "timeliness",
+    "processing_time",
+    "online",
+    "satisfaction",
+    "communes",
+    "position",
+    "service_index",
+    "method",
+)
+PROVINCE_SECTIONS = (
+    "title",
+    "contents",
+    "summary",
+    "totals",
+    "attention",
+    "league_table",
+    "rankings",
+    "trends",
+    "service_index",
+    "method",
+)
+TARGET_CELLS_S = 0.6
+TARGET_OVERHEAD_S = 0.2
+TARGET_FIRST_START_S = 2.0
+TARGET_PROVINCE_S = 60.0
+
+
+def _timed(call: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    value = call()
+    return time.perf_counter() - started, value
+
+
+def section_times(load: Callable[[], Any], sections: tuple[str, ...]) -> dict[str, float]:
+    """Seconds of the load cell and of each section cell (the HTML is built, as in a cell)."""
+    times: dict[str, float] = {}
+    times["load"], report = _timed(load)
+    for name in sections:
+        times[name], _ = _timed(getattr(report, name))
+    return times
+
+
+def commune_codes(data: Path, period: str) -> list[str]:
+    """The commune reports the runner would render for ``period``, in its order."""
+    from cchc_analysis.batch.plan import plan_jobs
+    from cchc_analysis.core.periods import parse_period
+
+    jobs = plan_jobs(data, parse_period(period), unit_codes=None, lang="vi", tier="both")
+    return [job.unit_code for job in jobs if job.kind != "province"]
+
+
+def in_process(data: Path, period: str, codes: list[str], repeats: int) -> dict[str, Any]:
+    """Per-section seconds for a commune report (median over ``repeats`` communes after one
+    warm-up report) and the overview (second load)."""
+    started = time.perf_counter()
+    from cchc_analysis.reports.province_report import ProvinceReport
+    from cchc_analysis.reports.unit_report import UnitReport
+
+    imports_s = time.perf_counter() - started
+
+    def unit(code: str) -> Callable[[], Any]:
+        return lambda: UnitReport.load(code, period, str(data), "vi", "both", "", "commune")
+
+    first = section_times(unit(codes[0]), UNIT_SECTIONS)
+    runs = [section_times(unit(code), UNIT_SECTIONS) for code in codes[1 : 1 + repeats]]
+    unit_median = {k: statistics.median(r[k] for r in runs) for k in first}
+
+    def province() -> Any:
+        return ProvinceReport.load(period, str(data), "vi", "both", "", "commune", "")
+
+    province_first = section_times(province, PROVINCE_SECTIONS)
+    province_warm = section_times(province, PROVINCE_SECTIONS)
+    return {
+        "imports_s": imports_s,
+        "unit_first": first,
+        "unit_warm": unit_median,
+        "province_first": province_first,
+        "province_warm": province_warm,
+    }
+
+
+def cchc_report(data: Path, period: str, codes: list[str] | None, workers: int) -> dict[str, Any]:
+    """Wall seconds of ``cchc report`` into a fresh folder, and the manifest's figures."""
+    with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
+        out = Path(tmp) / "out"
+        command = [
+            str(BIN / "cchc"),
+            "report",
+            "--data",
+            str(data),
+            "--period",
+            period,
+            "--out",
+            str(out),
+            "--workers",
+            str(workers),
+            "--quiet",
+        ]
+        if codes is not None:
+            command += ["--units", ",".join(codes)]
+        started = time.time()
+        subprocess.run(command, check=True, capture_output=True)
+        wall = time.time() - started
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        reports = [r for r in manifest["reports"] if r.get("status") == "ok"]
+        log_text = "\n".join(p.read_text(encoding="utf-8") for p in (out / "logs").glob("*.log"))
+    first_start = _first_report_start(log_text, started)
+    units = [r for r in reports if not r["file"].startswith("province-")]
+    # After each worker's first report (the first `workers` to finish carry the cold imports).
+    warm = units[workers:] or units
+    return {
+        "reports": len(reports),
+        "wall_s": wall,
+        "first_report_done_s": first_start,
+        "unit_seconds_median": statistics.median(r["seconds"] for r in warm),
+        "unit_cells_median": statistics.median(r["cells_seconds"] for r in warm),
+        "unit_overhead_median": statistics.median(r["seconds"] - r["cells_seconds"] for r in warm),
+        "first_reports_seconds": [r["seconds"] for r in units[:workers]],
+    }
+
+
+def _first_report_start(log_text: str, started: float) -> float | None:
+    """Seconds from the command to the run's "N reports to render" line (the plan is done and
+    the workers start on the first report)."""
+    from datetime import datetime
+
+    for line in log_text.splitlines():
+        if "reports to render" in line:
+            match = re.match(r"(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)", line)
+            if match:
+                stamp = datetime.fromisoformat(match.group(1).replace(",", "."))
+                return stamp.timestamp() - started
+    return None
+
+
+def _print_sections(title: str, times: dict[str, float]) -> None:
+    cells = sum(times.values())
+    print(f"\n{title}: {cells:.2f} s in cells")
+    for name, seconds in sorted(times.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:<16} {seconds:6.3f} s  {seconds / cells:6.1%}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--period", default="2026-Q3")
+    parser.add_argument("--repeats", type=int, default=5, help="communes timed in-process")
+    parser.add_argument("--reports", type=int, default=20, help="communes for `cchc report`")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--all", action="store_true", help="also render the whole quarter")
+    parser.add_argument("--skip-runner", action="store_true")
+    args = parser.parse_args()
+    data = args.data.resolve()
+    codes = commune_codes(data, args.period)
+    figures: dict[str, Any] = {"period": args.period, "communes": len(codes)}
+
+    sections = in_process(data, args.period, codes, args.repeats)
+    figures["in_process"] = sections
+    print(f"imports of the report stack: {sections['imports_s']:.2f} s")
+    _print_sections("commune report, first in the process", sections["unit_first"])
+    _print_sections(f"commune report, warm (median of {args.repeats})", sections["unit_warm"])
+    _print_sections("province overview, first", sections["province_first"])
+    _print_sections("province overview, warm", sections["province_warm"])
+    warm_cells = sum(sections["unit_warm"].values())
+    print(
+        f"\ncommune cell time {warm_cells:.2f} s: {warm_cells / TARGET_CELLS_S:.2f}x "
+        f"the {TARGET_CELLS_S} s target"
+    )
+
+    if not args.skip_runner:
+        few = cchc_report(data, args.period, codes[: args.reports], args.workers)
+        figures["runner"] = few
+        overhead = few["unit_overhead_median"]
+        print(
+            f"\ncchc report, {few['reports']} reports (communes and the overview), "
+            f"{args.workers} workers: "
+            f"{few['wall_s']:.1f} s wall, {few['wall_s'] / max(few['reports'], 1):.2f} s/report"
+        )
+        print(
+            f"  per report after each worker's first: {few['unit_seconds_median']:.2f} s "
+            f"(cells {few['unit_cells_median']:.2f} s, overhead "
+            f"{overhead:.2f} s: {overhead / TARGET_OVERHEAD_S:.2f}x the {TARGET_OVERHEAD_S} s "
+            "target)"
+        )
+        print(f"  each worker's first report: {few['first_reports_seconds']}")
+        if few["first_report_done_s"] is not None:
+            print(
+                f"  first report starts {few['first_report_done_s']:.1f} s after the command "
+                f"({few['first_report_done_s'] / TARGET_FIRST_START_S:.2f}x the "
+                f"{TARGET_FIRST_START_S} s target)"
+            )
+    if args.all:
+        whole = cchc_report(data, args.period, None, args.workers)
+        figures["quarter"] = whole
+        print(
+            f"\ncchc report, whole quarter ({whole['reports']} reports + index): "
+            f"{whole['wall_s']:.1f} s wall: {whole['wall_s'] / TARGET_PROVINCE_S:.2f}x the "
+            f"{TARGET_PROVINCE_S:.0f} s target"
+        )
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench_reports.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

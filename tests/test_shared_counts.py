@@ -1,0 +1,41 @@
+"""Province-wide results shared between the reports of a process: computed once while the
+folder is unchanged, computed again as soon as any file the counting reads changes."""
+
+import os
+
+import pandas as pd
+
+from cchc_analysis import store
+from cchc_analysis.counting import shared
+
+
+def test_shared_frame_is_recomputed_when_the_data_changes(tmp_path):
+    shared.clear()
+    area = tmp_path / store.DOSSIERS_DIR / "area=2025-10507"
+    area.mkdir(parents=True)
+    part = area / "part-0.parquet"
+    part.write_bytes(b"one")
+    calls = []
+
+    def compute() -> pd.DataFrame:
+        calls.append(1)
+        return pd.DataFrame({"n": [len(calls)]})
+
+    first = shared.shared_frame(tmp_path, "q", compute)
+    first.loc[0, "n"] = 99  # a caller's change never reaches the shared copy
+    assert shared.shared_frame(tmp_path, "q", compute)["n"].tolist() == [1]
+    assert len(calls) == 1
+    assert shared.shared_frame(tmp_path, "other question", compute)["n"].tolist() == [2]
+
+    part.write_bytes(b"two, longer")  # a re-ingest rewrote a dossier file
+    assert shared.shared_frame(tmp_path, "q", compute)["n"].tolist() == [3]
+    (area / "part-1.parquet").write_bytes(b"new")  # a new file
+    assert shared.shared_frame(tmp_path, "q", compute)["n"].tolist() == [4]
+    cube = tmp_path / store.CUBE_FILE
+    cube.write_bytes(b"cube")  # cchc prepare wrote the cube
+    assert shared.shared_frame(tmp_path, "q", compute)["n"].tolist() == [5]
+    stat = cube.stat()
+    os.utime(cube, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # same size, rewritten
+    assert shared.shared_frame(tmp_path, "q", compute)["n"].tolist() == [6]
+    assert shared.shared_frame(tmp_path, "q", compute)["n"].tolist() == [6]
+    shared.clear()
