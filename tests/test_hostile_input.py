@@ -504,3 +504,25 @@ def test_a_poisoned_inbox_never_blocks_the_batch(demo_dir, tmp_path, monkeypatch
     assert "binary" in (quarantine / "hoso-binary.csv.error.txt").read_text(encoding="utf-8")
     assert (tmp_path / "reports" / "2025-06" / "index.html").exists()
     assert len(store.read_dossiers(tmp_path / "data", columns=["dossier_id"])) == len(frame)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_non_export_given_as_a_bieu06_sheet_is_never_quoted(tmp_path, suffix):
+    """A file that is not a Biểu 06 sheet (a staff list, a letter) may hold personal data:
+    the error says what was expected, never what the file holds."""
+    secret = "Nguyễn Thị Bí Mật 0912345678"
+    path = tmp_path / f"danh-sach{suffix}"
+    frame = pd.DataFrame({"Họ và tên": [secret], "Ghi chú": ["thư riêng"]})
+    if suffix == ".csv":
+        frame.to_csv(path, index=False, header=False)  # the first row is the secret itself
+    else:
+        frame.to_excel(path, index=False, header=False)
+    out = tmp_path / "data"
+    proc = run_cchc(
+        "ingest", str(path), "--kind", "period-report", "--period", "2023-Q3", "--unit", "314",
+        "--out", str(out), check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    said = proc.stdout + proc.stderr
+    assert "Biểu 06" in said
+    assert "Bí Mật" not in said and "0912345678" not in said and "thư riêng" not in said

@@ -8,6 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from cchc_analysis.core.errors import ParseError
 from cchc_analysis.ingest import headers, parsing, sources
 
 
@@ -198,3 +199,16 @@ def test_parse_column_maps_each_value_once():
     parsed, codes, _ = parsing.parse_column(values, parser, as_datetime=True)
     assert len(calls) == 3 and parsed.dtype == "datetime64[ms]"
     assert codes.iloc[-1] == "impossible_date" and codes.iloc[-2] is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "status"), [("10.0", "returned"), ("3.0", "refused"), ("4.00", "processing")]
+)
+def test_status_codes_written_as_whole_numbers_are_read(cell, status):
+    """A code column a spreadsheet or pandas wrote as numbers ("10.0") is the code itself."""
+    assert parsing.parse_status(cell) == status
+
+
+def test_a_fractional_status_code_is_still_unknown():
+    with pytest.raises(ParseError):
+        parsing.parse_status("10.5")

@@ -246,7 +246,8 @@ def read_bieu06(grid: SourceGrid) -> Bieu06Table:
         raise SourceError(
             f"{grid.name}: no Biểu 06 header found in the first {HEADER_SEARCH_ROWS} rows "
             f"(expected labels such as 'Đơn vị', 'Số hồ sơ nhận giải quyết', 'Tổng số'); "
-            f"first row holds: {' | '.join(found[:12]) or '(nothing)'}"
+            f"its first row has {len(found)} filled cell(s), none of them such a label (cell "
+            "contents are not quoted: a file that is not an export may hold personal data)"
         )
     last = first
     data_start = first + 1

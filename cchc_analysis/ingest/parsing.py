@@ -398,9 +398,15 @@ def _lookup(value: Any, table: dict[str, str], what: str) -> str | None:
     if text is None:
         return None
     found = table.get(header_key(text))
+    if found is None and _WHOLE_NUMBER.fullmatch(text):
+        # A code column a spreadsheet or pandas wrote as numbers: "10.0" is code 10.
+        found = table.get(text.split(".", 1)[0])
     if found is None:
         raise ParseError(f"unknown_{what}", f"unknown {what} {show(value)}")
     return found
+
+
+_WHOLE_NUMBER = re.compile(r"\d+\.0+")
 
 
 def parse_status(value: Any) -> str | None:
