@@ -36,35 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
 
-UNIT_SECTIONS = (
-    "title",
-    "contents",
-    "summary",
-    "attention",
-    "scorecard",
-    "summary_table",
-    "volumes",
-    "timeliness",
-    "processing_time",
-    "online",
-    "satisfaction",
-    "communes",
-    "position",
-    "service_index",
-    "method",
-)
-PROVINCE_SECTIONS = (
-    "title",
-    "contents",
-    "summary",
-    "totals",
-    "attention",
-    "league_table",
-    "rankings",
-    "trends",
-    "service_index",
-    "method",
-)
 TARGET_CELLS_S = 0.6
 TARGET_OVERHEAD_S = 0.2
 TARGET_FIRST_START_S = 2.0
@@ -107,15 +78,15 @@ def in_process(data: Path, period: str, codes: list[str], repeats: int) -> dict[
     def unit(code: str) -> Callable[[], Any]:
         return lambda: UnitReport.load(code, period, str(data), "vi", "both", "", "commune")
 
-    first = section_times(unit(codes[0]), UNIT_SECTIONS)
-    runs = [section_times(unit(code), UNIT_SECTIONS) for code in codes[1 : 1 + repeats]]
+    first = section_times(unit(codes[0]), UnitReport.SECTIONS)
+    runs = [section_times(unit(code), UnitReport.SECTIONS) for code in codes[1 : 1 + repeats]]
     unit_median = {k: statistics.median(r[k] for r in runs) for k in first}
 
     def province() -> Any:
         return ProvinceReport.load(period, str(data), "vi", "both", "", "commune", "")
 
-    province_first = section_times(province, PROVINCE_SECTIONS)
-    province_warm = section_times(province, PROVINCE_SECTIONS)
+    province_first = section_times(province, ProvinceReport.SECTIONS)
+    province_warm = section_times(province, ProvinceReport.SECTIONS)
     return {
         "imports_s": imports_s,
         "unit_first": first,

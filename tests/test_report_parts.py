@@ -288,3 +288,14 @@ def test_shared_ranking_chart_is_the_chart_drawn_with_the_highlight():
     first = ranking_svg(peers, "within_deadline_rate", "10507", "t", "vi", target=0.95)
     other = ranking_svg(peers, "within_deadline_rate", "10537", "t", "vi", target=0.95)
     assert first != other  # a different bar is the report's own
+
+
+def test_every_listed_section_is_a_method_of_its_report():
+    """The notebooks' cells come from SECTIONS (tools/make_notebooks.py): each must exist."""
+    from cchc_analysis.reports.province_report import ProvinceReport
+    from cchc_analysis.reports.unit_report import UnitReport
+
+    for report in (UnitReport, ProvinceReport):
+        assert len(set(report.SECTIONS)) == len(report.SECTIONS)
+        for name in report.SECTIONS:
+            assert callable(getattr(report, name, None)), (report.__name__, name)

@@ -17,6 +17,9 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from cchc_analysis.reports.province_report import ProvinceReport
+from cchc_analysis.reports.unit_report import UnitReport
+
 KERNELSPEC = {
     "name": "cchc-workbook",
     "display_name": "Python (cchc-workbook)",
@@ -65,26 +68,7 @@ district = notebook(
             "    convention=convention,\n"
             ")"
         ),
-        *[
-            new_code_cell(f"report.{section}()")
-            for section in (
-                "title",
-                "contents",
-                "summary",
-                "attention",
-                "scorecard",
-                "summary_table",
-                "volumes",
-                "timeliness",
-                "processing_time",
-                "online",
-                "satisfaction",
-                "communes",
-                "position",
-                "service_index",
-                "method",
-            )
-        ],
+        *[new_code_cell(f"report.{section}()") for section in UnitReport.SECTIONS],
     ]
 )
 
@@ -114,21 +98,7 @@ province = notebook(
             "    convention=convention,\n"
             ")"
         ),
-        *[
-            new_code_cell(f"report.{section}()")
-            for section in (
-                "title",
-                "contents",
-                "summary",
-                "totals",
-                "attention",
-                "league_table",
-                "rankings",
-                "trends",
-                "service_index",
-                "method",
-            )
-        ],
+        *[new_code_cell(f"report.{section}()") for section in ProvinceReport.SECTIONS],
     ]
 )
 

@@ -7,6 +7,8 @@ pieces (KPI cards, league columns, funnel plots) they share.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from IPython.display import HTML
 
 from cchc_analysis.reports.province_data import ProvinceData
@@ -24,6 +26,20 @@ from cchc_analysis.reports.sections import (
 
 class ProvinceReport(ProvinceData):
     """The province overview: league table, funnel plots, trends and index ranking."""
+
+    # The notebook's cells, one per section, in this order (tools/make_notebooks.py, bench/).
+    SECTIONS: ClassVar[tuple[str, ...]] = (
+        "title",
+        "contents",
+        "summary",
+        "totals",
+        "attention",
+        "league_table",
+        "rankings",
+        "trends",
+        "service_index",
+        "method",
+    )
 
     def title(self) -> HTML:
         return title.province_title(self)

@@ -9,6 +9,8 @@ words, chart, HTML) in :mod:`cchc_analysis.reports.sections`; this class only na
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from IPython.display import HTML
 
 from cchc_analysis.reports.sections import (
@@ -31,6 +33,25 @@ from cchc_analysis.reports.unit_data import UnitData
 
 class UnitReport(UnitData):
     """Everything one district's report needs, loaded once, and its sections in order."""
+
+    # The notebook's cells, one per section, in this order (tools/make_notebooks.py, bench/).
+    SECTIONS: ClassVar[tuple[str, ...]] = (
+        "title",
+        "contents",
+        "summary",
+        "attention",
+        "scorecard",
+        "summary_table",
+        "volumes",
+        "timeliness",
+        "processing_time",
+        "online",
+        "satisfaction",
+        "communes",
+        "position",
+        "service_index",
+        "method",
+    )
 
     def title(self) -> HTML:
         return title.unit_title(self)
