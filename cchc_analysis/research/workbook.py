@@ -241,7 +241,8 @@ class Workbook:
         )
         if engine == "duckdb":  # the 766 counts are not written in SQL: missing, not the form's
             beyond = [r.name for r in RATE_DEFINITIONS if set(r.numerator) & set(NOT_IN_SQL)]
-            table[[*NOT_IN_SQL, *beyond]] = table[[*NOT_IN_SQL, *beyond]].astype("Float64") * pd.NA
+            for column in (*NOT_IN_SQL, *beyond):
+                table[column] = pd.Series(pd.NA, index=table.index, dtype="Float64")
         table.insert(1, "unit_name", self._names(table["unit_code"], query.level, query.era))
         if "procedure_name" in table:  # beside its code
             titles = table.pop("procedure_name")
