@@ -4,8 +4,10 @@ process, on a warm kernel; one failing unit never stops the others.
 Output folder layout::
 
     <out>/<unit_code>-<slug>.html        one per district (or new commune, former district)
+    <out>/<unit_code>-<slug>_bang/       its tables: <nn>-<caption>.csv and .xlsx
     <out>/province-<code>-<slug>.html    the province overview
     <out>/index.html                     links to all, with a KPI table
+    <out>/chi-so-<first>-<last>.xlsx     every unit's KPIs, one workbook (linked from the index)
     <out>/manifest.json                  status, seconds, input hash and error of every report
     <out>/failed/<name>.ipynb            the partial notebook of a failed report
     <out>/logs/run-<time>.log            one log per run
@@ -52,6 +54,7 @@ from cchc_analysis.batch.manifest import (
 )
 from cchc_analysis.batch.plan import ReportJob, plan_jobs
 from cchc_analysis.batch.pool import RunInterrupted, default_workers, interruptible, run_local
+from cchc_analysis.batch.report_files import write_report
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period
 from cchc_analysis.counting.prepare import prepare_folder
@@ -137,11 +140,14 @@ def render_reports(
                 result = output.result
                 failed_copy = out_path / "failed" / Path(result.file).with_suffix(".ipynb").name
                 if result.status == "ok" and output.html is not None:
-                    write_atomic(out_path / result.file, output.html)
+                    result.tables = write_report(out_path, result.file, output.html, lang)
                     failed_copy.unlink(missing_ok=True)
-                elif output.notebook is not None:
-                    failed_copy.parent.mkdir(parents=True, exist_ok=True)
-                    write_atomic(failed_copy, output.notebook)
+                else:
+                    if result.file in results:  # the old page and its tables stay on disk
+                        result.tables = results[result.file].tables
+                    if output.notebook is not None:
+                        failed_copy.parent.mkdir(parents=True, exist_ok=True)
+                        write_atomic(failed_copy, output.notebook)
                 results[result.file] = result
                 progress.update(result)
                 level = logging.INFO if result.status == "ok" else logging.ERROR
@@ -235,6 +241,7 @@ def _select(
             and old.get("status") in ("ok", "skipped")
             and old.get("input_hash") == job.input_hash
             and (out_path / job.html_name).exists()
+            and all((out_path / table).exists() for table in old.get("tables", []))
         )
         if retry_failed:
             if old is not None and old.get("status") == "failed":

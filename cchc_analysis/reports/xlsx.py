@@ -1,9 +1,10 @@
 """A table as a small XLSX workbook, written directly (a few milliseconds, no spreadsheet
-library to import in every report): one sheet, a bold header row, every cell as text, numbers
-where a column holds numbers.
+library to import in every report): one sheet, a bold header row, text cells as text, numbers
+as numbers.
 
-Reports offer each table for download; text cells keep codes such as "00314" and shown values
-such as "99,46%" exactly as the page shows them.
+Reports offer each table for download; text cells keep codes such as "00314" exactly as the
+page shows them. A :class:`Percent` cell holds the 0-1 rate and shows as a percentage, a whole
+number shows with thousands separators (the format of ``research.to_excel``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ _ROOT_RELS = (
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
     'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
 )
+
+
+class Percent(float):
+    """A rate (0-1) that the workbook shows as a percentage (``0.00%``)."""
+
+
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -46,7 +53,10 @@ _STYLES = (
     '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
     '<borders count="1"><border/></borders>'
     '<cellStyleXfs count="1"><xf/></cellStyleXfs>'
-    '<cellXfs count="2"><xf fontId="0"/><xf fontId="1" applyFont="1"/></cellXfs>'
+    # 0 text, 1 bold header, 2 rate (built-in 0.00%), 3 whole number (built-in #,##0)
+    '<cellXfs count="4"><xf fontId="0"/><xf fontId="1" applyFont="1"/>'
+    '<xf fontId="0" numFmtId="10" applyNumberFormat="1"/>'
+    '<xf fontId="0" numFmtId="3" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
@@ -65,9 +75,15 @@ def _column_letter(index: int) -> str:
 
 def _cell(ref: str, value: object, *, is_header: bool = False) -> str:
     style = ' s="1"' if is_header else ""
+    if value is None:  # no data: an empty cell, never 0
+        return f'<c r="{ref}"{style}/>'
     if isinstance(value, int | float) and not isinstance(value, bool):
         if isinstance(value, float) and not math.isfinite(value):
             return f'<c r="{ref}"{style}/>'
+        if not is_header and isinstance(value, Percent):
+            style = ' s="2"'
+        elif not is_header and isinstance(value, int):
+            style = ' s="3"'
         return f'<c r="{ref}"{style}><v>{value}</v></c>'
     text = escape(str(value))
     return f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
