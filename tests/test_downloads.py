@@ -171,3 +171,12 @@ def test_a_killed_runs_temporary_table_folders_are_removed(tmp_path):
     (tmp_path / "x_bang").mkdir()
     assert clean_stale_temporaries(tmp_path) == 2
     assert [p.name for p in tmp_path.iterdir()] == ["x_bang"]
+
+
+def test_sheet_names_are_ones_excel_accepts():
+    from cchc_analysis.reports.xlsx import sheet_name, xlsx_bytes
+
+    assert sheet_name("Quý III/2023") == "Quý III-2023"
+    assert sheet_name("a" * 40) == "a" * 31
+    book = xlsx_bytes([("Quý III/2023", SHOWN)])
+    assert openpyxl.load_workbook(io.BytesIO(book)).sheetnames == ["Quý III-2023"]

@@ -104,7 +104,7 @@ def _write_workbook(
         list(table["year_text"]),
         *[[_typed(c, v) for v in table[c]] for c in INDEX_COLUMNS if c != rate],
     ]
-    frame = pd.DataFrame(dict(zip(header, values, strict=True)))
+    frame = pd.DataFrame(dict(zip(header, values, strict=True)), dtype=object)  # keep Percent
     name = f"chi-so-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
     tmp = out_dir / f".{name}.tmp"
     tmp.write_bytes(xlsx_bytes([(period_label(period, lang), frame)]))

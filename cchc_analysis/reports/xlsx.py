@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import zipfile
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
@@ -60,6 +61,7 @@ _STYLES = (
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
+_SHEET_REFUSED = re.compile(r"[\[\]:*?/\\]")
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -104,12 +106,19 @@ def _sheet(frame: pd.DataFrame) -> str:
     )
 
 
+def sheet_name(name: str) -> str:
+    """``name`` as Excel accepts a sheet name: none of ``[]:*?/\\``, at most 31 characters,
+    not blank."""
+    return _SHEET_REFUSED.sub("-", name).strip("'")[:31] or "Sheet1"
+
+
 def xlsx_bytes(frames: Sequence[tuple[str, pd.DataFrame]]) -> bytes:
-    """A workbook with one sheet per (name, frame); names are cut to Excel's 31 characters."""
+    """A workbook with one sheet per (name, frame); names are cut to Excel's 31 characters,
+    with the characters Excel refuses in a sheet name (``/`` of "Quý III/2023") as "-"."""
     buffer = io.BytesIO()
     sheets = "".join(_SHEET_TYPE.format(n=n) for n in range(1, len(frames) + 1))
     entries = "".join(
-        f'<sheet name="{escape(name[:31])}" sheetId="{n}" r:id="rId{n}"/>'
+        f'<sheet name="{escape(sheet_name(name))}" sheetId="{n}" r:id="rId{n}"/>'
         for n, (name, _) in enumerate(frames, start=1)
     )
     rels = "".join(
