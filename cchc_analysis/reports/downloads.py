@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
 import html
 import io
 import itertools
 import re
-from collections.abc import Sequence
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
@@ -93,25 +93,19 @@ def _decode(anchor: re.Match[str]) -> bytes | None:
         return None
 
 
-def typed_xlsx(csv: bytes, lang: str) -> bytes:
-    """The table of a CSV (as the page shows it) as a workbook with typed cells."""
-    text = csv.decode("utf-8-sig")
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    return xlsx_bytes([(_SHEET_NAMES.get(lang, "Bảng"), typed_frame(frame, lang))])
-
-
-def typed_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Shown cells as the values they show: "99,46%" a :class:`Percent` 0.9946, "1.473" the
-    whole number 1473, "2,5" the number 2.5 (in Vietnamese); codes, missing marks and words
-    stay text, so nothing is lost."""
-    columns: dict[str, Sequence[object]] = {}
-    for column in frame.columns:
-        values = [str(v) for v in frame[column]]
-        if str(column).strip().lower().startswith(_CODE_HEADS):
-            columns[str(column)] = values
-        else:
-            columns[str(column)] = [shown_value(v, lang) for v in values]
-    return pd.DataFrame(columns, columns=[str(c) for c in frame.columns], dtype=object)
+def typed_xlsx(table_csv: bytes, lang: str) -> bytes:
+    """The table of a CSV (as the page shows it) as a workbook with typed cells: "99,46%" a
+    :class:`Percent` 0.9946, "1.473" the whole number 1473, "2,5" the number 2.5 (in
+    Vietnamese); codes, missing marks ("–") and words stay text, so nothing is lost."""
+    lines = list(csv.reader(io.StringIO(table_csv.decode("utf-8-sig"))))
+    header, rows = (lines[0], lines[1:]) if lines else ([], [])
+    is_code = [h.strip().lower().startswith(_CODE_HEADS) for h in header]
+    typed = [
+        [cell if code else shown_value(cell, lang) for cell, code in zip(row, is_code, strict=True)]
+        for row in rows
+    ]
+    frame = pd.DataFrame(typed, columns=header, dtype=object)  # object: keeps Percent
+    return xlsx_bytes([(_SHEET_NAMES.get(lang, "Bảng"), frame)])
 
 
 def shown_value(text: str, lang: str) -> object:
