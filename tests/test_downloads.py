@@ -180,3 +180,11 @@ def test_sheet_names_are_ones_excel_accepts():
     assert sheet_name("a" * 40) == "a" * 31
     book = xlsx_bytes([("Quý III/2023", SHOWN)])
     assert openpyxl.load_workbook(io.BytesIO(book)).sheetnames == ["Quý III-2023"]
+
+
+def test_workbook_keeps_its_header_in_view_and_columns_readable():
+    _, files = extract_downloads(_two_tables(), "x.html", "vi")
+    sheet = openpyxl.load_workbook(io.BytesIO(files["x_bang/01-bang-xep-hang.xlsx"])).active
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["E"].width == len("+0,4 điểm %") + 2
+    assert sheet.column_dimensions["A"].width == 12

@@ -138,3 +138,12 @@ def test_rerun_keeps_unchanged_tables_and_force_replaces_stale_ones(commune_run,
     links = _check_table_files(commune_run, "11680-kien-thuy.html")
     assert sorted(f"{folder.name}/{p.name}" for p in folder.iterdir()) == sorted(links)
     assert not list(commune_run.glob(".*.tmp"))
+    lost = commune_run / links[0]
+    lost.unlink()  # a table file deleted by hand: the report is rendered again
+    run_cchc(*args, "--out", str(commune_run), "--workers", "1")
+    manifest = json.loads((commune_run / "manifest.json").read_text(encoding="utf-8"))
+    assert {r["file"]: r["status"] for r in manifest["reports"]} == {
+        "11680-kien-thuy.html": "ok",
+        "province-31-hai-phong.html": "skipped",
+    }
+    assert lost.is_file()

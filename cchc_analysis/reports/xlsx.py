@@ -100,10 +100,25 @@ def _sheet(frame: pd.DataFrame) -> str:
     for i, record in enumerate(frame.itertuples(index=False), start=2):
         cells = "".join(_cell(f"{_column_letter(j)}{i}", v) for j, v in enumerate(record))
         rows.append(f'<row r="{i}">{cells}</row>')
+    # The header row stays in view; columns as wide as their longest text (12 to 60 characters).
+    view = (
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+        'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
+    )
+    widths = "".join(
+        f'<col min="{j}" max="{j}" width="{_width(frame.iloc[:, j - 1], name)}" customWidth="1"/>'
+        for j, name in enumerate(frame.columns, start=1)
+    )
+    cols = f"<cols>{widths}</cols>" if widths else ""
     return (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="{_MAIN}">'
-        f"<sheetData>{''.join(rows)}</sheetData></worksheet>"
+        f"{view}{cols}<sheetData>{''.join(rows)}</sheetData></worksheet>"
     )
+
+
+def _width(values: pd.Series, name: object) -> int:
+    longest = max([len(str(name)), *(len(str(v)) for v in values)])
+    return min(max(12, longest + 2), 60)
 
 
 def sheet_name(name: str) -> str:
