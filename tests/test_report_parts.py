@@ -82,7 +82,7 @@ def test_summary_sentences_vietnamese():
     # digitisation 700/1463 = 47.85% < 80% target: named
     assert sentences[3] == "Chưa đạt chỉ tiêu: tỷ lệ số hóa hồ sơ (47,85%)."
     assert "ổn định qua các tháng" in sentences[4] and "Kendall" not in sentences[4]
-    assert sentences[5].startswith("Đơn vị xếp thứ 1/15 huyện, quận về tỷ lệ đúng hạn")
+    assert sentences[5].startswith("Đơn vị xếp thứ 1/15 đơn vị cấp huyện về tỷ lệ đúng hạn")
     assert "thấp hơn rõ rệt so với mức chung của tỉnh" in sentences[5]
     assert "giới hạn" not in sentences[5]  # the funnel's limits are in a footnote
 

@@ -117,4 +117,4 @@ def test_pre_reform_district_report_keeps_its_structure(reform_dir, tmp_path):
     first_screen = page[: page.index("Mục lục")]
     assert "Địa bàn huyện" not in first_screen and "Báo cáo cấp xã" not in first_screen
     overview = _text((out / "province-31-hai-phong.html").read_text(encoding="utf-8"))
-    assert "Bảng xếp hạng các huyện, quận" in overview and "Cơ quan cấp tỉnh" not in overview
+    assert "Bảng xếp hạng các đơn vị cấp huyện" in overview and "Cơ quan cấp tỉnh" not in overview

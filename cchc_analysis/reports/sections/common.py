@@ -25,9 +25,10 @@ from cchc_analysis.reports.wording import phrase, unit_kind
 KIND_ORDER = ("quận", "huyện", "thị xã", "thành phố", "phường", "xã", "thị trấn", "đặc khu")
 
 
-def section_heading(anchor: str, lang: str) -> str:
-    """The h2 of a section, with the anchor the table of contents links to."""
-    return heading(phrase(f"section.{anchor}", lang), anchor=anchor)
+def section_heading(anchor: str, lang: str, **values: Any) -> str:
+    """The h2 of a section, with the anchor the table of contents links to (``values`` fill
+    a heading's placeholders, e.g. ``province_kind``)."""
+    return heading(phrase(f"section.{anchor}", lang, **values), anchor=anchor)
 
 
 def kpi_card(name: str, value: float, lang: str, *, lines: Sequence[str] = ()) -> str:
