@@ -71,19 +71,21 @@ def test_summary_sentences_vietnamese():
     )
     assert 3 <= len(sentences) <= 6
     assert sentences[0] == (
-        "Quý III/2023, Huyện Kiến Thụy tiếp nhận 1.473 hồ sơ (tăng 10,0% so với cùng kỳ năm trước)."
+        "Quý III/2023, huyện Kiến Thụy tiếp nhận 1.473 hồ sơ (tăng 10,0% so với cùng kỳ năm trước)."
     )
     assert sentences[1] == (
-        "99,80% hồ sơ đã giải quyết trước hạn hoặc đúng hạn, đạt chỉ tiêu 98%; 3 hồ sơ quá hạn."
+        "99,80% hồ sơ đã giải quyết trước hạn hoặc đúng hạn, đạt mục tiêu 98%; 3 hồ sơ quá hạn."
     )
     assert sentences[2] == (
         "Tỷ lệ hồ sơ trực tuyến đạt 99,25%, trong đó 909 hồ sơ trực tuyến toàn trình."
     )
     # digitisation 700/1463 = 47.85% < 80% target: named
-    assert sentences[3] == "Chưa đạt chỉ tiêu: tỷ lệ số hóa hồ sơ (47,85%)."
+    assert sentences[3] == "Chưa đạt mục tiêu: tỷ lệ số hóa hồ sơ (47,85%)."
     assert "ổn định qua các tháng" in sentences[4] and "Kendall" not in sentences[4]
-    assert sentences[5].startswith("Đơn vị xếp thứ 1/15 đơn vị cấp huyện về tỷ lệ đúng hạn")
-    assert "thấp hơn rõ rệt so với mức chung của tỉnh" in sentences[5]
+    assert sentences[5].startswith(
+        "Đơn vị xếp thứ 1/15 trong các đơn vị cấp huyện về tỷ lệ đúng hạn"
+    )
+    assert "thấp hơn rõ rệt so với mức chung" in sentences[5]
     assert "giới hạn" not in sentences[5]  # the funnel's limits are in a footnote
 
 

@@ -24,7 +24,7 @@ UNIT_HEADINGS = (
     "Thời gian giải quyết",
     "Dịch vụ công trực tuyến",
     "Mức độ hài lòng",
-    "Vị trí trong tỉnh",
+    "Vị trí trong thành phố",  # Hải Phòng is a centrally-run city
     "Phương pháp và nguồn dữ liệu",
 )
 

@@ -522,8 +522,8 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{unit}: tau {tau}; {p}; monthly slope {low} to {high} points (95% CI).",
     ),
     "funnel.unit_note": (
-        "{unit}: {late}/{resolved} hồ sơ đã giải quyết bị quá hạn ({rate}); giới hạn 99,8% ở "
-        "số hồ sơ này: {limits}.",
+        "{unit}: {late}/{resolved} hồ sơ giải quyết quá hạn ({rate}); với số hồ sơ này, giới "
+        "hạn 99,8% là {limits}.",
         "{unit}: {late} of {resolved} resolved dossiers late ({rate}); 99.8% limits at this "
         "size: {limits}.",
     ),
@@ -564,13 +564,13 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{rate} of dossiers came in online.",
     ),
     "summary.no_data": ("Không có dữ liệu: {names}.", "No data: {names}."),
-    "summary.missed": ("Chưa đạt chỉ tiêu: {names}.", "Below target: {names}."),
+    "summary.missed": ("Chưa đạt mục tiêu: {names}.", "Below target: {names}."),
     "summary.all_met": (
         "Các chỉ tiêu theo dõi đều đạt hoặc gần đạt mục tiêu.",
         "Every tracked indicator met or came close to its target.",
     ),
     "summary.rank": (
-        "xếp thứ {rank}/{units} đơn vị cấp huyện về tỷ lệ đúng hạn",
+        "xếp thứ {rank}/{units} trong các đơn vị cấp huyện về tỷ lệ đúng hạn",
         "ranks {rank} of {units} districts on the within-deadline rate",
     ),
     "summary.funnel": ("tỷ lệ quá hạn {words}", "its late rate is {words}"),
@@ -839,6 +839,30 @@ def unit_kind(unit_type: str, lang: str = "vi") -> str:
     """A unit's type word in the reader's words ("xã", "phường", "đặc khu")."""
     from_type = "unit_kind." + "-".join(text.words(unit_type).split())  # "Đặc khu": dac-khu
     return phrase(from_type, lang) if has_phrase(from_type) else unit_type.lower()
+
+
+# A unit's name starts with its type word ("Huyện Kiến Thụy"); inside a sentence the type
+# word is written in lower case ("huyện Kiến Thụy"), as administrative texts do.
+_TYPE_WORDS = (
+    "Thành phố",
+    "Thị xã",
+    "Thị trấn",
+    "Đặc khu",
+    "Huyện",
+    "Quận",
+    "Xã",
+    "Phường",
+    "Tỉnh",
+)
+
+
+def name_in_sentence(name: str) -> str:
+    """``name`` as written inside a Vietnamese sentence: "huyện Kiến Thụy", "thành phố Hải
+    Phòng"; a name without a type word is unchanged."""
+    for word in _TYPE_WORDS:
+        if name.startswith(word + " "):
+            return word.lower() + name[len(word) :]
+    return name
 
 
 def phrase(key: str, lang: str = "vi", **values: Any) -> str:

@@ -86,10 +86,11 @@ def funnel_html(
 
 
 def _unit_notes(funnel: pd.DataFrame, table: pd.DataFrame, target: float, lang: str) -> list[str]:
-    """Per unit outside the 99.8% limits, highest late rate first: its late and resolved
-    counts, its rate and the limits at its number of dossiers."""
+    """Per unit above the 99.8% limits (the ones to act on), highest late rate first: its late
+    and resolved counts, its rate and the limits at its number of dossiers. Units clearly
+    below are named by the sentence only: a good result needs no statistics to act on."""
     late = dict(zip(table["unit_code"], table["resolved_late_count"], strict=True))
-    named = funnel[funnel["band"].isin(["above_998", "below_998"])]
+    named = funnel[funnel["band"] == "above_998"]
     named = named.sort_values("rate", ascending=False)
     if named.empty:
         return []
