@@ -330,7 +330,6 @@ def small_multiples(
         sharex=True,
         sharey=True,
         squeeze=False,
-        layout="constrained",
     )
     for ax, code in zip(axes.ravel(), codes, strict=False):
         part = monthly[monthly["unit_code"] == code].sort_values("month")
@@ -343,6 +342,7 @@ def small_multiples(
     for ax in axes.ravel()[len(codes) :]:
         ax.set_visible(False)
     _title(fig, title)
+    fig.tight_layout()  # a hundred panels: cheaper than the constrained layout
     return fig
 
 

@@ -9,8 +9,10 @@ Known pairs that still say one thing two ways (the 95% interval is now "khoảng
 everywhere in Vietnamese; the statistics behind a sentence go to its footnotes):
 
 * "điểm %" / "pp" (``points_suffix``) vs "điểm %" / "points" (``trend_unit.points``);
-* "Huyện/quận" / "District" (``district``) vs "huyện, quận" / "districts"
-  (``funnel.who.district``) vs "Các huyện, quận" / "Districts" (``index_page.districts``);
+* "Đơn vị cấp huyện" / "District" (``district``) vs "đơn vị cấp huyện" / "districts"
+  (``funnel.who.district``) vs "Các đơn vị cấp huyện" / "Districts" (``index_page.districts``):
+  one Vietnamese term, the administrative level's own name, wherever the units' types are
+  not listed one by one (``sections.common.unit_kinds`` lists them where it can);
 * "Toàn tỉnh" (``province``) and "Toàn {province_kind}" (``section.totals``): the first is
   unused by the reports;
 * "Trực tuyến" / "Online" is both ``channel_online`` and ``count.received_online_count``;
@@ -814,7 +816,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "attention.kinds.commune": ("Các xã, phường, đặc khu", "Communes and wards"),
     "attention.kinds.former": ("Địa bàn các huyện cũ", "Former districts' areas"),
     "attention.communes.pre_2025": ("Các xã, phường, thị trấn", "Communes"),
-    "attention.communes.2025": ("Các xã, phường", "Communes and wards"),
+    "attention.communes.2025": ("Các xã, phường, đặc khu", "Communes and wards"),
 }
 
 

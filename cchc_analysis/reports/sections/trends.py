@@ -58,16 +58,13 @@ def province_trends(data: ProvinceData) -> HTML:
         )
     if not sentences:
         sentences.append(peer_phrase("province.no_notable_trend", data.peer_level, lang))
-    else:
-        notes.insert(
-            0,
-            phrase(
-                "province.trend_note",
-                lang,
-                level=fmt_pattern(TREND_ALPHA * 100, lang, "#,##0.#") + "%",
-                least=fmt_pattern(NOTABLE_SLOPE_POINTS, lang, "0.00"),
-            ),
-        )
+    criterion = phrase(
+        "province.trend_note",
+        lang,
+        level=fmt_pattern(TREND_ALPHA * 100, lang, "#,##0.#") + "%",
+        least=fmt_pattern(NOTABLE_SLOPE_POINTS, lang, "0.00"),
+    )
+    notes.insert(0, criterion)  # what "rõ rệt" means, with or without a unit named
     return html_block(
         section_heading("trends", lang)
         + figure_html(fig, alt)
