@@ -58,6 +58,7 @@ def test_both_languages_take_the_same_values():
         "nav.overview",
         "section.position",  # "trong tỉnh" / "trong thành phố": the province's own word
         "section.totals",
+        "attention.who.province",
     }
 
 

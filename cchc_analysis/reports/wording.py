@@ -751,9 +751,11 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{label} {rate} (target {target})",
     ),
     "attention.all_met": (
-        "Đơn vị đạt mọi chỉ tiêu có mục tiêu.",
-        "Every indicator with a target met it.",
+        "{who} đạt mọi chỉ tiêu có mục tiêu.",
+        "{who}: every indicator with a target met it.",
     ),
+    "attention.who.unit": ("Đơn vị", "The unit"),
+    "attention.who.province": ("Toàn {province_kind}", "The province as a whole"),
     "attention.late": (
         "{late} hồ sơ giải quyết quá hạn trong kỳ; {pending_late} hồ sơ đang giải quyết đã quá "
         "hạn vào ngày {end}.",

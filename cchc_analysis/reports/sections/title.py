@@ -164,7 +164,7 @@ def _page_frame(dataset: dict[str, Any], running: str, lang: str) -> str:
 def province_title(data: ProvinceData) -> HTML:
     lang = data.lang
     running = f"{data.province.name} · {period_label(data.period, lang)}"
-    overview = phrase("nav.overview", lang, province_kind=province_kind(data.province))
+    overview = phrase("overview_title", lang)  # "Báo cáo tổng quan: Thành phố Hải Phòng"
     return html_block(
         _page_frame(data.dataset, running, lang)
         + f'<header class="report-title sheet-part" id="{WHOLE_ANCHOR}">'
