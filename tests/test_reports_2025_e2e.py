@@ -77,7 +77,8 @@ def test_commune_report_and_overview(reform_dir, tmp_path):
     assert "Các xã, thị trấn" not in page  # a commune has no communes section
     assert "Xã Kiến Thụy — Thành phố Hải Phòng" in page
     assert "hồ sơ do xã tiếp nhận" in page  # worded by the unit's type
-    assert "Xã xếp thứ" in page and "xã, phường, đặc khu của tỉnh" in page
+    assert "Xã xếp thứ" in page and "xã, phường, đặc khu về tỷ lệ đúng hạn" in page
+    assert "của tỉnh" not in page.split("Quy tắc đếm")[0]  # Hải Phòng is a city, not a "tỉnh"
     overview = _text((out / "province-31-hai-phong.html").read_text(encoding="utf-8"))
     assert "Bảng xếp hạng các xã, phường, đặc khu" in overview
     for name in ("Kiến Thụy", "An Lão", "Kiến Hải", "Nghi Dương"):

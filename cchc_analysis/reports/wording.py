@@ -752,7 +752,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "attention.all_met": (
         "{who} đạt mọi chỉ tiêu có mục tiêu.",
-        "{who}: every indicator with a target met it.",
+        "{who} met the target of every indicator that has one.",
     ),
     "attention.who.unit": ("Đơn vị", "The unit"),
     "attention.who.province": ("Toàn {province_kind}", "The province as a whole"),
