@@ -33,9 +33,8 @@ from cchc_analysis.batch.execute import (
     KERNEL_START_TIMEOUT_S,
     JobOutput,
     execute_job,
-    html_exporter,
     kernel_name,
-    register_engine,
+    prepare_worker,
 )
 from cchc_analysis.batch.kernels import WarmKernel
 from cchc_analysis.batch.manifest import failed_result
@@ -106,8 +105,7 @@ def _worker_main(
     try:
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
             return
-        register_engine()
-        html_exporter(lang)
+        prepare_worker(lang)
         with contextlib.suppress(KernelStartError):
             kernel.ensure()  # jobs retry the start and report its failure
         while True:

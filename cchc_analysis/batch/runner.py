@@ -1,5 +1,6 @@
-"""Fan-out of the report notebooks: papermill executes, nbconvert renders, in the same worker
-process, on a warm kernel; one failing unit never stops the others.
+"""Fan-out of the report notebooks: executed on a warm kernel (papermill's parameters and error
+conventions, run by nbclient) and rendered by nbconvert, in the same worker process; one
+failing unit never stops the others.
 
 Output folder layout::
 
