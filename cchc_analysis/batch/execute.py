@@ -26,9 +26,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name
 from cchc_analysis.batch.manifest import ReportResult
-from cchc_analysis.batch.plan import ReportJob
 from cchc_analysis.core.errors import KernelStartError
 from cchc_analysis.core.resources import TEMPLATE_DIR
 
@@ -56,6 +56,7 @@ class JobOutput:
     notebook: str | None = None  # the partial notebook of a failed report
     infra_failure: bool = False  # kernel/worker trouble, worth one more try
     worker: str = ""
+    started_at: float | None = None  # when its first cell was sent (seconds since the epoch)
     kernel_starts: int = 0
     kernel_errors: list[str] = field(default_factory=list)
 
@@ -196,7 +197,7 @@ def parameterized(job: ReportJob, kernel_name: str) -> NotebookNode:
 
 
 def _execute(nb: NotebookNode, kernel: WarmKernel, cell_timeout_s: float | None) -> None:
-    """Run ``nb``'s cells in order on the warm kernel, recording papermill's metadata, and
+    """Run ``nb``'s cells in order on the (ensured) warm kernel, recording papermill's metadata, and
     raise papermill's ``PapermillExecutionError`` (error markers added to ``nb``) when a cell
     fails. Any other exception (dead kernel, timeout) carries ``nb`` as ``partial_notebook``.
     """
@@ -205,10 +206,9 @@ def _execute(nb: NotebookNode, kernel: WarmKernel, cell_timeout_s: float | None)
     from papermill.engines import NotebookExecutionManager
     from papermill.execute import raise_for_execution_errors
 
-    km = kernel.ensure()
     client = NotebookClient(
         nb,
-        km=km,
+        km=kernel.km,
         kernel_name=kernel.kernel_name,
         timeout=cell_timeout_s,
         startup_timeout=kernel.start_timeout_s,
@@ -265,6 +265,8 @@ def execute_job(
     nb = None
     try:
         nb = parameterized(job, kernel.kernel_name)
+        kernel.ensure()
+        out.started_at = time.time()
         _execute(nb, kernel, cell_timeout_s)
         kernel.begin_reset()  # the kernel clears itself while we render
     except PapermillExecutionError as exc:
