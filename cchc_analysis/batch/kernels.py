@@ -37,7 +37,8 @@ from jupyter_core.utils import run_sync
 
 from cchc_analysis.core.errors import KernelStartError
 
-# Imported, and one chart drawn (fonts, the SVG backend), before the first report. The
+# Imported, the unit registries and crosswalks built (from the package's own files, whatever
+# the data) and one chart drawn (fonts, the SVG backend), before the first report. The
 # objects that then exist live as long as the kernel: frozen, a garbage collection (each reset
 # runs one) skips them instead of walking the hundreds of thousands of objects that pandas,
 # matplotlib and scipy create.
@@ -47,13 +48,19 @@ import matplotlib.pyplot as _plt
 import pandas
 import cchc_analysis.reports.province_report
 import cchc_analysis.reports.unit_report
+from cchc_analysis import units as _units
 from cchc_analysis.reports import html_blocks as _blocks, plots as _plots
+for _era in (_units.ERA_PRE_2025, _units.ERA_2025):
+    _units.units_table(_era)
+_units.crosswalk_provinces()
+_units.crosswalk_communes()
+_units.former_districts()
 _plots.apply_style()
 _fig, _ax = _plt.subplots(figsize=(2, 1))
 _ax.plot([0, 1], [0, 1])
 _ax.set_title("Kiến Thụy")
 _blocks.figure_svg(_fig)
-del _fig, _ax, _blocks, _plots, _plt
+del _fig, _ax, _blocks, _plots, _plt, _units, _era
 _gc.collect()
 _gc.freeze()
 del _gc
