@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cchc_analysis.batch.plan import ReportJob
+from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.version import __version__
 
