@@ -467,12 +467,13 @@ class DossierSpool:
         """Spooled rows as stored: canonical columns, snapshot date and file name."""
         files = self._seq_file[frame["_seq"].to_numpy()]
         rows = coerce_dossiers(frame)
+        count = int(files.max(initial=0)) + 1
+        dates = pd.Series([self.exported.get(f, pd.NaT) for f in range(count)])
+        names = np.array([self.names.get(f) for f in range(count)], dtype=object)
         rows["exported_at"] = pd.Series(
-            [self.exported.get(int(f), pd.NaT) for f in files], index=rows.index
-        ).astype("datetime64[ms]")
-        rows["source_file"] = pd.Series(
-            [self.names.get(int(f)) for f in files], index=rows.index, dtype="string"
+            dates.astype("datetime64[ms]").to_numpy()[files], index=rows.index
         )
+        rows["source_file"] = pd.Series(names[files], index=rows.index, dtype="string")
         return close_on_snapshot(rows, rows["exported_at"])
 
     def _append(self, pieces: list[pd.DataFrame], root: str) -> None:
