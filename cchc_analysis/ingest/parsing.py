@@ -534,7 +534,10 @@ def _plain_dates(uniques: Any) -> tuple[np.ndarray, np.ndarray]:
     """Distinct cells that are dates in a plain form, read column-wise: (read, stamps)."""
     read = np.zeros(len(uniques), dtype=bool)
     stamps = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ms]")
-    is_text = np.fromiter((isinstance(v, str) for v in uniques), dtype=bool, count=len(uniques))
+    if pd.api.types.infer_dtype(uniques, skipna=False) == "string":  # a CSV: text throughout
+        is_text = np.ones(len(uniques), dtype=bool)
+    else:
+        is_text = np.fromiter((isinstance(v, str) for v in uniques), bool, len(uniques))
     if not is_text.any():
         return read, stamps
     where = np.flatnonzero(is_text)

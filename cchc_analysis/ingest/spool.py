@@ -69,6 +69,8 @@ CLOSED_STATUSES: Final = RESULT_STATUSES | CLOSED_WITHOUT_RESULT_STATUSES
 NO_DATE: Final = np.iinfo(np.int64).min  # a row stored before snapshots were dated (NaT)
 _KEY_SALTS: Final = ("cchc.dossier.k1", "cchc.dossier.k2")  # 16 bytes each, as pandas wants
 _HASH_COLUMNS: Final = ("k1", "k2", "h", "seq", "t", "c")
+# Spool files live for one run and are read once: written plain (no compression) to save CPU.
+SPOOL_WRITE: Final = {"compression": "none"}
 
 
 def key_hashes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -204,7 +206,8 @@ class DossierSpool:
             folder = self.root / "rows" / f"area={area}"
             folder.mkdir(parents=True, exist_ok=True)
             part = rows[areas == area]
-            pq.write_table(pa.Table.from_pandas(part, preserve_index=False), folder / f"{tag}.pq")
+            table = pa.Table.from_pandas(part, preserve_index=False)
+            pq.write_table(table, folder / f"{tag}.pq", **SPOOL_WRITE)
 
     def discard(self, file_index: int) -> None:
         """Forget what one file spooled (it is being read again from the start)."""
@@ -234,7 +237,7 @@ class DossierSpool:
             folder.mkdir(parents=True, exist_ok=True)
             columns = (k1, k2, h, seq, t, closed)
             table = pa.table({n: c[chosen] for n, c in zip(_HASH_COLUMNS, columns, strict=True)})
-            pq.write_table(table, folder / f"{tag}.pq")
+            pq.write_table(table, folder / f"{tag}.pq", **SPOOL_WRITE)
 
     # --- settling -------------------------------------------------------------------------
 
