@@ -24,6 +24,7 @@ from cchc_analysis.demo.national import (
     NATIONAL_PERIOD,
     NATIONAL_SOURCE,
     NATIONAL_VERSION,
+    check_target,
     generate_national,
 )
 from cchc_analysis.demo.synth import GENERATOR_VERSION, SOURCE, generate_demo
@@ -93,6 +94,7 @@ def run_national_demo(
         and (asked is not None or info.get("province_count") == 34)
     )
     if not is_current:
+        check_target(data_dir)  # before anything is made: never another folder's data
         ensure_demo(source_dir)
         started = time.perf_counter()
         print(f"generating national data into {data_dir} ...", file=sys.stderr, flush=True)

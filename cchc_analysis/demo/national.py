@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cchc_analysis import store, units
+from cchc_analysis.core.errors import UsageError
 from cchc_analysis.core.periods import Period, parse_period
 from cchc_analysis.core.schema import coerce_dossiers
 from cchc_analysis.counting.prepare import prepare_cube
@@ -88,7 +89,7 @@ def load_templates(source: str | Path, period: Period, history_quarters: int = 1
     window = (first, end - pd.Timedelta(days=1))
     areas = [a for a in store.dossier_areas(source) if store.area_parts(a)[0] == ERA]
     if not areas:
-        raise ValueError(f"{source} holds no era-{ERA} dossiers to tile (run `cchc demo` first)")
+        raise UsageError(f"{source} holds no era-{ERA} dossiers to tile (run `cchc demo` first)")
     frame = store.read_dossiers(source, areas=areas, received_between=window)
     early = store.read_dossiers(
         source, areas=areas, received_between=(pd.Timestamp("2000-01-01"), first)
@@ -286,11 +287,18 @@ def _rekeyed(templates: Templates, part: _Province, province: str) -> pa.Table:
     return table
 
 
-def _check_target(out: Path) -> None:
-    """An empty folder, or a national demo's (replaced whole); never other data."""
+def check_target(out: Path) -> None:
+    """UsageError unless ``out`` is empty or a national demo's (which is replaced whole)."""
     info = store.read_dataset_info(out)
     if store.has_dossiers(out) and info.get("source") != NATIONAL_SOURCE:
-        raise FileExistsError(f"{out} holds data from {info.get('source')!r}, not a national demo")
+        raise UsageError(
+            f"{out} holds data from {info.get('source')!r}, not a national demo: "
+            "give another folder (--data)"
+        )
+
+
+def _clear_target(out: Path) -> None:
+    check_target(out)
     shutil.rmtree(out / store.DOSSIERS_DIR, ignore_errors=True)
     for name in (store.CUBE_FILE, store.DATASET_FILE, store.SURVEY_FILE):
         (out / name).unlink(missing_ok=True)
@@ -312,6 +320,7 @@ def generate_national(
     cube) and return its summary (also in dataset.json)."""
     started = time.perf_counter()
     out = Path(out_dir)
+    check_target(out)
     quarter = parse_period(period)
     if history_quarters < 0:
         raise ValueError(f"history_quarters must be 0 or more, not {history_quarters}")
@@ -322,7 +331,7 @@ def generate_national(
     communes = national_communes(provinces, communes_per_province)
     picks = _assign(communes, templates, seed)
     out.mkdir(parents=True, exist_ok=True)
-    _check_target(out)
+    _clear_target(out)
     root = out / store.DOSSIERS_DIR
     rows = carried = 0
     first = pa.scalar(pd.Timestamp(first_day), type=pa.timestamp("ms"))
