@@ -52,8 +52,10 @@ format: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
-# Benchmarks print figures and ratios (never timed tests); the whole set takes ~20 minutes
+# Benchmarks print figures and ratios (never timed tests); the whole set takes ~25 minutes
 # and needs the demo data (make demo) and about 1 GB of disk under bench/out (git-ignored).
+# bench_nation --quick tiles one province of the nation; without --quick it generates all
+# 34 (~30M rows, ~0.4 GB, minutes) and renders an 80-report sample.
 bench: $(STAMP)
 	$(PY) bench/bench_synth.py
 	$(PY) bench/bench_stats.py
@@ -62,6 +64,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_prepare.py --ingest 1000000
 	$(PY) bench/bench_scale.py
 	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_nation.py --quick
 
 clean:
 	rm -rf $(VENV) data/demo data/processed reports/demo .pytest_cache .ruff_cache

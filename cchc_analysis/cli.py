@@ -235,11 +235,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cchc_analysis.demo.build import run_demo
+    from cchc_analysis.demo.build import run_demo, run_national_demo
 
+    if args.national:
+        run_national_demo(
+            data_dir=Path(args.data or "data/national"),
+            reports_dir=Path(args.out or "reports/national"),
+            workers=args.workers,
+            lang=args.lang,
+            period=args.period,
+            provinces=_split_units(args.provinces),
+        )
+        return 0
+    if args.provinces:
+        raise UsageError("--provinces goes with --national")
     run_demo(
-        data_dir=Path(args.data),
-        reports_dir=Path(args.out),
+        data_dir=Path(args.data or "data/demo"),
+        reports_dir=Path(args.out or "reports/demo"),
         workers=args.workers,
         lang=args.lang,
         period=args.period,
@@ -459,8 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="generate the demo province and render its reports")
-    demo.add_argument("--data", default="data/demo")
-    demo.add_argument("--out", default="reports/demo")
+    demo.add_argument("--data", help="data folder (default data/demo; data/national)")
+    demo.add_argument("--out", help="reports folder (default reports/demo; reports/national)")
     demo.add_argument("--workers", type=int, default=None)
     demo.add_argument("--lang", choices=["vi", "en"], default="vi")
     demo.add_argument(
@@ -469,6 +481,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="quarter to render: 2026-Q3 (default: the new communes) or earlier, e.g. 2025-Q2 "
         "(the districts before the reform)",
     )
+    demo.add_argument(
+        "--national",
+        action="store_true",
+        help="the whole nation (34 provinces, 3,321 communes, ~15M dossiers a quarter) tiled "
+        "from the demo province (data/demo, made first if absent): every commune's report and "
+        "every province's overview",
+    )
+    demo.add_argument("--provinces", help="with --national: only these provinces (e.g. 12,46)")
     demo.set_defaults(func=cmd_demo)
 
     ingest = sub.add_parser(

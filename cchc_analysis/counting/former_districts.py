@@ -69,7 +69,8 @@ def former_district_counts(data_dir: str | os.PathLike[str], query: CountQuery) 
             both.groupby(keys, sort=True, dropna=False)["approximate"].any().to_numpy()
         )
     if query.unit_codes:
-        missing = [c for c in query.unit_codes if c not in set(counts["unit_code"])]
+        present = set(counts["unit_code"])  # once: ``unit_codes`` may be every district
+        missing = [c for c in query.unit_codes if c not in present]
         if missing:
             raise UnitNotInDataError(
                 f"former district {', '.join(missing)} has no dossiers in period {query.period} "

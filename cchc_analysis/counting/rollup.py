@@ -121,7 +121,8 @@ def rollup_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.Dat
     counts = shared_frame(data_dir, ("rollup", every), lambda: _every_unit_counts(data_dir, every))
     if unit_codes:
         wanted = list(unit_codes)
-        missing = [c for c in wanted if c not in set(counts["unit_code"])]
+        present = set(counts["unit_code"])  # once: ``wanted`` may be every commune
+        missing = [c for c in wanted if c not in present]
         if missing:
             raise UnitNotInDataError(
                 f"unit {', '.join(missing)} has no data for era 2025 level {level} in "
