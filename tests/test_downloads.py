@@ -24,7 +24,7 @@ SHOWN = pd.DataFrame(
         "Mã": ["00314", "313"],
         "Đơn vị": ['<a href="314-kien-thuy.html">Kiến Thụy</a>', "An Lão"],
         "Tiếp nhận": ["1.473", "14"],
-        "Tỷ lệ đúng hạn": ["99,46%", "–"],
+        "Tỷ lệ đúng hạn": ["99,46%", "—"],
         "Thay đổi": ["+0,4 điểm %", "−1,2 điểm %"],
     }
 )
@@ -73,7 +73,7 @@ def test_csv_is_the_table_as_shown_with_a_bom():
     assert list(frame.columns) == list(SHOWN.columns)  # Vietnamese headers
     assert frame["Mã"].tolist() == ["00314", "313"]  # codes as text, leading zero kept
     assert frame["Đơn vị"].tolist() == ["Kiến Thụy", "An Lão"]  # a link's text, not its markup
-    assert frame["Tỷ lệ đúng hạn"].tolist() == ["99,46%", "–"]
+    assert frame["Tỷ lệ đúng hạn"].tolist() == ["99,46%", "—"]
 
 
 def test_xlsx_holds_rates_as_percentages_counts_as_numbers_codes_as_text():
@@ -89,7 +89,7 @@ def test_xlsx_holds_rates_as_percentages_counts_as_numbers_codes_as_text():
         ("+0,4 điểm %", "General"),  # a change in points stays as shown
     ]
     assert rows[2][0] == ("313", "General")  # a code column stays text even when it is digits
-    assert rows[2][3] == ("–", "General")  # no data stays "–", never 0
+    assert rows[2][3] == ("—", "General")  # no data stays "–", never 0
     assert sheet.cell(row=1, column=1).font.b  # a bold header row
 
 
@@ -107,7 +107,7 @@ def test_xlsx_holds_rates_as_percentages_counts_as_numbers_codes_as_text():
         ("00314", "vi", "00314"),
         ("012", "vi", "012"),
         ("1.4730", "vi", "1.4730"),
-        ("–", "vi", "–"),
+        ("—", "vi", "—"),
         ("0 (0–0)", "vi", "0 (0–0)"),
         ("19,89 / 20", "vi", "19,89 / 20"),
         ("Quý III/2026", "vi", "Quý III/2026"),

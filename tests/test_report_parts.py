@@ -11,7 +11,13 @@ from cchc_analysis import stats
 from cchc_analysis.core import targets
 from cchc_analysis.core.metrics import add_metrics
 from cchc_analysis.counting import service_index
-from cchc_analysis.reports.formatting import fmt_p
+from cchc_analysis.reports.formatting import (
+    MISSING_MARK,
+    fmt_count,
+    fmt_days_interval,
+    fmt_p,
+    fmt_rate,
+)
 from cchc_analysis.reports.html_blocks import card, table_html
 from cchc_analysis.reports.methodology import methodology_html
 from cchc_analysis.reports.summary import summary_sentences
@@ -258,7 +264,15 @@ def test_one_p_value_formatter_keeps_both_styles():
     assert fmt_p(0.7104, is_two_decimals_from_001=True) == "p = 0,71"
     assert fmt_p(0.0042, "en", is_two_decimals_from_001=True) == "p = 0.004"
     assert fmt_p(0.0004) == fmt_p(0.0004, is_two_decimals_from_001=True) == "p < 0,001"
-    assert fmt_p(float("nan")) == "p = –"
+    assert fmt_p(float("nan")) == "p = —"
+
+
+def test_a_missing_value_is_one_mark_never_zero_or_a_broken_interval():
+    """Issue 14: '—' for every missing value, never '0 (0––)'."""
+    assert fmt_count(None) == fmt_rate(float("nan")) == MISSING_MARK == "—"
+    assert fmt_days_interval(pd.Series({"time": 5.0, "low": 4.0, "high": 6.0}), "vi") == "5 (4–6)"
+    assert fmt_days_interval(pd.Series({"time": 5.0, "low": 4.0, "high": np.nan}), "vi") == "5"
+    assert fmt_days_interval(pd.Series({"time": np.nan, "low": 0.0, "high": 0.0}), "vi") == "—"
 
 
 def test_shared_ranking_chart_is_the_chart_drawn_with_the_highlight():

@@ -129,7 +129,7 @@ def test_an_indicator_without_data_says_so_and_why(rendered, period, file, unit)
 
 def test_a_first_period_has_nothing_to_compare_with(rendered):
     text = _text(_page(rendered, "2024-Q1", DISTRICTS["314"]))
-    assert "So với kỳ trước: –" in text and "So với cùng kỳ năm trước: –" in text
+    assert "So với kỳ trước: —" in text and "So với cùng kỳ năm trước: —" in text
     counts = _text(_section(_page(rendered, "2024-Q1", DISTRICTS["314"]), "counts"))
     assert "Quý I/2024" in counts and "Quý IV/2023" not in counts
 
@@ -137,7 +137,7 @@ def test_a_first_period_has_nothing_to_compare_with(rendered):
 def test_absent_channel_and_field_are_shown_as_unknown(rendered):
     channel = _page(rendered, "2026-Q3", COMMUNES["11647"])
     counts = _text(_section(channel, "counts"))
-    assert re.search(r"Trực tuyến – – –", counts)  # no 0 online dossiers either
+    assert re.search(r"Trực tuyến — — —", counts)  # no 0 online dossiers either
     field = _text(_section(_page(rendered, "2026-Q3", COMMUNES["11668"]), "processing-time"))
     assert "Không rõ lĩnh vực" in field
     partly = _text(_section(_page(rendered, "2024-Q1", DISTRICTS["313"]), "counts"))

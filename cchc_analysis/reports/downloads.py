@@ -96,7 +96,7 @@ def _decode(anchor: re.Match[str]) -> bytes | None:
 def typed_xlsx(table_csv: bytes, lang: str) -> bytes:
     """The table of a CSV (as the page shows it) as a workbook with typed cells: "99,46%" a
     :class:`Percent` 0.9946, "1.473" the whole number 1473, "2,5" the number 2.5 (in
-    Vietnamese); codes, missing marks ("–") and words stay text, so nothing is lost."""
+    Vietnamese); codes, missing marks ("—") and words stay text, so nothing is lost."""
     lines = list(csv.reader(io.StringIO(table_csv.decode("utf-8-sig"))))
     header, rows = (lines[0], lines[1:]) if lines else ([], [])
     is_code = [h.strip().lower().startswith(_CODE_HEADS) for h in header]

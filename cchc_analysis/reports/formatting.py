@@ -5,9 +5,10 @@ English), so the reports never hand-roll separators. This is the one place that 
 (rates, counts, p-values, intervals, changes) into text; the words around them come from
 :mod:`cchc_analysis.reports.wording`.
 
-A missing number is "–" in a table cell; an indicator a section names on its own is "không có
-dữ liệu" with the reason (:func:`no_data_text`: the export lacked its column, nobody rated, …),
-and where only part of its rows had the data, a coverage note says over how many it was taken.
+A missing number is "—" (:data:`MISSING_MARK`) in a table cell or chart label; an indicator a
+section names on its own is "không có dữ liệu" with the reason (:func:`no_data_text`: the export
+lacked its column, nobody rated, …), and where only part of its rows had the data, a coverage
+note says over how many it was taken.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from cchc_analysis.reports.wording import check_lang, has_phrase, phrase
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
+MISSING_MARK = "—"  # one mark for "no data" in every table, card, chart label and download
+
 
 def _is_missing(value: object) -> bool:
     """None, NaN or pandas' NA (which refuses to be compared or converted)."""
@@ -39,20 +42,20 @@ def _locale(lang: str) -> str:
 
 def is_missing(value: object) -> bool:
     """None, a float NaN or pandas' NA (a count a KPI table left without data): a number the
-    report sections leave out, show as '–' or say has no data."""
+    report sections leave out, show as '—' or say has no data."""
     return _is_missing(value)
 
 
 def fmt_count(value: float | int | None, lang: str = "vi") -> str:
-    """Whole number with the language's grouping: 1.473 (vi), 1,473 (en); '–' when missing."""
+    """Whole number with the language's grouping: 1.473 (vi), 1,473 (en); '—' when missing."""
     if value is None or _is_missing(value):
-        return "–"
+        return MISSING_MARK
     return format_decimal(int(round(value)), locale=_locale(lang))
 
 
 def fmt_number(value: float | None, lang: str = "vi", digits: int = 1) -> str:
     if value is None or _is_missing(value):
-        return "–"
+        return MISSING_MARK
     pattern = "#,##0." + "0" * digits if digits else "#,##0"
     return format_decimal(value, format=pattern, locale=_locale(lang))
 
@@ -73,7 +76,7 @@ def fmt_p(p: float | None, lang: str = "vi", *, is_two_decimals_from_001: bool =
     The two styles are kept apart so the reports stay byte-identical; a later issue may pick one.
     """
     if p is None or _is_missing(p):
-        return "p = –"
+        return f"p = {MISSING_MARK}"
     if p < 0.001:
         return f"p < {fmt_number(0.001, lang, 3)}"
     digits = 2 if is_two_decimals_from_001 and p >= 0.01 else 3
@@ -81,16 +84,16 @@ def fmt_p(p: float | None, lang: str = "vi", *, is_two_decimals_from_001: bool =
 
 
 def fmt_interval(low: float, high: float, lang: str) -> str:
-    """A rate interval '97,1%–99,2%' (one decimal), '–' when a bound is missing."""
+    """A rate interval '97,1%–99,2%' (one decimal), '—' when a bound is missing."""
     if is_missing(low) or is_missing(high):
-        return "–"
+        return MISSING_MARK
     return f"{fmt_rate(low, lang, 1)}–{fmt_rate(high, lang, 1)}"
 
 
 def fmt_rate(value: float | None, lang: str = "vi", digits: int = 2) -> str:
-    """A 0–1 rate as a percentage: 99,46% (vi), 99.46% (en); '–' when undefined."""
+    """A 0–1 rate as a percentage: 99,46% (vi), 99.46% (en); '—' when undefined."""
     if value is None or _is_missing(value):
-        return "–"
+        return MISSING_MARK
     pattern = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
     return format_percent(value, format=pattern, locale=_locale(lang))
 
@@ -98,7 +101,7 @@ def fmt_rate(value: float | None, lang: str = "vi", digits: int = 2) -> str:
 def fmt_points(value: float | None, lang: str = "vi", digits: int = 1) -> str:
     """A change in percentage points with its sign: +0,4 điểm % / +0.4 pp."""
     if value is None or _is_missing(value):
-        return "–"
+        return MISSING_MARK
     points = round(value * 100, digits)  # a change that rounds to zero shows as ±0,0
     sign = "+" if points > 0 else ("−" if points < 0 else "±")
     body = fmt_number(abs(points), lang, digits)
@@ -174,7 +177,7 @@ def format_value(name: str, value: float | int | None, lang: str = "vi") -> str:
         return fmt_count(value, lang)
     if name.endswith("_days"):
         return fmt_number(value, lang)
-    return "–" if value is None else str(value)
+    return MISSING_MARK if value is None else str(value)
 
 
 CONSOLE_COLUMNS = (
@@ -213,28 +216,30 @@ def kpi_console_table(table: pd.DataFrame, lang: str = "vi") -> str:
 
 def fmt_change(name: str, value: float, other: pd.Series | None, lang: str) -> str:
     """Change against a comparison period, worded by the metric's unit: points for rates and
-    shares, a relative change for counts; '–' when there is nothing to compare with."""
+    shares, a relative change for counts; '—' when there is nothing to compare with."""
     if other is None or name not in other:
-        return "–"
+        return MISSING_MARK
     before = other[name]
     if is_missing(before):
-        return "–"
+        return MISSING_MARK
     if name.endswith(("_rate", "_share")):
         return fmt_points(float(value) - float(before), lang)
     if before == 0:
-        return "–"
+        return MISSING_MARK
     change = float(value) / float(before) - 1
     sign = "+" if change > 0 else ("−" if change < 0 else "±")
     return f"{sign}{fmt_rate(abs(change), lang, 1)}"
 
 
 def fmt_days_interval(row: pd.Series, lang: str) -> str:
-    """Days with their interval from a quantile row (time, low, high): '5 (4–6)'."""
+    """Days with their interval from a quantile row (time, low, high): '5 (4–6)'; the days
+    alone when a bound is unknown (never '5 (4–—)'), '—' when the days are."""
     if is_missing(row["time"]):
-        return "–"
-    low = "–" if is_missing(row["low"]) else fmt_number(row["low"], lang, 0)
-    high = "–" if is_missing(row["high"]) else fmt_number(row["high"], lang, 0)
-    return f"{fmt_number(row['time'], lang, 0)} ({low}–{high})"
+        return MISSING_MARK
+    days = fmt_number(row["time"], lang, 0)
+    if is_missing(row["low"]) or is_missing(row["high"]):
+        return days
+    return f"{days} ({fmt_number(row['low'], lang, 0)}–{fmt_number(row['high'], lang, 0)})"
 
 
 def _column_names(columns: tuple[str, ...], lang: str) -> str:

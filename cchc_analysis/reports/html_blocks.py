@@ -24,8 +24,8 @@ from cchc_analysis.reports.xlsx import xlsx_bytes
 from cchc_analysis.units import slugify
 
 ESC = html.escape
-# Formatted numbers (1.473 / 99,46% / +0,4 điểm % / –) are right-aligned in tables.
-_NUMERIC = re.compile(r"^[+\-−±]?[\d.,\s]*\d[\d.,]*\s*(%|điểm %|pp)?$|^–$")
+# Formatted numbers (1.473 / 99,46% / +0,4 điểm % / —) are right-aligned in tables.
+_NUMERIC = re.compile(r"^[+\-−±]?[\d.,\s]*\d[\d.,]*\s*(%|điểm %|pp)?$|^[–—]$")
 # Charts are SVG images whose text stays text, in the page's fonts.
 SVG_STYLE: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.hashsalt": "cchc"}
 SVG_DATA_PREFIX = "data:image/svg+xml;base64,"

@@ -14,7 +14,7 @@ import pandas as pd
 from cchc_analysis.core import targets as target_rules
 from cchc_analysis.core.errors import CchcError
 from cchc_analysis.core.periods import Period
-from cchc_analysis.reports.formatting import fmt_change, is_missing
+from cchc_analysis.reports.formatting import MISSING_MARK, fmt_change, is_missing
 from cchc_analysis.reports.wording import phrase
 
 # The symbol beside each status word (never colour alone).
@@ -25,17 +25,17 @@ SCORED = "within_deadline_rate"  # the indicator the scorecards rank and judge u
 def status_label(name: str, value: object, lang: str) -> str:
     """'✓ Đạt mục tiêu' / '✗ Chưa đạt' for ``value`` of indicator ``name``; '—' without one."""
     if is_missing(value) or value is pd.NA:
-        return "—"
+        return MISSING_MARK
     check = target_rules.check(name, float(value))  # type: ignore[arg-type]
     if check.status == "none":
-        return "—"
+        return MISSING_MARK
     return f"{STATUS_SYMBOLS[check.status]} {check.text(lang)}"
 
 
 def ranks(table: pd.DataFrame, name: str = SCORED) -> list[str]:
     """Each row's rank on ``name``, highest first (ties share a rank; '—' when missing)."""
     ranked = table[name].rank(ascending=False, method="min")
-    return ["—" if is_missing(r) else str(int(r)) for r in ranked]
+    return [MISSING_MARK if is_missing(r) else str(int(r)) for r in ranked]
 
 
 def changes(table: pd.DataFrame, other: pd.DataFrame | None, name: str, lang: str) -> list[str]:
