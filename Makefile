@@ -52,8 +52,8 @@ format: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
-# Benchmarks print figures and ratios (never timed tests); the whole set takes ~25 minutes
-# and needs the demo data (make demo) and about 1 GB of disk under bench/out (git-ignored).
+# Benchmarks print figures and ratios (never timed tests); the whole set takes about an hour on
+# 2 cores and needs the demo (make demo: its data and 2026-Q3 reports) and ~3 GB of disk.
 # bench_nation --quick tiles one province of the nation; without --quick it generates all
 # 34 (~30M rows, ~0.4 GB, minutes) and renders an 80-report sample.
 bench: $(STAMP)
@@ -64,6 +64,9 @@ bench: $(STAMP)
 	$(PY) bench/bench_prepare.py --ingest 1000000
 	$(PY) bench/bench_scale.py
 	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_ingest.py --rows 1000000
+	$(PY) bench/bench_snapshot.py --history 20000000 --snapshot 1000000 --only-upsert
+	$(PY) bench/bench_downloads.py reports/demo/2026-Q3
 	$(PY) bench/bench_nation.py --quick
 
 clean:
