@@ -193,7 +193,12 @@ def main() -> None:
     provinces = [SAMPLE_PROVINCES[0]] if args.quick else None
     results["generation"] = generate(data, provinces)
     codes = sample_units(args.quick)
-    per_province = QUICK_COMMUNES if args.quick else len(codes) / len(SAMPLE_PROVINCES)
+    # An overview covers every commune of its province in the folder (all 38 of Lai Châu in
+    # --quick too): its seconds are scaled from that number.
+    from cchc_analysis.demo.national import national_communes
+
+    shown = [SAMPLE_PROVINCES[0]] if args.quick else list(SAMPLE_PROVINCES)
+    per_province = len(national_communes(shown)) / len(shown)
     print(f"sample: {len(codes)} communes and their overview(s), period {PERIOD}", flush=True)
 
     plan = plan_seconds(data, codes)
