@@ -67,7 +67,10 @@ def with_districts(source: Path, target: Path, extra: int) -> Path:
     parts = partitions(source)
     for part in parts:
         shutil.copytree(part, target / "dossiers" / part.name)
-    for i, code in enumerate(other_districts(extra)):
+    # The demo's own districts (both old provinces of the new Hải Phòng) are not copied over.
+    present = {part.name.rsplit("-", 1)[-1] for part in parts}
+    codes = [c for c in other_districts(extra + len(present)) if c not in present][:extra]
+    for i, code in enumerate(codes):
         shutil.copytree(parts[i % len(parts)], target / "dossiers" / f"area=2024-{code}")
     copy_support_files(source, target)
     return target

@@ -6,8 +6,6 @@ page type at both widths and of its first printed page are listed at the end of 
 
 from __future__ import annotations
 
-import base64
-import io
 import re
 import shutil
 import subprocess
@@ -35,16 +33,47 @@ DISTRICT, PROVINCE, INDEX = "314-kien-thuy.html", "province-31-hai-phong.html", 
 KINDS = {"district": DISTRICT, "province": PROVINCE, "index": INDEX}
 Q3 = parse_period("2023-Q3")
 MAX_UNIT_PAGES = 6  # a unit report without its methodology appendix
-# The page's own width vs the widest element outside a box that scrolls on its own.
+MIN_CHART_TEXT_PX = 9  # the smallest chart text a phone shows
+# The page's own width vs the widest element outside a box that scrolls on its own (a wide
+# table's, or a chart's kept at its readable width).
 OVERFLOW_JS = """() => {
   const width = document.documentElement.clientWidth;
   let widest = null, right = 0;
   for (const el of document.querySelectorAll('body *')) {
-    if (el.closest('.table-scroll')) continue;
+    if (el.closest('.table-scroll') || el.closest('figure.chart')) continue;
     const r = el.getBoundingClientRect();
     if (r.right > right) { right = r.right; widest = el.tagName + '.' + el.className; }
   }
   return {scroll: document.documentElement.scrollWidth, width, right, widest};
+}"""
+# Each chart's SVG laid over its image at the same box: the rendered size of every text, from
+# its font size and the screen transform (rotated month labels too), the smallest per chart.
+CHART_TEXT_JS = """() => {
+  const out = [];
+  for (const img of document.querySelectorAll('figure.chart img')) {
+    const raw = atob(img.getAttribute('src').split(',')[1]);
+    const bytes = Uint8Array.from(raw, (c) => c.charCodeAt(0));
+    const doc = new DOMParser().parseFromString(new TextDecoder().decode(bytes), 'image/svg+xml');
+    const svg = document.importNode(doc.documentElement, true);
+    const box = img.getBoundingClientRect();
+    svg.setAttribute('width', box.width);
+    svg.setAttribute('height', box.height);
+    Object.assign(svg.style, {position: 'absolute', left: (box.left + scrollX) + 'px',
+                              top: (box.top + scrollY) + 'px'});
+    document.body.appendChild(svg);
+    let smallest = Infinity, text = null;
+    for (const t of svg.querySelectorAll('text')) {
+      if (!t.textContent.trim()) continue;
+      const m = t.getScreenCTM();
+      const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+      if (px < smallest) { smallest = px; text = t.textContent; }
+      const r = t.getBoundingClientRect();  // a rendered glyph box, not only a computed size
+      if (r.height > 0 && r.height < smallest) { smallest = r.height; text = t.textContent; }
+    }
+    svg.remove();
+    out.push({alt: img.alt, width: box.width, smallest, text});
+  }
+  return out;
 }"""
 HIDE_METHOD_JS = """() => {
   const h = document.getElementById('method');
@@ -85,6 +114,7 @@ def layouts(chromium, run, pytestconfig) -> dict[str, dict]:
         for width in (390, 1366):
             context, page = _page(chromium, run / name, width)
             result[width] = page.evaluate(OVERFLOW_JS)
+            result[f"charts-{width}"] = page.evaluate(CHART_TEXT_JS)
             shot = shots / f"{kind}-{width}.png"
             page.screenshot(path=str(shot))
             harness.publish_screenshot(pytestconfig, shot)
@@ -107,6 +137,15 @@ def test_no_page_level_horizontal_scroll_on_a_phone(layouts, kind):
     phone = layouts[kind][390]
     assert phone["scroll"] <= phone["width"], phone
     assert phone["right"] <= phone["width"] + 1, phone  # wide tables scroll inside their box
+
+
+@pytest.mark.parametrize("kind", ("district", "province"))
+def test_chart_text_is_readable_on_a_phone(layouts, kind):
+    """Every chart's smallest text renders at 9 CSS px or more at 390 px (SVG text measured)."""
+    charts = layouts[kind]["charts-390"]
+    assert len(charts) >= 3
+    small = [c for c in charts if c["smallest"] < MIN_CHART_TEXT_PX]
+    assert not small, small
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -150,17 +189,17 @@ def test_demo_banner_on_the_first_screen(chromium, run, kind):
 def test_every_table_downloads_as_csv_and_xlsx(run, name):
     page = (run / name).read_text(encoding="utf-8")
     tables = page.count('<div class="table-scroll">')
-    csv = re.findall(r'download="([^"]+\.csv)" href="data:text/csv;base64,([^"]+)"', page)
-    xlsx = re.findall(r'download="([^"]+\.xlsx)" href="data:[^;]+;base64,([^"]+)"', page)
+    csv = re.findall(r'download="([^"]+\.csv)" href="([^"]+)"', page)  # files beside the page
+    xlsx = re.findall(r'download="([^"]+\.xlsx)" href="([^"]+)"', page)
     assert tables >= 3 and len(csv) == tables and len(xlsx) == tables
-    for _, data in csv:
-        text = base64.b64decode(data).decode("utf-8-sig")
+    for _, href in csv:
+        text = (run / href).read_text(encoding="utf-8-sig")
         assert text.splitlines()[0]  # a Vietnamese header row
-    for _, data in xlsx:
-        book = zipfile.ZipFile(io.BytesIO(base64.b64decode(data)))
+    for _, href in xlsx:
+        book = zipfile.ZipFile(run / href)
         assert "xl/worksheets/sheet1.xml" in book.namelist()
-    league = next(d for f, d in xlsx if f.startswith("bang"))  # one sheet readable by pandas
-    frame = pd.read_excel(io.BytesIO(base64.b64decode(league)), dtype=str)
+    league = next(h for f, h in xlsx if re.match(r"\d+-bang", f))  # one sheet read by pandas
+    frame = pd.read_excel(run / league, dtype=str)
     assert len(frame.columns) >= 2
 
 

@@ -237,7 +237,7 @@ def test_mathtext_and_long_field_names_do_not_break_a_chart():
     )
     curves = {name: curve for name in HOSTILE_FIELDS.values()}
     fig = plots.completion_curves(curves, dict.fromkeys(curves, 3.0), "t", "x")
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # under the plot
     assert len(labels) == len(HOSTILE_FIELDS)
     assert all("$" not in label.replace(r"\$", "") for label in labels)  # no mathtext
     width, height = _chart_sizes(figure_html(fig, "alt"))[0]

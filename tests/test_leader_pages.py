@@ -56,6 +56,9 @@ def test_both_languages_take_the_same_values():
         "trend_subject.summary",
         "summary.position.commune",
         "nav.overview",
+        "section.position",  # "trong tỉnh" / "trong thành phố": the province's own word
+        "section.totals",
+        "attention.who.province",
     }
 
 

@@ -71,19 +71,21 @@ def test_summary_sentences_vietnamese():
     )
     assert 3 <= len(sentences) <= 6
     assert sentences[0] == (
-        "Quý III/2023, Huyện Kiến Thụy tiếp nhận 1.473 hồ sơ (tăng 10,0% so với cùng kỳ năm trước)."
+        "Quý III/2023, huyện Kiến Thụy tiếp nhận 1.473 hồ sơ (tăng 10,0% so với cùng kỳ năm trước)."
     )
     assert sentences[1] == (
-        "99,80% hồ sơ đã giải quyết trước hạn hoặc đúng hạn, đạt chỉ tiêu 98%; 3 hồ sơ quá hạn."
+        "99,80% hồ sơ đã giải quyết trước hạn hoặc đúng hạn, đạt mục tiêu 98%; 3 hồ sơ quá hạn."
     )
     assert sentences[2] == (
         "Tỷ lệ hồ sơ trực tuyến đạt 99,25%, trong đó 909 hồ sơ trực tuyến toàn trình."
     )
     # digitisation 700/1463 = 47.85% < 80% target: named
-    assert sentences[3] == "Chưa đạt chỉ tiêu: tỷ lệ số hóa hồ sơ (47,85%)."
+    assert sentences[3] == "Chưa đạt mục tiêu: tỷ lệ số hóa hồ sơ (47,85%)."
     assert "ổn định qua các tháng" in sentences[4] and "Kendall" not in sentences[4]
-    assert sentences[5].startswith("Đơn vị xếp thứ 1/15 huyện, quận về tỷ lệ đúng hạn")
-    assert "thấp hơn rõ rệt so với mức chung của tỉnh" in sentences[5]
+    assert sentences[5].startswith(
+        "Đơn vị xếp thứ 1/15 trong các đơn vị cấp huyện về tỷ lệ đúng hạn"
+    )
+    assert "thấp hơn rõ rệt so với mức chung" in sentences[5]
     assert "giới hạn" not in sentences[5]  # the funnel's limits are in a footnote
 
 
@@ -299,3 +301,57 @@ def test_every_listed_section_is_a_method_of_its_report():
         assert len(set(report.SECTIONS)) == len(report.SECTIONS)
         for name in report.SECTIONS:
             assert callable(getattr(report, name, None)), (report.__name__, name)
+
+
+def _peers(late_counts: list[int], resolved: int = 1000) -> pd.DataFrame:
+    codes = [f"{100 + i}" for i in range(len(late_counts))]
+    return pd.DataFrame(
+        {
+            "unit_code": codes,
+            "short_name": [f"Xã {c}" for c in codes],
+            "resolved_late_count": late_counts,
+            "resolved_total_count": [resolved] * len(late_counts),
+        }
+    )
+
+
+def test_overview_funnel_names_units_to_act_on_with_their_statistics_in_footnotes():
+    from cchc_analysis.reports.sections.funnel import funnel_html
+
+    peers = _peers([10, 11, 9, 10, 12, 8, 10, 150, 10, 0])  # 103 well above, 109 well below
+    overview = funnel_html(peers, "commune", "vi", has_unit_notes=True)
+    assert "Tỷ lệ quá hạn cao hơn rõ rệt so với mức chung: Xã 107." in overview
+    notes = overview.split('<aside class="footnotes"')[1]
+    assert "Xã 107: 150/1.000 hồ sơ giải quyết quá hạn (15,00%); với số hồ sơ này" in notes
+    assert "Xã 109:" not in notes  # a clearly good result is named, not footnoted
+    unit_report = funnel_html(peers, "commune", "vi")
+    assert "Xã 107: 150/1.000" not in unit_report
+
+
+def test_overview_trends_name_falling_units_first_with_the_test_in_a_footnote():
+    from types import SimpleNamespace
+
+    from cchc_analysis.reports.sections.trends import province_trends
+
+    months = pd.date_range("2025-01-01", periods=12, freq="MS")
+    series = {
+        "100": np.linspace(0.99, 0.90, 12),  # falls about 0.8 points a month
+        "101": np.linspace(0.95, 0.99, 12),  # rises
+        "102": np.full(12, 0.97),  # flat
+    }
+    monthly = pd.concat(
+        pd.DataFrame({"unit_code": code, "month": months, "within_deadline_rate": values})
+        for code, values in series.items()
+    )
+    data = SimpleNamespace(
+        lang="vi",
+        peers=pd.DataFrame({"unit_code": list(series), "short_name": ["Đồ Sơn", "An Lão", "Tiên"]}),
+        peer_level="district",
+        monthly=monthly,
+    )
+    page = province_trends(data).data
+    falls = page.index("giảm rõ rệt qua các tháng ở: Đồ Sơn (khoảng 0,8 điểm % mỗi tháng)")
+    assert falls < page.index("tăng rõ rệt qua các tháng ở: An Lão")
+    notes = page.split('<aside class="footnotes"')[1]
+    assert "Mann–Kendall" in notes and "Đồ Sơn: tau −1,00; p &lt; 0,001" in notes
+    assert "Tiên" not in notes and "tau" not in page.split("<aside")[0]  # no test in the text

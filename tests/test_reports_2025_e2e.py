@@ -24,7 +24,7 @@ UNIT_HEADINGS = (
     "Thời gian giải quyết",
     "Dịch vụ công trực tuyến",
     "Mức độ hài lòng",
-    "Vị trí trong tỉnh",
+    "Vị trí trong thành phố",  # Hải Phòng is a centrally-run city
     "Phương pháp và nguồn dữ liệu",
 )
 
@@ -77,7 +77,8 @@ def test_commune_report_and_overview(reform_dir, tmp_path):
     assert "Các xã, thị trấn" not in page  # a commune has no communes section
     assert "Xã Kiến Thụy — Thành phố Hải Phòng" in page
     assert "hồ sơ do xã tiếp nhận" in page  # worded by the unit's type
-    assert "Xã xếp thứ" in page and "xã, phường, đặc khu của tỉnh" in page
+    assert "Xã xếp thứ" in page and "xã, phường, đặc khu về tỷ lệ đúng hạn" in page
+    assert "của tỉnh" not in page.split("Quy tắc đếm")[0]  # Hải Phòng is a city, not a "tỉnh"
     overview = _text((out / "province-31-hai-phong.html").read_text(encoding="utf-8"))
     assert "Bảng xếp hạng các xã, phường, đặc khu" in overview
     for name in ("Kiến Thụy", "An Lão", "Kiến Hải", "Nghi Dương"):
@@ -117,4 +118,4 @@ def test_pre_reform_district_report_keeps_its_structure(reform_dir, tmp_path):
     first_screen = page[: page.index("Mục lục")]
     assert "Địa bàn huyện" not in first_screen and "Báo cáo cấp xã" not in first_screen
     overview = _text((out / "province-31-hai-phong.html").read_text(encoding="utf-8"))
-    assert "Bảng xếp hạng các huyện, quận" in overview and "Cơ quan cấp tỉnh" not in overview
+    assert "Bảng xếp hạng các đơn vị cấp huyện" in overview and "Cơ quan cấp tỉnh" not in overview

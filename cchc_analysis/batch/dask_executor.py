@@ -15,8 +15,8 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from cchc_analysis.batch.execute import INFRA_RETRIES, JobOutput, run_job
+from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.batch.manifest import failed_result
-from cchc_analysis.batch.plan import ReportJob
 from cchc_analysis.core.errors import ExecutorError
 
 

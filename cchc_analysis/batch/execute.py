@@ -1,40 +1,44 @@
-"""Executing one report: papermill runs the notebook on a warm kernel, nbconvert renders it.
+"""Executing one report: nbclient runs the notebook on a warm kernel, nbconvert renders it.
 
 This is what every executor runs, in a local worker process, on a Dask worker thread, or
 inline. :func:`execute_job` never raises for a failing notebook: the failure comes back in a
 :class:`JobOutput` with the source cell that failed and the partial notebook, and a kernel that
-died (rather than a notebook that failed) is flagged as worth one more try. The papermill
-engine registered here keeps the partial notebook when execution stops on something other
-than a cell error, and reuses the warm kernel's connected client.
+died (rather than a notebook that failed) is flagged as worth one more try.
+
+The notebook is executed as ``papermill`` executes it, with papermill's own parts: its
+parameter injection (an ``injected-parameters`` cell after the ``parameters`` cell), its cell
+metadata (start, end, duration, status) and its error markers in the partial notebook of a
+failed report. What is left out is what costs a report time without changing a byte of its
+HTML: reading and writing (and validating) the notebook file, a new kernel client and a
+``kernel_info`` round trip per report. The notebook runs on the warm kernel's one connected
+client, in memory.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import nbformat
-
+from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name
 from cchc_analysis.batch.manifest import ReportResult
-from cchc_analysis.batch.plan import ReportJob
 from cchc_analysis.core.errors import KernelStartError
 from cchc_analysis.core.resources import TEMPLATE_DIR
 
 if TYPE_CHECKING:
     from nbconvert import HTMLExporter
+    from nbformat import NotebookNode
 
 KERNEL_START_TIMEOUT_S = 60
 CELL_TIMEOUT_S = 1800  # a cell running longer than this is hung: fail the report, go on
 INFRA_RETRIES = 1  # a report whose kernel or worker died is run once more on a fresh one
-ENGINE_NAME = "cchc"
 
 
 @lru_cache(maxsize=1)
@@ -52,6 +56,7 @@ class JobOutput:
     notebook: str | None = None  # the partial notebook of a failed report
     infra_failure: bool = False  # kernel/worker trouble, worth one more try
     worker: str = ""
+    started_at: float | None = None  # when its first cell was sent (seconds since the epoch)
     kernel_starts: int = 0
     kernel_errors: list[str] = field(default_factory=list)
 
@@ -60,7 +65,9 @@ class JobOutput:
 def html_exporter(lang: str = "vi") -> HTMLExporter:
     """nbconvert exporter with the workbook's template: no code, no prompts, no CDN.
 
-    Cached per language: building it compiles the Jinja template (about 0.2 s)."""
+    Cached per language (a worker builds it once, before its first report): building it
+    compiles the Jinja template (about 0.2 s). The notebook is validated once after the
+    preprocessors rather than after each of them (``optimistic_validation``): the same HTML."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
@@ -71,6 +78,7 @@ def html_exporter(lang: str = "vi") -> HTMLExporter:
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+        optimistic_validation=True,
     )
     exporter.language_code = lang
     # Researcher-facing prose cells are tagged and left out of the leadership report.
@@ -83,7 +91,16 @@ def html_exporter(lang: str = "vi") -> HTMLExporter:
     return exporter
 
 
-def _strip_noise(nb: nbformat.NotebookNode) -> list[str]:
+def prepare_worker(lang: str) -> None:
+    """Import the execution and rendering stack and build the exporter, ahead of the first
+    report (a worker does this while its kernel boots)."""
+    import nbclient  # noqa: F401
+    import papermill.execute  # noqa: F401
+
+    html_exporter(lang)
+
+
+def _strip_noise(nb: NotebookNode) -> list[str]:
     """Drop stderr streams (warnings) from outputs, returning them for the manifest."""
     warnings: list[str] = []
     for cell in nb.cells:
@@ -99,7 +116,7 @@ def _strip_noise(nb: nbformat.NotebookNode) -> list[str]:
     return warnings
 
 
-def _cells_seconds(nb: nbformat.NotebookNode) -> float:
+def _cells_seconds(nb: NotebookNode) -> float:
     total = 0.0
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("papermill", {})
@@ -108,28 +125,7 @@ def _cells_seconds(nb: nbformat.NotebookNode) -> float:
     return total
 
 
-def register_engine() -> None:
-    """A papermill engine that keeps the partially executed notebook when execution stops on
-    something other than a cell error (kernel death, timeout), without saving after each cell,
-    and that runs on the warm kernel's already connected client."""
-    from papermill.engines import NBClientEngine, papermill_engines
-
-    if ENGINE_NAME in papermill_engines._engines:
-        return
-
-    class CapturingEngine(NBClientEngine):  # type: ignore[misc]  # papermill has no type hints
-        @classmethod
-        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
-            try:
-                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-            except BaseException as exc:
-                exc.partial_notebook = nb_man.nb  # type: ignore[attr-defined]
-                raise
-
-    papermill_engines.register(ENGINE_NAME, CapturingEngine)
-
-
-def _source_cell(nb: nbformat.NotebookNode, index: int) -> tuple[int, str]:
+def _source_cell(nb: NotebookNode, index: int) -> tuple[int, str]:
     """1-based number of cell ``index`` (an index into ``nb`` without papermill's error
     markers) in the source notebook, i.e. not counting the injected-parameters cell, and the
     cell's first line."""
@@ -143,7 +139,7 @@ def _source_cell(nb: nbformat.NotebookNode, index: int) -> tuple[int, str]:
     return number, first[:200]
 
 
-def _without_markers(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+def _without_markers(nb: NotebookNode) -> list[NotebookNode]:
     return [
         c
         for c in nb.cells
@@ -151,12 +147,95 @@ def _without_markers(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     ]
 
 
-def _last_started_cell(nb: nbformat.NotebookNode) -> int | None:
+def _last_started_cell(nb: NotebookNode) -> int | None:
     last = None
     for i, cell in enumerate(nb.cells):
         if cell.get("metadata", {}).get("papermill", {}).get("start_time"):
             last = i
     return last
+
+
+@lru_cache(maxsize=8)
+def _parsed(text: str) -> NotebookNode:
+    """A notebook's text parsed (and validated) once per process, as papermill's
+    ``load_notebook_node`` loads a file: upgraded to the latest v4, with papermill's metadata,
+    and a tags list and papermill metadata on every cell. Callers get a deep copy."""
+    import nbformat
+    from papermill.version import version
+
+    nb = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
+    upgraded = nbformat.v4.upgrade(nb)  # type: ignore[no-untyped-call]
+    nb = upgraded if upgraded is not None else nb
+    if not hasattr(nb.metadata, "papermill"):
+        nb.metadata["papermill"] = {
+            "default_parameters": {},
+            "parameters": {},
+            "environment_variables": {},
+            "version": version,
+        }
+    for cell in nb.cells:
+        if not hasattr(cell.metadata, "tags"):
+            cell.metadata["tags"] = []
+        if not hasattr(cell.metadata, "papermill"):
+            cell.metadata["papermill"] = {}
+    parsed: NotebookNode = nb
+    return parsed
+
+
+def parameterized(job: ReportJob, kernel_name: str) -> NotebookNode:
+    """The job's notebook with its parameters injected, ready to run: what papermill's
+    ``execute_notebook`` builds before executing (same cells, tags and metadata)."""
+    from papermill.execute import prepare_notebook_metadata, remove_error_markers
+    from papermill.parameterize import parameterize_notebook
+
+    text = job.notebook_text or Path(job.notebook).read_text(encoding="utf-8")
+    nb = copy.deepcopy(_parsed(text))
+    nb = parameterize_notebook(nb, job.parameters, kernel_name=kernel_name)
+    nb = prepare_notebook_metadata(nb, job.notebook, None)
+    ready: NotebookNode = remove_error_markers(nb)
+    return ready
+
+
+def _execute(nb: NotebookNode, kernel: WarmKernel, cell_timeout_s: float | None) -> None:
+    """Run ``nb``'s cells in order on the (ensured) warm kernel, recording papermill's metadata, and
+    raise papermill's ``PapermillExecutionError`` (error markers added to ``nb``) when a cell
+    fails. Any other exception (dead kernel, timeout) carries ``nb`` as ``partial_notebook``.
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from papermill.engines import NotebookExecutionManager
+    from papermill.execute import raise_for_execution_errors
+
+    client = NotebookClient(
+        nb,
+        km=kernel.km,
+        kernel_name=kernel.kernel_name,
+        timeout=cell_timeout_s,
+        startup_timeout=kernel.start_timeout_s,
+        raise_on_iopub_timeout=True,
+    )
+    client.kc = kernel.kc  # the warm kernel's connected client, not a new one per report
+    manager = NotebookExecutionManager(nb, output_path=None, progress_bar=False)
+    manager.notebook_start()
+    try:
+        # papermill's loop (PapermillNotebookClient.papermill_execute_cells)
+        for index, cell in enumerate(nb.cells):
+            try:
+                manager.cell_start(cell, index)
+                client.execute_cell(cell, index)
+            except CellExecutionError as exc:
+                manager.cell_exception(nb.cells[index], cell_index=index, exception=exc)
+                break
+            finally:
+                manager.cell_complete(nb.cells[index], cell_index=index)
+        if kernel.language_info:
+            nb.metadata["language_info"] = kernel.language_info
+    except BaseException as exc:
+        exc.partial_notebook = nb  # type: ignore[attr-defined]
+        raise
+    finally:
+        manager.notebook_complete()
+    raise_for_execution_errors(nb, None)
 
 
 def execute_job(
@@ -166,15 +245,15 @@ def execute_job(
     lang: str,
     cell_timeout_s: float | None = CELL_TIMEOUT_S,
 ) -> JobOutput:
-    """Execute one notebook with papermill on ``kernel`` and render its HTML.
+    """Execute one notebook on ``kernel`` and render its HTML.
 
     Never raises (except on interruption): a failure is returned with its cell and error and
     the partial notebook.
     """
-    import papermill as pm
+    import nbformat
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
 
-    register_engine()
     started = time.perf_counter()
     result = ReportResult(
         job.kind, job.unit_code, job.unit_name, job.html_name, "ok", 0.0, input_hash=job.input_hash
@@ -183,76 +262,57 @@ def execute_job(
     starts_before = kernel.starts_count
     errors_before = len(kernel.start_errors)
     partial = None
-    with tempfile.TemporaryDirectory(prefix="cchc-run-") as tmp:
-        source = Path(tmp) / "input.ipynb"
-        if job.notebook_text:
-            source.write_text(job.notebook_text, encoding="utf-8")
-        else:
-            source = Path(job.notebook)
-        executed = Path(tmp) / "executed.ipynb"
-        nb = None
+    nb = None
+    try:
+        nb = parameterized(job, kernel.kernel_name)
+        kernel.ensure()
+        out.started_at = time.time()
+        _execute(nb, kernel, cell_timeout_s)
+        kernel.begin_reset()  # the kernel clears itself while we render
+    except PapermillExecutionError as exc:
+        kernel.begin_reset()
+        result.status = "failed"
+        result.error = f"{exc.ename}: {exc.evalue}"
+        partial = nb
+        if partial is not None:
+            result.failed_cell, result.failed_source = _source_cell(partial, exc.cell_index)
+    except KernelStartError as exc:
+        result.status = "failed"
+        result.error = str(exc)
+        out.infra_failure = True
+    except (KeyboardInterrupt, SystemExit):
+        kernel.discard()
+        raise
+    except Exception as exc:  # noqa: BLE001 - one unit must not stop the batch
+        result.status = "failed"
+        result.error = f"{type(exc).__name__}: {exc}".strip()
+        if isinstance(exc, CellTimeoutError):
+            result.error = f"CellTimeoutError: cell ran longer than {cell_timeout_s:g} s"
+        # A dead or unresponsive kernel is worth one more try; a hung cell is not.
+        out.infra_failure = not isinstance(exc, CellTimeoutError) and isinstance(
+            exc, DeadKernelError | TimeoutError | RuntimeError
+        )
+        partial = getattr(exc, "partial_notebook", None)
+        if partial is not None:
+            index = _last_started_cell(partial)
+            if index is not None:
+                result.failed_cell, result.failed_source = _source_cell(partial, index)
+        kernel.discard()  # a kernel that died or hung is replaced for the next report
+    if result.status == "ok" and nb is not None:
         try:
-            km = kernel.ensure()
-            nb = pm.execute_notebook(
-                str(source),
-                str(executed),
-                parameters=job.parameters,
-                engine_name=ENGINE_NAME,
-                kernel_name=kernel.kernel_name,
-                km=km,
-                kc=kernel.kc,
-                request_save_on_cell_execute=False,
-                progress_bar=False,
-                log_output=False,
-                start_timeout=kernel.start_timeout_s,
-                execution_timeout=cell_timeout_s,
+            result.warnings = _strip_noise(nb)
+            result.cells_seconds = round(_cells_seconds(nb), 3)
+            body, _ = html_exporter(lang).from_notebook_node(
+                nb, resources={"metadata": {"name": job.unit_name}}
             )
-            kernel.begin_reset()  # the kernel clears itself while we render
-        except pm.PapermillExecutionError as exc:
-            kernel.begin_reset()
+            out.html = body
+        except Exception as exc:  # noqa: BLE001 - a rendering bug fails this unit only
             result.status = "failed"
-            result.error = f"{exc.ename}: {exc.evalue}"
-            with contextlib.suppress(Exception):
-                partial = nbformat.read(executed, as_version=4)  # type: ignore[no-untyped-call]
-            if partial is not None:
-                result.failed_cell, result.failed_source = _source_cell(partial, exc.cell_index)
-        except KernelStartError as exc:
-            result.status = "failed"
-            result.error = str(exc)
-            out.infra_failure = True
-        except (KeyboardInterrupt, SystemExit):
-            kernel.discard()
-            raise
-        except Exception as exc:  # noqa: BLE001 - one unit must not stop the batch
-            result.status = "failed"
-            result.error = f"{type(exc).__name__}: {exc}".strip()
-            if isinstance(exc, CellTimeoutError):
-                result.error = f"CellTimeoutError: cell ran longer than {cell_timeout_s:g} s"
-            # A dead or unresponsive kernel is worth one more try; a hung cell is not.
-            out.infra_failure = not isinstance(exc, CellTimeoutError) and isinstance(
-                exc, DeadKernelError | TimeoutError | RuntimeError
-            )
-            partial = getattr(exc, "partial_notebook", None)
-            if partial is not None:
-                index = _last_started_cell(partial)
-                if index is not None:
-                    result.failed_cell, result.failed_source = _source_cell(partial, index)
-            kernel.discard()  # a kernel that died or hung is replaced for the next report
-        if result.status == "ok" and nb is not None:
-            try:
-                result.warnings = _strip_noise(nb)
-                result.cells_seconds = round(_cells_seconds(nb), 3)
-                body, _ = html_exporter(lang).from_notebook_node(
-                    nb, resources={"metadata": {"name": job.unit_name}}
-                )
-                out.html = body
-            except Exception as exc:  # noqa: BLE001 - a rendering bug fails this unit only
-                result.status = "failed"
-                result.error = f"rendering failed: {type(exc).__name__}: {exc}"
-                partial = nb
-        if result.status == "failed" and partial is not None:
-            with contextlib.suppress(Exception):
-                out.notebook = nbformat.writes(partial)  # type: ignore[no-untyped-call]
+            result.error = f"rendering failed: {type(exc).__name__}: {exc}"
+            partial = nb
+    if result.status == "failed" and partial is not None:
+        with contextlib.suppress(Exception):
+            out.notebook = nbformat.writes(partial)  # type: ignore[no-untyped-call]
     out.kernel_starts = kernel.starts_count - starts_before
     out.kernel_errors = kernel.start_errors[errors_before:]
     result.seconds = round(time.perf_counter() - started, 3)

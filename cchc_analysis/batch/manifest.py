@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 import threading
 import time
@@ -20,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cchc_analysis.batch.plan import ReportJob
+from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.core.periods import Period
 from cchc_analysis.core.version import __version__
 
@@ -46,6 +47,7 @@ class ReportResult:
     failed_source: str | None = None  # first line of that cell
     attempts: int = 1
     warnings: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)  # its CSV/XLSX files, relative to the run
 
 
 def failed_result(job: ReportJob, error: str) -> ReportResult:
@@ -80,12 +82,16 @@ def write_atomic(path: Path, content: str | bytes) -> None:
 
 
 def clean_stale_temporaries(out_dir: Path) -> int:
-    """Remove temporary files left by a run that was killed mid-write (called under the lock)."""
+    """Remove temporary files (and table folders) left by a run that was killed mid-write
+    (called under the lock)."""
     removed = 0
     for folder in (out_dir, out_dir / "failed"):
         if folder.is_dir():
             for tmp in folder.glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
+                if tmp.is_dir() and not tmp.is_symlink():
+                    shutil.rmtree(tmp, ignore_errors=True)
+                else:
+                    tmp.unlink(missing_ok=True)
                 removed += 1
     return removed
 

@@ -9,6 +9,7 @@ notebook, parameters and package code are unchanged is not rendered again.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_analysis import store, units
+from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.core import resources, targets
 from cchc_analysis.core.errors import ParameterError, UnitNotInDataError
 from cchc_analysis.core.periods import Period
@@ -30,22 +32,6 @@ from cchc_analysis.core.resources import notebooks_dir
 from cchc_analysis.core.schema import DOSSIER_COLUMNS
 from cchc_analysis.core.version import __version__
 from cchc_analysis.counting.former_districts import former_district_name
-
-
-@dataclass
-class ReportJob:
-    """One notebook to execute and render; carries the notebook's text so that a remote
-    (Dask) worker needs only the package and the data folder, not this checkout."""
-
-    kind: str  # district | commune | province
-    unit_code: str
-    unit_name: str
-    notebook: str
-    html_name: str
-    parameters: dict[str, Any]
-    input_hash: str = ""
-    notebook_text: str = ""
-    areas: tuple[str, ...] = ()  # the dossier areas the report reads (none: the overview's all)
 
 
 def parse_parameter(text: str) -> tuple[str, Any]:
@@ -84,11 +70,31 @@ def check_extra_parameters(parameters: dict[str, Any]) -> None:
         )
 
 
+def declared_parameters(notebook_text: str) -> set[str]:
+    """The names a notebook's ``parameters`` cell assigns: what papermill's
+    ``inspect_notebook`` lists for a Python notebook, read with ``ast`` because importing
+    papermill (nbformat, jsonschema) costs the start of a run a second or more."""
+    nb = json.loads(notebook_text)
+    for cell in nb.get("cells", []):
+        if "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = cell.get("source", "")
+        names: set[str] = set()
+        for node in ast.parse("".join(source) if isinstance(source, list) else source).body:
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AnnAssign):
+                targets = [node.target]
+            else:
+                continue
+            names.update(target.id for target in targets if isinstance(target, ast.Name))
+        return names
+    return set()
+
+
 def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> None:
     """Raise ParameterError for a parameter the notebook does not declare."""
-    import papermill as pm
-
-    declared = set(pm.inspect_notebook(str(notebook)))
+    declared = declared_parameters(Path(notebook).read_text(encoding="utf-8"))
     unknown = sorted(set(parameters) - declared)
     if unknown:
         raise ParameterError(

@@ -33,13 +33,12 @@ from cchc_analysis.batch.execute import (
     KERNEL_START_TIMEOUT_S,
     JobOutput,
     execute_job,
-    html_exporter,
     kernel_name,
-    register_engine,
+    prepare_worker,
 )
+from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.batch.kernels import WarmKernel
 from cchc_analysis.batch.manifest import failed_result
-from cchc_analysis.batch.plan import ReportJob
 from cchc_analysis.core.errors import KernelStartError
 
 log = logging.getLogger("cchc.runner")
@@ -106,8 +105,7 @@ def _worker_main(
     try:
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
             return
-        register_engine()
-        html_exporter(lang)
+        prepare_worker(lang)
         with contextlib.suppress(KernelStartError):
             kernel.ensure()  # jobs retry the start and report its failure
         while True:
@@ -136,6 +134,7 @@ class _Worker:
     conn: Connection
     job: ReportJob | None = None
     attempts: int = 0
+    served: bool = False  # it has been sent a job (so it has finished starting)
 
 
 class LocalPool:
@@ -156,8 +155,13 @@ class LocalPool:
     def _start(self) -> _Worker:
         parent_sock, child_sock = socket.socketpair()
         settings = json.dumps([child_sock.fileno(), self.lang, self.cell_timeout_s, os.getpid()])
-        # The kernel is launched first and boots while the worker imports papermill & co.
+        # The kernel is launched first and boots while the worker imports nbclient & co.
         code = (
+            "import sys\n"
+            # jsonschema (imported by nbformat) builds a grammar for the optional
+            # rfc3987_syntax at import, about 2 s of a core; a worker never checks an IRI
+            # (nbformat validates without format checks), so it goes without it.
+            "sys.modules.setdefault('rfc3987_syntax', None)\n"
             "from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name\n"
             "kernel = WarmKernel(default_kernel_name())\n"
             "kernel.launch()\n"
@@ -186,6 +190,7 @@ class LocalPool:
             for worker in self.workers:
                 if worker.job is None and queue:
                     worker.job, worker.attempts = queue.popleft()
+                    worker.served = True
                     with contextlib.suppress(OSError):  # a dead worker is noticed below
                         worker.conn.send(worker.job)
             busy = [w for w in self.workers if w.job is not None]
@@ -220,16 +225,27 @@ class LocalPool:
         result = failed_result(job, f"worker process died ({how})")
         return JobOutput(result, infra_failure=True)
 
+    def shrink(self, size: int) -> None:
+        """Stop the workers beyond the first ``size`` (a run with fewer reports than workers)."""
+        extra, self.workers = self.workers[size:], self.workers[:size]
+        self._stop(extra)
+
     def close(self, timeout_s: float = 10.0) -> None:
         """Stop the workers (each shuts its kernel down); terminate any that do not stop."""
-        for worker in self.workers:
-            if worker.job is None:
+        workers, self.workers = self.workers, []
+        self._stop(workers, timeout_s)
+
+    @staticmethod
+    def _stop(workers: list[_Worker], timeout_s: float = 10.0) -> None:
+        for worker in workers:
+            if worker.job is None and worker.served:
                 with contextlib.suppress(Exception):
                     worker.conn.send(None)
             elif worker.process.poll() is None:
-                worker.process.terminate()  # SIGTERM: it closes its kernel and exits
+                # SIGTERM: it closes its kernel and exits (at once, even while starting it)
+                worker.process.terminate()
         deadline = time.monotonic() + timeout_s
-        for worker in self.workers:
+        for worker in workers:
             try:
                 worker.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

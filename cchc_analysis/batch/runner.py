@@ -1,11 +1,14 @@
-"""Fan-out of the report notebooks: papermill executes, nbconvert renders, in the same worker
-process, on a warm kernel; one failing unit never stops the others.
+"""Fan-out of the report notebooks: executed on a warm kernel (papermill's parameters and error
+conventions, run by nbclient) and rendered by nbconvert, in the same worker process; one
+failing unit never stops the others.
 
 Output folder layout::
 
     <out>/<unit_code>-<slug>.html        one per district (or new commune, former district)
+    <out>/<unit_code>-<slug>_bang/       its tables: <nn>-<caption>.csv and .xlsx
     <out>/province-<code>-<slug>.html    the province overview
     <out>/index.html                     links to all, with a KPI table
+    <out>/chi-so-<first>-<last>.xlsx     every unit's KPIs, one workbook (linked from the index)
     <out>/manifest.json                  status, seconds, input hash and error of every report
     <out>/failed/<name>.ipynb            the partial notebook of a failed report
     <out>/logs/run-<time>.log            one log per run
@@ -27,17 +30,21 @@ This module orchestrates; the parts live beside it: ``plan`` (jobs, parameters, 
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from cchc_analysis import store
 from cchc_analysis.batch.dask_executor import run_dask
 from cchc_analysis.batch.execute import CELL_TIMEOUT_S, JobOutput
+from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.batch.manifest import (
     MANIFEST,
     Progress,
@@ -50,13 +57,13 @@ from cchc_analysis.batch.manifest import (
     result_fields,
     write_atomic,
 )
-from cchc_analysis.batch.plan import ReportJob, plan_jobs
-from cchc_analysis.batch.pool import RunInterrupted, default_workers, interruptible, run_local
+from cchc_analysis.batch.plan import plan_jobs
+from cchc_analysis.batch.pool import LocalPool, RunInterrupted, default_workers, interruptible
+from cchc_analysis.batch.report_files import write_report
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period
 from cchc_analysis.counting.prepare import prepare_folder
 from cchc_analysis.counting.query import Tier
-from cchc_analysis.reports.index_page import write_index
 
 LOCK_FILE = ".cchc-run.lock"
 
@@ -92,130 +99,199 @@ def render_reports(
         try:
             if clean_stale_temporaries(out_path):
                 log.info("removed temporary files left by an interrupted run")
-            prepare_folder(data_path)
-            jobs = plan_jobs(
-                data_path,
-                period,
-                unit_codes=unit_codes,
-                lang=lang,
-                tier=tier,
-                extra_parameters=extra_parameters,
-                level=level,
-            )
-            previous = read_manifest(out_path) or {}
-            before = {r["file"]: r for r in previous.get("reports", []) if "file" in r}
-            todo, kept = _select(jobs, before, out_path, force, retry_failed)
-            for result in kept:
-                if result.status == "skipped":
-                    log.info(
-                        "skipped %s (inputs unchanged, hash %s)", result.file, result.input_hash
-                    )
-            order = {job.html_name: i for i, job in enumerate(jobs)}
-            # Until a report is redone, its line describes the file still on disk.
-            results: dict[str, ReportResult] = {r.file: r for r in kept}
-            for job in todo:
-                if job.html_name in before:
-                    results[job.html_name] = ReportResult(**result_fields(before[job.html_name]))
-            n_workers = max(1, min(len(todo), workers or default_workers()))
-            if n_workers > 1:
-                # The overview is the longest report (every unit's trend chart): started first,
-                # it runs beside the unit reports instead of alone at the end of the run.
-                todo.sort(key=lambda job: job.kind != "province")
-            manifest = new_manifest(data_path, period, lang, tier, n_workers, executor, log_path)
-
-            def save_manifest(complete: bool) -> None:
-                manifest["reports"] = ordered_records(results.values(), order)
-                manifest["seconds"] = round(time.perf_counter() - started, 3)
-                manifest["complete"] = complete
-                write_atomic(
-                    out_path / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2)
-                )
-
-            progress = Progress(len(todo), quiet=quiet)
-
-            def on_output(output: JobOutput) -> None:
-                result = output.result
-                failed_copy = out_path / "failed" / Path(result.file).with_suffix(".ipynb").name
-                if result.status == "ok" and output.html is not None:
-                    write_atomic(out_path / result.file, output.html)
-                    failed_copy.unlink(missing_ok=True)
-                elif output.notebook is not None:
-                    failed_copy.parent.mkdir(parents=True, exist_ok=True)
-                    write_atomic(failed_copy, output.notebook)
-                results[result.file] = result
-                progress.update(result)
-                level = logging.INFO if result.status == "ok" else logging.ERROR
-                where = f" (cell {result.failed_cell}: {result.failed_source})" * bool(
-                    result.failed_cell
-                )
-                log.log(
-                    level,
-                    "%s %s %.1f s (cells %.1f s)%s %s",
-                    result.file,
-                    result.status,
-                    result.seconds,
-                    result.cells_seconds,
-                    where,
-                    result.error or "",
-                )
-                if output.kernel_starts or output.kernel_errors:
-                    log.info(
-                        "%s: worker %s started %d kernel(s)%s",
-                        result.file,
-                        output.worker,
-                        output.kernel_starts,
-                        f"; start errors: {output.kernel_errors}" * bool(output.kernel_errors),
-                    )
-                for warning in result.warnings:
-                    log.warning("%s: %s", result.file, warning)
-                # Rewritten after every report, so a killed run keeps its progress.
-                save_manifest(complete=False)
-
-            log.info(
-                "run %s %s: %d reports to render, %d unchanged, %d workers (%s)",
-                period,
-                lang,
-                len(todo),
-                len(jobs) - len(todo),
-                n_workers,
-                executor,
-            )
-            save_manifest(complete=False)
+            pool = None
+            if executor != "dask" and (force or read_manifest(out_path) is None):
+                # A first (or forced) run renders every report: its workers start now, and
+                # their kernels boot and warm up while the run plans and hashes its inputs.
+                pool = _start_pool(workers, lang, cell_timeout_s, log_path)
             try:
-                if todo and executor == "dask":
-                    run_dask(
-                        todo,
-                        lang=lang,
-                        scheduler=scheduler,
-                        workers=n_workers,
-                        cell_timeout_s=cell_timeout_s,
-                        on_output=on_output,
-                    )
-                elif todo:
-                    run_local(
-                        todo,
-                        lang=lang,
-                        workers=n_workers,
-                        cell_timeout_s=cell_timeout_s,
-                        on_output=on_output,
-                        log_path=log_path,
-                    )
-            except RunInterrupted as exc:
-                log.error("interrupted by signal %d; finished reports are kept", exc.signum)
-                raise
-            except KeyboardInterrupt:
-                log.error("interrupted; finished reports are kept")
-                raise
+                return _run(
+                    pool,
+                    data_path,
+                    period,
+                    out_path,
+                    log_path,
+                    started,
+                    unit_codes=unit_codes,
+                    workers=workers,
+                    lang=lang,
+                    tier=tier,
+                    quiet=quiet,
+                    force=force,
+                    retry_failed=retry_failed,
+                    executor=executor,
+                    scheduler=scheduler,
+                    extra_parameters=extra_parameters,
+                    cell_timeout_s=cell_timeout_s,
+                    level=level,
+                )
             finally:
-                progress.close()
-            ordered = sorted(results.values(), key=lambda r: order.get(r.file, 10**6))
-            write_index(out_path, data_path, period, ordered, lang, tier)
-            save_manifest(complete=True)
-            log.info("done in %.1f s", manifest["seconds"])
-            return manifest
+                if pool is not None:
+                    pool.close()
         finally:
             log.removeHandler(handler)
             handler.close()
+
+
+def _start_pool(
+    workers: int | None, lang: str, cell_timeout_s: float | None, log_path: Path
+) -> LocalPool:
+    return LocalPool(
+        workers or default_workers(), lang=lang, cell_timeout_s=cell_timeout_s, log_path=log_path
+    )
+
+
+def _run(
+    pool: LocalPool | None,
+    data_path: Path,
+    period: Period,
+    out_path: Path,
+    log_path: Path,
+    started: float,
+    *,
+    unit_codes: Sequence[str] | None,
+    workers: int | None,
+    lang: str,
+    tier: Tier,
+    quiet: bool,
+    force: bool,
+    retry_failed: bool,
+    executor: str,
+    scheduler: str | None,
+    extra_parameters: dict[str, Any] | None,
+    cell_timeout_s: float | None,
+    level: str | None,
+) -> dict[str, Any]:
+    """Plan, execute and write everything, on ``pool`` when the run started one."""
+    prepare_folder(data_path)
+    jobs = plan_jobs(
+        data_path,
+        period,
+        unit_codes=unit_codes,
+        lang=lang,
+        tier=tier,
+        extra_parameters=extra_parameters,
+        level=level,
+    )
+    previous = read_manifest(out_path) or {}
+    before = {r["file"]: r for r in previous.get("reports", []) if "file" in r}
+    todo, kept = _select(jobs, before, out_path, force, retry_failed)
+    for result in kept:
+        if result.status == "skipped":
+            log.info("skipped %s (inputs unchanged, hash %s)", result.file, result.input_hash)
+    order = {job.html_name: i for i, job in enumerate(jobs)}
+    # Until a report is redone, its line describes the file still on disk.
+    results: dict[str, ReportResult] = {r.file: r for r in kept}
+    for job in todo:
+        if job.html_name in before:
+            results[job.html_name] = ReportResult(**result_fields(before[job.html_name]))
+    n_workers = max(1, min(len(todo), workers or default_workers()))
+    if n_workers > 1:
+        # The overview is the longest report (every unit's trend chart): started first,
+        # it runs beside the unit reports instead of alone at the end of the run.
+        todo.sort(key=lambda job: job.kind != "province")
+    manifest = new_manifest(data_path, period, lang, tier, n_workers, executor, log_path)
+
+    def save_manifest(complete: bool) -> None:
+        manifest["reports"] = ordered_records(results.values(), order)
+        manifest["seconds"] = round(time.perf_counter() - started, 3)
+        manifest["complete"] = complete
+        write_atomic(out_path / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
+
+    progress = Progress(len(todo), quiet=quiet)
+    first_started: list[float] = []
+
+    def on_output(output: JobOutput) -> None:
+        result = output.result
+        if output.started_at is not None:
+            first_started[:] = [min([output.started_at, *first_started])]
+        failed_copy = out_path / "failed" / Path(result.file).with_suffix(".ipynb").name
+        if result.status == "ok" and output.html is not None:
+            result.tables = write_report(out_path, result.file, output.html, lang)
+            failed_copy.unlink(missing_ok=True)
+        else:
+            if result.file in results:  # the old page and its tables stay on disk
+                result.tables = results[result.file].tables
+            if output.notebook is not None:
+                failed_copy.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(failed_copy, output.notebook)
+        results[result.file] = result
+        progress.update(result)
+        level = logging.INFO if result.status == "ok" else logging.ERROR
+        where = f" (cell {result.failed_cell}: {result.failed_source})" * bool(result.failed_cell)
+        log.log(
+            level,
+            "%s %s %.1f s (cells %.1f s)%s %s",
+            result.file,
+            result.status,
+            result.seconds,
+            result.cells_seconds,
+            where,
+            result.error or "",
+        )
+        if output.kernel_starts or output.kernel_errors:
+            log.info(
+                "%s: worker %s started %d kernel(s)%s",
+                result.file,
+                output.worker,
+                output.kernel_starts,
+                f"; start errors: {output.kernel_errors}" * bool(output.kernel_errors),
+            )
+        for warning in result.warnings:
+            log.warning("%s: %s", result.file, warning)
+        # Rewritten after every report, so a killed run keeps its progress.
+        save_manifest(complete=False)
+
+    log.info(
+        "run %s %s: %d reports to render, %d unchanged, %d workers (%s)",
+        period,
+        lang,
+        len(todo),
+        len(jobs) - len(todo),
+        n_workers,
+        executor,
+    )
+    save_manifest(complete=False)
+    try:
+        if todo and executor == "dask":
+            run_dask(
+                todo,
+                lang=lang,
+                scheduler=scheduler,
+                workers=n_workers,
+                cell_timeout_s=cell_timeout_s,
+                on_output=on_output,
+            )
+        elif todo:
+            pool = pool or _start_pool(n_workers, lang, cell_timeout_s, log_path)
+            pool.shrink(n_workers)
+            _import_in_background("cchc_analysis.reports.index_page")  # for the run's end
+            pool.run(todo, on_output)
+            pool.close()
+    except RunInterrupted as exc:
+        log.error("interrupted by signal %d; finished reports are kept", exc.signum)
+        raise
+    except KeyboardInterrupt:
+        log.error("interrupted; finished reports are kept")
+        raise
+    finally:
+        progress.close()
+    if first_started:
+        first = datetime.fromtimestamp(first_started[0]).isoformat(sep=" ", timespec="milliseconds")
+        log.info("first report started executing at %s", first)
+    ordered = sorted(results.values(), key=lambda r: order.get(r.file, 10**6))
+    from cchc_analysis.reports.index_page import write_index  # matplotlib: not earlier
+
+    write_index(out_path, data_path, period, ordered, lang, tier)
+    save_manifest(complete=True)
+    log.info("done in %.1f s", manifest["seconds"])
+    return manifest
+
+
+def _import_in_background(module: str) -> None:
+    """Import ``module`` on a thread while the workers render (the index page's imports take a
+    second of the run's end otherwise); the import that needs it then finds it done."""
+    threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
 
 
 def _select(
@@ -235,6 +311,7 @@ def _select(
             and old.get("status") in ("ok", "skipped")
             and old.get("input_hash") == job.input_hash
             and (out_path / job.html_name).exists()
+            and all((out_path / table).exists() for table in old.get("tables", []))
         )
         if retry_failed:
             if old is not None and old.get("status") == "failed":

@@ -21,7 +21,7 @@ from cchc_analysis.core.resources import TARGETS_FILE
 DEFAULT_TARGETS_FILE = TARGETS_FILE
 
 STATUS_TEXT = {
-    "met": ("Đạt chỉ tiêu", "Target met"),
+    "met": ("Đạt mục tiêu", "Target met"),
     "near": ("Gần đạt", "Close to target"),
     "missed": ("Chưa đạt", "Below target"),
     "none": ("Không có chỉ tiêu", "No target"),

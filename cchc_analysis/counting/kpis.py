@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cchc_analysis import units
+from cchc_analysis.core import targets
 from cchc_analysis.core.metrics import add_metrics, null_unknown_counts
 from cchc_analysis.counting.aggregates import mark_undefined
 from cchc_analysis.counting.counts import recorded_monthly_counts, recorded_unit_counts
@@ -30,6 +31,7 @@ from cchc_analysis.counting.history import has_full_history
 from cchc_analysis.counting.query import CountQuery
 from cchc_analysis.counting.rollup import rollup_counts
 from cchc_analysis.counting.rollup_monthly import rollup_monthly_counts
+from cchc_analysis.counting.shared import shared_frame
 
 
 def count_table(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
@@ -70,8 +72,7 @@ def kpi_table(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFra
     """Counts plus every catalogue rate, one row per unit, with names and period bounds; an
     indicator without data (its export column absent) is missing (None/NaN), not 0."""
     counts = count_table(data_dir, query)
-    rates = add_metrics(counts, count_waiting_as_on_time=query.count_waiting_as_on_time)
-    table = mark_undefined(null_unknown_counts(rates))
+    table = mark_undefined(null_unknown_counts(_rates(data_dir, query, counts)))
     if "unit_name" not in table:
         names = [unit_label(c, query.level, query.era) for c in table["unit_code"]]
         table.insert(1, "unit_name", names)
@@ -83,6 +84,31 @@ def kpi_table(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFra
     history = has_full_history(data_dir, query, sorted(set(codes)))
     table["has_full_history"] = [bool(history[c]) for c in codes]
     return table
+
+
+def _rates(
+    data_dir: str | os.PathLike[str], query: CountQuery, counts: pd.DataFrame
+) -> pd.DataFrame:
+    """``add_metrics(counts)``. For some units of the 2025 reform (a commune report asks for
+    its own row three times), the rows of every unit's rates, computed once per folder state
+    and shared (``shared``): the rates are row by row, so they are the same numbers; when the
+    rows are not exactly ``counts`` (other branches of the roll-up), computed directly."""
+    waiting = query.count_waiting_as_on_time
+    if query.is_era_2025 and query.unit_codes:
+        every = query.with_options(unit_codes=None)
+        convention = targets.count_waiting_as_on_time() if waiting is None else waiting
+        every_rates = shared_frame(
+            data_dir,
+            ("rates", every, convention),
+            lambda: add_metrics(count_table(data_dir, every), count_waiting_as_on_time=waiting),
+        )
+        wanted = every_rates["unit_code"].isin(set(counts["unit_code"]))
+        rates = every_rates[wanted.to_numpy()].reset_index(drop=True)
+        if list(rates.columns[: len(counts.columns)]) == list(counts.columns) and rates[
+            list(counts.columns)
+        ].equals(counts):
+            return rates
+    return add_metrics(counts, count_waiting_as_on_time=waiting)
 
 
 def kpi_records(table: pd.DataFrame) -> list[dict[Hashable, Any]]:

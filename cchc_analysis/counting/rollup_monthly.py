@@ -86,13 +86,13 @@ def rollup_monthly_counts(
     district's area) × month, with rates, from ``since`` to the end of the query's period."""
     if not query.is_era_2025 or query.by_field:
         raise ValueError("rollup monthly counts answer era 2025 queries, not by field")
+    codes = query.unit_codes
     cube = shared_frame(
         data_dir,
         ("keyed cube", query.level, query.tier),
         lambda: _keyed_cube(data_dir, query.level, query.tier),
+        (lambda frame: frame[frame[NEW_UNIT_KEY].isin(codes)]) if codes else None,
     )
-    if query.unit_codes:
-        cube = cube[cube[NEW_UNIT_KEY].isin(query.unit_codes)]
     return monthly_series(
         cube,
         [NEW_UNIT_KEY, *extra_keys],

@@ -59,10 +59,14 @@ def data_state(data_dir: str | os.PathLike[str]) -> State:
 
 
 def shared_frame(
-    data_dir: str | os.PathLike[str], key: Hashable, compute: Callable[[], pd.DataFrame]
+    data_dir: str | os.PathLike[str],
+    key: Hashable,
+    compute: Callable[[], pd.DataFrame],
+    select: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """``compute()``'s frame for ``key`` in the folder's current state, computed once per
-    process while the folder is unchanged; a copy each time."""
+    process while the folder is unchanged; a copy each time (of ``select``'s rows of it only,
+    when given: a unit's rows of the province's cube, without copying the whole cube)."""
     full_key = (data_state(data_dir), key)
     frame = _results.get(full_key)
     if frame is None:
@@ -72,7 +76,7 @@ def shared_frame(
             _results.popitem(last=False)
     else:
         _results.move_to_end(full_key)
-    return frame.copy()
+    return (select(frame) if select is not None else frame).copy()
 
 
 def clear() -> None:

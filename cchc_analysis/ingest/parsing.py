@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from babel.numbers import NumberFormatError, parse_decimal
 
 from cchc_analysis.core.errors import ParseError, PeriodError
@@ -505,6 +508,61 @@ def find_period(text: Any) -> Period | None:
 # --- whole columns -----------------------------------------------------------------------------
 
 
+# Date cells as exports write them most often, read column-wise with Arrow (the same values
+# as :func:`parse_datetime`: day first). Arrow rolls an impossible day over (31/02 -> 03/03)
+# and takes a leap second, so the day and the clock read back must be the ones written; any
+# other form, or a date that does not exist, is read cell by cell as before.
+# (pattern, Arrow format, position of the day, position of the clock or None)
+_PLAIN_DATE_FORMATS: Final = (
+    (r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$", "%d/%m/%Y %H:%M:%S", 0, 11),
+    (r"^\d{2}/\d{2}/\d{4}$", "%d/%m/%Y", 0, None),
+    (r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", "%Y-%m-%d %H:%M:%S", 8, 11),
+    (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d", 8, None),
+)
+_FIRST_PLAIN_DAY: Final = np.datetime64(f"{EARLIEST_YEAR}-01-01", "ms")
+# False: every cell through its parser (the row path), to check the column-wise reading
+# against (tests/test_ingest_fast.py), or to rule it out: CCHC_INGEST_ROW_PATH=1.
+COLUMN_WISE = os.environ.get("CCHC_INGEST_ROW_PATH", "") != "1"
+
+
+def _two_digits(text: pa.Array, start: int) -> np.ndarray:
+    part = pc.utf8_slice_codeunits(text, start, start + 2)
+    return np.asarray(pc.cast(part, pa.int64()).to_numpy(zero_copy_only=False))
+
+
+def _plain_dates(uniques: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct cells that are dates in a plain form, read column-wise: (read, stamps)."""
+    read = np.zeros(len(uniques), dtype=bool)
+    stamps = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ms]")
+    if pd.api.types.infer_dtype(uniques, skipna=False) == "string":  # a CSV: text throughout
+        is_text = np.ones(len(uniques), dtype=bool)
+    else:
+        is_text = np.fromiter((isinstance(v, str) for v in uniques), bool, len(uniques))
+    if not is_text.any():
+        return read, stamps
+    where = np.flatnonzero(is_text)
+    text = pa.array(np.asarray(uniques, dtype=object)[where], type=pa.string())
+    for pattern, form, day_at, clock_at in _PLAIN_DATE_FORMATS:
+        chosen = np.asarray(pc.match_substring_regex(text, pattern).to_numpy(zero_copy_only=False))
+        if not chosen.any():
+            continue
+        cells = text.filter(pa.array(chosen))
+        parsed = pc.strptime(cells, format=form, unit="s", error_is_null=True)
+        found = np.asarray(parsed.cast(pa.timestamp("ms")).to_numpy(zero_copy_only=False))
+        good = ~np.isnat(found)
+        days = np.asarray(pc.day(parsed).to_numpy(zero_copy_only=False), dtype=float)
+        good &= days == _two_digits(cells, day_at)
+        if clock_at is not None:
+            for field, offset in ((pc.hour, 0), (pc.minute, 3), (pc.second, 6)):
+                got = np.asarray(field(parsed).to_numpy(zero_copy_only=False), dtype=float)
+                good &= got == _two_digits(cells, clock_at + offset)
+        good &= found >= _FIRST_PLAIN_DAY
+        positions = where[chosen][good]
+        read[positions] = True
+        stamps[positions] = found[good]
+    return read, stamps
+
+
 def parse_column(
     values: pd.Series, parser: Callable[[Any], Any], as_datetime: bool = False
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -512,36 +570,35 @@ def parse_column(
 
     Returns (parsed values, error code or None, error message or None), aligned with
     ``values``. Parsed values are objects, or ``datetime64[ms]`` with ``as_datetime``.
+    Dates in a plain form (:data:`_PLAIN_DATE_FORMATS`) are read column-wise first.
     """
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    parsed: list[Any] = []
-    errors: list[str | None] = []
-    messages: list[str | None] = []
-    for value in [*uniques.tolist(), None]:  # the last one serves the blanks (code -1)
+    count = len(uniques) + 1  # the last entry serves the blanks (code -1)
+    read = np.zeros(count, dtype=bool)
+    stamps = np.full(count, np.datetime64("NaT"), dtype="datetime64[ms]")
+    if COLUMN_WISE and as_datetime and parser in (parse_datetime, parse_first_datetime):
+        read[:-1], stamps[:-1] = _plain_dates(uniques)
+    table = np.full(count, None, dtype=object)
+    error_table = np.full(count, None, dtype=object)
+    message_table = np.full(count, None, dtype=object)
+    values_list = [*uniques.tolist(), None]
+    for number in np.flatnonzero(~read).tolist():
         try:
-            parsed.append(parser(value))
-            errors.append(None)
-            messages.append(None)
+            value = parser(values_list[number])
         except ParseError as exc:
-            parsed.append(None)
-            errors.append(exc.code)
-            messages.append(str(exc))
+            error_table[number] = exc.code
+            message_table[number] = str(exc)
+            continue
+        if as_datetime:
+            if value is not None:
+                stamps[number] = pd.Timestamp(value).to_datetime64()
+        else:
+            table[number] = value
     index = values.index
     if as_datetime:
-        stamps = np.array(
-            [
-                np.datetime64("NaT") if v is None else pd.Timestamp(v).to_datetime64()
-                for v in parsed
-            ],
-            dtype="datetime64[ms]",
-        )
         result = pd.Series(stamps[codes], index=index)
     else:
-        table = np.empty(len(parsed), dtype=object)
-        table[:] = parsed
         result = pd.Series(table[codes], index=index, dtype=object)
-    error_table = np.array(errors, dtype=object)
-    message_table = np.array(messages, dtype=object)
     return (
         result,
         pd.Series(error_table[codes], index=index, dtype=object),

@@ -433,7 +433,7 @@ def _stream_text(
                     sep=delimiter,
                     header=None,
                     names=list(range(max(width, 1))),
-                    dtype=str,
+                    dtype=object,  # str cells as they are (faster than a string dtype)
                     keep_default_na=False,
                     na_filter=False,
                     skip_blank_lines=False,

@@ -69,6 +69,8 @@ CLOSED_STATUSES: Final = RESULT_STATUSES | CLOSED_WITHOUT_RESULT_STATUSES
 NO_DATE: Final = np.iinfo(np.int64).min  # a row stored before snapshots were dated (NaT)
 _KEY_SALTS: Final = ("cchc.dossier.k1", "cchc.dossier.k2")  # 16 bytes each, as pandas wants
 _HASH_COLUMNS: Final = ("k1", "k2", "h", "seq", "t", "c")
+# Spool files live for one run and are read once: written plain (no compression) to save CPU.
+SPOOL_WRITE: Final = {"compression": "none"}
 
 
 def key_hashes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -204,7 +206,8 @@ class DossierSpool:
             folder = self.root / "rows" / f"area={area}"
             folder.mkdir(parents=True, exist_ok=True)
             part = rows[areas == area]
-            pq.write_table(pa.Table.from_pandas(part, preserve_index=False), folder / f"{tag}.pq")
+            table = pa.Table.from_pandas(part, preserve_index=False)
+            pq.write_table(table, folder / f"{tag}.pq", **SPOOL_WRITE)
 
     def discard(self, file_index: int) -> None:
         """Forget what one file spooled (it is being read again from the start)."""
@@ -234,7 +237,7 @@ class DossierSpool:
             folder.mkdir(parents=True, exist_ok=True)
             columns = (k1, k2, h, seq, t, closed)
             table = pa.table({n: c[chosen] for n, c in zip(_HASH_COLUMNS, columns, strict=True)})
-            pq.write_table(table, folder / f"{tag}.pq")
+            pq.write_table(table, folder / f"{tag}.pq", **SPOOL_WRITE)
 
     # --- settling -------------------------------------------------------------------------
 
@@ -467,12 +470,13 @@ class DossierSpool:
         """Spooled rows as stored: canonical columns, snapshot date and file name."""
         files = self._seq_file[frame["_seq"].to_numpy()]
         rows = coerce_dossiers(frame)
+        count = int(files.max(initial=0)) + 1
+        dates = pd.Series([self.exported.get(f, pd.NaT) for f in range(count)])
+        names = np.array([self.names.get(f) for f in range(count)], dtype=object)
         rows["exported_at"] = pd.Series(
-            [self.exported.get(int(f), pd.NaT) for f in files], index=rows.index
-        ).astype("datetime64[ms]")
-        rows["source_file"] = pd.Series(
-            [self.names.get(int(f)) for f in files], index=rows.index, dtype="string"
+            dates.astype("datetime64[ms]").to_numpy()[files], index=rows.index
         )
+        rows["source_file"] = pd.Series(names[files], index=rows.index, dtype="string")
         return close_on_snapshot(rows, rows["exported_at"])
 
     def _append(self, pieces: list[pd.DataFrame], root: str) -> None:

@@ -165,6 +165,30 @@ _ERA_DATES = {  # one receipt date per era: resolution depends on the era only
 }
 
 
+def _factorize_keys(
+    codes: pd.Series, names: pd.Series, eras: np.ndarray
+) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    """Each row's (code, name, era) as a group number, groups in order of first appearance
+    (blank text as ""), through integer codes: a chunk has few distinct units."""
+    parts = []
+    for values in (
+        codes.fillna("").to_numpy(dtype=object),
+        names.fillna("").to_numpy(dtype=object),
+        eras,
+    ):
+        number, distinct = pd.factorize(values)
+        parts.append((np.asarray(number, dtype=np.int64), list(distinct)))
+    (c, c_values), (n, n_values), (e, e_values) = parts
+    key = (c * max(len(n_values), 1) + n) * max(len(e_values), 1) + e
+    group, distinct_keys = pd.factorize(key)
+    uniques = []
+    for value in np.asarray(distinct_keys, dtype=np.int64).tolist():
+        rest, era = divmod(value, max(len(e_values), 1))
+        code, name = divmod(rest, max(len(n_values), 1))
+        uniques.append((str(c_values[code]), str(n_values[name]), str(e_values[era])))
+    return np.asarray(group, dtype=np.int64), uniques
+
+
 def resolve_dated_units(
     raw: pd.DataFrame,
     dates: pd.Series,
@@ -183,8 +207,7 @@ def resolve_dated_units(
     eras = np.where(
         stamps.isna().to_numpy(), "", np.where(is_new, units.ERA_2025, units.ERA_PRE_2025)
     )
-    keys = pd.DataFrame({"code": codes, "name": names, "era": eras}, index=raw.index)
-    group, uniques = pd.MultiIndex.from_frame(keys.fillna("")).factorize()
+    group, uniques = _factorize_keys(codes, names, eras)
     resolved = []
     for code, name, era in uniques:
         received: date | None = _ERA_DATES.get(era)

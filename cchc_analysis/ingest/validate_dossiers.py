@@ -82,26 +82,28 @@ def _home_units(
     )
     # A code names one unit of its era anywhere (an applicant from another province, for the
     # province's own offices); a name is looked for within the province, as the receiver's.
-    by_code = resolve_dated_units(cells[["unit_code"]], received, province=None)
-    by_name = resolve_dated_units(cells[["unit_name"]], received, province=province)
-    home_units = np.where(is_code, by_code.column(lambda u: u), by_name.column(lambda u: u))
     is_blank = text.isna().to_numpy(dtype=bool)
-    home_units[is_blank] = None
+    home_units = np.full(len(raw), None, dtype=object)
+    if not is_blank.all():  # a column left blank throughout names no unit (most exports)
+        by_code = resolve_dated_units(cells[["unit_code"]], received, province=None)
+        by_name = resolve_dated_units(cells[["unit_name"]], received, province=province)
+        home_units = np.where(is_code, by_code.column(lambda u: u), by_name.column(lambda u: u))
+        home_units[is_blank] = None
     homes = np.array([None if u is None else u.code for u in home_units], dtype=object)
     receiving_units = receiving.column(lambda u: u)
     pairs: dict[tuple[units.Unit, units.Unit], bool | None] = {}
-    values: list[bool | None] = []
-    for home, unit, blank in zip(home_units, receiving_units, is_blank, strict=True):
-        if blank and blank_is_inside and unit is not None:
-            values.append(False)
-            continue
-        if blank or home is None or unit is None:
-            values.append(None)
+    values = np.full(len(raw), None, dtype=object)
+    if blank_is_inside:  # a blank cell under DonViPhiDiaGioi: in the area
+        has_unit = np.fromiter((u is not None for u in receiving_units), bool, len(raw))
+        values[is_blank & has_unit] = False
+    for row in np.flatnonzero(~is_blank).tolist():  # blank rows: None, or False above
+        home, unit = home_units[row], receiving_units[row]
+        if home is None or unit is None:
             continue
         if (home, unit) not in pairs:
             pairs[(home, unit)] = _is_outside(home, unit)
-        values.append(pairs[(home, unit)])
-    outside[:] = pd.array(values, dtype="boolean")
+        values[row] = pairs[(home, unit)]
+    outside[:] = pd.array(values.tolist(), dtype="boolean")
     return homes, outside
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,6 +29,17 @@ _NUMERIC = re.compile(r"^[+\-−±]?[\d.,\s]*\d[\d.,]*\s*(%|điểm %|pp)?$|^–
 # Charts are SVG images whose text stays text, in the page's fonts.
 SVG_STYLE: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.hashsalt": "cchc"}
 SVG_DATA_PREFIX = "data:image/svg+xml;base64,"
+# The smallest chart text a phone shows, in CSS px: a chart is never shrunk below the width
+# that keeps its smallest text this size (its box scrolls sideways instead).
+MIN_CHART_TEXT_PX = 9
+_SVG_WIDTH = re.compile(rb'<svg[^>]*?\swidth="([\d.]+)pt"')
+_SVG_HEIGHT = re.compile(rb'<svg[^>]*?\sheight="([\d.]+)pt"')
+# A chart taller than this many times its width (a ranking of many units) may take a printed
+# page rather than the usual few centimetres (the "tall" class in cchc.css).
+TALL_CHART_RATIO = 1.2
+# Taller still (a hundred units), a chart is not printed: its text would print at 3 pt.
+VERY_TALL_CHART_RATIO = 3.0
+_SVG_FONT = re.compile(rb"font(?:-size)?:\s*(?:[a-z]+\s+)*([\d.]+)px")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TAG = re.compile(r"<[^>]+>")
 # A run this long without a space (a pasted URL or code in a field name) gets break points.
@@ -54,12 +66,32 @@ def figure_svg(fig: Figure) -> bytes:
 
 
 def svg_figure_html(svg: bytes, alt: str, caption: str | None = None) -> str:
-    """SVG bytes as an inline image with alt text (see :func:`figure_html`)."""
+    """SVG bytes as an inline image with alt text (see :func:`figure_html`), never narrower
+    than :func:`chart_min_width_px` on screen."""
     data = base64.b64encode(svg).decode("ascii")
     cap = f"<figcaption>{ESC(caption)}</figcaption>" if caption else ""
+    least = chart_min_width_px(svg)
+    style = f' style="--chart-min-width: {least}px"' if least else ""
+    width, height = _SVG_WIDTH.search(svg), _SVG_HEIGHT.search(svg)
+    ratio = float(height.group(1)) / float(width.group(1)) if width and height else 0.0
+    css_class = "chart"
+    if ratio > TALL_CHART_RATIO:
+        css_class += " tall very-tall" if ratio > VERY_TALL_CHART_RATIO else " tall"
     return (
-        f'<figure class="chart"><img src="{SVG_DATA_PREFIX}{data}" alt="{ESC(alt)}">{cap}</figure>'
+        f'<figure class="{css_class}"{style}><img src="{SVG_DATA_PREFIX}{data}" '
+        f'alt="{ESC(alt)}">{cap}</figure>'
     )
+
+
+def chart_min_width_px(svg: bytes) -> int | None:
+    """The narrowest a chart may be shown for its smallest text to stay
+    ``MIN_CHART_TEXT_PX`` CSS px (an SVG user unit is a point; at width W px a text of f
+    units shows at f·W/width px); None when the SVG says neither."""
+    width = _SVG_WIDTH.search(svg)
+    sizes = [float(size) for size in _SVG_FONT.findall(svg)]
+    if width is None or not sizes or min(sizes) <= 0:
+        return None
+    return math.ceil(MIN_CHART_TEXT_PX * float(width.group(1)) / min(sizes))
 
 
 def html_block(markup: str) -> HTML:

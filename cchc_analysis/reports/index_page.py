@@ -30,7 +30,7 @@ from cchc_analysis.reports.scoreboard import (
     status_label,
 )
 from cchc_analysis.reports.wording import peer_phrase, phrase
-from cchc_analysis.reports.xlsx import xlsx_bytes
+from cchc_analysis.reports.xlsx import Percent, xlsx_bytes
 
 ESC = html.escape
 
@@ -90,25 +90,36 @@ def _number_cell(column: str, value: float, lang: str) -> str:
 def _write_workbook(
     out_dir: Path, period: Period, table: pd.DataFrame, header: Sequence[str], lang: str
 ) -> str:
-    """Every unit's KPIs of the run as one XLSX beside index.html (the table as the index shows
-    it: Vietnamese headers, rates as %, codes as text); its file name."""
+    """Every unit's KPIs of the run as one XLSX beside index.html (the index's columns and
+    headers: codes as text, rates as numbers shown as percentages, counts as whole numbers,
+    no data as an empty cell); its file name."""
     rate = SCORED
-    values: list[list[str]] = [
+    values: list[list[object]] = [
         [str(v) for v in table["unit_code"]],
         [str(v) for v in table["unit_name"]],
         list(table["rank_text"]),
-        [format_value(rate, v, lang) for v in table[rate]],
+        [_typed(rate, v) for v in table[rate]],
         list(table["status_text"]),
         list(table["previous_text"]),
         list(table["year_text"]),
-        *[[format_value(c, v, lang) for v in table[c]] for c in INDEX_COLUMNS if c != rate],
+        *[[_typed(c, v) for v in table[c]] for c in INDEX_COLUMNS if c != rate],
     ]
-    frame = pd.DataFrame(dict(zip(header, values, strict=True)))
+    frame = pd.DataFrame(dict(zip(header, values, strict=True)), dtype=object)  # keep Percent
     name = f"chi-so-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
     tmp = out_dir / f".{name}.tmp"
     tmp.write_bytes(xlsx_bytes([(period_label(period, lang), frame)]))
     tmp.replace(out_dir / name)
     return name
+
+
+def _typed(column: str, value: object) -> object:
+    """A KPI as the workbook holds it: a rate as a :class:`Percent`, a count as an int."""
+    if is_missing(value):
+        return None
+    number = float(value)  # type: ignore[arg-type]  # a KPI table's numbers
+    if column.endswith(("_rate", "_share")):
+        return Percent(number)
+    return int(round(number)) if column.endswith("_count") else number
 
 
 def write_index(

@@ -1,11 +1,18 @@
 """Charts for the reports, in one style: calm colours, Vietnamese number formats, no chartjunk.
 
 Every function returns a matplotlib Figure and never calls ``plt.show``; the report layer
-decides how to embed it (PNG inline, with alt text).
+decides how to embed it (SVG inline, with alt text).
+
+Charts are drawn at a phone's width (``FIGURE_WIDTH_IN``) with no text under ``MIN_FONT_PT``:
+on a 390 px phone a chart fills the column at about its own size, so its smallest text reads
+at 9 CSS px or more, and legends sit under the plot rather than over a third of it; a laptop
+shows the same drawing enlarged.
 """
 
 from __future__ import annotations
 
+import math
+import textwrap
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -13,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.typing import RcKeyType
 
 from cchc_analysis.reports.formatting import fmt_count, fmt_month, fmt_rate
@@ -37,9 +44,24 @@ CHANNEL_COLOURS = {
     "unknown": "#b0b0b0",  # no channel in the export: grey, named in the legend
 }
 
+# A phone's column (390 px less the margins) holds a chart this wide at 1 user unit per CSS px.
+FIGURE_WIDTH_IN = 4.8
+MIN_FONT_PT = 9.0  # the smallest text of a chart: 9 CSS px at that size
+SMALL_FONT_PT = MIN_FONT_PT  # legends, value labels, notes under an axis
+# A title longer than this many characters wraps (11 pt bold at the figure's width).
+TITLE_CHARS = 44
+# Month labels under a time axis, at most.
+MAX_MONTH_TICKS = 8
+# Units named inside a funnel plot, at most (the text under it names every one).
+MAX_FUNNEL_LABELS = 6
+# A log axis spanning more decades than this labels its powers of ten only.
+MAX_MINOR_LABELLED_DECADES = 1.5
+
 STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",  # ships with matplotlib; covers Vietnamese diacritics
     "font.size": 9.5,
+    "xtick.labelsize": 9.5,
+    "ytick.labelsize": 9.5,
     "axes.titlesize": 11,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
@@ -63,6 +85,31 @@ STYLE: dict[RcKeyType, Any] = {
 def apply_style() -> None:
     """Apply the workbook's chart style to matplotlib (idempotent)."""
     plt.rcParams.update(STYLE)
+
+
+def _figure(height_in: float) -> tuple[Figure, Axes]:
+    """One chart at the phone width; constrained layout keeps a legend under it in the figure."""
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_IN, height_in), layout="constrained")
+    return fig, ax
+
+
+def _title(fig: Figure, title: str) -> None:
+    """The chart's title at the figure's left edge, wrapped to its width (a title set over the
+    axes would start after long tick labels and widen the chart)."""
+    fig.suptitle(
+        textwrap.fill(title, TITLE_CHARS, break_long_words=False),
+        x=0.01,
+        ha="left",
+        fontsize=STYLE["axes.titlesize"],
+        fontweight=STYLE["axes.titleweight"],
+    )
+
+
+def _legend_below(fig: Figure, ax: Axes, ncols: int = 1) -> None:
+    """The legend under the plot, in the figure, so it never covers the data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=ncols, fontsize=SMALL_FONT_PT)
 
 
 def legend_label(text: object, limit: int = 48) -> str:
@@ -99,7 +146,7 @@ def axis_start_note(start: float, lang: str) -> str:
 
 def _month_ticks(ax: Axes, months: pd.Series, lang: str) -> None:
     positions = np.arange(len(months))
-    step = max(1, len(months) // 12)
+    step = max(1, math.ceil(len(months) / MAX_MONTH_TICKS))
     ax.set_xticks(positions[::step])
     ax.set_xticklabels([fmt_month(m, lang) for m in months[::step]], rotation=45, ha="right")
 
@@ -109,7 +156,7 @@ def volume_by_channel(
 ) -> Figure:
     """Stacked monthly bars of new dossiers by channel (columns month + one per channel)."""
     apply_style()
-    fig, ax = plt.subplots(figsize=(8, 3.4))
+    fig, ax = _figure(3.4)
     bottom = np.zeros(len(monthly))
     x = np.arange(len(monthly))
     for channel in ("online", "in_person", "postal", "unknown"):
@@ -120,9 +167,8 @@ def volume_by_channel(
         bottom += values
     _month_ticks(ax, monthly["month"], lang)
     _count_axis(ax, lang)
-    ax.set_title(title)
-    ax.legend(loc="upper left", ncols=3, fontsize=8.5)
-    fig.tight_layout()
+    _title(fig, title)
+    _legend_below(fig, ax, ncols=2)
     return fig
 
 
@@ -138,7 +184,7 @@ def rate_trend(
     """Monthly rate lines (columns month + the rates named in ``series``: column -> label),
     with optional confidence bands (``bands``: column -> (low column, high column))."""
     apply_style()
-    fig, ax = plt.subplots(figsize=(8, 3.2))
+    fig, ax = _figure(3.6)
     x = np.arange(len(monthly))
     colours = [PALETTE["primary"], PALETTE["secondary"], PALETTE["tertiary"]]
     for (column, name), colour in zip(series.items(), colours, strict=False):
@@ -154,7 +200,7 @@ def rate_trend(
                 (0, target),
                 xytext=(2, 3),
                 textcoords="offset points",
-                fontsize=8,
+                fontsize=SMALL_FONT_PT,
                 color=PALETTE["muted"],
             )
     _month_ticks(ax, monthly["month"], lang)
@@ -163,10 +209,9 @@ def rate_trend(
     start = max(0.0, float(np.floor((min(lowest, target or 1.0) - 0.05) * 100) / 100))
     ax.set_ylim(start, 1.005)
     if start > 0:
-        ax.set_ylabel(axis_start_note(start, lang), fontsize=8, color=PALETTE["muted"])
-    ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8.5)
-    fig.tight_layout()
+        ax.set_ylabel(axis_start_note(start, lang), fontsize=SMALL_FONT_PT, color=PALETTE["muted"])
+    _title(fig, title)
+    _legend_below(fig, ax)
     return fig
 
 
@@ -183,8 +228,8 @@ def ranking_bars(
     """Units sorted by a rate, the unit of the report highlighted, the target as a line."""
     apply_style()
     ordered = table.sort_values(value_column, ascending=True)
-    height = max(2.2, 0.3 * len(ordered) + 0.8)
-    fig, ax = plt.subplots(figsize=(8, height))
+    height = max(2.2, 0.22 * len(ordered) + 1.1)
+    fig, ax = _figure(height)
     colours = [
         PALETTE["highlight"] if code == highlight_code else PALETTE["muted"]
         for code in ordered["unit_code"]
@@ -198,7 +243,7 @@ def ranking_bars(
             xytext=(3, 0),
             textcoords="offset points",
             va="center",
-            fontsize=8,
+            fontsize=SMALL_FONT_PT,
         )
     ax.set_yticks(np.arange(len(ordered)))
     ax.set_yticklabels(ordered[name_column])
@@ -207,34 +252,43 @@ def ranking_bars(
     if target is not None:
         low = min(low, target)
     start = max(0.0, float(np.floor((low - 0.05) * 100) / 100))
-    ax.set_xlim(start, 1.06)  # room for the value labels
-    ticks = [t for t in ax.get_xticks() if start <= t <= 1.0001]
-    ax.set_xticks(ticks)  # no tick beyond 100%
+    ax.set_xlim(start, 1.08)  # room for the value labels
+    ax.set_xticks(rate_ticks(start))  # round values, none beyond 100%
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: rate_tick(v, lang)))
     if target is not None:
         ax.axvline(target, color=PALETTE["bad"], linestyle="--", linewidth=1)
         ax.annotate(
             phrase("chart.target", lang, target=rate_tick(target, lang)),
-            (target, -0.5),
+            (target, len(ordered) - 0.5),
             xytext=(-3, 2),
             textcoords="offset points",
             ha="right",
             va="bottom",
-            fontsize=8,
+            fontsize=SMALL_FONT_PT,
             color=PALETTE["bad"],
         )
     if start > 0:
-        ax.set_xlabel(axis_start_note(start, lang), fontsize=8, color=PALETTE["muted"])
+        ax.set_xlabel(axis_start_note(start, lang), fontsize=SMALL_FONT_PT, color=PALETTE["muted"])
+    ax.set_ylim(-0.6, len(ordered) + (0.9 if target is not None else -0.4))
     ax.grid(axis="y", visible=False)
-    ax.set_title(title)
-    fig.tight_layout()
+    _title(fig, title)
     return fig
+
+
+def rate_ticks(start: float, most: int = 5) -> list[float]:
+    """Round rate ticks from ``start`` to 100% (at most ``most``): 85%, 90%, 95%, 100%."""
+    for step in (0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25):
+        first = math.ceil(round(start / step, 6)) * step
+        ticks = [round(first + i * step, 6) for i in range(int((1 - first) / step + 1e-6) + 1)]
+        if len(ticks) <= most:
+            return ticks
+    return [0.0, 0.5, 1.0]
 
 
 def aspect_bars(shares: pd.DataFrame, title: str, lang: str = "vi") -> Figure:
     """Satisfied share per survey aspect (columns label, share)."""
     apply_style()
-    fig, ax = plt.subplots(figsize=(8, 2.6))
+    fig, ax = _figure(2.8)
     y = np.arange(len(shares))
     ax.barh(y, shares["share"], color=PALETTE["primary"])
     for i, value in enumerate(shares["share"]):
@@ -244,16 +298,16 @@ def aspect_bars(shares: pd.DataFrame, title: str, lang: str = "vi") -> Figure:
             xytext=(3, 0),
             textcoords="offset points",
             va="center",
-            fontsize=8,
+            fontsize=SMALL_FONT_PT,
         )
     ax.set_yticks(y)
     ax.set_yticklabels(shares["label"])
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.08)
+    ax.set_xlim(0, 1.12)
+    ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, 0)))
     ax.grid(axis="y", visible=False)
-    ax.set_title(title)
-    fig.tight_layout()
+    _title(fig, title)
     return fig
 
 
@@ -263,26 +317,32 @@ def small_multiples(
     value_column: str,
     title: str,
     lang: str = "vi",
-    ncols: int = 4,
+    ncols: int = 3,
 ) -> Figure:
     """One small line chart per unit of a monthly rate (columns unit_code, month, value)."""
     apply_style()
     codes = list(unit_names)
     nrows = int(np.ceil(len(codes) / ncols))
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(8, 1.55 * nrows + 0.5), sharex=True, sharey=True, squeeze=False
+        nrows,
+        ncols,
+        figsize=(FIGURE_WIDTH_IN, 1.15 * nrows + 0.5),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
     )
     for ax, code in zip(axes.ravel(), codes, strict=False):
         part = monthly[monthly["unit_code"] == code].sort_values("month")
         ax.plot(np.arange(len(part)), part[value_column], color=PALETTE["primary"], lw=1.2)
-        ax.set_title(unit_names[code], fontsize=8.5, fontweight="normal")
+        ax.set_title(legend_label(unit_names[code], 18), fontsize=MIN_FONT_PT, fontweight="normal")
         _rate_axis(ax, lang)
-        ax.tick_params(labelsize=7)
+        ax.yaxis.set_major_locator(MaxNLocator(3))
+        ax.tick_params(labelsize=MIN_FONT_PT)
         ax.set_xticks([])
     for ax in axes.ravel()[len(codes) :]:
         ax.set_visible(False)
-    fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
-    fig.tight_layout()
+    _title(fig, title)
+    fig.tight_layout()  # a hundred panels: cheaper than the constrained layout
     return fig
 
 
@@ -305,43 +365,60 @@ def funnel_plot(
     """Funnel plot: each unit's rate against its size, with binomial control limits.
 
     ``units`` has unit_code, short_name, trials, rate, band; ``limits`` comes from
-    stats.funnel_limits. Units above the 99.8% limits (and the highlighted one) are labelled
-    by name; the text beside the chart names the rest.
+    stats.funnel_limits. The highlighted unit and the ``MAX_FUNNEL_LABELS`` highest of the
+    units above the 99.8% limits are labelled by name (more would pile up on a phone); the
+    text beside the chart names them all.
     """
     apply_style()
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+    fig, ax = _figure(4.0)
     ax.plot(
         limits["trials"],
         limits["upper_998"],
         color=PALETTE["bad"],
         lw=1,
         ls="--",
-        label=phrase("funnel.limit_998", lang),
+        label=phrase("funnel.legend_998", lang),
     )
     ax.plot(limits["trials"], limits["lower_998"], color=PALETTE["bad"], lw=1, ls="--")
-    ax.plot(limits["trials"], limits["upper_95"], color=PALETTE["muted"], lw=1, ls=":", label="95%")
+    ax.plot(
+        limits["trials"],
+        limits["upper_95"],
+        color=PALETTE["muted"],
+        lw=1,
+        ls=":",
+        label=phrase("funnel.legend_95", lang),
+    )
     ax.plot(limits["trials"], limits["lower_95"], color=PALETTE["muted"], lw=1, ls=":")
-    ax.axhline(target, color=PALETTE["text"], lw=0.8)
+    ax.axhline(
+        target,
+        color=PALETTE["text"],
+        lw=0.8,
+        label=phrase("funnel.legend_target", lang, target=fmt_rate(target, lang)),
+    )
     colours = [
         PALETTE["highlight"] if code == highlight_code else PALETTE["primary"]
         for code in units["unit_code"]
     ]
     ax.scatter(units["trials"], units["rate"], s=22, color=colours, zorder=3)
+    flagged = units[units["band"].isin(label_band_prefixes)].nlargest(MAX_FUNNEL_LABELS, "rate")
+    labelled = set(flagged["unit_code"]) | {highlight_code}
     for _, row in units.iterrows():
-        if row["band"] in label_band_prefixes or row["unit_code"] == highlight_code:
+        if row["unit_code"] in labelled:
             ax.annotate(
-                row["short_name"],
+                legend_label(row["short_name"], 24),
                 (row["trials"], row["rate"]),
                 xytext=(4, 3),
                 textcoords="offset points",
-                fontsize=8,
+                fontsize=SMALL_FONT_PT,
             )
     ax.set_xscale("log")
     plain = FuncFormatter(lambda v, _: fmt_count(v, lang))  # 300, never 3×10²
     ax.xaxis.set_major_formatter(plain)
-    ax.xaxis.set_minor_formatter(
-        FuncFormatter(lambda v, _: fmt_count(v, lang) if f"{v:.0f}"[:1] in "25" else "")
-    )
+    low, high = ax.get_xlim()
+    if high / max(low, 1e-9) <= 10**MAX_MINOR_LABELLED_DECADES:  # room for 200, 500, ...
+        ax.xaxis.set_minor_formatter(
+            FuncFormatter(lambda v, _: fmt_count(v, lang) if f"{v:.0f}"[:1] in "25" else "")
+        )
     _rate_axis(ax, lang, 1)
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
@@ -349,9 +426,8 @@ def funnel_plot(
     finite = finite[np.isfinite(finite)]
     top = max(float(finite.max()) if finite.size else target, target) * 1.15 + 0.002
     ax.set_ylim(0, min(1.0, top))
-    ax.set_title(title)
-    ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
+    _title(fig, title)
+    _legend_below(fig, ax)
     return fig
 
 
@@ -366,7 +442,7 @@ def completion_curves(
     """Share of dossiers finished by working day t (1 − Kaplan–Meier), one line per group,
     with each group's statutory deadline marked."""
     apply_style()
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig, ax = _figure(3.4 + 0.2 * min(len(curves), 10))
     # matplotlib's stubs return a Colormap; "tab10" is a ListedColormap, which has .colors.
     colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]
     for (name, curve), colour in zip(curves.items(), colours, strict=False):
@@ -394,9 +470,8 @@ def completion_curves(
     _rate_axis(ax, lang)
     ax.set_ylim(0, 1.01)
     ax.set_xlabel(x_label)
-    ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8, ncols=2)
-    fig.tight_layout()
+    _title(fig, title)
+    _legend_below(fig, ax)
     return fig
 
 
@@ -409,7 +484,7 @@ def likert_diverging(
     """Diverging stacked bars: dissatisfied levels left of zero, satisfied right, the neutral
     level split across zero (rows: aspects; columns: levels 1–5 as shares)."""
     apply_style()
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(shares) + 1.4))
+    fig, ax = _figure(0.45 * len(shares) + 2.0)
     y = np.arange(len(shares))
     left_start = -(shares[1] + shares[2] + shares[3] / 2).to_numpy(dtype=float)
     start = left_start.copy()
@@ -422,8 +497,8 @@ def likert_diverging(
     ax.set_yticklabels(shares.index)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(abs(v), lang, 0)))
+    ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.grid(axis="y", visible=False)
-    ax.set_title(title)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=5, fontsize=7.5)
-    fig.tight_layout()
+    _title(fig, title)
+    _legend_below(fig, ax, ncols=2)
     return fig

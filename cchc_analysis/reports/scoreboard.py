@@ -23,7 +23,7 @@ SCORED = "within_deadline_rate"  # the indicator the scorecards rank and judge u
 
 
 def status_label(name: str, value: object, lang: str) -> str:
-    """'✓ Đạt chỉ tiêu' / '✗ Chưa đạt' for ``value`` of indicator ``name``; '—' without one."""
+    """'✓ Đạt mục tiêu' / '✗ Chưa đạt' for ``value`` of indicator ``name``; '—' without one."""
     if is_missing(value) or value is pd.NA:
         return "—"
     check = target_rules.check(name, float(value))  # type: ignore[arg-type]

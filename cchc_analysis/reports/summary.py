@@ -20,7 +20,7 @@ from cchc_analysis.reports.formatting import (
     no_data_reason,
 )
 from cchc_analysis.reports.trend_sentence import describe_trend
-from cchc_analysis.reports.wording import Lang, has_phrase, phrase, unit_kind
+from cchc_analysis.reports.wording import Lang, has_phrase, name_in_sentence, phrase, unit_kind
 
 SCORED_METRICS = (
     "within_deadline_rate",
@@ -70,7 +70,7 @@ def summary_sentences(
             "summary.volume_change" if change else "summary.volume",
             lang,
             period=period_name,
-            unit=unit_name,
+            unit=name_in_sentence(unit_name) if lang == "vi" else unit_name,
             received=received,
             change=change,
         )

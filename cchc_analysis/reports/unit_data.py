@@ -20,6 +20,7 @@ from typing import Any, Self
 import pandas as pd
 
 from cchc_analysis import stats, store, units
+from cchc_analysis.core import targets
 from cchc_analysis.core.errors import CchcError
 from cchc_analysis.core.periods import Convention, Period, check_convention, parse_period
 from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
@@ -30,6 +31,7 @@ from cchc_analysis.counting.late_sources import (
     overdue_pending,
 )
 from cchc_analysis.counting.query import Level, Tier
+from cchc_analysis.counting.shared import shared_frame
 from cchc_analysis.reports.formatting import is_missing
 from cchc_analysis.reports.rate_tables import funnel_frame
 from cchc_analysis.reports.wording import Lang
@@ -286,8 +288,22 @@ def province_of(code: str, level: str, era: str) -> str:
 
 def province_units(data_dir: Path, query: CountQuery, province_code: str) -> pd.DataFrame:
     """The KPI rows of the query's units (every unit of its level) in one province, with
-    their short names: a unit of the reform is compared within its own province."""
-    table = kpi_table(data_dir, query.with_options(unit_codes=None))
+    their short names: a unit of the reform is compared within its own province.
+
+    The same table for every report of the province: computed once per folder state and
+    shared (``counting.shared``)."""
+    every = query.with_options(unit_codes=None)
+    waiting = every.count_waiting_as_on_time
+    convention = targets.count_waiting_as_on_time() if waiting is None else waiting
+    return shared_frame(
+        data_dir,
+        ("province_units", every, province_code, convention),
+        lambda: _province_units(data_dir, every, province_code),
+    )
+
+
+def _province_units(data_dir: Path, query: CountQuery, province_code: str) -> pd.DataFrame:
+    table = kpi_table(data_dir, query)
     codes = table["unit_code"].astype(str)
     inside = [province_of(c, query.level, query.era) == province_code for c in codes]
     table = table[inside].reset_index(drop=True)

@@ -9,9 +9,12 @@ Known pairs that still say one thing two ways (the 95% interval is now "khoảng
 everywhere in Vietnamese; the statistics behind a sentence go to its footnotes):
 
 * "điểm %" / "pp" (``points_suffix``) vs "điểm %" / "points" (``trend_unit.points``);
-* "Huyện/quận" / "District" (``district``) vs "huyện, quận" / "districts"
-  (``funnel.who.district``) vs "Các huyện, quận" / "Districts" (``index_page.districts``);
-* "Toàn tỉnh" is both ``province`` ("Province") and ``section.totals`` ("Province totals");
+* "Đơn vị cấp huyện" / "District" (``district``) vs "đơn vị cấp huyện" / "districts"
+  (``funnel.who.district``) vs "Các đơn vị cấp huyện" / "Districts" (``index_page.districts``):
+  one Vietnamese term, the administrative level's own name, wherever the units' types are
+  not listed one by one (``sections.common.unit_kinds`` lists them where it can);
+* "Toàn tỉnh" (``province``) and "Toàn {province_kind}" (``section.totals``): the first is
+  unused by the reports;
 * "Trực tuyến" / "Online" is both ``channel_online`` and ``count.received_online_count``;
 * "Hài lòng trở lên" / "Satisfied or better" is ``count.satisfied_count`` and
   ``satisfaction.satisfied_column``; "Tỷ lệ" is ``share`` ("Share") and ``index.rate_column``
@@ -20,7 +23,7 @@ everywhere in Vietnamese; the statistics behind a sentence go to its footnotes):
 * the within-deadline rate is "the within-deadline rate" in the summary
   (``trend_subject.summary``) and "The within-deadline rate" in the timeliness section
   (``trend_subject.timeliness``), while Vietnamese uses the metric's own label in both;
-* "99,8%" (``funnel.limit_998``) is also written inside the funnel sentences and
+* "99,8%" is written inside the funnel footnote (``funnel.note``) and the English
   ``funnel_band.*``.
 """
 
@@ -37,8 +40,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     # --- fixed labels (tables, headings, the console) -----------------------------------------
     "unit": ("Đơn vị", "Unit"),
     "unit_code": ("Mã", "Code"),
-    "district": ("Huyện/quận", "District"),
-    "commune": ("Xã/phường", "Commune"),
+    "district": ("Đơn vị cấp huyện", "District"),
+    "commune": ("Đơn vị cấp xã", "Commune"),
     "month": ("Tháng", "Month"),
     "period": ("Kỳ báo cáo", "Period"),
     "value": ("Giá trị", "Value"),
@@ -101,7 +104,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Báo cáo kết quả giải quyết thủ tục hành chính",
         "Administrative procedures report",
     ),
-    "overview_title": ("Tổng quan toàn tỉnh", "Province overview"),
+    "overview_title": ("Báo cáo tổng quan", "Province overview"),
     "index_title": ("Báo cáo cải cách hành chính", "Administrative reform reports"),
     "generated": ("Tạo lúc", "Generated"),
     "source": ("Nguồn dữ liệu", "Data source"),
@@ -112,7 +115,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "count.received_new_count": ("Tiếp nhận trong kỳ", "Received in period"),
     "count.carried_over_count": ("Từ kỳ trước chuyển sang", "Carried over"),
     "count.received_online_count": ("Trực tuyến", "Online"),
-    "count.received_offline_count": ("Trực tiếp, bưu chính", "In person or by post"),
+    "count.received_offline_count": ("Trực tiếp, dịch vụ bưu chính", "In person or by post"),
     "count.online_full_count": ("Trực tuyến toàn trình", "Fully online"),
     "count.online_partial_count": ("Trực tuyến một phần", "Partly online"),
     "count.resolved_total_count": ("Đã giải quyết", "Resolved"),
@@ -157,13 +160,13 @@ PHRASES: dict[str, tuple[str, str]] = {
     "section.processing-time": ("Thời gian giải quyết", "Processing time"),
     "section.online": ("Dịch vụ công trực tuyến", "Online services"),
     "section.satisfaction": ("Mức độ hài lòng", "Satisfaction"),
-    "section.communes": ("Các xã, thị trấn", "Communes"),
-    "section.position": ("Vị trí trong tỉnh", "Position in the province"),
+    "section.communes": ("Các đơn vị cấp xã", "Communes"),
+    "section.position": ("Vị trí trong {province_kind}", "Position in the province"),
     "section.index": ("Ước tính Bộ chỉ số (QĐ 766)", "Service index estimate (Decision 766)"),
     "section.method": ("Phương pháp và nguồn dữ liệu", "Method and data"),
-    "section.totals": ("Toàn tỉnh", "Province totals"),
-    "section.league": ("Bảng xếp hạng các huyện, quận", "District league table"),
-    "section.comparison": ("So sánh các huyện, quận", "District comparison"),
+    "section.totals": ("Toàn {province_kind}", "Province totals"),
+    "section.league": ("Bảng xếp hạng các đơn vị cấp huyện", "District league table"),
+    "section.comparison": ("So sánh các đơn vị cấp huyện", "District comparison"),
     "section.trends": ("Xu hướng theo tháng", "Monthly trends"),
     # --- title: whose dossiers count ----------------------------------------------------------
     "tier.both": ("cơ quan cấp huyện và các xã, thị trấn", "district offices and communes"),
@@ -216,7 +219,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     # --- timeliness ---------------------------------------------------------------------------
     "timeliness.sentence": (
-        "Đã giải quyết {resolved} hồ sơ, trong đó {within} trước hoặc đúng hạn ({rate}) và "
+        "Đã giải quyết {resolved} hồ sơ, trong đó {within} trước hạn hoặc đúng hạn ({rate}) và "
         "{late} quá hạn; {pending} hồ sơ đang giải quyết cuối kỳ, {pending_late} đã quá hạn.",
         "{resolved} dossiers were resolved, {within} early or on time ({rate}) and {late} "
         "late; {pending} were pending at the end of the period, {pending_late} of them overdue.",
@@ -242,7 +245,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     # --- processing time ----------------------------------------------------------------------
     "processing.deadline_column": ("Thời hạn (ngày LV)", "Deadline (working days)"),
     "processing.median_column": (
-        "Trung vị (khoảng tin cậy 95%)",
+        "50% hồ sơ xong trong (khoảng tin cậy 95%)",
         "Median (95% CI)",
     ),
     "processing.p90_column": (
@@ -255,7 +258,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "processing.x_label": ("Ngày làm việc kể từ khi tiếp nhận", "Working days since receipt"),
     "processing.alt": (
-        "Đường Kaplan–Meier tỷ lệ hồ sơ đã giải quyết theo ngày làm việc cho {fields} lĩnh "
+        "Biểu đồ đường tỷ lệ hồ sơ đã giải quyết theo số ngày làm việc cho {fields} lĩnh "
         "vực, đường chấm là thời hạn giải quyết của từng lĩnh vực.",
         "Kaplan–Meier curves of the share finished by working day for {fields} fields; dotted "
         "lines mark each field's statutory deadline.",
@@ -328,18 +331,17 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Satisfaction by aspect (survey), diverging",
     ),
     "satisfaction.alt": (
-        "Biểu đồ thanh phân kỳ phân bố 5 mức hài lòng cho 5 khía cạnh khảo sát; phần bên phải "
+        "Biểu đồ thanh phân bố 5 mức hài lòng cho 5 khía cạnh khảo sát; phần bên phải "
         "trục là hài lòng, bên trái là không hài lòng.",
         "Diverging bar chart of the five answer levels for five survey aspects; satisfied "
         "answers to the right of the axis, dissatisfied to the left.",
     ),
     "satisfaction.kruskal_significant": (
-        "Trong 12 tháng, điểm hài lòng trung bình của {groups} đơn vị trong tỉnh khác nhau rõ rệt.",
+        "Trong 12 tháng, điểm hài lòng trung bình của {groups} đơn vị khác nhau rõ rệt.",
         "Over 12 months, mean satisfaction scores of the province's {groups} units differ clearly.",
     ),
     "satisfaction.kruskal_not_significant": (
-        "Trong 12 tháng, điểm hài lòng trung bình của {groups} đơn vị trong tỉnh chưa khác nhau "
-        "rõ rệt.",
+        "Trong 12 tháng, điểm hài lòng trung bình của {groups} đơn vị chưa khác nhau rõ rệt.",
         "Over 12 months, mean satisfaction scores of the province's {groups} units do not "
         "differ clearly.",
     ),
@@ -356,22 +358,30 @@ PHRASES: dict[str, tuple[str, str]] = {
     # --- position in the province -------------------------------------------------------------
     "position.rank": ("{label}: hạng {rank}/{units}.", "{label}: rank {rank} of {units}."),
     "position.chart_title": (
-        "Tỷ lệ giải quyết đúng hạn các huyện, quận",
+        "Tỷ lệ giải quyết đúng hạn các đơn vị cấp huyện",
         "Within-deadline rate, districts",
     ),
     "position.alt": (
-        "Biểu đồ thanh xếp hạng {units} huyện, quận theo tỷ lệ đúng hạn, {unit} được tô đậm.",
+        "Biểu đồ thanh xếp hạng {units} đơn vị cấp huyện theo tỷ lệ đúng hạn, {unit} được tô đậm.",
         "Bar chart ranking {units} districts by within-deadline rate, with {unit} highlighted.",
     ),
     # --- funnel plots -------------------------------------------------------------------------
-    "funnel.who.commune": ("xã", "communes"),
-    "funnel.who.district": ("huyện, quận", "districts"),
+    "funnel.who.commune": ("xã, phường, đặc khu", "communes"),
+    "funnel.who.district": ("đơn vị cấp huyện", "districts"),
     "funnel.chart_title": (
-        "Biểu đồ phễu tỷ lệ quá hạn các {who}",
+        "Tỷ lệ quá hạn của các {who} so với mức chung",
         "Funnel plot of late rates, {who}",
     ),
-    "funnel.x_label": ("Số hồ sơ đã giải quyết (thang log)", "Dossiers resolved (log scale)"),
-    "funnel.limit_998": ("99,8%", "99.8%"),
+    "funnel.x_label": (
+        "Số hồ sơ đã giải quyết (trục chia theo bậc 10)",
+        "Dossiers resolved (log scale)",
+    ),
+    "funnel.legend_998": (
+        "Ngoài đường này: khác rõ rệt so với mức chung",
+        "Beyond this line: clearly different from the common level",
+    ),
+    "funnel.legend_95": ("Trong đường này: dao động thường gặp", "Within this line: usual range"),
+    "funnel.legend_target": ("Mức chung {target}", "Common level {target}"),
     "funnel.high": (
         "Tỷ lệ quá hạn cao hơn rõ rệt so với mức chung: {units}.",
         "Unusually high late rate (outside the 99.8% limits): {units}.",
@@ -381,19 +391,21 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Late rate clearly below the common level (a good result): {units}.",
     ),
     "funnel.note": (
-        "“Rõ rệt”: nằm ngoài giới hạn 99,8% của biểu đồ phễu quanh tỷ lệ chung.",
-        "“Clearly”: outside the 99.8% limits of the funnel plot around the common rate.",
+        "“Rõ rệt”: nằm ngoài giới hạn 99,8% của biểu đồ phễu quanh tỷ lệ chung; “dao động "
+        "thường gặp”: trong giới hạn 95%.",
+        "“Clearly”: outside the 99.8% limits of the funnel plot around the common rate; "
+        "“usual range”: within the 95% limits.",
     ),
     "funnel.none_outside": (
         "Không {who} nào có tỷ lệ quá hạn khác rõ rệt so với mức chung.",
         "No {who} lie outside the 99.8% limits.",
     ),
     "funnel.homogeneity": (
-        "Kiểm định đồng nhất khi-bình-phương: {p}.",
+        "Kiểm định khi bình phương về tính đồng nhất: {p}.",
         "Chi-square test of homogeneity: {p}.",
     ),
     "funnel.homogeneity_sparse": (
-        "Kiểm định đồng nhất khi-bình-phương: {p} (tần số kỳ vọng nhỏ, cần thận trọng).",
+        "Kiểm định khi bình phương về tính đồng nhất: {p} (tần số kỳ vọng nhỏ, cần thận trọng).",
         "Chi-square test of homogeneity: {p} (small expected counts: read with care).",
     ),
     "funnel.overdispersed": (
@@ -403,8 +415,8 @@ PHRASES: dict[str, tuple[str, str]] = {
         "may be too narrow.",
     ),
     "funnel.alt": (
-        "Biểu đồ phễu: tỷ lệ quá hạn của {units} {who} theo số hồ sơ đã giải quyết, với giới "
-        "hạn kiểm soát 95% và 99,8% quanh tỷ lệ chung {target}.",
+        "Biểu đồ phễu: tỷ lệ quá hạn của {units} {who} theo số hồ sơ đã giải quyết, với vùng "
+        "dao động thường gặp và ngưỡng khác biệt rõ rệt quanh mức chung {target}.",
         "Funnel plot: late rate of {units} {who} against dossiers resolved, with 95% and 99.8% "
         "control limits around the pooled rate {target}.",
     ),
@@ -416,7 +428,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "index.points_of": ("{points} / {max_points}", "{points} / {max_points}"),
     "index.headline": (
         "ƯỚC TÍNH: {points}/{max_points} điểm tính được từ dữ liệu hồ sơ, quy đổi {score_100}"
-        "/100 — xếp loại {band}, hạng {rank}/{units} trong tỉnh. Không phải điểm chính thức.",
+        "/100 — xếp loại {band}, hạng {rank}/{units} đơn vị cùng cấp. Không phải điểm chính "
+        "thức.",
         "ESTIMATE: {points}/{max_points} points computable from dossier data, rescaled "
         "{score_100}/100 — band {band}, rank {rank} of {units} in the province. Not the "
         "official score.",
@@ -471,24 +484,50 @@ PHRASES: dict[str, tuple[str, str]] = {
     "method.input_hash": (" Mã băm dữ liệu đầu vào: {input_hash}.", " Input hash: {input_hash}."),
     # --- province overview --------------------------------------------------------------------
     "province.ranking_alt": (
-        "Biểu đồ thanh {title} của {units} huyện, quận; cao nhất {best} {best_rate}, thấp "
-        "nhất {worst} {worst_rate}.",
+        "Biểu đồ thanh {title} của {units} đơn vị cấp huyện; cao nhất {best} {best_rate}, "
+        "thấp nhất {worst} {worst_rate}.",
         "Bar chart of {title} for {units} districts; highest {best} {best_rate}, lowest "
         "{worst} {worst_rate}.",
     ),
     "province.trends_chart_title": (
-        "Tỷ lệ đúng hạn theo tháng, từng huyện",
+        "Tỷ lệ đúng hạn theo tháng, từng đơn vị cấp huyện",
         "Monthly within-deadline rate",
     ),
     "province.trends_alt": (
-        "{units} biểu đồ nhỏ tỷ lệ giải quyết đúng hạn theo tháng của từng huyện, quận.",
+        "{units} biểu đồ nhỏ tỷ lệ giải quyết đúng hạn theo tháng của từng đơn vị cấp huyện.",
         "{units} small line charts of each district's monthly within-deadline rate.",
     ),
     "province.no_notable_trend": (
-        "Không huyện nào có xu hướng tỷ lệ đúng hạn đáng kể (có ý nghĩa thống kê và từ 0,05 "
-        "điểm % mỗi tháng).",
-        "No district shows a notable trend in its within-deadline rate (significant and at "
-        "least 0.05 points a month).",
+        "Không đơn vị cấp huyện nào có tỷ lệ đúng hạn tăng hay giảm rõ rệt qua các tháng.",
+        "No district's within-deadline rate rose or fell clearly over the months.",
+    ),
+    "province.trend_down": (
+        "Tỷ lệ đúng hạn giảm rõ rệt qua các tháng ở: {units}.",
+        "The within-deadline rate fell clearly over the months in: {units}.",
+    ),
+    "province.trend_up": (
+        "Tỷ lệ đúng hạn tăng rõ rệt qua các tháng ở: {units}.",
+        "The within-deadline rate rose clearly over the months in: {units}.",
+    ),
+    "province.trend_item": (
+        "{unit} (khoảng {amount} điểm % mỗi tháng)",
+        "{unit} (about {amount} points a month)",
+    ),
+    "province.trend_note": (
+        "“Rõ rệt”: kiểm định Mann–Kendall có ý nghĩa thống kê ở mức {level} và độ dốc "
+        "Theil–Sen từ {least} điểm % mỗi tháng trở lên.",
+        "“Clearly”: a Mann–Kendall test significant at {level} and a Theil–Sen slope of at "
+        "least {least} points a month.",
+    ),
+    "province.trend_unit_note": (
+        "{unit}: tau {tau}; {p}; độ dốc mỗi tháng từ {low} đến {high} điểm % (khoảng tin cậy 95%).",
+        "{unit}: tau {tau}; {p}; monthly slope {low} to {high} points (95% CI).",
+    ),
+    "funnel.unit_note": (
+        "{unit}: {late}/{resolved} hồ sơ giải quyết quá hạn ({rate}); với số hồ sơ này, giới "
+        "hạn 99,8% là {limits}.",
+        "{unit}: {late} of {resolved} resolved dossiers late ({rate}); 99.8% limits at this "
+        "size: {limits}.",
     ),
     # --- the summary at the top of a district report ------------------------------------------
     "summary.about_same": ("gần như không đổi", "about the same"),
@@ -527,35 +566,35 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{rate} of dossiers came in online.",
     ),
     "summary.no_data": ("Không có dữ liệu: {names}.", "No data: {names}."),
-    "summary.missed": ("Chưa đạt chỉ tiêu: {names}.", "Below target: {names}."),
+    "summary.missed": ("Chưa đạt mục tiêu: {names}.", "Below target: {names}."),
     "summary.all_met": (
         "Các chỉ tiêu theo dõi đều đạt hoặc gần đạt mục tiêu.",
         "Every tracked indicator met or came close to its target.",
     ),
     "summary.rank": (
-        "xếp thứ {rank}/{units} huyện, quận về tỷ lệ đúng hạn",
+        "xếp thứ {rank}/{units} trong các đơn vị cấp huyện về tỷ lệ đúng hạn",
         "ranks {rank} of {units} districts on the within-deadline rate",
     ),
     "summary.funnel": ("tỷ lệ quá hạn {words}", "its late rate is {words}"),
     "summary.position": ("Đơn vị {parts}.", "The district {parts}."),
     "funnel_band.above_998": (
-        "cao hơn rõ rệt so với mức chung của tỉnh",
+        "cao hơn rõ rệt so với mức chung",
         "well above the province's level (outside the 99.8% limits)",
     ),
     "funnel_band.above_95": (
-        "cao hơn mức chung của tỉnh",
+        "cao hơn mức chung, nhưng chưa rõ rệt",
         "above the province's level (outside the 95% limits)",
     ),
     "funnel_band.within": (
-        "trong phạm vi dao động bình thường so với mức chung của tỉnh",
+        "trong phạm vi dao động thường gặp quanh mức chung",
         "within the normal range around the province's level",
     ),
     "funnel_band.below_95": (
-        "thấp hơn mức chung của tỉnh",
+        "thấp hơn mức chung, nhưng chưa rõ rệt",
         "below the province's level (outside the 95% limits)",
     ),
     "funnel_band.below_998": (
-        "thấp hơn rõ rệt so với mức chung của tỉnh",
+        "thấp hơn rõ rệt so với mức chung",
         "well below the province's level (outside the 99.8% limits)",
     ),
     # --- trend sentences (reports.trend_sentence) ---------------------------------------------
@@ -594,7 +633,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Tải bảng chỉ số của mọi đơn vị (XLSX)",
         "Download every unit's indicators (XLSX)",
     ),
-    "index_page.districts": ("Các huyện, quận", "Districts"),
+    "index_page.districts": ("Các đơn vị cấp huyện", "Districts"),
     "index_page.sort_hint": ("Bấm vào tiêu đề cột để sắp xếp.", "Click a column heading to sort."),
     # --- reports on the units of the 2025 reform: the same phrases said of communes -----------
     "section.league.commune": (
@@ -622,7 +661,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{worst} {worst_rate}.",
     ),
     "province.trends_chart_title.commune": (
-        "Tỷ lệ đúng hạn theo tháng, từng xã, phường",
+        "Tỷ lệ đúng hạn theo tháng, từng xã, phường, đặc khu",
         "Monthly within-deadline rate",
     ),
     "province.trends_alt.commune": (
@@ -630,13 +669,11 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{units} small line charts of each commune's and ward's monthly within-deadline rate.",
     ),
     "province.no_notable_trend.commune": (
-        "Không xã, phường nào có xu hướng tỷ lệ đúng hạn đáng kể (có ý nghĩa thống kê và từ 0,05 "
-        "điểm % mỗi tháng).",
-        "No commune or ward shows a notable trend in its within-deadline rate (significant and "
-        "at least 0.05 points a month).",
+        "Không xã, phường, đặc khu nào có tỷ lệ đúng hạn tăng hay giảm rõ rệt qua các tháng.",
+        "No commune's or ward's within-deadline rate rose or fell clearly over the months.",
     ),
     "summary.rank.commune": (
-        "xếp thứ {rank}/{units} xã, phường, đặc khu của tỉnh về tỷ lệ đúng hạn",
+        "xếp thứ {rank}/{units} xã, phường, đặc khu về tỷ lệ đúng hạn",
         "ranks {rank} of {units} communes and wards of the province on the within-deadline rate",
     ),
     "summary.position.commune": ("{kind_title} {parts}.", "The {kind} {parts}."),
@@ -646,22 +683,23 @@ PHRASES: dict[str, tuple[str, str]] = {
     "unit_kind.phuong": ("phường", "ward"),
     "unit_kind.dac-khu": ("đặc khu", "special zone"),
     "title.commune_scope": (
-        "Báo cáo cấp xã: hồ sơ do {kind} tiếp nhận (kể cả hồ sơ của các xã, phường cũ hợp thành "
-        "{kind}, theo bảng chuyển đổi), so sánh với {peers} xã, phường, đặc khu của {province}.",
+        "Báo cáo cấp xã: hồ sơ do {kind} tiếp nhận (kể cả hồ sơ của các xã, phường, thị trấn cũ "
+        "hợp thành {kind}, theo bảng chuyển đổi), so sánh với {peers} xã, phường, đặc khu của "
+        "{province}.",
         "Commune-level report: the dossiers the {kind} received (with those of the old communes "
         "merged into it, through the conversion table), compared with the {peers} communes and "
         "wards of {province}.",
     ),
     "title.former_district": (
-        "Địa bàn huyện cũ: số liệu là tổng của hồ sơ do huyện và các xã, thị trấn cũ tiếp nhận "
-        "trước ngày 1/7/2025 và của {communes} xã, phường mới trên địa bàn từ ngày đó; huyện "
-        "không còn là một cấp hành chính.",
+        "Địa bàn huyện cũ: số liệu là tổng của hồ sơ do huyện và các đơn vị cấp xã cũ tiếp nhận "
+        "trước ngày 1/7/2025 và của {communes} xã, phường mới trên địa bàn từ ngày đó; cấp "
+        "huyện không còn là một cấp hành chính.",
         "Area of a former district: the figures sum the dossiers received by the district and "
         "its old communes before 1 July 2025 and by the {communes} new communes within it since; "
         "the district is no longer an administrative level.",
     ),
     "title.former_districts": (
-        "Địa bàn các huyện cũ: mỗi dòng là tổng của hồ sơ do huyện và các xã, thị trấn cũ tiếp "
+        "Địa bàn các huyện cũ: mỗi dòng là tổng của hồ sơ do huyện và các đơn vị cấp xã cũ tiếp "
         "nhận trước ngày 1/7/2025 và của các xã, phường mới trên địa bàn từ ngày đó.",
         "Areas of former districts: each row sums the dossiers received by the district and its "
         "old communes before 1 July 2025 and by the new communes within it since.",
@@ -713,9 +751,11 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{label} {rate} (target {target})",
     ),
     "attention.all_met": (
-        "Đơn vị đạt mọi chỉ tiêu có mục tiêu.",
-        "Every indicator with a target met it.",
+        "{who} đạt mọi chỉ tiêu có mục tiêu.",
+        "{who} met the target of every indicator that has one.",
     ),
+    "attention.who.unit": ("Đơn vị", "The unit"),
+    "attention.who.province": ("Toàn {province_kind}", "The province as a whole"),
     "attention.late": (
         "{late} hồ sơ giải quyết quá hạn trong kỳ; {pending_late} hồ sơ đang giải quyết đã quá "
         "hạn vào ngày {end}.",
@@ -727,7 +767,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "No dossier was resolved late in the period and none pending is past its deadline.",
     ),
     "attention.overdue": (
-        "Hồ sơ đang quá hạn: {bands}; lâu nhất {longest} ngày.",
+        "Hồ sơ đang giải quyết quá hạn: {bands}; lâu nhất {longest} ngày.",
         "Pending past the deadline: {bands}; the longest {longest} days.",
     ),
     "attention.band.upto_7": ("{count} hồ sơ quá hạn đến 7 ngày", "{count} up to 7 days"),
@@ -753,9 +793,9 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "attention.column.source": ("Nơi tiếp nhận", "Received by"),
     "attention.column.procedure": ("Thủ tục", "Procedure"),
-    "attention.column.late": ("Giải quyết quá hạn", "Resolved late"),
-    "attention.column.late_rate": ("Tỷ lệ quá hạn", "Late rate"),
-    "attention.column.pending_late": ("Đang quá hạn", "Pending, overdue"),
+    "attention.column.late": ("Đã giải quyết quá hạn", "Resolved late"),
+    "attention.column.late_rate": ("Tỷ lệ giải quyết quá hạn", "Late rate"),
+    "attention.column.pending_late": ("Đang giải quyết quá hạn", "Pending, overdue"),
     "attention.others.source": ("{count} nơi khác", "{count} others"),
     "attention.others.field": ("{count} lĩnh vực khác", "{count} other fields"),
     "attention.others.procedure": ("{count} thủ tục khác", "{count} other procedures"),
@@ -765,8 +805,8 @@ PHRASES: dict[str, tuple[str, str]] = {
     "attention.offices.province": ("Các cơ quan cấp tỉnh", "Provincial offices"),
     "attention.unknown": ("Không ghi", "Not recorded"),
     "attention.sort_note": (
-        "Xếp từ nơi có nhiều hồ sơ quá hạn nhất (đã giải quyết quá hạn cộng đang quá hạn); "
-        "tỷ lệ quá hạn tính trên số hồ sơ đã giải quyết.",
+        "Xếp từ nơi có nhiều hồ sơ quá hạn nhất (đã giải quyết quá hạn cộng đang giải quyết quá "
+        "hạn); tỷ lệ giải quyết quá hạn tính trên số hồ sơ đã giải quyết.",
         "Worst first (resolved late plus pending overdue); the late rate is of the dossiers "
         "resolved.",
     ),
@@ -774,11 +814,11 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Chi tiết theo thủ tục có trong báo cáo của từng đơn vị.",
         "Each unit's report lists its procedures.",
     ),
-    "attention.kinds.district": ("Các huyện, quận", "Districts"),
+    "attention.kinds.district": ("Các đơn vị cấp huyện", "Districts"),
     "attention.kinds.commune": ("Các xã, phường, đặc khu", "Communes and wards"),
     "attention.kinds.former": ("Địa bàn các huyện cũ", "Former districts' areas"),
     "attention.communes.pre_2025": ("Các xã, phường, thị trấn", "Communes"),
-    "attention.communes.2025": ("Các xã, phường", "Communes and wards"),
+    "attention.communes.2025": ("Các xã, phường, đặc khu", "Communes and wards"),
 }
 
 
@@ -803,6 +843,30 @@ def unit_kind(unit_type: str, lang: str = "vi") -> str:
     """A unit's type word in the reader's words ("xã", "phường", "đặc khu")."""
     from_type = "unit_kind." + "-".join(text.words(unit_type).split())  # "Đặc khu": dac-khu
     return phrase(from_type, lang) if has_phrase(from_type) else unit_type.lower()
+
+
+# A unit's name starts with its type word ("Huyện Kiến Thụy"); inside a sentence the type
+# word is written in lower case ("huyện Kiến Thụy"), as administrative texts do.
+_TYPE_WORDS = (
+    "Thành phố",
+    "Thị xã",
+    "Thị trấn",
+    "Đặc khu",
+    "Huyện",
+    "Quận",
+    "Xã",
+    "Phường",
+    "Tỉnh",
+)
+
+
+def name_in_sentence(name: str) -> str:
+    """``name`` as written inside a Vietnamese sentence: "huyện Kiến Thụy", "thành phố Hải
+    Phòng"; a name without a type word is unchanged."""
+    for word in _TYPE_WORDS:
+        if name.startswith(word + " "):
+            return word.lower() + name[len(word) :]
+    return name
 
 
 def phrase(key: str, lang: str = "vi", **values: Any) -> str:

@@ -1,15 +1,17 @@
 """A table as a small XLSX workbook, written directly (a few milliseconds, no spreadsheet
-library to import in every report): one sheet, a bold header row, every cell as text, numbers
-where a column holds numbers.
+library to import in every report): one sheet, a bold header row, text cells as text, numbers
+as numbers.
 
-Reports offer each table for download; text cells keep codes such as "00314" and shown values
-such as "99,46%" exactly as the page shows them.
+Reports offer each table for download; text cells keep codes such as "00314" exactly as the
+page shows them. A :class:`Percent` cell holds the 0-1 rate and shows as a percentage, a whole
+number shows with thousands separators (the format of ``research.to_excel``).
 """
 
 from __future__ import annotations
 
 import io
 import math
+import re
 import zipfile
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
@@ -38,6 +40,12 @@ _ROOT_RELS = (
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
     'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
 )
+
+
+class Percent(float):
+    """A rate (0-1) that the workbook shows as a percentage (``0.00%``)."""
+
+
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
@@ -46,10 +54,14 @@ _STYLES = (
     '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
     '<borders count="1"><border/></borders>'
     '<cellStyleXfs count="1"><xf/></cellStyleXfs>'
-    '<cellXfs count="2"><xf fontId="0"/><xf fontId="1" applyFont="1"/></cellXfs>'
+    # 0 text, 1 bold header, 2 rate (built-in 0.00%), 3 whole number (built-in #,##0)
+    '<cellXfs count="4"><xf fontId="0"/><xf fontId="1" applyFont="1"/>'
+    '<xf fontId="0" numFmtId="10" applyNumberFormat="1"/>'
+    '<xf fontId="0" numFmtId="3" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
+_SHEET_REFUSED = re.compile(r"[\[\]:*?/\\]")
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -65,9 +77,15 @@ def _column_letter(index: int) -> str:
 
 def _cell(ref: str, value: object, *, is_header: bool = False) -> str:
     style = ' s="1"' if is_header else ""
+    if value is None:  # no data: an empty cell, never 0
+        return f'<c r="{ref}"{style}/>'
     if isinstance(value, int | float) and not isinstance(value, bool):
         if isinstance(value, float) and not math.isfinite(value):
             return f'<c r="{ref}"{style}/>'
+        if not is_header and isinstance(value, Percent):
+            style = ' s="2"'
+        elif not is_header and isinstance(value, int):
+            style = ' s="3"'
         return f'<c r="{ref}"{style}><v>{value}</v></c>'
     text = escape(str(value))
     return f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
@@ -82,18 +100,40 @@ def _sheet(frame: pd.DataFrame) -> str:
     for i, record in enumerate(frame.itertuples(index=False), start=2):
         cells = "".join(_cell(f"{_column_letter(j)}{i}", v) for j, v in enumerate(record))
         rows.append(f'<row r="{i}">{cells}</row>')
+    # The header row stays in view; columns as wide as their longest text (12 to 60 characters).
+    view = (
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+        'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
+    )
+    widths = "".join(
+        f'<col min="{j}" max="{j}" width="{_width(frame.iloc[:, j - 1], name)}" customWidth="1"/>'
+        for j, name in enumerate(frame.columns, start=1)
+    )
+    cols = f"<cols>{widths}</cols>" if widths else ""
     return (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="{_MAIN}">'
-        f"<sheetData>{''.join(rows)}</sheetData></worksheet>"
+        f"{view}{cols}<sheetData>{''.join(rows)}</sheetData></worksheet>"
     )
 
 
+def _width(values: pd.Series, name: object) -> int:
+    longest = max([len(str(name)), *(len(str(v)) for v in values)])
+    return min(max(12, longest + 2), 60)
+
+
+def sheet_name(name: str) -> str:
+    """``name`` as Excel accepts a sheet name: none of ``[]:*?/\\``, at most 31 characters,
+    not blank."""
+    return _SHEET_REFUSED.sub("-", name).strip("'")[:31] or "Sheet1"
+
+
 def xlsx_bytes(frames: Sequence[tuple[str, pd.DataFrame]]) -> bytes:
-    """A workbook with one sheet per (name, frame); names are cut to Excel's 31 characters."""
+    """A workbook with one sheet per (name, frame); names are cut to Excel's 31 characters,
+    with the characters Excel refuses in a sheet name (``/`` of "Quý III/2023") as "-"."""
     buffer = io.BytesIO()
     sheets = "".join(_SHEET_TYPE.format(n=n) for n in range(1, len(frames) + 1))
     entries = "".join(
-        f'<sheet name="{escape(name[:31])}" sheetId="{n}" r:id="rId{n}"/>'
+        f'<sheet name="{escape(sheet_name(name))}" sheetId="{n}" r:id="rId{n}"/>'
         for n, (name, _) in enumerate(frames, start=1)
     )
     rels = "".join(

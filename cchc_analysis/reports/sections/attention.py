@@ -20,7 +20,7 @@ from cchc_analysis.core.metrics import add_metrics
 from cchc_analysis.counting.late_sources import OFFICE_SOURCE, UNKNOWN, overdue_summary
 from cchc_analysis.reports.formatting import fmt_count, fmt_date, fmt_rate, is_missing, label
 from cchc_analysis.reports.html_blocks import ESC, html_block, table_html
-from cchc_analysis.reports.links import unit_report_file
+from cchc_analysis.reports.links import province_kind, unit_report_file
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.sections.common import section_heading, unit_kinds
 from cchc_analysis.reports.summary import SCORED_METRICS
@@ -33,7 +33,7 @@ BELOW = ("near", "missed")  # "gần đạt" is below the target too
 
 def unit_attention(data: UnitData) -> HTML:
     lang = data.lang
-    lines = [ESC(_missed_line(data.current, lang))]
+    lines = [ESC(_missed_line(data.current, lang, phrase("attention.who.unit", lang)))]
     lines.append(ESC(_late_line(data.current, data.period.end, lang)))
     overdue = _overdue_line(data.overdue, lang)
     if overdue:
@@ -69,7 +69,8 @@ def province_attention(data: ProvinceData) -> HTML:
     every = pd.concat([data.peers, data.offices]) if len(data.offices) else data.peers
     sums = every[[c for c in every.columns if c.endswith("_count")]].sum()
     total = add_metrics(sums.to_frame().T).iloc[0]
-    lines = [ESC(_missed_line(total, lang)), ESC(_late_line(total, data.period.end, lang))]
+    who = phrase("attention.who.province", lang, province_kind=province_kind(data.province))
+    lines = [ESC(_missed_line(total, lang, who)), ESC(_late_line(total, data.period.end, lang))]
     peers = data.peers
     names = [
         f'<a href="{ESC(unit_report_file(c, data.level, data.era))}">{ESC(n)}</a>'
@@ -117,8 +118,9 @@ def _box(lines: Sequence[str], tables: Sequence[str], lang: str) -> HTML:
     )
 
 
-def _missed_line(current: pd.Series, lang: str) -> str:
-    """The unit's own indicators below their targets, or that it met them all."""
+def _missed_line(current: pd.Series, lang: str, who: str) -> str:
+    """The unit's own indicators below their targets, or that ``who`` ("Đơn vị", "Toàn thành
+    phố") met them all."""
     items = []
     for name in SCORED_METRICS:
         value = current.get(name)
@@ -134,7 +136,7 @@ def _missed_line(current: pd.Series, lang: str) -> str:
                 )
             )
     if not items:
-        return phrase("attention.all_met", lang)
+        return phrase("attention.all_met", lang, who=who)
     return phrase("attention.missed", lang, items="; ".join(items))
 
 

@@ -21,13 +21,15 @@ from cchc_analysis.reports.formatting import (
 from cchc_analysis.reports.html_blocks import card, heading
 from cchc_analysis.reports.wording import phrase, unit_kind
 
-# The type words in the order a list of units names them.
-KIND_ORDER = ("quận", "huyện", "thị xã", "thành phố", "phường", "xã", "thị trấn", "đặc khu")
+# The type words in the order of the law on local government: "huyện, quận, thị xã, thành
+# phố", "xã, phường, thị trấn" and, since 2025, "xã, phường, đặc khu".
+KIND_ORDER = ("huyện", "quận", "thị xã", "thành phố", "xã", "phường", "thị trấn", "đặc khu")
 
 
-def section_heading(anchor: str, lang: str) -> str:
-    """The h2 of a section, with the anchor the table of contents links to."""
-    return heading(phrase(f"section.{anchor}", lang), anchor=anchor)
+def section_heading(anchor: str, lang: str, **values: Any) -> str:
+    """The h2 of a section, with the anchor the table of contents links to (``values`` fill
+    a heading's placeholders, e.g. ``province_kind``)."""
+    return heading(phrase(f"section.{anchor}", lang, **values), anchor=anchor)
 
 
 def kpi_card(name: str, value: float, lang: str, *, lines: Sequence[str] = ()) -> str:

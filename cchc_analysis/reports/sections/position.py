@@ -30,7 +30,7 @@ from cchc_analysis.reports.html_blocks import (
     svg_figure_html,
     table_html,
 )
-from cchc_analysis.reports.links import unit_report_file
+from cchc_analysis.reports.links import province_kind, unit_report_file
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.rate_tables import with_wilson
 from cchc_analysis.reports.scoreboard import changes, ranks, scorecard_headers, status_label
@@ -52,7 +52,7 @@ _FIRST_BAR_PATCH = 3
 def position(data: UnitData) -> HTML:
     """Where the unit stands among the province's units of its level."""
     lang = data.lang
-    parts = [section_heading("position", lang)]
+    parts = [section_heading("position", lang, province_kind=province_kind(data.province))]
     sentences = []
     for name in RANKED_RATES:
         rank = data.rank(name)
@@ -152,7 +152,7 @@ def rankings(data: ProvinceData) -> HTML:
     lang = data.lang
     title = peer_phrase("section.comparison", data.peer_level, lang)
     parts = [heading(title, anchor="comparison")]
-    parts.append(funnel_html(data.peers, data.peer_level, lang))
+    parts.append(funnel_html(data.peers, data.peer_level, lang, has_unit_notes=True))
     for name in ("within_deadline_rate", "online_rate"):
         title = label(name, lang)
         ranked = data.peers[data.peers[name].notna()]  # units without data are not ranked

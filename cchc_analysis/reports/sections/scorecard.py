@@ -18,6 +18,7 @@ from cchc_analysis.reports.formatting import (
     period_label,
 )
 from cchc_analysis.reports.html_blocks import html_block, paragraph, table_html
+from cchc_analysis.reports.links import province_kind
 from cchc_analysis.reports.province_data import ProvinceData
 from cchc_analysis.reports.sections.common import indicator_card, kpi_card, section_heading
 from cchc_analysis.reports.unit_data import UnitData
@@ -116,5 +117,6 @@ def province_totals(data: ProvinceData) -> HTML:
         lines = [note[:1].upper() + note[1:]] if note else []
         cards.append(indicator_card(name, total, lang, lines=lines))
     return html_block(
-        section_heading("totals", lang) + f'<div class="cards sheet-part">{"".join(cards)}</div>'
+        section_heading("totals", lang, province_kind=province_kind(data.province))
+        + f'<div class="cards sheet-part">{"".join(cards)}</div>'
     )

@@ -144,7 +144,12 @@ def unit_contents(data: UnitData) -> HTML:
     count."""
     anchors = [a for a in UNIT_SECTIONS if data.has_communes or a != "communes"]
     entries = [
-        (a, communes_title(data) if a == "communes" else phrase(f"section.{a}", data.lang))
+        (
+            a,
+            communes_title(data)
+            if a == "communes"
+            else phrase(f"section.{a}", data.lang, province_kind=province_kind(data.province)),
+        )
         for a in anchors
     ]
     return html_block(contents(entries, phrase("contents", data.lang)))
@@ -159,7 +164,7 @@ def _page_frame(dataset: dict[str, Any], running: str, lang: str) -> str:
 def province_title(data: ProvinceData) -> HTML:
     lang = data.lang
     running = f"{data.province.name} · {period_label(data.period, lang)}"
-    overview = phrase("nav.overview", lang, province_kind=province_kind(data.province))
+    overview = phrase("overview_title", lang)  # "Báo cáo tổng quan: Thành phố Hải Phòng"
     return html_block(
         _page_frame(data.dataset, running, lang)
         + f'<header class="report-title sheet-part" id="{WHOLE_ANCHOR}">'
@@ -187,5 +192,9 @@ def _overview_notes(data: ProvinceData) -> list[str]:
 
 def province_contents(data: ProvinceData) -> HTML:
     level = data.peer_level
-    entries = [(a, peer_phrase(f"section.{a}", level, data.lang)) for a in PROVINCE_SECTIONS]
+    kind = province_kind(data.province)
+    entries = [
+        (a, peer_phrase(f"section.{a}", level, data.lang, province_kind=kind))
+        for a in PROVINCE_SECTIONS
+    ]
     return html_block(contents(entries, phrase("contents", data.lang)))
