@@ -308,9 +308,9 @@ def _province_units(data_dir: Path, query: CountQuery, province_code: str) -> pd
     if query.level == "commune" and query.is_era_2025:
         # The province's communes only (not the nation's 3,321): asked by their codes, the
         # counting shares its province-wide results by province (``one_province``).
-        codes = list(rollup_counts(data_dir, query, province=province_code)["unit_code"])
-        if codes:
-            table = kpi_table(data_dir, query.with_options(unit_codes=codes))
+        ours = list(rollup_counts(data_dir, query, province=province_code)["unit_code"])
+        if ours:
+            table = kpi_table(data_dir, query.with_options(unit_codes=ours))
     if table is None:
         table = kpi_table(data_dir, query)
     codes = table["unit_code"].astype(str)
