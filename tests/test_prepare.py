@@ -48,6 +48,11 @@ def test_streamed_cube_equals_whole_partition_cube(demo_dir, tmp_path):
     whole = _whole_cube(data)
     assert list(streamed.columns) == list(whole.columns)
     pd.testing.assert_frame_equal(_canonical(streamed), _canonical(whole))
+    # the areas' rows share row groups (one per area made the nation's cube slow to read)
+    groups = pq.ParquetFile(data / store.CUBE_FILE).metadata.num_row_groups
+    assert (
+        groups <= len(streamed) // prepare.CUBE_ROW_GROUP_ROWS + 1 < len(store.dossier_areas(data))
+    )
 
 
 def test_horizon_from_statistics_equals_a_full_read(demo_dir):

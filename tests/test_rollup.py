@@ -119,3 +119,19 @@ def test_after_the_reform_new_units_report_for_themselves(tmp_path):
     assert list(communes["unit_name"]) == ["Xã Kiến Thụy", "Xã Nghi Dương"]
     [province] = kpis.kpi_records(kpis.kpi_table(out, CountQuery(q3, level="province", era="2025")))
     assert (province["unit_code"], province["received_total_count"]) == ("31", 8)
+
+
+def test_a_communes_province_wide_counts_are_its_province_only(prepared_dir):
+    """A commune report's shared counts are its province's communes (a national folder holds
+    3,321): the same rows as the whole table's, none of another province's."""
+    from cchc_analysis.counting import rollup
+    from cchc_analysis.counting.new_units import one_province
+
+    query = CountQuery(Q3, level="commune", era="2025")
+    whole = rollup.rollup_counts(prepared_dir, query)
+    hai_phong = rollup.rollup_counts(prepared_dir, query, province="31")
+    pd.testing.assert_frame_equal(hai_phong, whole)  # every commune here is Hải Phòng's
+    assert rollup.rollup_counts(prepared_dir, query, province="12").empty  # Lai Châu: none
+    assert one_province(query.with_options(unit_codes=["11680", "10507"])) == "31"
+    assert one_province(query.with_options(unit_codes=["11680", "03388"])) is None
+    assert one_province(query) is None

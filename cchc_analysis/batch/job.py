@@ -20,4 +20,4 @@ class ReportJob:
     parameters: dict[str, Any]
     input_hash: str = ""
     notebook_text: str = ""
-    areas: tuple[str, ...] = ()  # the dossier areas the report reads (none: the overview's all)
+    areas: tuple[str, ...] = ()  # the dossier areas its input hash reads (none: all)

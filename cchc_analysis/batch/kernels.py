@@ -49,6 +49,7 @@ import pandas
 import cchc_analysis.reports.province_report
 import cchc_analysis.reports.unit_report
 from cchc_analysis import units as _units
+from cchc_analysis.counting import shared as _shared
 from cchc_analysis.reports import html_blocks as _blocks, plots as _plots
 for _era in (_units.ERA_PRE_2025, _units.ERA_2025):
     _units.units_table(_era)
@@ -56,11 +57,12 @@ _units.crosswalk_provinces()
 _units.crosswalk_communes()
 _units.former_districts()
 _plots.apply_style()
+_shared.hold_states()  # the folder's state taken once per report (reset forgets it)
 _fig, _ax = _plt.subplots(figsize=(2, 1))
 _ax.plot([0, 1], [0, 1])
 _ax.set_title("Kiến Thụy")
 _blocks.figure_svg(_fig)
-del _fig, _ax, _blocks, _plots, _plt, _units, _era
+del _fig, _ax, _blocks, _plots, _plt, _units, _era, _shared
 _gc.collect()
 _gc.freeze()
 del _gc
@@ -69,8 +71,10 @@ del _gc
 # (the modules' caches) is frozen with the rest, so the next reset's collection stays short.
 RESET_CODE = """\
 import matplotlib.pyplot as _plt
+from cchc_analysis.counting import shared as _shared
 _plt.close("all")
-del _plt
+_shared.forget_states()  # the next report takes the folder's state again
+del _plt, _shared
 get_ipython().reset(new_session=False)
 import gc as _gc
 _gc.freeze()

@@ -321,6 +321,33 @@ def _province_of(planned: PlannedUnit, level: str, era: str) -> units.Unit:
     return units.get_unit(code, era=era, level="province")
 
 
+def _province_areas(data_dir: Path, province: units.Unit, era: str) -> tuple[str, ...]:
+    """The dossier areas of one province, in either era: its communes' and own offices' after
+    the reform, and (through the province crosswalk) the old provinces' districts' and own
+    offices' before it. An overview's input hash reads these, not every area of the folder
+    (3,356 in the nation): the other provinces' figures reach it through the cube only."""
+    walk = units.crosswalk_provinces().set_index("old_code")["new_code"]
+
+    def province_of(area: str) -> str | None:
+        area_era, code = store.area_parts(area)
+        if len(code) != 2:
+            level = "commune" if area_era == units.ERA_2025 else "district"
+            try:
+                code = units.get_unit(code, era=area_era, level=level).province_code
+            except LookupError:  # a code the registry does not know: counted for every province
+                return None
+        if era == units.ERA_2025 and area_era != units.ERA_2025:
+            return str(walk.get(code, code))
+        return code
+
+    chosen = []
+    for area in store.dossier_areas(data_dir):
+        owner = province_of(area)
+        if owner is None or owner == province.code:
+            chosen.append(area)
+    return tuple(chosen)
+
+
 def plan_jobs(
     data_dir: Path,
     period: Period,
@@ -410,6 +437,7 @@ def plan_jobs(
                 f"province-{province.code}-{units.slugify(province.name)}.html",
                 {**common, **overview},
                 notebook_text=texts["province_overview.ipynb"],
+                areas=_province_areas(data_dir, province, era),
             )
         )
     for job in jobs:

@@ -28,6 +28,7 @@ from cchc_analysis.core.metrics import add_metrics, null_unknown_counts
 from cchc_analysis.counting.aggregates import mark_undefined
 from cchc_analysis.counting.counts import recorded_monthly_counts, recorded_unit_counts
 from cchc_analysis.counting.history import has_full_history
+from cchc_analysis.counting.new_units import one_province
 from cchc_analysis.counting.query import CountQuery
 from cchc_analysis.counting.rollup import rollup_counts
 from cchc_analysis.counting.rollup_monthly import rollup_monthly_counts
@@ -97,10 +98,17 @@ def _rates(
     if query.is_era_2025 and query.unit_codes:
         every = query.with_options(unit_codes=None)
         convention = targets.count_waiting_as_on_time() if waiting is None else waiting
+        province = one_province(query)  # a commune's: its province's communes, not the nation's
+
+        def every_counts() -> pd.DataFrame:
+            if province is None:
+                return count_table(data_dir, every)
+            return rollup_counts(data_dir, every, province=province)
+
         every_rates = shared_frame(
             data_dir,
-            ("rates", every, convention),
-            lambda: add_metrics(count_table(data_dir, every), count_waiting_as_on_time=waiting),
+            ("rates", every, convention, province),
+            lambda: add_metrics(every_counts(), count_waiting_as_on_time=waiting),
         )
         wanted = every_rates["unit_code"].isin(set(counts["unit_code"]))
         rates = every_rates[wanted.to_numpy()].reset_index(drop=True)

@@ -52,6 +52,9 @@ from cchc_analysis.units.registry import ERA_PRE_2025
 TEXT_COLUMNS = ("unit_code", "unit_level", "field", "channel", "online_level", "status", "rating")
 BATCH_ROWS = 500_000
 FOLD_EVERY = 8  # partial cubes held before they are summed into one
+# The cube's rows per Parquet row group, the areas' rows gathered: one group per area made
+# the nation's cube (3,355 groups of ~100 rows) 12 s to read instead of 1.5 s.
+CUBE_ROW_GROUP_ROWS = 100_000
 PREPARE_LOCK = ".cchc-prepare.lock"
 PREPARE_LOCK_TIMEOUT_S = 3600.0
 
@@ -137,6 +140,7 @@ def prepare_cube(
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         writer: pq.ParquetWriter | None = None
         rows = cube_rows = 0
+        pending: list[pa.Table] = []  # areas' rows not yet written: one row group for many
         try:
             for area in areas:
                 cube, count = partition_cube(path, area, horizon, batch_rows)
@@ -148,11 +152,16 @@ def prepare_cube(
                     writer = pq.ParquetWriter(tmp, table.schema)
                 else:
                     table = table.cast(writer.schema)
-                writer.write_table(table)
+                pending.append(table)
                 cube_rows += len(cube)
+                if sum(len(t) for t in pending) >= CUBE_ROW_GROUP_ROWS:
+                    writer.write_table(pa.concat_tables(pending))
+                    pending = []
             if writer is None:  # no dossiers at all: an empty cube with the usual columns
                 build_cube(pd.DataFrame()).to_parquet(tmp, index=False)
             else:
+                if pending:
+                    writer.write_table(pa.concat_tables(pending))
                 writer.close()
                 writer = None
             tmp.replace(target)

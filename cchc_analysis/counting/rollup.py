@@ -43,7 +43,12 @@ from cchc_analysis.core.metrics import TABLE_COUNT_COLUMNS
 from cchc_analysis.counting.aggregates import period_report_counts
 from cchc_analysis.counting.counts import recorded_unit_counts
 from cchc_analysis.counting.former_districts import former_district_counts
-from cchc_analysis.counting.new_units import new_unit_counts, province_of
+from cchc_analysis.counting.new_units import (
+    in_province,
+    new_unit_counts,
+    one_province,
+    province_of,
+)
 from cchc_analysis.counting.query import CountQuery
 from cchc_analysis.counting.shared import shared_frame
 
@@ -97,11 +102,14 @@ def _old_units_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd
     return base
 
 
-def rollup_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
+def rollup_counts(
+    data_dir: str | os.PathLike[str], query: CountQuery, *, province: str | None = None
+) -> pd.DataFrame:
     """Counts per new (2025) province or commune for a period, from pre-2025 data.
 
     ``query`` is an era-2025 query. Same columns as ``kpis.count_table`` (unit_code is the new
-    code) plus ``unit_name`` and, at commune level, ``approximate``.
+    code) plus ``unit_name`` and, at commune level, ``approximate``. ``province`` (commune
+    level, no units asked): every commune of that province only.
     """
     if not query.is_era_2025:
         raise ValueError(f"rollup_counts answers era {units.ERA_2025} queries, not {query.era}")
@@ -116,9 +124,13 @@ def rollup_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.Dat
     if not store.has_dossiers(data_dir) and period.start >= units.REFORM_DATE:
         return _new_era_counts(data_dir, query)
     # Every unit's counts, computed once per folder state and shared by every report that
-    # asks for one unit of them (``shared``); the units asked for are chosen below.
+    # asks for one unit of them (``shared``); the units asked for are chosen below. Communes
+    # of one province: its communes only (a national folder holds 3,321), keyed by province.
     every = query.with_options(unit_codes=None)
-    counts = shared_frame(data_dir, ("rollup", every), lambda: _every_unit_counts(data_dir, every))
+    scope = (province or one_province(query)) if level == "commune" else None
+    counts = shared_frame(
+        data_dir, ("rollup", every, scope), lambda: _every_unit_counts(data_dir, every, scope)
+    )
     if unit_codes:
         wanted = list(unit_codes)
         present = set(counts["unit_code"])  # once: ``wanted`` may be every commune
@@ -135,12 +147,15 @@ def rollup_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.Dat
     return counts.reset_index(drop=True)
 
 
-def _every_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> pd.DataFrame:
-    """Counts per new province or commune (``rollup_counts`` before choosing units)."""
+def _every_unit_counts(
+    data_dir: str | os.PathLike[str], query: CountQuery, province: str | None = None
+) -> pd.DataFrame:
+    """Counts per new province or commune (``rollup_counts`` before choosing units); with
+    ``province`` (commune level), its communes only: the same rows as the whole table's."""
     level = query.level
     extra = ["field"] if query.by_field else []
     old = _old_units_counts(data_dir, query)
-    new = new_unit_counts(data_dir, query)
+    new = new_unit_counts(data_dir, query, province=province)
     if level == "province":
         if query.tier != "both":
             own = "province" if query.tier == "district" else "commune"
@@ -154,6 +169,8 @@ def _every_unit_counts(data_dir: str | os.PathLike[str], query: CountQuery) -> p
         new = new[new["unit_level"] == "commune"]
         new = new.assign(new_code=new["unit_code"], approximate=False)
         both = pd.concat([old, new], ignore_index=True) if len(new) else old
+        if province is not None:
+            both = both[in_province(both["new_code"], province)]
         counts = _sum(both, ["new_code", *extra])
         approx = both.groupby(["new_code", *extra], dropna=False)["approximate"].any()
         counts["approximate"] = approx.to_numpy(dtype=bool)

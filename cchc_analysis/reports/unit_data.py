@@ -31,6 +31,7 @@ from cchc_analysis.counting.late_sources import (
     overdue_pending,
 )
 from cchc_analysis.counting.query import Level, Tier
+from cchc_analysis.counting.rollup import rollup_counts
 from cchc_analysis.counting.shared import shared_frame
 from cchc_analysis.reports.formatting import is_missing
 from cchc_analysis.reports.rate_tables import funnel_frame
@@ -303,7 +304,15 @@ def province_units(data_dir: Path, query: CountQuery, province_code: str) -> pd.
 
 
 def _province_units(data_dir: Path, query: CountQuery, province_code: str) -> pd.DataFrame:
-    table = kpi_table(data_dir, query)
+    table = None
+    if query.level == "commune" and query.is_era_2025:
+        # The province's communes only (not the nation's 3,321): asked by their codes, the
+        # counting shares its province-wide results by province (``one_province``).
+        ours = list(rollup_counts(data_dir, query, province=province_code)["unit_code"])
+        if ours:
+            table = kpi_table(data_dir, query.with_options(unit_codes=ours))
+    if table is None:
+        table = kpi_table(data_dir, query)
     codes = table["unit_code"].astype(str)
     inside = [province_of(c, query.level, query.era) == province_code for c in codes]
     table = table[inside].reset_index(drop=True)

@@ -94,7 +94,7 @@ def upgrade_layout(data_dir: str | os.PathLike[str]) -> int:
     prefix = f"{LEGACY_PARTITION_COLUMN}="
     renamed = 0
     for folder in sorted(root.iterdir()):
-        if not (folder.is_dir() and folder.name.startswith(prefix)):
+        if not (folder.name.startswith(prefix) and folder.is_dir()):  # the name first: no stat
             continue
         target = root / f"{PARTITION_COLUMN}={area_key(ERA_PRE_2025, folder.name[len(prefix) :])}"
         try:
