@@ -68,6 +68,10 @@ bench: $(STAMP)
 	$(PY) bench/bench_snapshot.py --history 20000000 --snapshot 1000000 --only-upsert
 	$(PY) bench/bench_downloads.py reports/demo/2026-Q3
 	$(PY) bench/bench_nation.py --quick
+	$(PY) bench/bench_data_growth.py --data data/demo --province 31 --out bench/out/growth-demo
+	@if [ -f bench/out/national/dataset.json ]; then $(PY) bench/bench_data_growth.py \
+		--data bench/out/national --province 12 --out bench/out/growth-national; \
+	else echo "data growth on the nation: run bench/bench_nation.py (no --quick) first"; fi
 
 clean:
 	rm -rf $(VENV) data/demo data/processed reports/demo .pytest_cache .ruff_cache
