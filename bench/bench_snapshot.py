@@ -1,6 +1,7 @@
 """A monthly snapshot into a long history: rows/s and peak memory, and a killed snapshot ingest.
 
     .venv/bin/python bench/bench_snapshot.py [--history 3000000] [--snapshot 1000000]
+        [--tmp DIR] [--keep DIR [--repeat N]] [--only-upsert]
 
 Builds a history of ``--history`` dossiers (the demo's Kiến Thụy district, tiled under new
 ids, stored as a snapshot of 31/05/2025 would have stored them: current rows and versions),
@@ -13,13 +14,20 @@ peak RSS is sampled:
 2. the snapshot into the history (the upsert);
 3. the snapshot into a copy of the history, killed (SIGKILL) while it writes; what the folder
    holds then; a rerun; and whether the result equals (2)'s.
+
+``--keep DIR`` builds the history and the snapshot file once in ``DIR`` (a 20M-row history
+takes many minutes) and runs each ingest on a copy of it (hard links: the store never changes a
+file in place, it writes new files and renames), so a rerun costs only the ingests;
+``--repeat N`` runs the upsert N times and prints the median.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,6 +82,35 @@ def snapshot(base: pd.DataFrame, rows: int, held_tiles: int) -> pd.DataFrame:
     new = base.head(rows - len(frame)).copy()
     new["dossier_id"] = new["dossier_id"].astype(str) + "-new"
     return pd.concat([frame, new], ignore_index=True)
+
+
+def prepared(base: pd.DataFrame, args: argparse.Namespace, root: Path) -> tuple[Path, int]:
+    """The history (``root/history``) and the snapshot file, built unless ``root`` holds them
+    for these sizes already; returns the file and its row count."""
+    done = root / f"built-{args.history}-{args.snapshot}"
+    source = root / "hoso-2025-06.csv"
+    if done.exists():
+        rows = int(done.read_text(encoding="utf-8"))
+        print(f"history       {args.history:,} dossiers (kept in {root})")
+        print(f"snapshot      {rows:,} rows, {source.stat().st_size / 1e6:.0f} MB")
+        return source, rows
+    for stale in root.glob("built-*"):
+        stale.unlink()
+    shutil.rmtree(root / "history", ignore_errors=True)
+    started = time.perf_counter()
+    history = build_history(base, args.history, root / "history")
+    print(f"history       {history:,} dossiers ({time.perf_counter() - started:.0f} s)")
+    frame = snapshot(base, args.snapshot, held_tiles=max(1, args.history // len(base)))
+    export_dossiers_vi(frame).to_csv(source, index=False, encoding="utf-8-sig")
+    print(f"snapshot      {len(frame):,} rows, {source.stat().st_size / 1e6:.0f} MB")
+    done.write_text(str(len(frame)), encoding="utf-8")
+    return source, len(frame)
+
+
+def linked_copy(source: Path, target: Path) -> None:
+    """A copy of a data folder whose files are hard links to the source's."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, copy_function=os.link)
 
 
 def run_ingest(source: Path, out: Path, *, kill_when_writing: bool = False) -> dict:
@@ -134,41 +171,54 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=3_000_000)
     parser.add_argument("--snapshot", type=int, default=1_000_000)
     parser.add_argument("--tmp", default=None, help="work folder (default: a temporary one)")
+    parser.add_argument(
+        "--keep", default=None, help="folder that keeps the built history for the next run"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="upserts to run (median)")
     parser.add_argument("--only-upsert", action="store_true", help="skip steps 1 and 3")
     args = parser.parse_args()
     base = synth.generate_dossiers(district_codes=["314"], new_era=False)
     with tempfile.TemporaryDirectory(prefix="bench-snapshot-", dir=args.tmp) as tmp:
+        kept = Path(args.keep) if args.keep else Path(tmp)
+        kept.mkdir(parents=True, exist_ok=True)
+        source, rows = prepared(base, args, kept)
         root = Path(tmp)
-        started = time.perf_counter()
-        history = build_history(base, args.history, root / "history")
-        print(f"history       {history:,} dossiers ({time.perf_counter() - started:.0f} s)")
-        frame = snapshot(base, args.snapshot, held_tiles=max(1, args.history // len(base)))
-        source = root / "hoso-2025-06.csv"
-        export_dossiers_vi(frame).to_csv(source, index=False, encoding="utf-8-sig")
-        print(f"snapshot      {len(frame):,} rows, {source.stat().st_size / 1e6:.0f} MB")
         if not args.only_upsert:
-            shutil.copytree(root / "history", root / "killed")
             fresh = run_ingest(source, root / "fresh")
             print(
-                f"empty folder  {fresh['seconds']:.1f} s, {len(frame) / fresh['seconds']:,.0f} "
+                f"empty folder  {fresh['seconds']:.1f} s, {rows / fresh['seconds']:,.0f} "
                 f"rows/s, peak RSS {fresh['peak_mb']:,.0f} MB (exit {fresh['code']})"
             )
-        upsert = run_ingest(source, root / "history")
-        print(
-            f"into history  {upsert['seconds']:.1f} s, {len(frame) / upsert['seconds']:,.0f} "
-            f"rows/s, peak RSS {upsert['peak_mb']:,.0f} MB (exit {upsert['code']})"
-        )
-        for line in upsert["stdout"].splitlines():
+        trials = []
+        for _ in range(max(1, args.repeat)):
+            linked_copy(kept / "history", root / "upsert")
+            upsert = run_ingest(source, root / "upsert")
+            trials.append(upsert)
+            print(
+                f"into history  {upsert['seconds']:.1f} s, {rows / upsert['seconds']:,.0f} "
+                f"rows/s, peak RSS {upsert['peak_mb']:,.0f} MB (exit {upsert['code']})"
+            )
+        if len(trials) > 1:
+            seconds = statistics.median(t["seconds"] for t in trials)
+            peak = statistics.median(t["peak_mb"] for t in trials)
+            print(
+                f"median        {seconds:.1f} s, {rows / seconds:,.0f} rows/s, "
+                f"peak RSS {peak:,.0f} MB ({len(trials)} upserts)"
+            )
+        for line in trials[-1]["stdout"].splitlines():
             if line.startswith(("dossiers:", "hoso-")):
                 print(f"              {line}")
-        expected = folder_state(root / "history")
+        expected = folder_state(root / "upsert")
         print(f"result        {expected}")
         if args.only_upsert:
             return
 
+        linked_copy(kept / "history", root / "killed")
+        before = folder_state(root / "killed")
         killed = run_ingest(source, root / "killed", kill_when_writing=True)
         print(f"killed        after {killed['killed_after']} s (exit {killed['code']})")
         print(f"left behind   {folder_state(root / 'killed')}")
+        print(f"(before:      {before})")
         rerun = run_ingest(source, root / "killed")
         print(
             f"rerun         {rerun['seconds']:.1f} s (exit {rerun['code']}): "
