@@ -130,6 +130,49 @@ def test_updates_across_chunks_and_conflicts_within_a_file_are_named(tmp_path, m
     assert status["H-0001"] == status["H-0002"] == "withdrawn" and status["H-0003"] == "returned"
 
 
+def test_the_buckets_are_sized_by_the_run_not_the_history():
+    """A month's snapshot into years of history holds its own rows and the stored rows that
+    share a key with them (at most one each): the history's length does not add buckets, unless
+    a dead run's rows must all be settled again."""
+    month = 1_000_000
+    assert spool.bucket_count(month, 0) == spool.bucket_count(month, 20_000_000)
+    assert spool.bucket_count(month, 0) == -(-2 * month // spool.BUCKET_ROWS)
+    assert spool.bucket_count(5 * spool.BUCKET_ROWS, 0) == 10
+    recovering = spool.bucket_count(month, 20_000_000, is_recovering=True)
+    assert recovering == -(-21_000_000 // spool.BUCKET_ROWS)
+    assert spool.bucket_count(0, 0) == 1
+
+
+def test_only_the_stored_rows_the_run_gives_again_are_settled(tmp_path, monkeypatch):
+    """Stored rows whose dossier id the run does not give are neither hashed nor held: they
+    stay current as they are, and the ones it gives are settled as before."""
+    _small_everything(monkeypatch)
+    first = write_csv(tmp_path / "a.csv", rows(40))
+    ingest.ingest([first], "dossiers", tmp_path / "out", as_of=date(2023, 7, 31))
+    before = store.read_dossiers(tmp_path / "out").set_index("dossier_id").sort_index()
+    spooled: list[int] = []
+    write_hashes = spool.DossierSpool._write_hashes
+
+    def count(self, tag, k1, *args):
+        if tag.startswith("existing-"):
+            spooled.append(len(k1))
+        return write_hashes(self, tag, k1, *args)
+
+    monkeypatch.setattr(spool.DossierSpool, "_write_hashes", count)
+    withdrawn = rows(40, **{"Trạng thái": "Rút hồ sơ"})[5:8]  # H-0006..H-0008
+    again = withdrawn + rows(2, start=7) + rows(3, start=100)  # H-0007, H-0008: conflicts
+    later = write_csv(tmp_path / "b.csv", again)
+    report = ingest.ingest([later], "dossiers", tmp_path / "out", as_of=date(2023, 8, 31))
+    assert sum(spooled) == 3  # the stored H-0006..H-0008 only, not the other 37
+    assert report["rows_added"] == 3 and report["rows_updated"] == 3
+    assert report["rejected_by_reason"] == {"duplicate_conflict": 2}
+    after = store.read_dossiers(tmp_path / "out").set_index("dossier_id").sort_index()
+    assert len(after) == 43 and after.index.is_unique
+    assert (after.loc[["H-0006", "H-0007", "H-0008"], "status"] == "withdrawn").all()
+    kept = before.index.difference(["H-0006", "H-0007", "H-0008"])
+    pd.testing.assert_frame_equal(after.loc[kept], before.loc[kept])
+
+
 def test_a_row_wider_than_the_first_rows_reads_the_file_again(tmp_path, monkeypatch):
     _small_everything(monkeypatch)
     records = rows(100)

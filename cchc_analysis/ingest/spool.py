@@ -3,8 +3,10 @@
 An export can hold more rows than memory. Ingest validates it chunk by chunk and hands each
 chunk of accepted rows to a :class:`DossierSpool`, which writes the rows to a folder inside the
 output folder, split by area, and each row's key and content hashes to hash buckets. Then
-:meth:`DossierSpool.classify` settles every row one bucket at a time, against the other rows of
-the run and the folder's current rows, ordered by snapshot date (each file's ``exported_at``):
+:meth:`DossierSpool.classify` adds the folder's current rows that share a dossier id with a row
+of the run (the others cannot change) to the buckets and settles every row one bucket at a time,
+against the other rows of the run and those current rows, ordered by snapshot date (each file's
+``exported_at``):
 
 - added: a dossier id the folder does not hold;
 - unchanged (``duplicate``): the same content as the version before it (nothing is written);
@@ -22,7 +24,8 @@ current rows to ``dossiers/`` (new files), (3) the replaced rows out of their fi
 renamed). A marker file says a write is under way; a run that finds a dead run's marker checks
 every version against the stored ones, so none is stored twice, and a dossier found twice among
 the current rows (killed between (2) and (3)) keeps its newest row. Memory is bounded by one
-bucket, one chunk, one row group and one run of new rows, plus a few bytes per row.
+bucket, one chunk, one row group and one run of new rows, plus a few bytes per row of the run
+(not of the history: a month's snapshot into years of dossiers holds what the month touches).
 
 Dossier ids are compared through two independent 64-bit hashes: a false match needs both to
 collide, about 1e-26 for 20 million ids.
@@ -55,6 +58,7 @@ from cchc_analysis.core.schema import (
 SPOOL_PREFIX: Final = ".ingest-"
 WRITING_MARKER: Final = ".snapshot-writing"  # present while (or if killed while) writing
 BUCKET_ROWS: Final = 2_000_000  # rows per hash bucket: what one classification step holds
+STORED_BATCH_ROWS: Final = 500_000  # stored rows read at once when hashing the folder's rows
 RUN_ROWS: Final = 500_000  # most new rows of one district sorted and written as one file
 ADDED, DUPLICATE, CONFLICT, UPDATED, CORRECTED, OLDER = 0, 1, 2, 3, 4, 5
 STATUS_NAMES: Final = {
@@ -129,6 +133,25 @@ def _millis(stamp: pd.Timestamp | None) -> int:
     return NO_DATE if stamp is None or pd.isna(stamp) else int(pd.Timestamp(stamp).value // 10**6)
 
 
+def bucket_count(run_rows: int, stored_rows: int, is_recovering: bool = False) -> int:
+    """Hash buckets for a run of about ``run_rows`` rows into a folder of ``stored_rows``
+    current rows, so that one bucket holds about :data:`BUCKET_ROWS` rows.
+
+    A bucket holds the run's rows and the stored rows that share a key with one of them (at
+    most one per dossier id): at most twice the run's rows, however long the history. After a
+    run killed while writing every stored row is settled (see :meth:`DossierSpool.classify`)."""
+    held = run_rows + stored_rows if is_recovering else 2 * run_rows
+    return max(1, math.ceil(held / BUCKET_ROWS))
+
+
+def _has_key(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """True where ``keys`` is one of ``sorted_keys`` (sorted, unique)."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return np.asarray(sorted_keys[at] == keys)
+
+
 def remove_stale_spools(out: Path) -> None:
     """Spool folders left by an ingest that was killed (its process is gone)."""
     for folder in out.glob(f"{SPOOL_PREFIX}*"):
@@ -156,14 +179,17 @@ class DossierSpool:
         self.root = self.out / f"{SPOOL_PREFIX}{os.getpid()}"
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir()
-        # The folder's current rows are hashed into the same buckets: count them too, so that
-        # one bucket holds about BUCKET_ROWS rows however long the history.
-        stored_rows = sum(
-            pq.ParquetFile(path).metadata.num_rows
-            for area in store.dossier_areas(self.out)
-            for path in store.area_files(self.out, area)
+        self.recovering = (self.out / WRITING_MARKER).exists()  # a run died while writing
+        stored_rows = (
+            sum(
+                pq.ParquetFile(path).metadata.num_rows
+                for area in store.dossier_areas(self.out)
+                for path in store.area_files(self.out, area)
+            )
+            if self.recovering
+            else 0
         )
-        self.bucket_count = max(1, math.ceil((expected_rows + stored_rows) / BUCKET_ROWS))
+        self.bucket_count = bucket_count(expected_rows, stored_rows, self.recovering)
         self.row_count = 0  # sequence number of the next row: file order, row order
         self.ranges: dict[int, tuple[int, int]] = {}  # file index -> [first seq, end seq)
         self.exported: dict[int, pd.Timestamp] = {}  # file index -> its snapshot date
@@ -175,7 +201,6 @@ class DossierSpool:
         self.hashes = np.zeros(0, dtype=np.uint64)
         self.conflicts: dict[int, int] = {}  # seq -> the row it repeats (see ``row_of``)
         self.changed_months: Counter[tuple[str, str]] = Counter()  # closed periods changed
-        self.recovering = (self.out / WRITING_MARKER).exists()  # a run died while writing
         self._existing_files: list[tuple[str, Path, int, int]] = []  # area, file, first, rows
         self._seq_file = np.zeros(0, dtype=np.int32)
         self._chunk = 0
@@ -244,21 +269,7 @@ class DossierSpool:
     def classify(self) -> None:
         """Status of every spooled row against the rows before it and the folder's current
         rows, in snapshot order (see the module docstring)."""
-        index = 0
-        self._existing_files = []
-        for area in store.dossier_areas(self.out):
-            for number, path in enumerate(store.area_files(self.out, area)):
-                first = index
-                for part, frame in enumerate(store.iter_file_batches(path, area)):
-                    k1, k2 = key_hashes(frame["dossier_id"])
-                    seq = -(np.arange(index, index + len(frame), dtype=np.int64) + 1)
-                    stamp = frame["exported_at"]
-                    t = _stamps(stamp)
-                    closed = is_closed(frame).astype(np.int8)
-                    tag = f"existing-{area}-{number}-{part}"
-                    self._write_hashes(tag, k1, k2, content_hash(frame), seq, t, closed)
-                    index += len(frame)
-                self._existing_files.append((area, path, first, index - first))
+        self._hash_stored_rows()
         n = self.row_count
         self._seq_file = np.zeros(max(n, 1), dtype=np.int32)  # never empty: indexed by 0
         seq_t = np.zeros(max(n, 1), dtype=np.int64)
@@ -273,6 +284,7 @@ class DossierSpool:
         for folder in sorted((self.root / "hashes").glob("b=*")):
             table = ds.dataset(folder, format="parquet").to_table(columns=list(_HASH_COLUMNS))
             k1, k2, h, seq, t, closed = (table[c].to_numpy() for c in _HASH_COLUMNS)
+            del table
             batch = seq >= 0
             own = np.where(batch, seq, 0)
             t = np.where(batch, seq_t[own], t)
@@ -285,6 +297,45 @@ class DossierSpool:
             )
         self.superseded = np.sort(np.concatenate(superseded))
         self._check_versions()
+
+    def _hash_stored_rows(self) -> None:
+        """The folder's current rows into the hash buckets, numbered -1, -2, ... in file order.
+
+        Only the rows whose dossier id the run gives too (by its first key hash) are hashed
+        and spooled: a stored row no run row shares a key with stays current as it is. After a
+        run killed while writing every row is, as a dossier may then be stored twice."""
+        run_keys = None if self.recovering else self._run_keys()
+        index = 0
+        self._existing_files = []
+        for area in store.dossier_areas(self.out):
+            for number, path in enumerate(store.area_files(self.out, area)):
+                first = index
+                handle = pq.ParquetFile(path)
+                for part, batch in enumerate(handle.iter_batches(batch_size=STORED_BATCH_ROWS)):
+                    rows = np.arange(index, index + batch.num_rows, dtype=np.int64)
+                    index += batch.num_rows
+                    if run_keys is not None:
+                        ids = batch.column("dossier_id").to_pandas()
+                        wanted = _has_key(run_keys, key_hashes(ids)[0])
+                        if not wanted.any():
+                            continue
+                        batch = batch.filter(pa.array(wanted))
+                        rows = rows[wanted]
+                    frame = store.dossier_frame(batch.to_pandas(), area)
+                    k1, k2 = key_hashes(frame["dossier_id"])
+                    t = _stamps(frame["exported_at"])
+                    closed = is_closed(frame).astype(np.int8)
+                    tag = f"existing-{area}-{number}-{part}"
+                    self._write_hashes(tag, k1, k2, content_hash(frame), -(rows + 1), t, closed)
+                self._existing_files.append((area, path, first, index - first))
+
+    def _run_keys(self) -> np.ndarray:
+        """The sorted first key hashes of the run's rows (8 bytes a row)."""
+        keys = [
+            pq.read_table(path, columns=["k1"])["k1"].to_numpy()
+            for path in (self.root / "hashes").glob("b=*/f*.pq")
+        ]
+        return np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.uint64)
 
     def _settle(
         self,
