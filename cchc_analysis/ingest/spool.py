@@ -304,10 +304,13 @@ class DossierSpool:
         Only the rows whose dossier id the run gives too (by its first key hash) are hashed
         and spooled: a stored row no run row shares a key with stays current as it is. After a
         run killed while writing every row is, as a dossier may then be stored twice."""
+        self._existing_files = []
+        areas = store.dossier_areas(self.out)
+        if not areas:
+            return
         run_keys = None if self.recovering else self._run_keys()
         index = 0
-        self._existing_files = []
-        for area in store.dossier_areas(self.out):
+        for area in areas:
             for number, path in enumerate(store.area_files(self.out, area)):
                 first = index
                 handle = pq.ParquetFile(path)
