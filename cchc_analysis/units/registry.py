@@ -38,9 +38,9 @@ from typing import Any
 
 import pandas as pd
 
+from cchc_analysis.core import text
 from cchc_analysis.core.errors import AmbiguousUnitError, UnknownUnitError
 from cchc_analysis.core.periods import Period
-from cchc_analysis.core import text
 from cchc_analysis.units import names
 from cchc_analysis.units.cache import cached_records
 from cchc_analysis.units.names import normalize_name, official_name
