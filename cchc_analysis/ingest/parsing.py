@@ -543,6 +543,8 @@ def _plain_dates(uniques: Any) -> tuple[np.ndarray, np.ndarray]:
     where = np.flatnonzero(is_text)
     text = pa.array(np.asarray(uniques, dtype=object)[where], type=pa.string())
     for pattern, form, day_at, clock_at in _PLAIN_DATE_FORMATS:
+        if not len(where):  # every cell was of an earlier form (the forms exclude each other)
+            break
         chosen = np.asarray(pc.match_substring_regex(text, pattern).to_numpy(zero_copy_only=False))
         if not chosen.any():
             continue
@@ -560,6 +562,7 @@ def _plain_dates(uniques: Any) -> tuple[np.ndarray, np.ndarray]:
         positions = where[chosen][good]
         read[positions] = True
         stamps[positions] = found[good]
+        where, text = where[~chosen], text.filter(pa.array(~chosen))
     return read, stamps
 
 
