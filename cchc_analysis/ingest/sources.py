@@ -529,15 +529,28 @@ def _arrow_chunks(path: Path, delimiter: str, width: int, chunk_rows: int) -> It
 
 
 def _arrow_cells(path: Path, table: pa.Table, first_row: int) -> pd.DataFrame:
+    """One chunk's cells; a column's text is normalised only when it is not NFC already (the
+    check runs on the column's bytes at once: most columns are ASCII, the others NFC)."""
     columns = {}
     for number, column in enumerate(table.columns):
-        if pc.any(pc.match_substring(column, "\x00")).as_py():
+        cells = column.combine_chunks()
+        data = cells.buffers()[2]
+        text = b"" if data is None else data.to_pybytes()  # may hold neighbouring cells too
+        if b"\x00" in text:
             raise _NotPlain(f"{path}: a NUL character")
-        if not pc.all(pc.string_is_ascii(column)).as_py():
-            column = pc.utf8_normalize(column, form="NFC")
-        columns[number] = column.to_numpy(zero_copy_only=False)
+        if not text.isascii() and not _is_nfc(text):
+            cells = pc.utf8_normalize(cells, form="NFC")
+        columns[number] = cells.to_numpy(zero_copy_only=False)
     index = pd.RangeIndex(first_row - 1, first_row - 1 + table.num_rows)
     return pd.DataFrame(columns, index=index, dtype=object)
+
+
+def _is_nfc(text: bytes) -> bool:
+    """True when UTF-8 ``text`` is NFC (then so is each cell in it); False when in doubt."""
+    try:
+        return unicodedata.is_normalized("NFC", text.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
 
 
 # --- workbooks ---------------------------------------------------------------------------------
