@@ -259,3 +259,19 @@ def test_arrow_reader_gives_the_cells_pandas_gives(tmp_path, monkeypatch, name):
         pd.testing.assert_frame_equal(
             cells_a, cells_p, check_column_type=False, check_index_type=False
         )
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        [],
+        ["  x  y ", " a\x1fb", "a\x0b\x0bb"],  # runs of spaces: the general branch's
+        [" z ", "", None, float("nan"), "\tq"],
+        ["Hồ sơ 1"],  # not ASCII: the general branch's
+    ],
+)
+def test_ascii_text_column_is_the_general_one(monkeypatch, odd):
+    values = pd.Series([f"H15.22-{i:06d}" for i in range(2_000)] + odd, dtype=object)
+    fast = parsing.text_column(values)
+    monkeypatch.setattr(parsing, "_ascii_text_column", lambda _: None)
+    pd.testing.assert_series_equal(fast, parsing.text_column(values))
