@@ -11,7 +11,9 @@ Kiến Thụy dossiers tiled under new ids, :mod:`national_export`). The install
 runs as its own process into an empty folder (validation, privacy, spool and snapshot upsert,
 cube); its peak RSS is sampled. Then DuckDB's bare CSV -> Parquet on the same file (read_csv,
 the five dates parsed, COPY TO parquet): the ceiling of a reader with no checks. Prints rows/s,
-peak MB, DuckDB's seconds and the ratio. Best of ``--repeat`` runs.
+peak MB, DuckDB's seconds and the ratio. Best of ``--repeat`` runs. ``--stages``: one more run,
+in this process, with the seconds of each stage (read, validate, spool, settle, write, cube,
+the unit registry) timed around the functions that do them.
 
 Without ``--rows``: the demo dossiers of one district exported with Vietnamese labels and
 dd/mm/yyyy dates, ingested fresh and again (everything a duplicate).
@@ -20,6 +22,8 @@ dd/mm/yyyy dates, ingested fresh and again (everything a duplicate).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import shutil
 import subprocess
 import sys
@@ -79,6 +83,53 @@ def duckdb_bare(source: Path, target: Path) -> float:
     return time.perf_counter() - started
 
 
+# (label, module, attribute): the functions each stage's seconds are measured around.
+STAGES = (
+    ("unit registry", "cchc_analysis.units.registry", "cached_records"),
+    ("validate", "cchc_analysis.ingest.tabular", "validate_dossiers"),
+    ("spool rows", "cchc_analysis.ingest.spool", "DossierSpool.add"),
+    ("settle", "cchc_analysis.ingest.spool", "DossierSpool.classify"),
+    ("write store", "cchc_analysis.ingest.spool", "DossierSpool.write"),
+    ("cube", "cchc_analysis.counting.prepare", "prepare_folder"),
+    ("read + validate + spool", "cchc_analysis.ingest.run", "read_files"),
+)
+
+
+def stage_seconds(source: Path, out: Path) -> dict[str, float]:
+    """One ``cchc ingest`` in this process, the seconds spent in each of :data:`STAGES`."""
+    import importlib
+    from unittest import mock
+
+    from cchc_analysis import cli
+
+    spent = dict.fromkeys([label for label, _, _ in STAGES], 0.0)
+    patches = []
+    for label, module_name, attribute in STAGES:
+        owner: object = importlib.import_module(module_name)
+        *path, name = attribute.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        original = getattr(owner, name)
+
+        def timed(*a: object, _f: object = original, _label: str = label, **k: object) -> object:
+            started = time.perf_counter()
+            try:
+                return _f(*a, **k)  # type: ignore[operator]
+            finally:
+                spent[_label] += time.perf_counter() - started
+
+        patches.append(mock.patch.object(owner, name, timed))
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(patch)
+        args = [str(source), "--kind", "dossiers", "--out", str(out), "--as-of", "2025-06-30"]
+        with contextlib.redirect_stdout(io.StringIO()):
+            cli.main(["ingest", *args])
+    spent["total"] = time.perf_counter() - started
+    return spent
+
+
 def national(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-", dir=args.tmp) as tmp:
         folder = Path(args.keep or tmp)
@@ -103,6 +154,16 @@ def national(args: argparse.Namespace) -> None:
         print(f"              {line}")
         print(f"duckdb bare   {bare:.1f} s, {args.rows / bare:,.0f} rows/s")
         print(f"ratio         ingest takes {best / bare:.1f}x DuckDB's bare CSV -> Parquet")
+        if args.stages:
+            out = Path(tmp) / "out"
+            shutil.rmtree(out, ignore_errors=True)
+            spent = stage_seconds(source, out)
+            read = spent["read + validate + spool"] - spent["validate"] - spent["spool rows"]
+            print(f"stages        (one run in this process, {spent['total']:.1f} s)")
+            print(f"  read CSV    {read:.1f} s (reading, header, blank and foot lines)")
+            for label in ("validate", "spool rows", "settle", "write store", "cube"):
+                print(f"  {label:<11} {spent[label]:.1f} s")
+            print(f"  (registry   {spent['unit registry']:.1f} s, inside validate)")
 
 
 def district(args: argparse.Namespace) -> None:
@@ -138,6 +199,7 @@ def main() -> None:
     parser.add_argument("--district", default="314")
     parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     parser.add_argument("--limit", type=int, default=None, help="first N rows only")
+    parser.add_argument("--stages", action="store_true", help="seconds per stage (--rows)")
     args = parser.parse_args()
     if args.rows:
         national(args)

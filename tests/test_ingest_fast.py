@@ -1,8 +1,12 @@
-"""The column-wise reading of date cells gives what the row path gives, to the byte.
+"""The column-wise reading of date cells, and Arrow's CSV reader, give what the row path gives,
+to the byte.
 
 Plain date cells (dd/mm/yyyy HH:MM:SS and the like) are read column-wise with Arrow; every
-other cell still goes through :func:`parsing.parse_datetime`. ``parsing.COLUMN_WISE = False``
-(``CCHC_INGEST_ROW_PATH=1``) reads every cell through the parser: the row path. A generated
+other cell still goes through :func:`parsing.parse_datetime`. UTF-8 CSV files are read with
+Arrow's CSV reader (:func:`sources._arrow_chunks`), others, and any file it cannot take as it
+is, with pandas. ``parsing.COLUMN_WISE = sources.ARROW_READER = False``
+(``CCHC_INGEST_ROW_PATH=1``) reads every file with pandas and every cell through the parser:
+the row path. A generated
 50,000-row national export with bad rows mixed in (impossible and unreadable dates, dates in
 other forms, unknown units, duplicate and conflicting ids, blank required cells, personal
 columns, a totals line) and a workbook with a cover sheet must give the same processed data,
@@ -19,7 +23,7 @@ import pandas as pd
 import pytest
 from ingest_helpers import write_xlsx
 
-from cchc_analysis.ingest import parsing
+from cchc_analysis.ingest import parsing, sources
 from cchc_analysis.ingest.run import ingest
 
 UNITS = ("314", "11680", "11725", "11749", "11713", "11728")
@@ -110,6 +114,7 @@ def _spoil(frame: pd.DataFrame, seed: int = 7) -> pd.DataFrame:
 
 def _run(source: Path, out: Path, column_wise: bool, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(parsing, "COLUMN_WISE", column_wise)
+    monkeypatch.setattr(sources, "ARROW_READER", column_wise)
     ingest([source], "dossiers", out, today=pd.Timestamp("2025-06-30").date())
     return out
 
@@ -165,3 +170,108 @@ def test_workbook_with_cover_sheet_same_both_ways(tmp_path, monkeypatch):
     _same_outputs(fast, rows)
     report = json.loads((fast / "ingest_report.json").read_text(encoding="utf-8"))
     assert report["rows_rejected"] > 0
+
+
+@pytest.mark.parametrize("title", [False, True])
+def test_vietnamese_csv_same_both_ways(tmp_path, monkeypatch, title):
+    """Vietnamese headers and labels, decomposed tone marks (NFC both ways), a quoted cell with a
+    line break, a missing optional column, bad rows, a totals line; with a title row above the
+    header the Arrow reader gives the file to pandas, which must change nothing either."""
+    from ingest_helpers import export_dossiers_vi
+
+    from cchc_analysis.demo import synth
+
+    frame = synth.generate_dossiers(district_codes=["314"]).head(3_000)
+    export = export_dossiers_vi(frame, date_format="%d/%m/%Y %H:%M:%S").astype(object)
+    export = export.drop(columns=[c for c in export.columns if "đánh giá" in c.lower()])
+    export.loc[5, "Ngày tiếp nhận"] = "31/02/2024 10:00:00"
+    export.loc[6, "Ngày tiếp nhận"] = "không rõ"
+    export.loc[8, "Mã đơn vị"] = "99999"
+    export.iloc[7, 0] = ""
+    export["Họ tên người nộp"] = "Trần Thị Hoa"
+    export.loc[10, "Họ tên người nộp"] = "Trần\nThị Hoa"  # a line break inside quotes
+    text = export.to_csv(index=False, lineterminator="\r\n")
+    assert "Thụy" in text  # tone marks as Windows-1258 tools write them: decomposed
+    text = text.replace("Thụy", "Thu\u0323y")
+    text += f"Tổng cộng: {len(export)} hồ sơ{',' * (export.shape[1] - 1)}\r\n"
+    if title:
+        text = "BÁO CÁO HỒ SƠ\r\n" + text
+    source = tmp_path / "hoso.csv"
+    source.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    whole_reads = []
+    arrow_chunks = sources._arrow_chunks
+
+    def spy(*args, **kwargs):
+        yield from arrow_chunks(*args, **kwargs)
+        whole_reads.append(args[0])
+
+    monkeypatch.setattr(sources, "_arrow_chunks", spy)
+    fast = _run(source, tmp_path / "fast", True, monkeypatch)
+    assert bool(whole_reads) is not title  # a title row: the file is pandas'
+    rows = _run(source, tmp_path / "rows", False, monkeypatch)
+    _same_outputs(fast, rows)
+    report = json.loads((fast / "ingest_report.json").read_text(encoding="utf-8"))
+    reasons = report["rejected_by_reason"]
+    for code in ("impossible_date", "bad_date", "unknown_unit", "missing_dossier_id"):
+        assert reasons.get(code, 0) > 0, code
+    assert report["non_data_rows_skipped"] == 1
+
+
+# Files the Arrow reader must read as pandas does, or give to pandas.
+_ODD_CSV = {
+    "bom_crlf": b'\xef\xbb\xbfMa,Ten,Ngay\r\n1,"Thu\xcc\xa3y ""x""",01/02/2024\r\n'
+    b'2,"two\nlines",\r\n3,,02/03/2024\r\n',
+    "short_row": b"a;b;c\n1;2;3\n4;5\n6;7;8\n",
+    "long_row": b"a,b,c\n1,2,3\n4,5,6,7\n6,7,8\n",
+    "blank_lines": b"a,b,c\n1,2,3\n\n6,7,8\n\n",
+    "title_row": b"Bao cao\na,b,c\n1,2,3\n",
+    "cp1258": b"a,b,c\n1,Thu\xf2y,3\n",
+    "tab_no_eol": b'a\tb\tc\n1\t"q"x\t3\n4\t x \t6',
+    "quoted_blank": b'a,b,c\n"1","",3\n',
+    "cr_only": b"a,b,c\r1,2,3\r4,5,6\r",
+    "nul": b"a,b,c\n1,\x002,3\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ODD_CSV))
+def test_arrow_reader_gives_the_cells_pandas_gives(tmp_path, monkeypatch, name):
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(_ODD_CSV[name])
+
+    def read(arrow: bool) -> list[tuple[pd.DataFrame, np.ndarray]] | str:
+        monkeypatch.setattr(sources, "ARROW_READER", arrow)
+        hints: dict = {}
+        while True:
+            try:
+                return list(sources.stream_source(path, None, 2, **hints).chunks())
+            except sources.ReadAgain as again:
+                hints = again.hints
+            except sources.SourceError as exc:
+                return str(exc)
+
+    arrow, pandas = read(True), read(False)
+    if isinstance(pandas, str):
+        assert arrow == pandas
+        return
+    assert isinstance(arrow, list) and len(arrow) == len(pandas)
+    for (cells_a, rows_a), (cells_p, rows_p) in zip(arrow, pandas, strict=True):
+        assert rows_a.tolist() == rows_p.tolist()
+        pd.testing.assert_frame_equal(
+            cells_a, cells_p, check_column_type=False, check_index_type=False
+        )
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        [],
+        ["  x  y ", " a\x1fb", "a\x0b\x0bb"],  # runs of spaces: the general branch's
+        [" z ", "", None, float("nan"), "\tq"],
+        ["Hồ sơ 1"],  # not ASCII: the general branch's
+    ],
+)
+def test_ascii_text_column_is_the_general_one(monkeypatch, odd):
+    values = pd.Series([f"H15.22-{i:06d}" for i in range(2_000)] + odd, dtype=object)
+    fast = parsing.text_column(values)
+    monkeypatch.setattr(parsing, "_ascii_text_column", lambda _: None)
+    pd.testing.assert_series_equal(fast, parsing.text_column(values))

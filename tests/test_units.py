@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import unicodedata
 
@@ -474,3 +475,31 @@ def test_names_use_official_prefix_capitalisation() -> None:
     assert get_unit("30688").name == "Thị trấn Óc Eo"
     row = crosswalk_communes().set_index("old_code").loc["30688"]
     assert row["old_name"] == "Thị trấn Óc Eo"
+
+
+def test_registry_cache_gives_the_built_registry(tmp_path, monkeypatch) -> None:
+    """The records read back from the disk cache are the records built from the package; a
+    damaged cache file is built again and rewritten; an unusable cache folder is passed over."""
+    from cchc_analysis.units import registry
+
+    monkeypatch.setenv("CCHC_CACHE_DIR", "none")
+    built = registry._build_records(ERA_2025)
+    registry.era_registry.cache_clear()
+    fresh = registry.era_registry(ERA_2025)
+    monkeypatch.setenv("CCHC_CACHE_DIR", str(tmp_path))
+    for _ in range(2):  # written, then read back
+        registry.era_registry.cache_clear()
+        cached = registry.era_registry(ERA_2025)
+        pd.testing.assert_frame_equal(cached.table, fresh.table)
+        assert cached.units == fresh.units and cached.kids == fresh.kids
+    (path,) = tmp_path.glob("registry-2025-*.json")
+    assert json.loads(path.read_text(encoding="utf-8")) == built
+    path.write_text('{"not": "records"', encoding="utf-8")
+    registry.era_registry.cache_clear()
+    assert registry.era_registry(ERA_2025).units == fresh.units
+    assert json.loads(path.read_text(encoding="utf-8")) == built
+    registry.era_registry.cache_clear()
+    monkeypatch.setenv("CCHC_CACHE_DIR", str(tmp_path / "a-file"))
+    (tmp_path / "a-file").write_text("", encoding="utf-8")  # a folder that cannot be made
+    assert registry.era_registry(ERA_2025).units == fresh.units
+    registry.era_registry.cache_clear()

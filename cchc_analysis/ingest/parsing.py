@@ -530,6 +530,26 @@ def _two_digits(text: pa.Array, start: int) -> np.ndarray:
     return np.asarray(pc.cast(part, pa.int64()).to_numpy(zero_copy_only=False))
 
 
+def _digit_reader(text: pa.Array) -> Callable[[int], np.ndarray]:
+    """The two-digit number at a position of each cell: read from the cells' bytes as one
+    matrix when every cell has the same length (a plain form always does), else sliced."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    lengths = np.diff(offsets)
+    if not len(text) or text.null_count or (lengths != lengths[0]).any():
+        return lambda start: _two_digits(text, start)
+    width = int(lengths[0])
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    grid = data[offsets[0] : offsets[0] + width * len(text)].reshape(len(text), width)
+
+    def two_digits(start: int) -> np.ndarray:
+        pair = grid[:, start : start + 2].astype(np.int64) - ord("0")
+        return pair[:, 0] * 10 + pair[:, 1]
+
+    return two_digits
+
+
 def _plain_dates(uniques: Any) -> tuple[np.ndarray, np.ndarray]:
     """Distinct cells that are dates in a plain form, read column-wise: (read, stamps)."""
     read = np.zeros(len(uniques), dtype=bool)
@@ -543,6 +563,8 @@ def _plain_dates(uniques: Any) -> tuple[np.ndarray, np.ndarray]:
     where = np.flatnonzero(is_text)
     text = pa.array(np.asarray(uniques, dtype=object)[where], type=pa.string())
     for pattern, form, day_at, clock_at in _PLAIN_DATE_FORMATS:
+        if not len(where):  # every cell was of an earlier form (the forms exclude each other)
+            break
         chosen = np.asarray(pc.match_substring_regex(text, pattern).to_numpy(zero_copy_only=False))
         if not chosen.any():
             continue
@@ -550,16 +572,18 @@ def _plain_dates(uniques: Any) -> tuple[np.ndarray, np.ndarray]:
         parsed = pc.strptime(cells, format=form, unit="s", error_is_null=True)
         found = np.asarray(parsed.cast(pa.timestamp("ms")).to_numpy(zero_copy_only=False))
         good = ~np.isnat(found)
+        digits = _digit_reader(cells)
         days = np.asarray(pc.day(parsed).to_numpy(zero_copy_only=False), dtype=float)
-        good &= days == _two_digits(cells, day_at)
+        good &= days == digits(day_at)
         if clock_at is not None:
             for field, offset in ((pc.hour, 0), (pc.minute, 3), (pc.second, 6)):
                 got = np.asarray(field(parsed).to_numpy(zero_copy_only=False), dtype=float)
-                good &= got == _two_digits(cells, clock_at + offset)
+                good &= got == digits(clock_at + offset)
         good &= found >= _FIRST_PLAIN_DAY
         positions = where[chosen][good]
         read[positions] = True
         stamps[positions] = found[good]
+        where, text = where[~chosen], text.filter(pa.array(~chosen))
     return read, stamps
 
 
@@ -615,6 +639,9 @@ def text_column(values: pd.Series) -> pd.Series:
         table = np.empty(len(uniques) + 1, dtype=object)
         table[:] = [*(clean_text(v) for v in uniques), None]
         return pd.Series(table[codes], index=values.index, dtype=object)
+    ascii_text = _ascii_text_column(values)
+    if ascii_text is not None:
+        return ascii_text
     text = values.astype(pd.StringDtype("pyarrow")).str.normalize("NFC")
     text = text.str.replace("\u00a0", " ", regex=False).str.strip()
     spaced = text.str.contains(r"\s\s", regex=True).fillna(False)
@@ -622,3 +649,21 @@ def text_column(values: pd.Series) -> pd.Series:
         text = text.where(~spaced, text.str.replace(r"\s+", " ", regex=True))
     text = text.mask(text.eq(""))
     return text.astype(object).where(text.notna(), None)
+
+
+# Python's ``\s`` on ASCII text (str.isspace): RE2's ``\s`` leaves out \x0b and \x1c-\x1f.
+_ASCII_SPACE_RUN: Final = r"[\t\n\x0b\x0c\r\x1c-\x1f ]{2}"
+
+
+def _ascii_text_column(values: pd.Series) -> pd.Series | None:
+    """:func:`text_column`'s distinct-strings branch in Arrow kernels alone, for a column of
+    ASCII text with no run of spaces inside a cell (dossier ids): NFC and the no-break space
+    have nothing to change there. None for any other column (the general branch reads it)."""
+    text = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    if not pc.all(pc.string_is_ascii(text)).as_py():
+        return None
+    text = pc.utf8_trim_whitespace(text)
+    if pc.any(pc.match_substring_regex(text, _ASCII_SPACE_RUN)).as_py():
+        return None
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return pd.Series(text.to_numpy(zero_copy_only=False), index=values.index, dtype=object)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import os
 import re
 import unicodedata
@@ -31,6 +32,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from cchc_analysis.core.errors import SourceError
 from cchc_analysis.core.text import key as text_key
@@ -46,6 +50,10 @@ MAX_FORM_ROWS = 20_000
 # The csv module refuses fields over 131,072 characters by default; an export's free text may
 # be longer, and a file under the size limits cannot hold a field larger than itself.
 csv.field_size_limit(2**31 - 1)
+# UTF-8 text is read with Arrow's CSV reader (:func:`_arrow_chunks`), several blocks at once;
+# False (CCHC_INGEST_ROW_PATH=1, as parsing.COLUMN_WISE) reads every file with pandas.
+ARROW_READER = os.environ.get("CCHC_INGEST_ROW_PATH", "") != "1"
+ARROW_BLOCK_BYTES = 8 << 20
 _FIELDS_ERROR = re.compile(r"Expected \d+ fields in line (\d+), saw (\d+)")
 
 
@@ -94,12 +102,15 @@ Chunk = tuple[pd.DataFrame, np.ndarray]  # raw cells (columns 0..n-1), 1-based r
 
 class ReadAgain(Exception):  # noqa: N818 (a signal to start over, not an error)
     """A stream's first guess was wrong: a UTF-8 file with a Windows-1258 byte past the first
-    megabyte, or a row wider than the first rows. Nothing read so far counts; the reader starts
-    the file again with these hints (:func:`stream_source`)."""
+    megabyte, a row wider than the first rows, or a file the Arrow reader cannot take as it is
+    (``plain`` False: read it with pandas). Nothing read so far counts; the reader starts the
+    file again with these hints (:func:`stream_source`)."""
 
-    def __init__(self, encoding: str | None = None, width: int | None = None) -> None:
-        super().__init__(f"read again (encoding {encoding}, width {width})")
-        self.hints = {"encoding": encoding, "width": width}
+    def __init__(
+        self, encoding: str | None = None, width: int | None = None, plain: bool = True
+    ) -> None:
+        super().__init__(f"read again (encoding {encoding}, width {width}, plain {plain})")
+        self.hints: dict[str, Any] = {"encoding": encoding, "width": width, "plain": plain}
 
 
 @dataclass
@@ -173,17 +184,18 @@ def stream_source(
     chunk_rows: int = CHUNK_ROWS,
     encoding: str | None = None,
     width: int | None = None,
+    plain: bool = True,
 ) -> SourceStream:
     """A CSV/text or XLSX file as a stream of chunks of ``chunk_rows`` rows.
 
     The cells and row numbers are those :func:`read_source` gives, a chunk at a time. For text
-    the encoding and delimiter come from the first megabyte; ``encoding`` and ``width`` (the
-    widest row) are the hints of a :class:`ReadAgain`.
+    the encoding and delimiter come from the first megabyte; ``encoding``, ``width`` (the
+    widest row) and ``plain`` (False: not with Arrow) are the hints of a :class:`ReadAgain`.
     """
     path = Path(path)
     if _kind_of(path, sheet) == "xlsx":
         return _stream_xlsx(path, sheet, chunk_rows)
-    return _stream_text(path, chunk_rows, encoding, width)
+    return _stream_text(path, chunk_rows, encoding, width, plain)
 
 
 # --- text files --------------------------------------------------------------------------------
@@ -245,7 +257,9 @@ def _read_text(path: Path) -> SourceGrid:
     """A whole text file: the chunks of :func:`_stream_text` put together."""
     hints: dict[str, Any] = {}
     while True:
-        stream = _stream_text(path, CHUNK_ROWS, hints.get("encoding"), hints.get("width"))
+        stream = _stream_text(
+            path, CHUNK_ROWS, hints.get("encoding"), hints.get("width"), hints.get("plain", True)
+        )
         try:
             parts = list(stream.chunks())
         except ReadAgain as again:
@@ -386,7 +400,7 @@ def _decode_error(path: Path, encoding: str) -> SourceError:
 
 
 def _stream_text(
-    path: Path, chunk_rows: int, encoding: str | None, width: int | None
+    path: Path, chunk_rows: int, encoding: str | None, width: int | None, plain: bool = True
 ) -> SourceStream:
     try:
         size = path.stat().st_size
@@ -424,6 +438,12 @@ def _stream_text(
             width = max(width, 1)
 
     def chunks() -> Iterator[Chunk]:
+        if plain and ARROW_READER and encoding in ("utf-8", "utf-8-sig"):
+            try:
+                yield from _arrow_chunks(path, delimiter, max(width, 1), chunk_rows)
+            except (pa.ArrowInvalid, _NotPlain):
+                raise ReadAgain(encoding, width if measured else None, plain=False) from None
+            return
         first_row = 1
         try:
             with io.BufferedReader(_Utf8Bytes(_open_text(path, encoding)), 1 << 20) as raw:
@@ -450,18 +470,87 @@ def _stream_text(
             # An ASCII start proves nothing: the file may be Windows-1258 throughout. A start
             # with Vietnamese letters in UTF-8 proves the file mixes encodings: name the line.
             if guessed and encoding == "utf-8" and head.isascii():
-                raise ReadAgain(encoding="windows-1258", width=None) from None
+                raise ReadAgain(encoding="windows-1258", width=None, plain=False) from None
             raise _decode_error(path, encoding) from None
         except (csv.Error, pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
             wider = _FIELDS_ERROR.search(str(exc)) or isinstance(exc, pd.errors.ParserWarning)
             if wider and not measured:
-                raise ReadAgain(encoding, _widest_row(path, encoding, delimiter)) from None
+                widest = _widest_row(path, encoding, delimiter)
+                raise ReadAgain(encoding, widest, plain=False) from None
             message = str(exc).splitlines()[0]
             raise SourceError(f"{path}: cannot read as CSV ({message})") from None
 
     return SourceStream(
         path=path, format="csv", chunks=chunks, encoding=encoding, delimiter=delimiter
     )
+
+
+class _NotPlain(Exception):  # noqa: N818 (a signal to read with pandas, not an error)
+    """A text file the Arrow reader must leave to pandas (a NUL character)."""
+
+
+def _arrow_chunks(path: Path, delimiter: str, width: int, chunk_rows: int) -> Iterator[Chunk]:
+    """The chunks of a UTF-8 file whose every record has ``width`` cells, read with Arrow's
+    multithreaded CSV reader: the cells pandas' reader gives (text as it is, a blank cell
+    ""), each column NFC-normalised where it is not all ASCII. Anything else (a shorter or
+    longer record, a blank line, bytes that are not UTF-8, a NUL) raises ``pa.ArrowInvalid``
+    or :class:`_NotPlain`, and the file is read again with pandas (:class:`ReadAgain`)."""
+    names = [str(i) for i in range(width)]
+    reader = pa_csv.open_csv(
+        path,
+        read_options=pa_csv.ReadOptions(column_names=names, block_size=ARROW_BLOCK_BYTES),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=delimiter,
+            quote_char='"',
+            double_quote=True,
+            escape_char=False,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    pending: list[pa.RecordBatch] = []
+    count, first_row = 0, 1
+    for batch in itertools.chain(reader, [None]):
+        if batch is not None:
+            pending.append(batch)
+            count += batch.num_rows
+        while count >= chunk_rows or (batch is None and count):
+            table = pa.Table.from_batches(pending)
+            taken = min(chunk_rows, count)
+            chunk, rest = table.slice(0, taken), table.slice(taken)
+            pending, count = rest.to_batches(), rest.num_rows
+            yield _arrow_cells(path, chunk, first_row), np.arange(first_row, first_row + taken)
+            first_row += taken
+
+
+def _arrow_cells(path: Path, table: pa.Table, first_row: int) -> pd.DataFrame:
+    """One chunk's cells; a column's text is normalised only when it is not NFC already (the
+    check runs on the column's bytes at once: most columns are ASCII, the others NFC)."""
+    columns = {}
+    for number, column in enumerate(table.columns):
+        cells = column.combine_chunks()
+        data = cells.buffers()[2]
+        text = b"" if data is None else data.to_pybytes()  # may hold neighbouring cells too
+        if b"\x00" in text:
+            raise _NotPlain(f"{path}: a NUL character")
+        if not text.isascii() and not _is_nfc(text):
+            cells = pc.utf8_normalize(cells, form="NFC")
+        columns[number] = cells.to_numpy(zero_copy_only=False)
+    index = pd.RangeIndex(first_row - 1, first_row - 1 + table.num_rows)
+    return pd.DataFrame(columns, index=index, dtype=object)
+
+
+def _is_nfc(text: bytes) -> bool:
+    """True when UTF-8 ``text`` is NFC (then so is each cell in it); False when in doubt."""
+    try:
+        return unicodedata.is_normalized("NFC", text.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
 
 
 # --- workbooks ---------------------------------------------------------------------------------

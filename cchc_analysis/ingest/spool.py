@@ -19,13 +19,14 @@ against the other rows of the run and those current rows, ordered by snapshot da
 
 :meth:`DossierSpool.write` then writes, in this order, so that a killed run loses nothing and a
 rerun completes it: (1) every new version to ``dossier_versions/`` (new files), (2) the new
-current rows to ``dossiers/`` (new files), (3) the replaced rows out of their files in
-``dossiers/`` (each file rewritten under a temporary name, one row group at a time, then
-renamed). A marker file says a write is under way; a run that finds a dead run's marker checks
-every version against the stored ones, so none is stored twice, and a dossier found twice among
-the current rows (killed between (2) and (3)) keeps its newest row. Memory is bounded by one
-bucket, one chunk, one row group and one run of new rows, plus a few bytes per row of the run
-(not of the history: a month's snapshot into years of dossiers holds what the month touches).
+current rows to ``dossiers/`` (new files; copies of the files of (1) when they are the same
+rows), (3) the replaced rows out of their files in ``dossiers/`` (each file rewritten under a
+temporary name, one row group at a time, then renamed). A marker file says a write is under
+way; a run that finds a dead run's marker checks every version against the stored ones, so none
+is stored twice, and a dossier found twice among the current rows (killed between (2) and (3))
+keeps its newest row. Memory is bounded by one bucket, one chunk, one row group and one run of
+new rows, plus a few bytes per row of the run (not of the history: a month's snapshot into years
+of dossiers holds what the month touches).
 
 Dossier ids are compared through two independent 64-bit hashes: a false match needs both to
 collide, about 1e-26 for 20 million ids.
@@ -497,14 +498,18 @@ class DossierSpool:
         """(1) new versions, (2) new current rows, (3) replaced rows out (module docstring)."""
         marker = self.out / WRITING_MARKER
         marker.write_text(str(os.getpid()), encoding="utf-8")
-        self._write_rows(self.versioned, store.VERSIONS_DIR)
-        self._write_rows(self.current, store.DOSSIERS_DIR)
+        versions = self._write_rows(self.versioned, store.VERSIONS_DIR)
+        if np.array_equal(self.versioned, self.current):  # no older snapshot among the rows
+            store.copy_dossier_files(versions, self.out, root=store.DOSSIERS_DIR)
+        else:
+            self._write_rows(self.current, store.DOSSIERS_DIR)
         self._drop_superseded()
         marker.unlink()
 
-    def _write_rows(self, chosen: np.ndarray, root: str) -> None:
+    def _write_rows(self, chosen: np.ndarray, root: str) -> list[Path]:
         """The chosen spooled rows to ``root``'s area partitions, in runs of at most
-        :data:`RUN_ROWS` rows, each a new file in date order."""
+        :data:`RUN_ROWS` rows, each a new file in date order; returns the files written."""
+        written: list[Path] = []
         for folder in sorted((self.root / "rows").glob("area=*")):
             pieces: list[pd.DataFrame] = []
             pending = 0
@@ -515,10 +520,11 @@ class DossierSpool:
                     pieces.append(frame[keep])
                     pending += int(keep.sum())
                 if pending >= RUN_ROWS:
-                    self._append(pieces, root)
+                    written += self._append(pieces, root)
                     pieces, pending = [], 0
             if pieces:
-                self._append(pieces, root)
+                written += self._append(pieces, root)
+        return written
 
     def _stamped(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Spooled rows as stored: canonical columns, snapshot date and file name."""
@@ -533,9 +539,9 @@ class DossierSpool:
         rows["source_file"] = pd.Series(names[files], index=rows.index, dtype="string")
         return close_on_snapshot(rows, rows["exported_at"])
 
-    def _append(self, pieces: list[pd.DataFrame], root: str) -> None:
+    def _append(self, pieces: list[pd.DataFrame], root: str) -> list[Path]:
         rows = self._stamped(pd.concat(pieces, ignore_index=True))
-        store.append_dossiers(rows, self.out, root=root)
+        return store.append_dossiers(rows, self.out, root=root)
 
     def _drop_superseded(self) -> None:
         """Take the replaced rows out of their files, one row group at a time; a row stored

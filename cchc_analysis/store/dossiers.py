@@ -203,15 +203,38 @@ def append_dossiers(
     table_frame = _with_snapshot(coerce_dossiers(frame), frame)
     written = []
     for area, part in table_frame.groupby(row_areas(table_frame), sort=True):
-        part_dir = _area_dir(data_dir, str(area), root)
-        part_dir.mkdir(parents=True, exist_ok=True)
-        numbers = [int(p.stem.split("-")[1]) for p in part_dir.glob("part-*.parquet")]
-        path = part_dir / f"part-{max(numbers, default=-1) + 1}.parquet"
-        tmp = part_dir / f".{path.name}.{os.getpid()}.tmp"
+        path, tmp = _next_part(_area_dir(data_dir, str(area), root))
         pq.write_table(_sorted_body(part), tmp, row_group_size=ROW_GROUP_ROWS)
         tmp.replace(path)
         written.append(path)
     return written
+
+
+def copy_dossier_files(
+    paths: Sequence[Path], data_dir: str | os.PathLike[str], *, root: str = DOSSIERS_DIR
+) -> list[Path]:
+    """Files :func:`append_dossiers` wrote under another root, added byte for byte as new
+    files of the same areas under ``root``; returns the files written.
+
+    Why: a snapshot ingest stores its new rows twice, as versions and as current rows; when
+    they are the same rows (a first ingest, or no older snapshot among the files), copying
+    the versions' files saves encoding them again.
+    """
+    written = []
+    for source in paths:
+        path, tmp = _next_part(Path(data_dir) / root / source.parent.name)
+        shutil.copyfile(source, tmp)
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
+def _next_part(part_dir: Path) -> tuple[Path, Path]:
+    """The next new file of an area folder (made if need be) and its temporary name."""
+    part_dir.mkdir(parents=True, exist_ok=True)
+    numbers = [int(p.stem.split("-")[1]) for p in part_dir.glob("part-*.parquet")]
+    path = part_dir / f"part-{max(numbers, default=-1) + 1}.parquet"
+    return path, part_dir / f".{path.name}.{os.getpid()}.tmp"
 
 
 def _from_area(frame: pd.DataFrame, area: str) -> pd.DataFrame:
@@ -359,6 +382,7 @@ __all__ = [
     "LEGACY_PARTITION_COLUMN",
     "PARTITION_COLUMN",
     "append_dossiers",
+    "copy_dossier_files",
     "area_files",
     "area_key",
     "area_parts",

@@ -26,16 +26,23 @@ mergers, e.g. 696 districts), not the state at an arbitrary date in 2024. Where 
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from cchc_analysis.core import text
 from cchc_analysis.core.errors import AmbiguousUnitError, UnknownUnitError
 from cchc_analysis.core.periods import Period
+from cchc_analysis.units import names
+from cchc_analysis.units.cache import cached_records
 from cchc_analysis.units.names import normalize_name, official_name
 
 ERA_PRE_2025 = "2024"
@@ -118,15 +125,25 @@ def check_level(level: str | None, era: str | None = None) -> str | None:
 @cache
 def package_table(era: str) -> pd.DataFrame:
     """The package's table for one era, only the columns used here."""
-    # Imported here: the package's __init__ loads its address parsers (~0.25 s), which only
-    # the first registry build should pay for, not every `import cchc_analysis.units.registry`.
-    from vietnamadminunits.database import get_data
-
     fields = ["province", "provinceCode", "provinceKey", "ward", "wardType", "wardCode", "wardKey"]
     if era == ERA_PRE_2025:
         fields += ["district", "districtType", "districtCode", "districtKey"]
-    df = pd.DataFrame(get_data(fields=fields, table=_TABLES[era]))
+    # The package's own query (vietnamadminunits.database.get_data), run on its database
+    # file: importing the package loads its address parsers (~0.8 s), which nothing here uses.
+    with contextlib.closing(sqlite3.connect(package_database())) as connection:
+        rows = connection.execute(
+            f"SELECT DISTINCT {','.join(fields)} FROM [{_TABLES[era]}]"
+        ).fetchall()
+    df = pd.DataFrame(rows, columns=fields)
     return df.astype(object).where(df.notna(), None)
+
+
+def package_database() -> Path:
+    """The SQLite file of ``vietnamadminunits`` (found without importing the package)."""
+    spec = importlib.util.find_spec("vietnamadminunits")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("the package vietnamadminunits is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "data" / "dataset.db"
 
 
 def _record(
@@ -206,8 +223,12 @@ class EraRegistry:
 
 @cache
 def era_registry(era: str) -> EraRegistry:
-    """Build one era's table and its lookup dicts once per process."""
-    records = _build_records(era)
+    """Build one era's table and its lookup dicts once per process (the records from the
+    disk cache when an earlier process built them: :mod:`cache`)."""
+    code = [Path(__file__), Path(names.__file__), Path(text.__file__)]
+    records = cached_records(
+        f"registry-{era}", [package_database(), *code], lambda: _build_records(era)
+    )
     fields = [c for c in TABLE_COLUMNS if c != "name_key"]
     units: dict[str, Unit] = {}
     kids: dict[str, list[Unit]] = {}
