@@ -185,15 +185,27 @@ class LocalPool:
         return _Worker(process, Connection(parent_sock.detach()))
 
     def run(self, jobs: Iterable[ReportJob], on_output: Callable[[JobOutput], None]) -> None:
-        queue: deque[tuple[ReportJob, int]] = deque((job, 1) for job in jobs)
-        while queue or any(w.job is not None for w in self.workers):
+        """Run every job, each as soon as a worker is free. ``jobs`` is read one job at a
+        time, when a worker is free for it: the caller may still be planning the next ones."""
+        pending = iter(jobs)
+        retries: deque[tuple[ReportJob, int]] = deque()
+        while True:
             for worker in self.workers:
-                if worker.job is None and queue:
-                    worker.job, worker.attempts = queue.popleft()
-                    worker.served = True
-                    with contextlib.suppress(OSError):  # a dead worker is noticed below
-                        worker.conn.send(worker.job)
+                if worker.job is not None:
+                    continue
+                if retries:
+                    worker.job, worker.attempts = retries.popleft()
+                else:
+                    job = next(pending, None)
+                    if job is None:
+                        break
+                    worker.job, worker.attempts = job, 1
+                worker.served = True
+                with contextlib.suppress(OSError):  # a dead worker is noticed below
+                    worker.conn.send(worker.job)
             busy = [w for w in self.workers if w.job is not None]
+            if not busy:  # nothing running, nothing left
+                return
             ready = wait_ready([w.conn for w in busy])
             for worker in busy:
                 if worker.conn not in ready:
@@ -213,7 +225,7 @@ class LocalPool:
                 output.result.attempts = attempts
                 if output.infra_failure and attempts <= INFRA_RETRIES:
                     log.warning("%s: %s; trying once more", job.html_name, output.result.error)
-                    queue.appendleft((job, attempts + 1))
+                    retries.append((job, attempts + 1))
                     continue
                 on_output(output)
 

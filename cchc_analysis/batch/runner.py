@@ -36,7 +36,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ from cchc_analysis.batch.manifest import (
     result_fields,
     write_atomic,
 )
-from cchc_analysis.batch.plan import plan_jobs
+from cchc_analysis.batch.plan import hash_job, plan_jobs
 from cchc_analysis.batch.pool import LocalPool, RunInterrupted, default_workers, interruptible
 from cchc_analysis.batch.report_files import write_report
 from cchc_analysis.core.locking import RunLock
@@ -164,6 +165,11 @@ def _run(
 ) -> dict[str, Any]:
     """Plan, execute and write everything, on ``pool`` when the run started one."""
     prepare_folder(data_path)
+    previous = read_manifest(out_path) or {}
+    before = {r["file"]: r for r in previous.get("reports", []) if "file" in r}
+    # A run that renders every report (forced, or the folder's first) needs no input hash to
+    # choose them: each job is hashed just before it starts, the first while the others wait.
+    is_streamed = pool is not None and (force or not before) and not retry_failed
     jobs = plan_jobs(
         data_path,
         period,
@@ -172,10 +178,13 @@ def _run(
         tier=tier,
         extra_parameters=extra_parameters,
         level=level,
+        hash_inputs=not is_streamed,
     )
-    previous = read_manifest(out_path) or {}
-    before = {r["file"]: r for r in previous.get("reports", []) if "file" in r}
-    todo, kept = _select(jobs, before, out_path, force, retry_failed)
+    if is_streamed:
+        todo, kept = list(jobs), []
+    else:
+        todo, kept = _select(jobs, before, out_path, force, retry_failed)
+    log.info("planned %d reports in %.1f s", len(jobs), time.perf_counter() - started)
     for result in kept:
         if result.status == "skipped":
             log.info("skipped %s (inputs unchanged, hash %s)", result.file, result.input_hash)
@@ -190,6 +199,11 @@ def _run(
         # The overview is the longest report (every unit's trend chart): started first,
         # it runs beside the unit reports instead of alone at the end of the run.
         todo.sort(key=lambda job: job.kind != "province")
+        units_first = [i for i, job in enumerate(todo) if job.kind != "province"][:1]
+        if is_streamed and units_first:
+            # ...after one unit's report, whose hash reads one area where the overview's reads
+            # the province's: a worker starts on it while the overview is being hashed.
+            todo.insert(0, todo.pop(units_first[0]))
     manifest = new_manifest(data_path, period, lang, tier, n_workers, executor, log_path)
 
     def save_manifest(complete: bool) -> None:
@@ -266,7 +280,7 @@ def _run(
             pool = pool or _start_pool(n_workers, lang, cell_timeout_s, log_path)
             pool.shrink(n_workers)
             _import_in_background("cchc_analysis.reports.index_page")  # for the run's end
-            pool.run(todo, on_output)
+            pool.run(_hashed(todo, data_path, period) if is_streamed else todo, on_output)
             pool.close()
     except RunInterrupted as exc:
         log.error("interrupted by signal %d; finished reports are kept", exc.signum)
@@ -286,6 +300,19 @@ def _run(
     save_manifest(complete=True)
     log.info("done in %.1f s", manifest["seconds"])
     return manifest
+
+
+def _hashed(jobs: list[ReportJob], data_path: Path, period: Period) -> Iterator[ReportJob]:
+    """The jobs in order, each with its input hash, hashed on a thread ahead of the pool's
+    need (DuckDB hashes without the GIL) while the first reports run."""
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cchc-hash")
+    futures = [hasher.submit(hash_job, job, data_path, period.end) for job in jobs]
+    try:
+        for future in futures:
+            yield future.result()
+    finally:
+        hasher.shutdown(wait=False, cancel_futures=True)
+    store.folder_digests(data_path).save()  # the next run reuses them
 
 
 def _import_in_background(module: str) -> None:
