@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_ready
@@ -151,6 +151,7 @@ class LocalPool:
     ) -> None:
         self.lang, self.cell_timeout_s, self.log_path = lang, cell_timeout_s, log_path
         self.workers: list[_Worker] = [self._start() for _ in range(size)]
+        self._stopping: list[_Worker] = []  # asked to stop, not yet waited for
 
     def _start(self) -> _Worker:
         parent_sock, child_sock = socket.socketpair()
@@ -242,13 +243,29 @@ class LocalPool:
         extra, self.workers = self.workers[size:], self.workers[:size]
         self._stop(extra)
 
+    def stop(self) -> None:
+        """Ask the workers to stop (each shuts its kernel down) without waiting for them: the
+        run writes its index meanwhile, then :meth:`close` waits."""
+        self._signal(self.workers)
+        self._stopping.extend(self.workers)
+        self.workers = []
+
     def close(self, timeout_s: float = 10.0) -> None:
         """Stop the workers (each shuts its kernel down); terminate any that do not stop."""
+        stopping, self._stopping = self._stopping, []
         workers, self.workers = self.workers, []
-        self._stop(workers, timeout_s)
+        self._stop(workers, timeout_s, stopping)
+
+    @classmethod
+    def _stop(
+        cls, workers: list[_Worker], timeout_s: float = 10.0, stopping: Sequence[_Worker] = ()
+    ) -> None:
+        """Signal ``workers`` to stop, then wait for them and for those already ``stopping``."""
+        cls._signal(workers)
+        cls._wait([*stopping, *workers], timeout_s)
 
     @staticmethod
-    def _stop(workers: list[_Worker], timeout_s: float = 10.0) -> None:
+    def _signal(workers: list[_Worker]) -> None:
         for worker in workers:
             if worker.job is None and worker.served:
                 with contextlib.suppress(Exception):
@@ -256,6 +273,9 @@ class LocalPool:
             elif worker.process.poll() is None:
                 # SIGTERM: it closes its kernel and exits (at once, even while starting it)
                 worker.process.terminate()
+
+    @staticmethod
+    def _wait(workers: list[_Worker], timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         for worker in workers:
             try:
