@@ -189,6 +189,8 @@ def _run(
     else:
         todo, kept = _select(jobs, before, out_path, force, retry_failed)
     log.info("planned %d reports in %.1f s", len(jobs), time.perf_counter() - started)
+    if not is_streamed:
+        _log_digests(data_path)
     for result in kept:
         if result.status == "skipped":
             log.info("skipped %s (inputs unchanged, hash %s)", result.file, result.input_hash)
@@ -328,7 +330,14 @@ def _hashed(jobs: list[ReportJob], data_path: Path, period: Period) -> Iterator[
             yield future.result()
     finally:
         hasher.shutdown(wait=False, cancel_futures=True)
-    store.folder_digests(data_path).save()  # the next run reuses them
+    _log_digests(data_path)
+
+
+def _log_digests(data_path: Path) -> None:
+    digests = store.folder_digests(data_path)
+    digests.save()  # the next run reuses them
+    log.info("input digests: %d reused, %d computed", digests.hits_count, digests.misses_count)
+    digests.hits_count = digests.misses_count = 0  # the next run of this process counts anew
 
 
 def _then(jobs: Iterator[ReportJob], action: Callable[[], None]) -> Iterator[ReportJob]:
