@@ -156,9 +156,23 @@ def input_hash(job: ReportJob, data_dir: Path, *, period_end: date | None = None
         shared = [store.SURVEY_FILE]
     # Reports compare a district with the province, so the cube and survey count for all.
     for path in (data_dir / name for name in shared):
-        if path.exists():
+        if not path.exists():
+            continue
+        if period_end is None:
             _file_digest(path, digest)
+        else:  # the file's own digest, kept by its state (the same for every job)
+            digest.update(path.name.encode())
+            digest.update(_whole_file_digest(data_dir, path).encode())
     return digest.hexdigest()[:16]
+
+
+def _whole_file_digest(data_dir: Path, path: Path) -> str:
+    def compute() -> str:
+        digest = hashlib.sha256()
+        _file_digest(path, digest)
+        return digest.hexdigest()
+
+    return store.folder_digests(data_dir).digest("sha256", [path], compute)
 
 
 # dataset.json keys an ingest rewrites without changing any figure
@@ -175,24 +189,21 @@ def _rows_digest(data_dir: Path, area: str, period_end: date) -> str:
     files = store.area_files(data_dir, area)
     if not files:
         return "0:0"
-    stats = tuple((str(path), *_stat(path)) for path in files)
-    return _rows_digest_of(stats, period_end)
+    # The digest depends on the files, the period's end, the columns hashed and DuckDB's hash.
+    what = f"rows {period_end} duckdb {duckdb.__version__} {','.join(DOSSIER_COLUMNS)}"
+    return store.folder_digests(data_dir).digest(
+        what, files, lambda: _rows_digest_of([str(path) for path in files], period_end)
+    )
 
 
-def _stat(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_mtime_ns, stat.st_size
-
-
-@lru_cache(maxsize=4096)
-def _rows_digest_of(files: tuple[tuple[str, int, int], ...], period_end: date) -> str:
+def _rows_digest_of(paths: list[str], period_end: date) -> str:
     """The rows of an area's files received by ``period_end``: their number and the sum of
     their hashes (whatever their order), over every dossier column the files have.
 
-    DuckDB hashes the rows in C straight from Parquet (about 10 times faster than pandas), and
-    the digest is kept per files' state: the overview reads every area the communes did.
+    DuckDB hashes the rows in C straight from Parquet (about 10 times faster than pandas); the
+    digest is kept by the files' state (:mod:`cchc_analysis.store.digests`), within a run (the
+    overview reads every area the communes did) and across runs.
     """
-    paths = [path for path, _mtime, _size in files]
     source = "read_parquet(?, union_by_name = true)"
     end = (pd.Timestamp(period_end) + pd.Timedelta(days=1)).to_pydatetime()
     with duckdb.connect() as con:
@@ -213,13 +224,12 @@ def _cube_digest(data_dir: Path, period_end: date) -> str:
     path = data_dir / store.CUBE_FILE
     if not path.exists():
         return "-"
-    stat = path.stat()
-    return _cube_digest_of(str(path), stat.st_mtime_ns, stat.st_size, period_end)
+    return store.folder_digests(data_dir).digest(
+        f"cube {period_end}", [path], lambda: _cube_digest_of(path, period_end)
+    )
 
 
-@lru_cache(maxsize=4)
-def _cube_digest_of(path: str, mtime_ns: int, size: int, period_end: date) -> str:
-    del mtime_ns, size  # the cache key only
+def _cube_digest_of(path: Path, period_end: date) -> str:
     cube = pd.read_parquet(path)
     months = pd.to_datetime(cube["month"])
     return _unordered_digest(cube[(months <= pd.Timestamp(period_end)).to_numpy()])
@@ -357,9 +367,11 @@ def plan_jobs(
     tier: str,
     extra_parameters: dict[str, Any] | None = None,
     level: str | None = None,
+    hash_inputs: bool = True,
 ) -> list[ReportJob]:
     """One job per unit of the level asked for (all units with data by default) plus the
-    overview of their province.
+    overview of their province; with ``hash_inputs`` each with its input hash (without, the
+    caller hashes each job with :func:`hash_job` when it needs it).
 
     ``level`` (default: :func:`default_level`): "district" (a district before the reform, a
     former district's area after it), "commune" (the new communes, periods from 1 July 2025)
@@ -440,7 +452,16 @@ def plan_jobs(
                 areas=_province_areas(data_dir, province, era),
             )
         )
-    for job in jobs:
-        job.input_hash = input_hash(job, data_dir, period_end=period.end)
-        job.parameters["input_hash"] = job.input_hash  # shown in the report's provenance
+    if hash_inputs:
+        for job in jobs:
+            hash_job(job, data_dir, period.end)
+        store.folder_digests(data_dir).save()  # the next run reuses them
     return jobs
+
+
+def hash_job(job: ReportJob, data_dir: Path, period_end: date) -> ReportJob:
+    """The job with its :func:`input_hash`, also passed to the notebook (shown in the report's
+    provenance)."""
+    job.input_hash = input_hash(job, data_dir, period_end=period_end)
+    job.parameters["input_hash"] = job.input_hash
+    return job

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_ready
@@ -151,6 +151,7 @@ class LocalPool:
     ) -> None:
         self.lang, self.cell_timeout_s, self.log_path = lang, cell_timeout_s, log_path
         self.workers: list[_Worker] = [self._start() for _ in range(size)]
+        self._stopping: list[_Worker] = []  # asked to stop, not yet waited for
 
     def _start(self) -> _Worker:
         parent_sock, child_sock = socket.socketpair()
@@ -185,15 +186,27 @@ class LocalPool:
         return _Worker(process, Connection(parent_sock.detach()))
 
     def run(self, jobs: Iterable[ReportJob], on_output: Callable[[JobOutput], None]) -> None:
-        queue: deque[tuple[ReportJob, int]] = deque((job, 1) for job in jobs)
-        while queue or any(w.job is not None for w in self.workers):
+        """Run every job, each as soon as a worker is free. ``jobs`` is read one job at a
+        time, when a worker is free for it: the caller may still be planning the next ones."""
+        pending = iter(jobs)
+        retries: deque[tuple[ReportJob, int]] = deque()
+        while True:
             for worker in self.workers:
-                if worker.job is None and queue:
-                    worker.job, worker.attempts = queue.popleft()
-                    worker.served = True
-                    with contextlib.suppress(OSError):  # a dead worker is noticed below
-                        worker.conn.send(worker.job)
+                if worker.job is not None:
+                    continue
+                if retries:
+                    worker.job, worker.attempts = retries.popleft()
+                else:
+                    job = next(pending, None)
+                    if job is None:
+                        break
+                    worker.job, worker.attempts = job, 1
+                worker.served = True
+                with contextlib.suppress(OSError):  # a dead worker is noticed below
+                    worker.conn.send(worker.job)
             busy = [w for w in self.workers if w.job is not None]
+            if not busy:  # nothing running, nothing left
+                return
             ready = wait_ready([w.conn for w in busy])
             for worker in busy:
                 if worker.conn not in ready:
@@ -213,7 +226,7 @@ class LocalPool:
                 output.result.attempts = attempts
                 if output.infra_failure and attempts <= INFRA_RETRIES:
                     log.warning("%s: %s; trying once more", job.html_name, output.result.error)
-                    queue.appendleft((job, attempts + 1))
+                    retries.append((job, attempts + 1))
                     continue
                 on_output(output)
 
@@ -230,13 +243,29 @@ class LocalPool:
         extra, self.workers = self.workers[size:], self.workers[:size]
         self._stop(extra)
 
+    def stop(self) -> None:
+        """Ask the workers to stop (each shuts its kernel down) without waiting for them: the
+        run writes its index meanwhile, then :meth:`close` waits."""
+        self._signal(self.workers)
+        self._stopping.extend(self.workers)
+        self.workers = []
+
     def close(self, timeout_s: float = 10.0) -> None:
         """Stop the workers (each shuts its kernel down); terminate any that do not stop."""
+        stopping, self._stopping = self._stopping, []
         workers, self.workers = self.workers, []
-        self._stop(workers, timeout_s)
+        self._stop(workers, timeout_s, stopping)
+
+    @classmethod
+    def _stop(
+        cls, workers: list[_Worker], timeout_s: float = 10.0, stopping: Sequence[_Worker] = ()
+    ) -> None:
+        """Signal ``workers`` to stop, then wait for them and for those already ``stopping``."""
+        cls._signal(workers)
+        cls._wait([*stopping, *workers], timeout_s)
 
     @staticmethod
-    def _stop(workers: list[_Worker], timeout_s: float = 10.0) -> None:
+    def _signal(workers: list[_Worker]) -> None:
         for worker in workers:
             if worker.job is None and worker.served:
                 with contextlib.suppress(Exception):
@@ -244,6 +273,9 @@ class LocalPool:
             elif worker.process.poll() is None:
                 # SIGTERM: it closes its kernel and exits (at once, even while starting it)
                 worker.process.terminate()
+
+    @staticmethod
+    def _wait(workers: list[_Worker], timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         for worker in workers:
             try:

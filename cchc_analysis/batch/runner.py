@@ -30,16 +30,17 @@ This module orchestrates; the parts live beside it: ``plan`` (jobs, parameters, 
 
 from __future__ import annotations
 
-import importlib
+import contextlib
 import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cchc_analysis import store
 from cchc_analysis.batch.dask_executor import run_dask
@@ -57,13 +58,16 @@ from cchc_analysis.batch.manifest import (
     result_fields,
     write_atomic,
 )
-from cchc_analysis.batch.plan import plan_jobs
+from cchc_analysis.batch.plan import hash_job, plan_jobs
 from cchc_analysis.batch.pool import LocalPool, RunInterrupted, default_workers, interruptible
 from cchc_analysis.batch.report_files import write_report
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period
 from cchc_analysis.counting.prepare import prepare_folder
 from cchc_analysis.counting.query import Tier
+
+if TYPE_CHECKING:
+    from cchc_analysis.reports.index_page import IndexTables
 
 LOCK_FILE = ".cchc-run.lock"
 
@@ -164,6 +168,11 @@ def _run(
 ) -> dict[str, Any]:
     """Plan, execute and write everything, on ``pool`` when the run started one."""
     prepare_folder(data_path)
+    previous = read_manifest(out_path) or {}
+    before = {r["file"]: r for r in previous.get("reports", []) if "file" in r}
+    # A run that renders every report (forced, or the folder's first) needs no input hash to
+    # choose them: each job is hashed just before it starts, the first while the others wait.
+    is_streamed = pool is not None and (force or not before) and not retry_failed
     jobs = plan_jobs(
         data_path,
         period,
@@ -172,10 +181,16 @@ def _run(
         tier=tier,
         extra_parameters=extra_parameters,
         level=level,
+        hash_inputs=not is_streamed,
     )
-    previous = read_manifest(out_path) or {}
-    before = {r["file"]: r for r in previous.get("reports", []) if "file" in r}
-    todo, kept = _select(jobs, before, out_path, force, retry_failed)
+    kept: list[ReportResult] = []
+    if is_streamed:
+        todo = list(jobs)
+    else:
+        todo, kept = _select(jobs, before, out_path, force, retry_failed)
+    log.info("planned %d reports in %.1f s", len(jobs), time.perf_counter() - started)
+    if not is_streamed:
+        _log_digests(data_path)
     for result in kept:
         if result.status == "skipped":
             log.info("skipped %s (inputs unchanged, hash %s)", result.file, result.input_hash)
@@ -190,6 +205,11 @@ def _run(
         # The overview is the longest report (every unit's trend chart): started first,
         # it runs beside the unit reports instead of alone at the end of the run.
         todo.sort(key=lambda job: job.kind != "province")
+        units_first = [i for i, job in enumerate(todo) if job.kind != "province"][:1]
+        if is_streamed and units_first:
+            # ...after one unit's report, whose hash reads one area where the overview's reads
+            # the province's: a worker starts on it while the overview is being hashed.
+            todo.insert(0, todo.pop(units_first[0]))
     manifest = new_manifest(data_path, period, lang, tier, n_workers, executor, log_path)
 
     def save_manifest(complete: bool) -> None:
@@ -252,6 +272,9 @@ def _run(
         executor,
     )
     save_manifest(complete=False)
+    unit_kinds = tuple((job.unit_code, job.kind) for job in jobs if job.kind != "province")
+    index = _IndexFigures(data_path, period, tier)
+    own_pool: LocalPool | None = None
     try:
         if todo and executor == "dask":
             run_dask(
@@ -263,16 +286,21 @@ def _run(
                 on_output=on_output,
             )
         elif todo:
-            pool = pool or _start_pool(n_workers, lang, cell_timeout_s, log_path)
+            if pool is None:  # started here, so closed here (render_reports closes its own)
+                pool = own_pool = _start_pool(n_workers, lang, cell_timeout_s, log_path)
             pool.shrink(n_workers)
-            _import_in_background("cchc_analysis.reports.index_page")  # for the run's end
-            pool.run(todo, on_output)
-            pool.close()
-    except RunInterrupted as exc:
-        log.error("interrupted by signal %d; finished reports are kept", exc.signum)
-        raise
-    except KeyboardInterrupt:
-        log.error("interrupted; finished reports are kept")
+            queued = _hashed(todo, data_path, period) if is_streamed else iter(todo)
+            # The index's figures are counted as soon as a worker has no report left to
+            # start (on its idle core), while the last reports render.
+            pool.run(_then(queued, lambda: index.start(unit_kinds)), on_output)
+            pool.stop()  # the workers shut their kernels down while the index is written
+    except BaseException as exc:
+        if isinstance(exc, RunInterrupted):
+            log.error("interrupted by signal %d; finished reports are kept", exc.signum)
+        elif isinstance(exc, KeyboardInterrupt):
+            log.error("interrupted; finished reports are kept")
+        if own_pool is not None:
+            own_pool.close()
         raise
     finally:
         progress.close()
@@ -282,16 +310,68 @@ def _run(
     ordered = sorted(results.values(), key=lambda r: order.get(r.file, 10**6))
     from cchc_analysis.reports.index_page import write_index  # matplotlib: not earlier
 
-    write_index(out_path, data_path, period, ordered, lang, tier)
+    try:
+        write_index(out_path, data_path, period, ordered, lang, tier, index.result())
+    finally:
+        if pool is not None:
+            pool.close()  # waits for the workers stopped above
     save_manifest(complete=True)
     log.info("done in %.1f s", manifest["seconds"])
     return manifest
 
 
-def _import_in_background(module: str) -> None:
-    """Import ``module`` on a thread while the workers render (the index page's imports take a
-    second of the run's end otherwise); the import that needs it then finds it done."""
-    threading.Thread(target=importlib.import_module, args=(module,), daemon=True).start()
+def _hashed(jobs: list[ReportJob], data_path: Path, period: Period) -> Iterator[ReportJob]:
+    """The jobs in order, each with its input hash, hashed on a thread ahead of the pool's
+    need (DuckDB hashes without the GIL) while the first reports run."""
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cchc-hash")
+    futures = [hasher.submit(hash_job, job, data_path, period.end) for job in jobs]
+    try:
+        for future in futures:
+            yield future.result()
+    finally:
+        hasher.shutdown(wait=False, cancel_futures=True)
+    _log_digests(data_path)
+
+
+def _log_digests(data_path: Path) -> None:
+    digests = store.folder_digests(data_path)
+    digests.save()  # the next run reuses them
+    log.info("input digests: %d reused, %d computed", digests.hits_count, digests.misses_count)
+    digests.hits_count = digests.misses_count = 0  # the next run of this process counts anew
+
+
+def _then(jobs: Iterator[ReportJob], action: Callable[[], None]) -> Iterator[ReportJob]:
+    """The jobs, then ``action()`` when the pool asks for one more (a worker is free and
+    none is left)."""
+    yield from jobs
+    action()
+
+
+class _IndexFigures:
+    """The index page's counting, done on a thread while the last reports render (its
+    imports, matplotlib's among them, and the province's KPIs for three periods: seconds of
+    the run's end otherwise). Any failure leaves it to ``write_index``, as without it."""
+
+    def __init__(self, data_path: Path, period: Period, tier: Tier) -> None:
+        self.data_path, self.period, self.tier = data_path, period, tier
+        self._thread: threading.Thread | None = None
+        self._tables: IndexTables | None = None
+
+    def start(self, unit_kinds: tuple[tuple[str, str], ...]) -> None:
+        def count() -> None:
+            from cchc_analysis.reports.index_page import index_tables  # matplotlib: not earlier
+
+            with contextlib.suppress(Exception):  # write_index counts again, and says why
+                self._tables = index_tables(self.data_path, self.period, unit_kinds, self.tier)
+
+        self._thread = threading.Thread(target=count, name="cchc-index", daemon=True)
+        self._thread.start()
+
+    def result(self) -> IndexTables | None:
+        """The tables (an ``IndexTables``), or None when they were not counted."""
+        if self._thread is not None:
+            self._thread.join()
+        return self._tables
 
 
 def _select(

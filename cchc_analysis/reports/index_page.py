@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -122,19 +123,24 @@ def _typed(column: str, value: object) -> object:
     return int(round(number)) if column.endswith("_count") else number
 
 
-def write_index(
-    out_dir: Path,
-    data_dir: Path,
-    period: Period,
-    results: Sequence[IndexedReport],
-    lang: str,
-    tier: Tier,
-) -> Path:
-    """Write ``index.html`` linking every report of the run, with the units' KPIs (districts
-    before the reform; new communes or former districts' areas after it)."""
-    by_code = {r.unit_code: r for r in results if r.kind != "province"}
-    kinds = {r.kind for r in results if r.kind != "province"}
-    level: Level = "commune" if "commune" in kinds else "district"
+@dataclass(frozen=True)
+class IndexTables:
+    """The index's KPIs of the units reported on (``unit_kinds``: code -> report kind, in
+    the run's order): the period's, the previous period's and a year before's."""
+
+    unit_kinds: tuple[tuple[str, str], ...]
+    table: pd.DataFrame
+    previous: pd.DataFrame | None
+    year_before: pd.DataFrame | None
+
+
+def index_tables(
+    data_dir: Path, period: Period, unit_kinds: Sequence[tuple[str, str]], tier: Tier
+) -> IndexTables:
+    """The counting behind the index page, apart from its writing: a batch run computes it
+    while its last reports render (it depends on the units, not on how their reports went)."""
+    by_code = dict(unit_kinds)
+    level: Level = "commune" if "commune" in by_code.values() else "district"
     era = units.era_of_period(period)
     previous = year_before = None
     if not by_code:
@@ -151,6 +157,28 @@ def write_index(
         previous, year_before = comparison_tables(
             lambda other: kpi_table(data_dir, query.with_period(other)), period
         )
+    return IndexTables(tuple(unit_kinds), table, previous, year_before)
+
+
+def write_index(
+    out_dir: Path,
+    data_dir: Path,
+    period: Period,
+    results: Sequence[IndexedReport],
+    lang: str,
+    tier: Tier,
+    tables: IndexTables | None = None,
+) -> Path:
+    """Write ``index.html`` linking every report of the run, with the units' KPIs (districts
+    before the reform; new communes or former districts' areas after it). ``tables``: those
+    :func:`index_tables` computed ahead for the same units (recomputed for any other)."""
+    by_code = {r.unit_code: r for r in results if r.kind != "province"}
+    unit_kinds = tuple((r.unit_code, r.kind) for r in by_code.values())
+    level: Level = "commune" if "commune" in dict(unit_kinds).values() else "district"
+    era = units.era_of_period(period)
+    if tables is None or tables.unit_kinds != unit_kinds:
+        tables = index_tables(data_dir, period, unit_kinds, tier)
+    table, previous, year_before = tables.table.copy(), tables.previous, tables.year_before
     rate = SCORED
     table = table.assign(
         rank_text=ranks(table) if len(table) else [],

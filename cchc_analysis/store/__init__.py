@@ -3,7 +3,8 @@
 In: canonical tables (dossier rows, period reports, survey answers, the cube) and the folder's
 ``dataset.json``. Out: the same tables read back whole or in part (one district's partition,
 some rows of a table, a column's maximum, record batches), with stable dtypes
-(``store.tables``), and the folder checks (``check_data_dir``, ``has_dossiers``).
+(``store.tables``), the folder checks (``check_data_dir``, ``has_dossiers``), and files'
+digests kept by the files' state (``store.digests``), so a run does not hash unchanged data again.
 
 Store never interprets: it does not count, validate or rename anything, and knows nothing of
 units, periods or indicators; what a column means is decided above it (``ingest`` writes,
@@ -12,6 +13,8 @@ units, periods or indicators; what a column means is decided above it (``ingest`
 
 from cchc_analysis.core.errors import DataFolderError
 from cchc_analysis.store.as_of import AS_OF_DIR, as_of_folder
+from cchc_analysis.store.digests import CACHE_FILE as DIGESTS_FILE
+from cchc_analysis.store.digests import DigestCache, file_state, folder_digests
 from cchc_analysis.store.dossiers import (
     DOSSIERS_DIR,
     PARTITION_COLUMN,
@@ -97,4 +100,9 @@ __all__ = [
     # dataset.json
     "read_dataset_info",
     "write_dataset_info",
+    # files' digests kept across runs by the files' state
+    "DIGESTS_FILE",
+    "DigestCache",
+    "file_state",
+    "folder_digests",
 ]

@@ -7,6 +7,7 @@ A data folder (``data/demo``, ``data/processed``) holds::
     period_reports.parquet                         Biểu 06 aggregate rows (from ingest)
     survey.parquet                                 SIPAS-style respondents
     dataset.json                                   what produced the folder (source, seed, rows)
+    .cchc-digests.json                             digests of its files, by their state (digests.py)
 
 Dossiers are partitioned by reporting area so that one unit's report reads only its slice.
 """

@@ -5,9 +5,10 @@ Source: the package's ``converter_2025.json`` matched to both registry tables th
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,7 +24,13 @@ from cchc_analysis.units.registry import (
 
 @cache
 def _converter() -> dict[str, Any]:
-    path = resources.files("vietnamadminunits") / "data" / "converter_2025.json"
+    # Found without importing the package: its __init__ compiles its address parsers (about
+    # a second of every report run's planning), which nothing here uses.
+    spec = importlib.util.find_spec("vietnamadminunits")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("the package vietnamadminunits is not installed")
+    folder = Path(list(spec.submodule_search_locations)[0])
+    path = folder / "data" / "converter_2025.json"
     converter: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return converter
 
