@@ -369,3 +369,84 @@ def test_overview_trends_name_falling_units_first_with_the_test_in_a_footnote():
     notes = page.split('<aside class="footnotes"')[1]
     assert "Mann–Kendall" in notes and "Đồ Sơn: tau −1,00; p &lt; 0,001" in notes
     assert "Tiên" not in notes and "tau" not in page.split("<aside")[0]  # no test in the text
+
+
+def _savefig_svg(fig: object) -> bytes:
+    """The figure as matplotlib's own ``savefig(bbox_inches="tight")`` writes it (the
+    reference ``figure_svg`` must match byte for byte)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from cchc_analysis.reports.html_blocks import SVG_STYLE
+
+    buffer = io.BytesIO()
+    with plt.rc_context(SVG_STYLE):
+        fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")  # type: ignore[attr-defined]
+    plt.close(fig)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def test_figure_svg_is_savefig_tight_drawn_once():
+    """figure_svg lays a chart out and measures it once instead of savefig's extra draw: the
+    bytes must be savefig's (constrained layout with a legend under the plot and a wrapped
+    title, a log axis, no layout engine, a tight layout)."""
+    import matplotlib.pyplot as plt
+
+    from cchc_analysis.reports import plots
+    from cchc_analysis.reports.html_blocks import figure_svg
+
+    months = pd.date_range("2024-10-01", periods=24, freq="MS")
+    rng = np.random.default_rng(16)
+    monthly = pd.DataFrame(
+        {
+            "month": months,
+            "online": rng.integers(0, 90_000, 24),
+            "in_person": rng.integers(0, 900, 24),
+            "rate": rng.uniform(0.6, 1.0, 24),
+            "other": rng.uniform(0.0, 0.3, 24),
+        }
+    )
+    labels = {"online": "Trực tuyến", "in_person": "Trực tiếp"}
+    title = "Một tiêu đề dài của biểu đồ, đủ dài để xuống dòng ở chiều rộng điện thoại"
+    funnel = pd.DataFrame(
+        {
+            "unit_code": ["1", "2", "3"],
+            "short_name": ["Kiến Thụy", "An Lão", "Đồ Sơn"],
+            "trials": [40.0, 900.0, 12_000.0],
+            "rate": [0.1, 0.02, 0.011],
+            "band": ["above_998", "inside", "inside"],
+        }
+    )
+    limits = stats.funnel_limits(0.01, np.geomspace(20, 18_000, 30).round())
+
+    def charts() -> list[object]:
+        fig, ax = plt.subplots(figsize=(2, 1))  # no layout engine
+        ax.plot([0, 1], [0, 1])
+        tight, ax = plt.subplots(figsize=(3, 2))
+        ax.set_title("Kiến Thụy")
+        tight.tight_layout()
+        return [
+            plots.volume_by_channel(monthly, labels, title, "vi"),
+            plots.rate_trend(monthly, {"rate": "Tỷ lệ", "other": "Khác"}, title, "en", 0.95, "t"),
+            plots.funnel_plot(funnel, limits, 0.01, title, "x", "y", "vi", highlight_code="2"),
+            fig,
+            tight,
+        ]
+
+    for ours, reference in zip(charts(), charts(), strict=True):
+        assert figure_svg(ours) == _savefig_svg(reference)  # type: ignore[arg-type]
+    assert not plt.get_fignums()  # every figure closed
+
+
+def test_rates_and_counts_read_the_same_with_babel_parsed_once():
+    """The cached locale and patterns format as Babel's own calls do, in both languages."""
+    from babel.numbers import format_decimal, format_percent
+
+    for lang in ("vi", "en"):
+        for value in (0.0, -0.0, 0.98, 0.975, 0.99456, 1.0, 1234567.891):
+            assert fmt_rate(value, lang, 1) == format_percent(value, "#,##0.0%", locale=lang)
+            assert fmt_rate(value, lang, 0) == format_percent(value, "#,##0%", locale=lang)
+            assert fmt_count(value, lang) == format_decimal(int(round(value)), locale=lang)
+    with pytest.raises(ValueError):
+        fmt_rate(0.5, "fr")

@@ -13,14 +13,16 @@ note says over how many it was taken.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 import pandas as pd
+from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import NumberPattern, format_decimal, format_percent, parse_pattern
 
 from cchc_analysis.core.metrics import RATES, missing_columns, rate_coverage
 from cchc_analysis.core.periods import Period
@@ -40,6 +42,19 @@ def _locale(lang: str) -> str:
     return check_lang(lang)
 
 
+@functools.cache
+def _babel_locale(lang: str) -> Locale:
+    """The language's CLDR locale, parsed once (Babel parses a locale name on every call: most
+    of a chart tick's cost)."""
+    return Locale.parse(_locale(lang))
+
+
+@functools.cache
+def _number_pattern(pattern: str) -> NumberPattern:
+    """A CLDR number pattern, parsed once (the same few patterns format every number)."""
+    return parse_pattern(pattern)
+
+
 def is_missing(value: object) -> bool:
     """None, a float NaN or pandas' NA (a count a KPI table left without data): a number the
     report sections leave out, show as '—' or say has no data."""
@@ -50,14 +65,14 @@ def fmt_count(value: float | int | None, lang: str = "vi") -> str:
     """Whole number with the language's grouping: 1.473 (vi), 1,473 (en); '—' when missing."""
     if value is None or _is_missing(value):
         return MISSING_MARK
-    return format_decimal(int(round(value)), locale=_locale(lang))
+    return format_decimal(int(round(value)), locale=_babel_locale(lang))
 
 
 def fmt_number(value: float | None, lang: str = "vi", digits: int = 1) -> str:
     if value is None or _is_missing(value):
         return MISSING_MARK
     pattern = "#,##0." + "0" * digits if digits else "#,##0"
-    return format_decimal(value, format=pattern, locale=_locale(lang))
+    return format_decimal(value, format=_number_pattern(pattern), locale=_babel_locale(lang))
 
 
 def fmt_pattern(value: float, lang: str, pattern: str = "#,##0.0") -> str:
@@ -95,7 +110,7 @@ def fmt_rate(value: float | None, lang: str = "vi", digits: int = 2) -> str:
     if value is None or _is_missing(value):
         return MISSING_MARK
     pattern = "#,##0." + "0" * digits + "%" if digits else "#,##0%"
-    return format_percent(value, format=pattern, locale=_locale(lang))
+    return format_percent(value, format=_number_pattern(pattern), locale=_babel_locale(lang))
 
 
 def fmt_points(value: float | None, lang: str = "vi", digits: int = 1) -> str:

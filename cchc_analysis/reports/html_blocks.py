@@ -17,6 +17,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML
+from matplotlib.backends.backend_mixed import MixedModeRenderer
+from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
 from matplotlib.figure import Figure
 from matplotlib.typing import RcKeyType
 
@@ -29,6 +31,7 @@ _NUMERIC = re.compile(r"^[+\-−±]?[\d.,\s]*\d[\d.,]*\s*(%|điểm %|pp)?$|^[�
 # Charts are SVG images whose text stays text, in the page's fonts.
 SVG_STYLE: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.hashsalt": "cchc"}
 SVG_DATA_PREFIX = "data:image/svg+xml;base64,"
+SVG_DPI = 72  # the SVG backend draws at 72 dpi: one user unit per point
 # The smallest chart text a phone shows, in CSS px: a chart is never shrunk below the width
 # that keeps its smallest text this size (its box scrolls sideways instead).
 MIN_CHART_TEXT_PX = 9
@@ -55,12 +58,54 @@ def figure_html(fig: Figure, alt: str, caption: str | None = None) -> str:
     return svg_figure_html(figure_svg(fig), alt, caption)
 
 
+class _MeasuringCanvas(FigureCanvasSVG):
+    """An SVG canvas whose layout engine and tight box share one renderer (and so its cache
+    of text sizes): the renderer the SVG backend draws with (``print_svg``), at its 72 dpi."""
+
+    _renderer: Any = None  # a MixedModeRenderer (matplotlib's backends have no type hints)
+
+    def get_renderer(self) -> Any:
+        figure = self.figure
+        figure.dpi = SVG_DPI
+        if self._renderer is None:
+            width, height = figure.get_size_inches()
+            svg = RendererSVG(  # type: ignore[no-untyped-call]
+                width * SVG_DPI, height * SVG_DPI, io.StringIO(), image_dpi=SVG_DPI
+            )
+            self._renderer = MixedModeRenderer(  # type: ignore[no-untyped-call]
+                figure, width, height, SVG_DPI, svg
+            )
+        return self._renderer
+
+
 def figure_svg(fig: Figure) -> bytes:
     """The figure as SVG (text kept as text, no date: the same figure gives the same bytes);
-    the figure is closed."""
+    the figure is closed.
+
+    The same bytes as ``savefig(bbox_inches="tight")``, drawn once instead of twice: savefig
+    with a layout engine or a tight box first draws the whole figure without output (to lay
+    it out and measure it), then draws it again into the file. Here the layout runs once and
+    the box is measured, both with the SVG backend's renderer at its 72 dpi, as savefig does;
+    the single draw then writes the file (tests/test_report_parts.py checks the bytes).
+    """
     buffer = io.BytesIO()
     with plt.rc_context(SVG_STYLE):
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
+        measuring = _MeasuringCanvas(fig)  # it becomes fig.canvas
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            engine.execute(fig)
+        box = fig.get_tightbbox(measuring.get_renderer())
+        fig.set_layout_engine(None)  # laid out: savefig must not draw it once more to do so
+        FigureCanvasSVG(fig)
+        # dpi: the SVG backend's own, at which savefig crops to the box (the file's
+        # coordinates are in points whatever the dpi; the charts hold no raster images).
+        fig.savefig(
+            buffer,
+            format="svg",
+            metadata={"Date": None},
+            bbox_inches=box.padded(plt.rcParams["savefig.pad_inches"]),
+            dpi=SVG_DPI,
+        )
     plt.close(fig)
     return buffer.getvalue()
 
