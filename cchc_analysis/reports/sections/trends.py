@@ -28,8 +28,9 @@ def province_trends(data: ProvinceData) -> HTML:
     fig = plots.small_multiples(data.monthly, names, "within_deadline_rate", title, lang)
     alt = peer_phrase("province.trends_alt", data.peer_level, lang, units=len(names))
     notable: dict[str, list[tuple[str, dict[str, Any]]]] = {"down": [], "up": []}
+    by_code = {str(code): part for code, part in data.monthly.groupby("unit_code", sort=False)}
     for code, name in names.items():
-        part = data.monthly[data.monthly["unit_code"] == code].sort_values("month")
+        part = by_code.get(str(code), data.monthly.iloc[:0]).sort_values("month")
         result = stats.trend_test(part["within_deadline_rate"].to_numpy(float), part["month"])
         if result.get("is_significant") and abs(result["slope"]) * 100 >= NOTABLE_SLOPE_POINTS:
             notable[result["direction"]].append((str(name), result))
