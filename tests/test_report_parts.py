@@ -450,3 +450,32 @@ def test_rates_and_counts_read_the_same_with_babel_parsed_once():
             assert fmt_count(value, lang) == format_decimal(int(round(value)), locale=lang)
     with pytest.raises(ValueError):
         fmt_rate(0.5, "fr")
+
+
+def test_small_multiples_draw_one_panel_per_unit_under_the_title():
+    """The overview's trend panels (one figure, no Axes per unit): every unit's name once, the
+    shared tick labels in the first column only, a unit without data as an empty panel, and
+    the title above the first row (it used to overlap it)."""
+    import re
+
+    from cchc_analysis.reports import plots
+    from cchc_analysis.reports.html_blocks import figure_svg
+
+    months = pd.date_range("2025-01-01", periods=12, freq="MS")
+    monthly = pd.concat(
+        pd.DataFrame({"unit_code": code, "month": months, "rate": np.linspace(0.9, 1.0, 12)})
+        for code in ("1", "2", "3", "4")
+    )
+    monthly.loc[monthly["unit_code"] == "4", "rate"] = np.nan  # no rate in any month
+    names = {"1": "Đồ Sơn", "2": "An Lão", "3": "Tiên Lãng", "4": "Bạch Long Vĩ", "5": "Cát Hải"}
+    svg = figure_svg(plots.small_multiples(monthly, names, "rate", "Tỷ lệ đúng hạn", "vi")).decode()
+    texts = re.findall(r"<text [^>]*?y=\"([\d.]+)\"[^>]*>([^<]*)</text>", svg)
+    shown = [text for _, text in texts]
+    for name in names.values():
+        assert shown.count(name) == 1, name
+    labels = [text for text in shown if text.endswith("%")]
+    assert labels and len(labels) % 2 == 0  # the same ticks on each of the two rows
+    assert len(set(labels)) == len(labels) // 2
+    title_y = next(float(y) for y, text in texts if text == "Tỷ lệ đúng hạn")
+    first_name_y = min(float(y) for y, text in texts if text in names.values())
+    assert first_name_y - title_y > plots.MIN_FONT_PT  # a line apart, never overlapping

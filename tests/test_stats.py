@@ -225,6 +225,26 @@ def test_trend_needs_four_points_and_handles_constant_series():
         stats.trend_test([1, 2, 3, 4], MONTHS[:3])
 
 
+def test_trend_tests_of_many_units_are_each_units_trend_test():
+    """The overview tests every unit at once: each result must be trend_test's on the unit's
+    months alone, whatever the row order, gaps and missing values."""
+    rng = np.random.default_rng(5)
+    frames = []
+    for code, slope in (("a", -0.004), ("b", 0.0), ("c", 0.003)):
+        y = 0.9 + slope * np.arange(18) + rng.normal(0, 0.004, 18)
+        y[[3, 11]] = np.nan
+        frames.append(pd.DataFrame({"unit": code, "month": MONTHS[:18], "rate": y}))
+    frames.append(pd.DataFrame({"unit": "d", "month": MONTHS[[0, 2, 7]], "rate": [0.9, 0.8, 1.0]}))
+    frame = pd.concat(frames).sample(frac=1, random_state=3)  # shuffled rows
+    results = stats.trend_tests(frame, "rate", "unit")
+    assert set(results) == {"a", "b", "c", "d"}
+    for code, result in results.items():
+        part = frame[frame["unit"] == code].sort_values("month")
+        alone = stats.trend_test(part["rate"].to_numpy(), part["month"])
+        assert repr(result) == repr(alone), code
+    assert results["a"]["direction"] == "down" and results["d"]["n"] == 3
+
+
 # --------------------------------------------------------------------------------------------
 # Survival
 # --------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from cchc_analysis.stats.survey import (
     satisfied_share,
 )
 from cchc_analysis.stats.survival import CIMethod, curve_quantiles, kaplan_meier, km_quantiles
-from cchc_analysis.stats.trends import trend_test
+from cchc_analysis.stats.trends import trend_test, trend_tests
 
 __all__ = [
     "ArrayLike",
@@ -54,6 +54,7 @@ __all__ = [
     "funnel_outliers",
     "homogeneity_test",
     "trend_test",
+    "trend_tests",
     "kaplan_meier",
     "km_quantiles",
     "curve_quantiles",

@@ -42,13 +42,30 @@ def trend_test(values: ArrayLike, dates: Any = None, alpha: float = 0.05) -> dic
     """
     y = np.asarray(values, dtype=float).ravel()
     if dates is None:
-        t = np.arange(len(y), dtype=float)
-        time_unit = "step"
-    else:
-        t = _month_positions(dates).ravel()
-        if len(t) != len(y):
-            raise ValueError("values and dates must have the same length")
-        time_unit = "month"
+        return _trend(y, np.arange(len(y), dtype=float), alpha, "step")
+    t = _month_positions(dates).ravel()
+    if len(t) != len(y):
+        raise ValueError("values and dates must have the same length")
+    return _trend(y, t, alpha, "month")
+
+
+def trend_tests(
+    frame: pd.DataFrame, value_column: str, by: str, alpha: float = 0.05
+) -> dict[str, dict[str, Any]]:
+    """:func:`trend_test` of each ``by`` group's ``value_column`` against its ``month``s (a
+    province's units at once): the months are turned into positions once, not per unit.
+    Keys are the groups' values as text."""
+    positions = _month_positions(frame["month"]).ravel()
+    values = frame[value_column].to_numpy(dtype=float)
+    results = {}
+    for code, rows in frame.groupby(by, sort=False).indices.items():
+        order = rows[np.argsort(positions[rows], kind="stable")]
+        results[str(code)] = _trend(values[order], positions[order], alpha, "month")
+    return results
+
+
+def _trend(y: np.ndarray, t: np.ndarray, alpha: float, time_unit: str) -> dict[str, Any]:
+    """:func:`trend_test` of values ``y`` at times ``t`` (months, or steps)."""
     ok = np.isfinite(y) & np.isfinite(t)
     y, t = y[ok], t[ok]
     n = len(y)
@@ -67,7 +84,7 @@ def trend_test(values: ArrayLike, dates: Any = None, alpha: float = 0.05) -> dic
     }
     if n < 4:
         return result
-    if dates is not None:
+    if time_unit == "month":
         t = t - t.min()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # constant series: tau is NaN

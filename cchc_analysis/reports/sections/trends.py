@@ -28,9 +28,9 @@ def province_trends(data: ProvinceData) -> HTML:
     fig = plots.small_multiples(data.monthly, names, "within_deadline_rate", title, lang)
     alt = peer_phrase("province.trends_alt", data.peer_level, lang, units=len(names))
     notable: dict[str, list[tuple[str, dict[str, Any]]]] = {"down": [], "up": []}
+    tests = stats.trend_tests(data.monthly, "within_deadline_rate", "unit_code")
     for code, name in names.items():
-        part = data.monthly[data.monthly["unit_code"] == code].sort_values("month")
-        result = stats.trend_test(part["within_deadline_rate"].to_numpy(float), part["month"])
+        result = tests.get(str(code), stats.trend_test([]))
         if result.get("is_significant") and abs(result["slope"]) * 100 >= NOTABLE_SLOPE_POINTS:
             notable[result["direction"]].append((str(name), result))
     sentences: list[str] = []
