@@ -20,6 +20,7 @@ from cchc_analysis import store
 from cchc_analysis.core.errors import PeriodReportError, UnitNotInDataError
 from cchc_analysis.core.periods import Period
 from cchc_analysis.counting.counts import recorded_unit_counts
+from cchc_analysis.counting.new_units import one_province
 from cchc_analysis.counting.query import CountQuery
 from cchc_analysis.counting.rollup import rollup_counts
 
@@ -46,8 +47,13 @@ def has_full_history(
     earlier = Period(HISTORY_START, last, "", "range")
     try:
         asked = query.with_options(period=earlier, unit_codes=unit_codes, by_field=False)
-        count = rollup_counts if asked.is_era_2025 else recorded_unit_counts
-        counts = count(data_dir, asked)
+        if asked.is_era_2025:
+            # Every unit of the level (of the units' province, when they share one), so that a
+            # unit without earlier data is simply False, not an error that makes every unit so.
+            province = one_province(asked)
+            counts = rollup_counts(data_dir, asked.with_options(unit_codes=None), province=province)
+        else:
+            counts = recorded_unit_counts(data_dir, asked)
     except (UnitNotInDataError, PeriodReportError):
         return result
     has_earlier = counts.groupby(counts["unit_code"].astype(str))["received_new_count"].sum() > 0

@@ -141,16 +141,20 @@ def worst_first(counts: pd.DataFrame, key: str) -> pd.DataFrame:
     return counts.drop(columns="attention_count").reset_index(drop=True)
 
 
-def overdue_pending(dossiers: pd.DataFrame, period: Period) -> pd.DataFrame:
+def overdue_pending(
+    dossiers: pd.DataFrame, period: Period, *, flags: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The dossiers still pending past their deadline at the period's end, with how long:
     ``overdue_days`` calendar days from the deadline to the period's last day (at least 1: a
     leader asks "how long", and a deadline that fell on a day off is still passed), the band
-    (``OVERDUE_BANDS``) it falls in, and its source, field and procedure."""
+    (``OVERDUE_BANDS``) it falls in, and its source, field and procedure. ``flags``: the
+    dossiers' ``dossier_flags`` for the period, when already computed."""
     if dossiers.empty:
         return pd.DataFrame(
             columns=["source", "field", "procedure_name", "due_at", "overdue_days", "band"]
         )
-    flags = dossier_flags(dossiers, period.start, period.end)
+    if flags is None:
+        flags = dossier_flags(dossiers, period.start, period.end)
     late = dossiers[flags["pending_late_count"].to_numpy()]
     due = late["due_at"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     days = (np.datetime64(period.end, "D") - due).astype("int64")
@@ -187,8 +191,14 @@ def overdue_summary(overdue: pd.DataFrame) -> pd.DataFrame:
 
 
 def late_sources_by(
-    dossiers: pd.DataFrame, period: Period, groupings: Sequence[str] = GROUPINGS
+    dossiers: pd.DataFrame,
+    period: Period,
+    groupings: Sequence[str] = GROUPINGS,
+    *,
+    flags: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """``late_sources`` for each grouping, the counting rules applied once."""
-    flags = dossier_flags(dossiers, period.start, period.end) if len(dossiers) else None
+    """``late_sources`` for each grouping, the counting rules applied once (``flags``: the
+    dossiers' ``dossier_flags`` for the period, when already computed)."""
+    if flags is None and len(dossiers):
+        flags = dossier_flags(dossiers, period.start, period.end)
     return {g: late_sources(dossiers, period, g, flags=flags) for g in groupings}

@@ -25,10 +25,15 @@ def monthly_series(
     end: date | str | pd.Timestamp,
     unit_key: str,
     count_waiting_as_on_time: bool | None = None,
+    each_from_own_start: bool = False,
 ) -> pd.DataFrame:
     """Counts per ``keys`` × month of the cube rows, with rates; carried over from cumulative
     flows. The months run from ``since`` to ``end``; ``unit_key`` is renamed to unit_code;
     ``count_waiting_as_on_time`` chooses the progress criterion's rule (``metrics``).
+
+    The dense months start at the rows' first month; with ``each_from_own_start``, each unit's
+    at its own first month, so that a unit's rows are those it would get asked for alone
+    (:func:`unit_rows` takes them out of a province's series).
 
     A blank key (an export without the channel column) is a group of its own, never dropped:
     the months' totals stay whole. A rate none of whose input rows is known is NaN."""
@@ -54,9 +59,10 @@ def monthly_series(
     flows = dense[["received_new_count", "closed_count"]]
     before = flows.groupby(group).cumsum() - flows
     dense["carried_over_count"] = before["received_new_count"] - before["closed_count"]
-    # Each key typed as its values (text), but object beside a blank group, as concatenated.
-    typed = [key for key in keys if dense[key].notna().all()]
-    dense[typed] = dense[typed].infer_objects()
+    if each_from_own_start:
+        first = grouped.groupby(unit_key, observed=True)["month"].min()
+        dense = dense[dense["month"] >= dense[unit_key].map(first)].reset_index(drop=True)
+    dense = type_keys(dense, keys)
     out = dense if len(groups) else grouped.iloc[0:0]
     out = out[
         (out["month"] >= pd.Timestamp(since).to_period("M").to_timestamp())
@@ -72,3 +78,18 @@ def monthly_series(
     return add_metrics(
         out.reset_index(drop=True), count_waiting_as_on_time=count_waiting_as_on_time
     )
+
+
+def type_keys(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Each key typed as its values (text), but object beside a blank group, as concatenated."""
+    frame = frame.astype({key: object for key in keys})
+    typed = [key for key in keys if frame[key].notna().all()]
+    frame[typed] = frame[typed].infer_objects()
+    return frame
+
+
+def unit_rows(series: pd.DataFrame, codes: Sequence[str], keys: Sequence[str]) -> pd.DataFrame:
+    """The rows of ``codes`` in a series of many units made ``each_from_own_start``: the same
+    frame as the series of those units alone (keys typed by their own rows)."""
+    rows = series[series["unit_code"].isin(list(codes))].reset_index(drop=True)  # a few: cheap
+    return type_keys(rows, ["unit_code", *keys])

@@ -18,7 +18,8 @@ from datetime import date
 import pandas as pd
 
 from cchc_analysis import units
-from cchc_analysis.counting.monthly import monthly_series
+from cchc_analysis.counting.monthly import monthly_series, unit_rows
+from cchc_analysis.counting.new_units import in_province, one_province
 from cchc_analysis.counting.prepare import load_cube
 from cchc_analysis.counting.query import CountQuery
 from cchc_analysis.counting.shared import shared_frame
@@ -87,6 +88,14 @@ def rollup_monthly_counts(
     if not query.is_era_2025 or query.by_field:
         raise ValueError("rollup monthly counts answer era 2025 queries, not by field")
     codes = query.unit_codes
+    province = one_province(query)
+    if codes and province is not None:
+        # A commune report's questions: its province's series, made once and shared (every
+        # commune of the province asks), then its own rows; those of a commune without any
+        # cube rows are made as before (their empty table has the cube's columns).
+        mine = _province_series(data_dir, query, province, pd.Timestamp(since), extra_keys, codes)
+        if set(codes) <= set(mine["unit_code"]):
+            return unit_rows(mine, codes, extra_keys)
     cube = shared_frame(
         data_dir,
         ("keyed cube", query.level, query.tier),
@@ -100,6 +109,45 @@ def rollup_monthly_counts(
         end=query.period.end,
         unit_key=NEW_UNIT_KEY,
         count_waiting_as_on_time=query.count_waiting_as_on_time,
+    )
+
+
+def _province_series(
+    data_dir: str | os.PathLike[str],
+    query: CountQuery,
+    province: str,
+    since: pd.Timestamp,
+    extra_keys: Sequence[str],
+    codes: Sequence[str],
+) -> pd.DataFrame:
+    """The rows of ``codes`` in the series of every unit of ``province`` at the query's
+    level, each unit from its own first month."""
+    level, tier, waiting = query.level, query.tier, query.count_waiting_as_on_time
+
+    def compute() -> pd.DataFrame:
+        cube = shared_frame(
+            data_dir,
+            ("keyed cube", level, tier),
+            lambda: _keyed_cube(data_dir, level, tier),
+            lambda frame: frame[in_province(frame[NEW_UNIT_KEY], province)],
+        )
+        return monthly_series(
+            cube,
+            [NEW_UNIT_KEY, *extra_keys],
+            since=since,
+            end=query.period.end,
+            unit_key=NEW_UNIT_KEY,
+            count_waiting_as_on_time=waiting,
+            each_from_own_start=True,
+        )
+
+    key = ("province series", level, tier, province, since, query.period.end, waiting)
+    wanted = list(codes)
+    return shared_frame(
+        data_dir,
+        (*key, tuple(extra_keys)),
+        compute,
+        lambda frame: frame[frame["unit_code"].isin(wanted)],
     )
 
 

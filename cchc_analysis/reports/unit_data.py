@@ -23,7 +23,9 @@ from cchc_analysis import stats, store, units
 from cchc_analysis.core import targets
 from cchc_analysis.core.errors import CchcError
 from cchc_analysis.core.periods import Convention, Period, check_convention, parse_period
+from cchc_analysis.core.schema import COUNT_COLUMNS
 from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts
+from cchc_analysis.counting.cube import dossier_flags
 from cchc_analysis.counting.late_sources import (
     LATE_SOURCE_COLUMNS,
     in_scope_window,
@@ -124,6 +126,12 @@ class UnitData:
         return query.with_options(**options) if options else query
 
     def _unit_row(self, period: Period) -> pd.Series | None:
+        if self.is_new_unit and self.level == "commune":
+            # Its row of the province's table, shared by every commune report of the run.
+            peers = province_units(self.data_dir, self._query(period), self.province.code)
+            row = row_as_alone(peers.drop(columns="short_name"), self.unit_code)
+            if row is not None:
+                return row
         if self.is_new_unit:
             query = self._query(period, unit_codes=[self.unit_code])
         else:
@@ -180,8 +188,9 @@ class UnitData:
             rows = rows[rows["unit_level"] == self.tier]
         received = rows["received_at"] >= pd.Timestamp(self.period.start)
         self.period_dossiers = rows.loc[received, list(PROCESSING_TIME_COLUMNS)]
-        self.late_by = late_sources_by(rows, self.period)
-        self.overdue = overdue_pending(rows, self.period)
+        flags = dossier_flags(rows, self.period.start, self.period.end) if len(rows) else None
+        self.late_by = late_sources_by(rows, self.period, flags=flags)
+        self.overdue = overdue_pending(rows, self.period, flags=flags)
 
     def _own_areas(self) -> list[str]:
         """The dossier areas of this unit: a district's (era 2024), a new commune's, or a
@@ -262,6 +271,19 @@ class UnitData:
         if mine.empty or is_missing(mine.iloc[0]):
             return None
         return int(mine.iloc[0]), len(self.peers)
+
+
+def row_as_alone(table: pd.DataFrame, code: str) -> pd.Series | None:
+    """The unit's row of a KPI table of many units, as ``kpi_table`` gives it for the unit
+    alone; None when that is not sure: the unit is absent, or a count column is missing in
+    other units' rows but not in its own (``mark_undefined`` then types it otherwise)."""
+    mine = table[table["unit_code"].astype(str) == code].reset_index(drop=True)
+    if len(mine) != 1:
+        return None
+    counts = [c for c in table.columns if c.endswith("_count") and c in COUNT_COLUMNS]
+    if not table[counts].isna().any().equals(mine[counts].isna().any()):
+        return None
+    return mine.iloc[0]
 
 
 def province_districts(data_dir: Path, unit: units.Unit) -> list[str]:
