@@ -242,9 +242,8 @@ def mark_undefined(table: pd.DataFrame) -> pd.DataFrame:
     nowhere = np.zeros(len(table), dtype=bool)
 
     def gaps(columns: Sequence[str]) -> np.ndarray:
-        # A column absent from the table raises, as pandas' indexing did.
-        found = [missing[c] if c in missing else table[c] for c in columns]
-        return np.logical_or.reduce([nowhere, *found])
+        # A column absent from the table raises KeyError, as pandas' indexing did.
+        return np.asarray(np.logical_or.reduce([nowhere, *(missing[c] for c in columns)]))
 
     out = table.copy()
     for name, parts in DERIVED_COUNTS.items():
