@@ -74,15 +74,23 @@ def in_process(data: Path, period: str, codes: list[str], repeats: int) -> dict[
     from cchc_analysis.reports.unit_report import UnitReport
 
     imports_s = time.perf_counter() - started
+    from cchc_analysis.counting import shared
+
+    shared.hold_states()  # as a batch kernel: the folder's state taken once per report
 
     def unit(code: str) -> Callable[[], Any]:
-        return lambda: UnitReport.load(code, period, str(data), "vi", "both", "", "commune")
+        def load() -> Any:
+            shared.forget_states()  # the kernel's reset between two reports
+            return UnitReport.load(code, period, str(data), "vi", "both", "", "commune")
+
+        return load
 
     first = section_times(unit(codes[0]), UnitReport.SECTIONS)
     runs = [section_times(unit(code), UnitReport.SECTIONS) for code in codes[1 : 1 + repeats]]
     unit_median = {k: statistics.median(r[k] for r in runs) for k in first}
 
     def province() -> Any:
+        shared.forget_states()
         return ProvinceReport.load(period, str(data), "vi", "both", "", "commune", "")
 
     province_first = section_times(province, ProvinceReport.SECTIONS)

@@ -11,6 +11,7 @@ shows the same drawing enlarged.
 
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
 from typing import Any
@@ -130,6 +131,7 @@ def _count_axis(ax: Axes, lang: str) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v, lang)))
 
 
+@functools.lru_cache(maxsize=4096)  # the same ticks on every chart of every report
 def rate_tick(value: float, lang: str, digits: int = 0) -> str:
     """A rate tick as its exact value: "98%" at 0.98, "97,5%" at 0.975 (never rounded to a
     neighbour's label)."""

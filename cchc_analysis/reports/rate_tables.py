@@ -6,6 +6,8 @@ sections.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pandas as pd
 
@@ -27,8 +29,29 @@ def with_wilson(table: pd.DataFrame, rate: str, *, prefix: str | None = None) ->
     return table
 
 
+# Funnel frames by their table's content: a commune report places its province's communes
+# twice (its summary and its funnel), and every report of the province the same communes.
+_FUNNELS: OrderedDict[tuple[object, ...], pd.DataFrame] = OrderedDict()
+_MAX_FUNNELS = 8
+
+
 def funnel_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """Late rate of each unit placed on the funnel (band per unit), with the pooled target."""
+    """Late rate of each unit placed on the funnel (band per unit), with the pooled target
+    (computed once per content; a copy each time)."""
+    key = tuple(  # as text: a missing count (NA) never compares equal to anything
+        repr(table[column].tolist())
+        for column in ("unit_code", "short_name", "resolved_late_count", "resolved_total_count")
+    )
+    frame = _FUNNELS.get(key)
+    if frame is None:
+        frame = _FUNNELS[key] = _funnel_frame(table)
+        while len(_FUNNELS) > _MAX_FUNNELS:
+            _FUNNELS.popitem(last=False)
+    copy = frame.copy()  # pandas copies attrs deeply
+    return copy
+
+
+def _funnel_frame(table: pd.DataFrame) -> pd.DataFrame:
     outliers = stats.funnel_outliers(
         table["resolved_late_count"].to_numpy(), table["resolved_total_count"].to_numpy()
     )
