@@ -82,9 +82,10 @@ def monthly_series(
 
 def type_keys(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Each key typed as its values (text), but object beside a blank group, as concatenated."""
-    frame = frame.astype({key: object for key in keys})
-    typed = [key for key in keys if frame[key].notna().all()]
-    frame[typed] = frame[typed].infer_objects()
+    frame = frame.copy(deep=False)  # the keys' columns replaced, the others shared
+    for key in keys:
+        column = frame[key].astype(object)
+        frame[key] = column.infer_objects() if column.notna().all() else column
     return frame
 
 
