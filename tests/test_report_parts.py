@@ -479,3 +479,28 @@ def test_small_multiples_draw_one_panel_per_unit_under_the_title():
     title_y = next(float(y) for y, text in texts if text == "Tỷ lệ đúng hạn")
     first_name_y = min(float(y) for y, text in texts if text in names.values())
     assert first_name_y - title_y > plots.MIN_FONT_PT  # a line apart, never overlapping
+
+
+def test_funnel_frame_is_computed_once_per_content_and_handed_out_as_copies():
+    """Every commune report of a province places the same communes on the funnel: computed
+    once, each caller gets its own copy; another count is another frame."""
+    from cchc_analysis.reports.rate_tables import funnel_frame
+
+    table = pd.DataFrame(
+        {
+            "unit_code": ["1", "2", "3", "4"],
+            "short_name": ["Kiến Thụy", "An Lão", "Đồ Sơn", "Tiên Lãng"],
+            "resolved_late_count": [40, 2, 3, 1],
+            "resolved_total_count": [400, 500, 600, 300],
+        }
+    )
+    first = funnel_frame(table)
+    first.loc[0, "band"] = "changed"
+    first.attrs["overdispersion"]["phi"] = -1.0
+    again = funnel_frame(table)
+    assert again.loc[0, "band"] != "changed" and again.attrs["overdispersion"]["phi"] != -1.0
+    assert again["band"].tolist()[0] == "above_998"
+    other = table.assign(resolved_late_count=[4, 2, 3, 1])
+    assert funnel_frame(other)["band"].tolist()[0] != "above_998"
+    with_missing = table.assign(resolved_late_count=pd.array([40, None, 3, 1], dtype="Int64"))
+    assert len(funnel_frame(with_missing)) == 4  # a missing count keys without error
