@@ -257,7 +257,7 @@ def test_arrow_reader_gives_the_cells_pandas_gives(tmp_path, monkeypatch, name):
     for (cells_a, rows_a), (cells_p, rows_p) in zip(arrow, pandas, strict=True):
         assert rows_a.tolist() == rows_p.tolist()
         pd.testing.assert_frame_equal(
-            cells_a, cells_p, check_column_type=False, check_index_type=False
+            cells_a.astype(object), cells_p, check_column_type=False, check_index_type=False
         )
 
 
