@@ -561,12 +561,25 @@ def factorize_cells(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
 
 
+_MONTH_DAYS: Final = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_DAY_MS: Final = 86_400_000
+
+
 def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
-    """Days of each (year, month); month in 1..12."""
-    first = (year - 1970) * 12 + (month - 1)
-    starts = first.astype("datetime64[M]").astype("datetime64[D]")
-    ends = (first + 1).astype("datetime64[M]").astype("datetime64[D]")
-    return np.asarray((ends - starts).astype(np.int64))
+    """Days of each (year, month), month in 1..12: February has 29 in a Gregorian leap year."""
+    is_leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    return np.asarray(_MONTH_DAYS[month] + (is_leap & (month == 2)))
+
+
+def _epoch_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of each date (proleptic Gregorian, years >= 0), in integer
+    arithmetic (H. Hinnant's days_from_civil): numpy's calendar casts cost far more."""
+    year = year - (month <= 2)
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return np.asarray(era * 146_097 + day_of_era - 719_468)
 
 
 def _day_first_stamps(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -581,6 +594,8 @@ def _day_first_stamps(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     stamps = np.full(count, np.datetime64("NaT"), dtype="datetime64[ms]")
     if not count:
         return read, stamps
+    if text.type != pa.string():  # 32-bit offsets below
+        text = text.cast(pa.string())
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[
         text.offset : text.offset + count + 1
     ].astype(np.int64)
@@ -593,10 +608,14 @@ def _day_first_stamps(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     if text.null_count:
         valid = np.asarray(text.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     for pattern, starts in _LAYOUTS:
-        rows = np.flatnonzero(valid & (lengths == len(pattern)) & ~read)
+        width = len(pattern)
+        rows = np.flatnonzero(valid & (lengths == width) & ~read)
         if not len(rows):
             continue
-        grid = data[offsets[rows][:, None] + np.arange(len(pattern))]
+        if len(rows) == count and offsets[-1] - offsets[0] == width * count:  # one form
+            grid = data[offsets[0] : offsets[-1]].reshape(count, width)
+        else:
+            grid = data[offsets[rows][:, None] + np.arange(width)]
         good, found = _form_stamps(grid, pattern, starts)
         read[rows[good]] = True
         stamps[rows[good]] = found[good]
@@ -610,29 +629,27 @@ def _form_stamps(
     a matrix of cell bytes as long as ``pattern`` (see :func:`_form_layout`)."""
     expected = np.frombuffer(pattern, dtype=np.uint8)
     is_digit_place = expected == ord("0")
-    digits = grid.astype(np.int64) - ord("0")
-    good = np.all(((digits >= 0) & (digits <= 9)) | ~is_digit_place, axis=1)
-    good &= np.all((grid == expected) | is_digit_place, axis=1)
+    digits = grid[:, is_digit_place] - np.uint8(ord("0"))  # a byte below "0" wraps past 9
+    good = np.all(digits <= 9, axis=1)
+    good &= np.all(grid[:, ~is_digit_place] == expected[~is_digit_place], axis=1)
+    column_of = np.cumsum(is_digit_place) - 1  # a digit's column in ``digits``
 
     def field(name: str, width: int = 2) -> np.ndarray:
         value = np.zeros(len(grid), dtype=np.int64)
         at = starts.get(name)
         for place in [] if at is None else range(at, at + width):
-            value = value * 10 + digits[:, place]
+            value = value * 10 + digits[:, column_of[place]]
         return value
 
     year, month, day = field("Y", 4), field("m"), field("d")
     hour, minute, second = field("H"), field("M"), field("S")
     good &= (year >= EARLIEST_YEAR) & (month >= 1) & (month <= 12) & (day >= 1)
     good &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    year = np.where(good, year, 1970)  # garbage fields count no days
-    month = np.where(good, month, 1)
+    month = np.where(good, month, 1)  # a month out of range has no length
     good &= day <= _days_in_month(year, month)
-    day = np.where(good, day, 1)
-    months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
-    days = months.astype("datetime64[D]") + (day - 1).astype("timedelta64[D]")
-    clock = np.where(good, ((hour * 60 + minute) * 60 + second) * 1000, 0)
-    return good, days.astype("datetime64[ms]") + clock.astype("timedelta64[ms]")
+    clock = ((hour * 60 + minute) * 60 + second) * 1000
+    millis = np.where(good, _epoch_days(year, month, day) * _DAY_MS + clock, 0)
+    return good, millis.astype("datetime64[ms]")
 
 
 def _plain_dates(uniques: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -547,7 +547,7 @@ def _arrow_cells(path: Path, table: pa.Table, first_row: int) -> pd.DataFrame:
             raise _NotPlain(f"{path}: a NUL character")
         if not text.isascii() and not _is_nfc(text):
             cells = pc.utf8_normalize(cells, form="NFC")
-        columns[number] = pd.arrays.ArrowStringArray(cells, dtype=ARROW_TEXT)
+        columns[number] = pd.array(cells, dtype=ARROW_TEXT)
     index = pd.RangeIndex(first_row - 1, first_row - 1 + table.num_rows)
     return pd.DataFrame(columns, index=index)
 
