@@ -301,7 +301,7 @@ def validate_dossiers(
         parsed[column] = parse_cells(raw, column, parse_bool, problems, header=h[column])
     parsed["supplement_count"] = _supplement_count(raw, problems, h["supplement_count"])
 
-    unit_columns = matches.unit_columns()
+    unit_columns = matches.unit_text_columns()
     home, is_out_of_area = _home_units(
         raw, dates["received_at"], province, matches, header=headers.get("home_unit", "")
     )
