@@ -1,16 +1,19 @@
 """The column-wise reading of date cells, and Arrow's CSV reader, give what the row path gives,
 to the byte.
 
-Plain date cells (dd/mm/yyyy HH:MM:SS and the like) are read column-wise with Arrow; every
-other cell still goes through :func:`parsing.parse_datetime`. UTF-8 CSV files are read with
-Arrow's CSV reader (:func:`sources._arrow_chunks`), others, and any file it cannot take as it
-is, with pandas. ``parsing.COLUMN_WISE = sources.ARROW_READER = False``
+Plain date cells (dd/mm/yyyy HH:MM:SS and the like) are read column-wise from their bytes with
+numpy (:func:`parsing._day_first_stamps`); every other cell still goes through
+:func:`parsing.parse_datetime`. UTF-8 CSV files are read with Arrow's CSV reader
+(:func:`sources._arrow_chunks`), whose cells stay Arrow text through validation
+(:func:`parsing.factorize_cells`, :func:`parsing.text_column`); others, and any file it cannot
+take as it is, with pandas. ``parsing.COLUMN_WISE = sources.ARROW_READER = False``
 (``CCHC_INGEST_ROW_PATH=1``) reads every file with pandas and every cell through the parser:
 the row path. A generated
 50,000-row national export with bad rows mixed in (impossible and unreadable dates, dates in
 other forms, unknown units, duplicate and conflicting ids, blank required cells, personal
 columns, a totals line) and a workbook with a cover sheet must give the same processed data,
-rejects file and ingest report both ways.
+rejects file and ingest report both ways; and tricky cells (blank, NBSP, 29/02 of a common
+year, 31/04, two-digit years, clocks, ISO forms) must be read cell for cell as the parsers do.
 """
 
 from __future__ import annotations
