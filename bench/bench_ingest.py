@@ -11,9 +11,11 @@ Kiến Thụy dossiers tiled under new ids, :mod:`national_export`). The install
 runs as its own process into an empty folder (validation, privacy, spool and snapshot upsert,
 cube); its peak RSS is sampled. Then DuckDB's bare CSV -> Parquet on the same file (read_csv,
 the five dates parsed, COPY TO parquet): the ceiling of a reader with no checks. Prints rows/s,
-peak MB, DuckDB's seconds and the ratio. Best of ``--repeat`` runs. ``--stages``: one more run,
-in this process, with the seconds of each stage (read, validate, spool, settle, write, cube,
-the unit registry) timed around the functions that do them.
+peak MB, CPU seconds (user + system of the process and its children), DuckDB's seconds and
+the ratio. Best of ``--repeat`` runs. ``--stages``: one more run, in this process, with the
+wall and CPU seconds (``time.process_time``) of each stage (read, validate, spool, settle,
+write, cube, the unit registry) timed around the functions that do them. CPU seconds are the
+figure to compare on a shared machine: wall seconds wait for the other processes.
 
 Without ``--rows``: the demo dossiers of one district exported with Vietnamese labels and
 dd/mm/yyyy dates, ingested fresh and again (everything a duplicate).
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import resource
 import shutil
 import subprocess
 import sys
@@ -43,9 +46,17 @@ CCHC = Path(sys.executable).parent / "cchc"
 DATE_COLUMNS = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra")
 
 
-def run_ingest(source: Path, out: Path) -> tuple[float, int, str]:
-    """(seconds, peak RSS bytes, last line of the summary) of one ``cchc ingest``."""
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's children that have ended."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_ingest(source: Path, out: Path) -> tuple[float, float, int, str]:
+    """(wall seconds, CPU seconds, peak RSS bytes, last line of the summary) of one
+    ``cchc ingest``."""
     args = [str(CCHC), "ingest", str(source), "--kind", "dossiers", "--out", str(out)]
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.Popen(
         [*args, "--as-of", "2025-06-30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -62,10 +73,11 @@ def run_ingest(source: Path, out: Path) -> tuple[float, int, str]:
         time.sleep(0.05)
     stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - started
+    cpu_seconds = _children_cpu() - cpu_before  # the child is waited for: its whole time
     if proc.returncode not in (0, 1):
         raise SystemExit(stderr)
     totals = [line for line in stdout.splitlines() if line.startswith("total:")]
-    return seconds, peak, totals[-1] if totals else ""
+    return seconds, cpu_seconds, peak, totals[-1] if totals else ""
 
 
 def duckdb_bare(source: Path, target: Path) -> float:
@@ -95,14 +107,16 @@ STAGES = (
 )
 
 
-def stage_seconds(source: Path, out: Path) -> dict[str, float]:
-    """One ``cchc ingest`` in this process, the seconds spent in each of :data:`STAGES`."""
+def stage_seconds(source: Path, out: Path) -> dict[str, tuple[float, float]]:
+    """One ``cchc ingest`` in this process: (wall, CPU) seconds spent in each of
+    :data:`STAGES`, and in all (``total``). CPU is ``time.process_time`` (every thread)."""
     import importlib
     from unittest import mock
 
     from cchc_analysis import cli
 
-    spent = dict.fromkeys([label for label, _, _ in STAGES], 0.0)
+    wall = dict.fromkeys([label for label, _, _ in STAGES], 0.0)
+    cpu = dict(wall)
     patches = []
     for label, module_name, attribute in STAGES:
         owner: object = importlib.import_module(module_name)
@@ -112,22 +126,24 @@ def stage_seconds(source: Path, out: Path) -> dict[str, float]:
         original = getattr(owner, name)
 
         def timed(*a: object, _f: object = original, _label: str = label, **k: object) -> object:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             try:
                 return _f(*a, **k)  # type: ignore[operator]
             finally:
-                spent[_label] += time.perf_counter() - started
+                wall[_label] += time.perf_counter() - started
+                cpu[_label] += time.process_time() - started_cpu
 
         patches.append(mock.patch.object(owner, name, timed))
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     with contextlib.ExitStack() as stack:
         for patch in patches:
             stack.enter_context(patch)
         args = [str(source), "--kind", "dossiers", "--out", str(out), "--as-of", "2025-06-30"]
         with contextlib.redirect_stdout(io.StringIO()):
             cli.main(["ingest", *args])
-    spent["total"] = time.perf_counter() - started
-    return spent
+    wall["total"] = time.perf_counter() - started
+    cpu["total"] = time.process_time() - started_cpu
+    return {label: (wall[label], cpu[label]) for label in wall}
 
 
 def national(args: argparse.Namespace) -> None:
@@ -139,18 +155,24 @@ def national(args: argparse.Namespace) -> None:
             write_national_csv(source, args.rows)
         print(f"rows          {args.rows:,} (national format)")
         print(f"file          csv, {source.stat().st_size / 1e6:.1f} MB")
-        best, peak_max, line = float("inf"), 0, ""
+        best, best_cpu, peak_max, line = float("inf"), float("inf"), 0, ""
         for _ in range(args.repeat):
             out = Path(tmp) / "out"
             shutil.rmtree(out, ignore_errors=True)
-            seconds, peak, line = run_ingest(source, out)
+            seconds, cpu_seconds, peak, line = run_ingest(source, out)
             best, peak_max = min(best, seconds), max(peak_max, peak)
-            print(f"  ingest      {seconds:.1f} s, {args.rows / seconds:,.0f} rows/s")
+            best_cpu = min(best_cpu, cpu_seconds)
+            print(
+                f"  ingest      {seconds:.1f} s, {args.rows / seconds:,.0f} rows/s; "
+                f"CPU {cpu_seconds:.1f} s, {args.rows / cpu_seconds:,.0f} rows/CPU-s, "
+                f"peak {peak / 1e6:,.0f} MB"
+            )
         bare = min(duckdb_bare(source, Path(tmp) / "bare.parquet") for _ in range(args.repeat))
         print(
             f"ingest        {best:.1f} s, {args.rows / best:,.0f} rows/s, "
             f"peak {peak_max / 1e6:,.0f} MB"
         )
+        print(f"ingest CPU    {best_cpu:.1f} s, {args.rows / best_cpu:,.0f} rows/CPU-s")
         print(f"              {line}")
         print(f"duckdb bare   {bare:.1f} s, {args.rows / bare:,.0f} rows/s")
         print(f"ratio         ingest takes {best / bare:.1f}x DuckDB's bare CSV -> Parquet")
@@ -158,12 +180,21 @@ def national(args: argparse.Namespace) -> None:
             out = Path(tmp) / "out"
             shutil.rmtree(out, ignore_errors=True)
             spent = stage_seconds(source, out)
-            read = spent["read + validate + spool"] - spent["validate"] - spent["spool rows"]
-            print(f"stages        (one run in this process, {spent['total']:.1f} s)")
-            print(f"  read CSV    {read:.1f} s (reading, header, blank and foot lines)")
+            read = tuple(
+                spent["read + validate + spool"][i] - spent["validate"][i] - spent["spool rows"][i]
+                for i in (0, 1)
+            )
+            wall_total, cpu_total = spent["total"]
+            print(
+                f"stages        (one run in this process: {wall_total:.1f} s wall, "
+                f"{cpu_total:.1f} s CPU)"
+            )
+            print(f"  read CSV    {read[0]:.1f} s, CPU {read[1]:.1f} s (reading, header, blank")
+            print("              and foot lines)")
             for label in ("validate", "spool rows", "settle", "write store", "cube"):
-                print(f"  {label:<11} {spent[label]:.1f} s")
-            print(f"  (registry   {spent['unit registry']:.1f} s, inside validate)")
+                print(f"  {label:<11} {spent[label][0]:.1f} s, CPU {spent[label][1]:.1f} s")
+            registry = spent["unit registry"]
+            print(f"  (registry   {registry[0]:.1f} s, CPU {registry[1]:.1f} s, inside validate)")
 
 
 def district(args: argparse.Namespace) -> None:
@@ -183,10 +214,10 @@ def district(args: argparse.Namespace) -> None:
         print(f"rows          {len(export):,}")
         print(f"file          {args.format}, {size / 1e6:.1f} MB")
         for label in ("ingest", "re-ingest"):
-            seconds, peak, _ = run_ingest(source, Path(tmp) / "out")
+            seconds, cpu_seconds, peak, _ = run_ingest(source, Path(tmp) / "out")
             print(
                 f"{label:<13} {seconds:.1f} s, {len(export) / seconds:,.0f} rows/s, "
-                f"peak {peak / 1e6:,.0f} MB"
+                f"CPU {cpu_seconds:.1f} s, peak {peak / 1e6:,.0f} MB"
             )
 
 

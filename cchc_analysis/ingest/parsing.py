@@ -508,46 +508,148 @@ def find_period(text: Any) -> Period | None:
 # --- whole columns -----------------------------------------------------------------------------
 
 
-# Date cells as exports write them most often, read column-wise with Arrow (the same values
-# as :func:`parse_datetime`: day first). Arrow rolls an impossible day over (31/02 -> 03/03)
-# and takes a leap second, so the day and the clock read back must be the ones written; any
-# other form, or a date that does not exist, is read cell by cell as before.
-# (pattern, Arrow format, position of the day, position of the clock or None)
-_PLAIN_DATE_FORMATS: Final = (
-    (r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$", "%d/%m/%Y %H:%M:%S", 0, 11),
-    (r"^\d{2}/\d{2}/\d{4}$", "%d/%m/%Y", 0, None),
-    (r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", "%Y-%m-%d %H:%M:%S", 8, 11),
-    (r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d", 8, None),
-)
-_FIRST_PLAIN_DAY: Final = np.datetime64(f"{EARLIEST_YEAR}-01-01", "ms")
+# Date cells as exports write them most often, read column-wise (the same values as
+# :func:`parse_datetime`: day first): dd/mm/yyyy and yyyy-mm-dd, each alone or with hh:mm:ss,
+# every digit and separator in place. A cell of another form, or a date or clock that does not
+# exist (31/04, 29/02 of a common year, 24:00:00, a leap second), or a year before
+# :data:`EARLIEST_YEAR`, is left to the parser, cell by cell, which reads or refuses it.
+_PLAIN_FORMS: Final = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 # False: every cell through its parser (the row path), to check the column-wise reading
 # against (tests/test_ingest_fast.py), or to rule it out: CCHC_INGEST_ROW_PATH=1.
 COLUMN_WISE = os.environ.get("CCHC_INGEST_ROW_PATH", "") != "1"
+_DATE_PARSERS: Final = (parse_datetime, parse_first_datetime)
 
 
-def _two_digits(text: pa.Array, start: int) -> np.ndarray:
-    part = pc.utf8_slice_codeunits(text, start, start + 2)
-    return np.asarray(pc.cast(part, pa.int64()).to_numpy(zero_copy_only=False))
+def _form_layout(form: str) -> tuple[bytes, dict[str, int]]:
+    """A strftime form as a byte pattern (``0`` where a digit goes) and where each field
+    starts: ``"%d/%m/%Y"`` -> ``(b"00/00/0000", {"d": 0, "m": 3, "Y": 6})``."""
+    pattern, starts = b"", {}
+    widths = {"d": 2, "m": 2, "Y": 4, "H": 2, "M": 2, "S": 2}
+    parts = iter(form.split("%"))
+    pattern += next(parts).encode()
+    for part in parts:
+        starts[part[0]] = len(pattern)
+        pattern += b"0" * widths[part[0]] + part[1:].encode()
+    return pattern, starts
 
 
-def _digit_reader(text: pa.Array) -> Callable[[int], np.ndarray]:
-    """The two-digit number at a position of each cell: read from the cells' bytes as one
-    matrix when every cell has the same length (a plain form always does), else sliced."""
+_LAYOUTS: Final = tuple(_form_layout(form) for form in _PLAIN_FORMS)
+
+
+def arrow_text(values: pd.Series) -> pa.Array | None:
+    """The Arrow string array behind a column of Arrow text (the CSV reader's cells, or a
+    ``string`` column), else None (a column of Python objects)."""
+    if not isinstance(values.array, pd.arrays.ArrowStringArray):
+        return None
+    text = pa.array(values.array)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    return text.cast(pa.string()) if text.type != pa.string() else text
+
+
+def factorize_cells(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct cells) as ``pd.factorize(values.astype(object))`` gives them: each
+    distinct cell once, in order of first appearance; code -1 for a missing cell. Arrow text is
+    dictionary-encoded by Arrow, without a Python object per row (only per distinct cell)."""
+    text = arrow_text(values)
+    if text is None:
+        codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.intp), np.asarray(uniques, dtype=object)
+    encoded = pc.dictionary_encode(text)
+    indices = pc.fill_null(encoded.indices.cast(pa.int64()), -1)
+    codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.intp)
+    return codes, np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+
+
+_MONTH_DAYS: Final = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_DAY_MS: Final = 86_400_000
+
+
+def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Days of each (year, month), month in 1..12: February has 29 in a Gregorian leap year."""
+    is_leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    return np.asarray(_MONTH_DAYS[month] + (is_leap & (month == 2)))
+
+
+def _epoch_days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of each date (proleptic Gregorian, years >= 0), in integer
+    arithmetic (H. Hinnant's days_from_civil): numpy's calendar casts cost far more."""
+    year = year - (month <= 2)
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return np.asarray(era * 146_097 + day_of_era - 719_468)
+
+
+def _day_first_stamps(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(read, stamps) of each cell of an Arrow string array: True and the ``datetime64[ms]``
+    :func:`parse_datetime` gives where the cell is a date of a plain form (:data:`_PLAIN_FORMS`)
+    that exists, from 1990 on; False and NaT elsewhere (the parser's to read or refuse).
+
+    Read from the cells' bytes with numpy: the cells of one length as a matrix of bytes, each
+    digit and separator checked in place, the fields as numbers."""
+    count = len(text)
+    read = np.zeros(count, dtype=bool)
+    stamps = np.full(count, np.datetime64("NaT"), dtype="datetime64[ms]")
+    if not count:
+        return read, stamps
+    if text.type != pa.string():  # 32-bit offsets below
+        text = text.cast(pa.string())
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[
-        text.offset : text.offset + len(text) + 1
-    ]
+        text.offset : text.offset + count + 1
+    ].astype(np.int64)
+    data_buffer = text.buffers()[2]
+    if data_buffer is None:
+        return read, stamps
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
     lengths = np.diff(offsets)
-    if not len(text) or text.null_count or (lengths != lengths[0]).any():
-        return lambda start: _two_digits(text, start)
-    width = int(lengths[0])
-    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
-    grid = data[offsets[0] : offsets[0] + width * len(text)].reshape(len(text), width)
+    valid = np.ones(count, dtype=bool)
+    if text.null_count:
+        valid = np.asarray(text.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    for pattern, starts in _LAYOUTS:
+        width = len(pattern)
+        rows = np.flatnonzero(valid & (lengths == width) & ~read)
+        if not len(rows):
+            continue
+        if len(rows) == count and offsets[-1] - offsets[0] == width * count:  # one form
+            grid = data[offsets[0] : offsets[-1]].reshape(count, width)
+        else:
+            grid = data[offsets[rows][:, None] + np.arange(width)]
+        good, found = _form_stamps(grid, pattern, starts)
+        read[rows[good]] = True
+        stamps[rows[good]] = found[good]
+    return read, stamps
 
-    def two_digits(start: int) -> np.ndarray:
-        pair = grid[:, start : start + 2].astype(np.int64) - ord("0")
-        return pair[:, 0] * 10 + pair[:, 1]
 
-    return two_digits
+def _form_stamps(
+    grid: np.ndarray, pattern: bytes, starts: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(is a date of the form that exists from 1990 on, its datetime64[ms]) for each row of
+    a matrix of cell bytes as long as ``pattern`` (see :func:`_form_layout`)."""
+    expected = np.frombuffer(pattern, dtype=np.uint8)
+    is_digit_place = expected == ord("0")
+    digits = grid[:, is_digit_place] - np.uint8(ord("0"))  # a byte below "0" wraps past 9
+    good = np.all(digits <= 9, axis=1)
+    good &= np.all(grid[:, ~is_digit_place] == expected[~is_digit_place], axis=1)
+    column_of = np.cumsum(is_digit_place) - 1  # a digit's column in ``digits``
+
+    def field(name: str, width: int = 2) -> np.ndarray:
+        value = np.zeros(len(grid), dtype=np.int64)
+        at = starts.get(name)
+        for place in [] if at is None else range(at, at + width):
+            value = value * 10 + digits[:, column_of[place]]
+        return value
+
+    year, month, day = field("Y", 4), field("m"), field("d")
+    hour, minute, second = field("H"), field("M"), field("S")
+    good &= (year >= EARLIEST_YEAR) & (month >= 1) & (month <= 12) & (day >= 1)
+    good &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    month = np.where(good, month, 1)  # a month out of range has no length
+    good &= day <= _days_in_month(year, month)
+    clock = ((hour * 60 + minute) * 60 + second) * 1000
+    millis = np.where(good, _epoch_days(year, month, day) * _DAY_MS + clock, 0)
+    return good, millis.astype("datetime64[ms]")
 
 
 def _plain_dates(uniques: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -562,45 +664,36 @@ def _plain_dates(uniques: Any) -> tuple[np.ndarray, np.ndarray]:
         return read, stamps
     where = np.flatnonzero(is_text)
     text = pa.array(np.asarray(uniques, dtype=object)[where], type=pa.string())
-    for pattern, form, day_at, clock_at in _PLAIN_DATE_FORMATS:
-        if not len(where):  # every cell was of an earlier form (the forms exclude each other)
-            break
-        chosen = np.asarray(pc.match_substring_regex(text, pattern).to_numpy(zero_copy_only=False))
-        if not chosen.any():
-            continue
-        cells = text.filter(pa.array(chosen))
-        parsed = pc.strptime(cells, format=form, unit="s", error_is_null=True)
-        found = np.asarray(parsed.cast(pa.timestamp("ms")).to_numpy(zero_copy_only=False))
-        good = ~np.isnat(found)
-        digits = _digit_reader(cells)
-        days = np.asarray(pc.day(parsed).to_numpy(zero_copy_only=False), dtype=float)
-        good &= days == digits(day_at)
-        if clock_at is not None:
-            for field, offset in ((pc.hour, 0), (pc.minute, 3), (pc.second, 6)):
-                got = np.asarray(field(parsed).to_numpy(zero_copy_only=False), dtype=float)
-                good &= got == digits(clock_at + offset)
-        good &= found >= _FIRST_PLAIN_DAY
-        positions = where[chosen][good]
-        read[positions] = True
-        stamps[positions] = found[good]
-        where, text = where[~chosen], text.filter(pa.array(~chosen))
+    read[where], stamps[where] = _day_first_stamps(text)
     return read, stamps
 
 
 def parse_column(
     values: pd.Series, parser: Callable[[Any], Any], as_datetime: bool = False
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Apply ``parser`` to each distinct value once (``pd.factorize``), blanks once.
+    """Apply ``parser`` to each distinct value once (:func:`factorize_cells`), blanks once.
 
     Returns (parsed values, error code or None, error message or None), aligned with
     ``values``. Parsed values are objects, or ``datetime64[ms]`` with ``as_datetime``.
-    Dates in a plain form (:data:`_PLAIN_DATE_FORMATS`) are read column-wise first.
+    Dates in a plain form (:data:`_PLAIN_FORMS`) are read column-wise first: every cell of
+    Arrow text (most are distinct: a clock to the second), else each distinct cell.
     """
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    index = values.index
+    is_dates = COLUMN_WISE and as_datetime and parser in _DATE_PARSERS
+    text = arrow_text(values) if is_dates else None
+    if text is not None:
+        done, row_stamps = _day_first_stamps(text)
+        if done.all():
+            nothing = pd.Series(np.full(len(values), None, dtype=object), index=index)
+            return pd.Series(row_stamps, index=index), nothing, nothing.copy()
+        rest = np.flatnonzero(~done)
+        codes, uniques = factorize_cells(values.iloc[rest])
+    else:
+        codes, uniques = factorize_cells(values)
     count = len(uniques) + 1  # the last entry serves the blanks (code -1)
     read = np.zeros(count, dtype=bool)
     stamps = np.full(count, np.datetime64("NaT"), dtype="datetime64[ms]")
-    if COLUMN_WISE and as_datetime and parser in (parse_datetime, parse_first_datetime):
+    if is_dates and text is None:
         read[:-1], stamps[:-1] = _plain_dates(uniques)
     table = np.full(count, None, dtype=object)
     error_table = np.full(count, None, dtype=object)
@@ -618,22 +711,28 @@ def parse_column(
                 stamps[number] = pd.Timestamp(value).to_datetime64()
         else:
             table[number] = value
-    index = values.index
-    if as_datetime:
+    errors, messages = error_table[codes], message_table[codes]
+    if text is not None:  # the rest's values into the rows read column-wise
+        errors = np.full(len(values), None, dtype=object)
+        messages = np.full(len(values), None, dtype=object)
+        errors[rest], messages[rest] = error_table[codes], message_table[codes]
+        row_stamps[rest] = stamps[codes]
+        result = pd.Series(row_stamps, index=index)
+    elif as_datetime:
         result = pd.Series(stamps[codes], index=index)
     else:
         result = pd.Series(table[codes], index=index, dtype=object)
     return (
         result,
-        pd.Series(error_table[codes], index=index, dtype=object),
-        pd.Series(message_table[codes], index=index, dtype=object),
+        pd.Series(errors, index=index, dtype=object),
+        pd.Series(messages, index=index, dtype=object),
     )
 
 
 def text_column(values: pd.Series) -> pd.Series:
     """:func:`clean_text` over a column: per distinct value when values repeat, vectorised
     (Arrow string kernels) for columns of distinct strings such as dossier ids."""
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    codes, uniques = factorize_cells(values)
     all_text = pd.api.types.infer_dtype(uniques, skipna=True) in ("string", "empty")
     if len(uniques) < 0.2 * len(values) or not all_text:
         table = np.empty(len(uniques) + 1, dtype=object)
@@ -659,7 +758,9 @@ def _ascii_text_column(values: pd.Series) -> pd.Series | None:
     """:func:`text_column`'s distinct-strings branch in Arrow kernels alone, for a column of
     ASCII text with no run of spaces inside a cell (dossier ids): NFC and the no-break space
     have nothing to change there. None for any other column (the general branch reads it)."""
-    text = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    text = arrow_text(values)
+    if text is None:
+        text = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
     if not pc.all(pc.string_is_ascii(text)).as_py():
         return None
     text = pc.utf8_trim_whitespace(text)

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -528,9 +528,16 @@ def _arrow_chunks(path: Path, delimiter: str, width: int, chunk_rows: int) -> It
             first_row += taken
 
 
+# Cells read by Arrow stay in Arrow memory (pandas' "str" dtype: missing is NaN, as in an
+# object column): a column becomes Python objects only if a check needs them, and the columns
+# ingest drops (personal data, narratives) never do.
+ARROW_TEXT: Final = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 def _arrow_cells(path: Path, table: pa.Table, first_row: int) -> pd.DataFrame:
-    """One chunk's cells; a column's text is normalised only when it is not NFC already (the
-    check runs on the column's bytes at once: most columns are ASCII, the others NFC)."""
+    """One chunk's cells (text in :data:`ARROW_TEXT` columns); a column's text is normalised
+    only when it is not NFC already (the check runs on the column's bytes at once: most
+    columns are ASCII, the others NFC)."""
     columns = {}
     for number, column in enumerate(table.columns):
         cells = column.combine_chunks()
@@ -540,9 +547,9 @@ def _arrow_cells(path: Path, table: pa.Table, first_row: int) -> pd.DataFrame:
             raise _NotPlain(f"{path}: a NUL character")
         if not text.isascii() and not _is_nfc(text):
             cells = pc.utf8_normalize(cells, form="NFC")
-        columns[number] = cells.to_numpy(zero_copy_only=False)
+        columns[number] = pd.array(cells, dtype=ARROW_TEXT)
     index = pd.RangeIndex(first_row - 1, first_row - 1 + table.num_rows)
-    return pd.DataFrame(columns, index=index, dtype=object)
+    return pd.DataFrame(columns, index=index)
 
 
 def _is_nfc(text: bytes) -> bool:

@@ -45,6 +45,7 @@ from typing import Final, cast
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -74,8 +75,9 @@ CLOSED_STATUSES: Final = RESULT_STATUSES | CLOSED_WITHOUT_RESULT_STATUSES
 NO_DATE: Final = np.iinfo(np.int64).min  # a row stored before snapshots were dated (NaT)
 _KEY_SALTS: Final = ("cchc.dossier.k1", "cchc.dossier.k2")  # 16 bytes each, as pandas wants
 _HASH_COLUMNS: Final = ("k1", "k2", "h", "seq", "t", "c")
-# Spool files live for one run and are read once: written plain (no compression) to save CPU.
-SPOOL_WRITE: Final = {"compression": "none"}
+# Spool files live for one run and are read back whole: written plain and without column
+# statistics, to save CPU (LZ4 makes them smaller but costs more CPU to write and read).
+SPOOL_WRITE: Final = {"compression": "none", "write_statistics": False}
 
 
 def key_hashes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -227,13 +229,13 @@ class DossierSpool:
         rows["_seq"] = seq
         rows["_pos"] = frame["_pos"].to_numpy(dtype=np.int64)
         rows["_row"] = frame["_row"].to_numpy(dtype=np.int64)
-        areas = store.row_areas(rows).to_numpy()
-        for area in pd.unique(areas):
+        table = pa.Table.from_pandas(rows, preserve_index=False)
+        areas = pc.dictionary_encode(store.row_area_array(rows))
+        for number, area in enumerate(areas.dictionary.to_pylist()):
             folder = self.root / "rows" / f"area={area}"
             folder.mkdir(parents=True, exist_ok=True)
-            part = rows[areas == area]
-            table = pa.Table.from_pandas(part, preserve_index=False)
-            pq.write_table(table, folder / f"{tag}.pq", **SPOOL_WRITE)
+            part = table.filter(pc.equal(areas.indices, number))
+            pq.write_table(part, folder / f"{tag}.pq", **SPOOL_WRITE)
 
     def discard(self, file_index: int) -> None:
         """Forget what one file spooled (it is being read again from the start)."""

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from cchc_analysis import units
 from cchc_analysis.ingest.parsing import clean_text, show, text_column
@@ -108,6 +109,17 @@ def district_code_of(unit: units.Unit) -> str | None:
     return None
 
 
+# The canonical unit columns of a row, from its unit.
+_UNIT_FIELDS: dict[str, Callable[[units.Unit], str | None]] = {
+    "unit_code": lambda u: u.code,
+    "unit_name": lambda u: u.name,
+    "unit_level": lambda u: u.level,
+    "district_code": district_code_of,
+    "era": lambda u: u.era,
+    "province_code": lambda u: u.province_code,
+}
+
+
 @dataclass
 class UnitMatches:
     """Resolved units per distinct (code, name, era) and the index of each row's match."""
@@ -123,14 +135,17 @@ class UnitMatches:
 
     def unit_columns(self) -> dict[str, np.ndarray]:
         """The canonical unit columns of every row (None where no unit was found)."""
-        return {
-            "unit_code": self.column(lambda u: u.code),
-            "unit_name": self.column(lambda u: u.name),
-            "unit_level": self.column(lambda u: u.level),
-            "district_code": self.column(district_code_of),
-            "era": self.column(lambda u: u.era),
-            "province_code": self.column(lambda u: u.province_code),
-        }
+        return {name: self.column(read) for name, read in _UNIT_FIELDS.items()}
+
+    def unit_text_columns(self) -> dict[str, pd.api.extensions.ExtensionArray]:
+        """:meth:`unit_columns` in the dossier schema's ``string`` dtype, built in Arrow: one
+        take per column from the distinct units, no Python object per row."""
+        rows = pa.array(self.group, type=pa.int64())
+        out = {}
+        for name, read in _UNIT_FIELDS.items():
+            table = [read(m.unit) if m.unit else None for m in self.resolved]
+            out[name] = pd.array(pa.array(table, type=pa.string()).take(rows), dtype="string")
+        return out
 
     def add_problems(self, problems: Problems, header: str) -> None:
         """Every row without a unit, under the source ``header``."""

@@ -274,11 +274,15 @@ def validate_dossiers(
 
     problems.items.extend(status_problems.items)
     closed = status.isin(_NEEDS_RESOLUTION_DATE).to_numpy()
+    # One message per status (a mapping), not a function call per row.
+    missing = status.map(
+        {
+            s: f"status {s} but no resolution date ({h['resolved_at']})"
+            for s in _NEEDS_RESOLUTION_DATE
+        }
+    )
     problems.add_mask(
-        closed & np.isnat(resolved),
-        h["resolved_at"],
-        "missing_resolution_date",
-        status.map(lambda s: f"status {s} but no resolution date ({h['resolved_at']})"),
+        closed & np.isnat(resolved), h["resolved_at"], "missing_resolution_date", missing
     )
     parsed = {
         "channel": parse_cells(raw, "channel", parse_channel, problems, header=h["channel"]),
@@ -297,7 +301,7 @@ def validate_dossiers(
         parsed[column] = parse_cells(raw, column, parse_bool, problems, header=h[column])
     parsed["supplement_count"] = _supplement_count(raw, problems, h["supplement_count"])
 
-    unit_columns = matches.unit_columns()
+    unit_columns = matches.unit_text_columns()
     home, is_out_of_area = _home_units(
         raw, dates["received_at"], province, matches, header=headers.get("home_unit", "")
     )

@@ -33,6 +33,7 @@ from cchc_analysis.store.dossiers import (
     iter_dossier_batches,
     iter_file_batches,
     read_dossiers,
+    row_area_array,
     row_areas,
     upgrade_layout,
     version_areas,
@@ -78,6 +79,7 @@ __all__ = [
     # dossier partitions, keyed by era and area
     "area_key",
     "area_parts",
+    "row_area_array",
     "row_areas",
     "area_files",
     "upgrade_layout",
