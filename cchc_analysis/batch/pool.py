@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cchc_analysis.batch.execute import (
     INFRA_RETRIES,
@@ -37,9 +37,11 @@ from cchc_analysis.batch.execute import (
     prepare_worker,
 )
 from cchc_analysis.batch.job import ReportJob
-from cchc_analysis.batch.kernels import WarmKernel
 from cchc_analysis.batch.manifest import failed_result
 from cchc_analysis.core.errors import KernelStartError
+
+if TYPE_CHECKING:  # jupyter_client is imported by the workers, not by the run that starts them
+    from cchc_analysis.batch.kernels import WarmKernel
 
 log = logging.getLogger("cchc.runner")
 
@@ -101,7 +103,10 @@ def _worker_main(
 
     signal.signal(signal.SIGTERM, on_term)
     _die_with_parent()
-    kernel = kernel or WarmKernel(kernel_name(), KERNEL_START_TIMEOUT_S)
+    if kernel is None:
+        from cchc_analysis.batch.kernels import WarmKernel
+
+        kernel = WarmKernel(kernel_name(), KERNEL_START_TIMEOUT_S, warm_up_when_idle=True)
     try:
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
             return
@@ -109,6 +114,8 @@ def _worker_main(
         with contextlib.suppress(KernelStartError):
             kernel.ensure()  # jobs retry the start and report its failure
         while True:
+            # The kernel finishes warming up while no report waits (never delaying one).
+            kernel.warm_up_while(lambda: not conn.poll())
             job = conn.recv()
             if job is None:
                 break
@@ -164,7 +171,7 @@ class LocalPool:
             # (nbformat validates without format checks), so it goes without it.
             "sys.modules.setdefault('rfc3987_syntax', None)\n"
             "from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name\n"
-            "kernel = WarmKernel(default_kernel_name())\n"
+            "kernel = WarmKernel(default_kernel_name(), warm_up_when_idle=True)\n"
             "kernel.launch()\n"
             "from cchc_analysis.batch.pool import _worker_entry\n"
             "_worker_entry(kernel)\n"
