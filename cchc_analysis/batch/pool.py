@@ -14,6 +14,7 @@ import ctypes
 import json
 import logging
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -88,15 +89,29 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def _wait_gate(fd: int, timeout_s: float) -> None:
+    """Wait until the first worker's kernel is ready (it closes the gate pipe's write end, or
+    dies), ``timeout_s`` at most, then close this end."""
+    with contextlib.suppress(OSError):
+        select.select([fd], [], [], timeout_s)
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
 def _worker_main(
     conn: Any,
     lang: str,
     cell_timeout_s: float | None,
     parent_pid: int,
     kernel: WarmKernel | None = None,
+    gate: tuple[str, int] | None = None,
 ) -> None:
-    """A worker process: start a kernel at once (ahead of the first report), then execute the
-    jobs the parent sends, one at a time, until it sends None or goes away."""
+    """A worker process: start a kernel ahead of the first report, then execute the jobs the
+    parent sends, one at a time, until it sends None or goes away.
+
+    ``gate``: ("open", fd) for the pool's first worker, which closes the pipe's write end
+    ``fd`` once its kernel is ready; ("wait", fd) for the others, whose kernels start then
+    (see ``LocalPool``)."""
 
     def on_term(signum: int, _frame: Any) -> None:
         raise SystemExit(128 + signum)
@@ -107,12 +122,20 @@ def _worker_main(
         from cchc_analysis.batch.kernels import WarmKernel
 
         kernel = WarmKernel(kernel_name(), KERNEL_START_TIMEOUT_S, warm_up_when_idle=True)
+    how, gate_fd = gate or ("", -1)
+    if how == "open":
+        os.set_inheritable(gate_fd, False)  # the kernel must not keep the gate shut
     try:
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
             return
         prepare_worker(lang)
+        if how == "wait":
+            _wait_gate(gate_fd, KERNEL_START_TIMEOUT_S)
         with contextlib.suppress(KernelStartError):
             kernel.ensure()  # jobs retry the start and report its failure
+        if how == "open":
+            os.close(gate_fd)  # the other workers' kernels start now
+            how = ""
         while True:
             # The kernel finishes warming up while no report waits (never delaying one).
             kernel.warm_up_while(lambda: not conn.poll())
@@ -123,6 +146,9 @@ def _worker_main(
     except (EOFError, OSError, KeyboardInterrupt, SystemExit):
         pass
     finally:
+        if how == "open":
+            with contextlib.suppress(OSError):
+                os.close(gate_fd)
         kernel.close()
 
 
@@ -131,8 +157,8 @@ def _worker_entry(kernel: WarmKernel | None = None) -> None:
 
     Workers are started as fresh interpreters rather than forked, so they hold no copy of the
     lock file or of the parent's threads, and need no ``__main__`` guard in the caller."""
-    fd, lang, timeout, parent_pid = json.loads(sys.argv[1])
-    _worker_main(Connection(fd), lang, timeout, parent_pid, kernel)
+    fd, lang, timeout, parent_pid, gate = json.loads(sys.argv[1])
+    _worker_main(Connection(fd), lang, timeout, parent_pid, kernel, tuple(gate) if gate else None)
 
 
 @dataclass
@@ -157,13 +183,35 @@ class LocalPool:
         log_path: Path | None = None,
     ) -> None:
         self.lang, self.cell_timeout_s, self.log_path = lang, cell_timeout_s, log_path
-        self.workers: list[_Worker] = [self._start() for _ in range(size)]
+        # The first report waits for the first worker's kernel (the parent hands jobs out in
+        # the workers' order): that kernel boots and imports the report stack alone, and the
+        # other workers start theirs once it is ready (a pipe's end closed), so on a machine
+        # of few cores the first report starts seconds sooner and the others barely later.
+        gate_read, gate_write = os.pipe() if size > 1 else (-1, -1)
+        try:
+            self.workers: list[_Worker] = [
+                self._start(
+                    ("open", gate_write)
+                    if size > 1 and i == 0
+                    else ("wait", gate_read)
+                    if size > 1
+                    else None
+                )
+                for i in range(size)
+            ]
+        finally:
+            for fd in (gate_read, gate_write):
+                if fd >= 0:
+                    os.close(fd)
         self._stopping: list[_Worker] = []  # asked to stop, not yet waited for
 
-    def _start(self) -> _Worker:
+    def _start(self, gate: tuple[str, int] | None = None) -> _Worker:
         parent_sock, child_sock = socket.socketpair()
-        settings = json.dumps([child_sock.fileno(), self.lang, self.cell_timeout_s, os.getpid()])
+        settings = json.dumps(
+            [child_sock.fileno(), self.lang, self.cell_timeout_s, os.getpid(), gate]
+        )
         # The kernel is launched first and boots while the worker imports nbclient & co.
+        # (a worker that waits for the first one's kernel launches its own after the wait).
         code = (
             "import sys\n"
             # jsonschema (imported by nbformat) builds a grammar for the optional
@@ -172,8 +220,8 @@ class LocalPool:
             "sys.modules.setdefault('rfc3987_syntax', None)\n"
             "from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name\n"
             "kernel = WarmKernel(default_kernel_name(), warm_up_when_idle=True)\n"
-            "kernel.launch()\n"
-            "from cchc_analysis.batch.pool import _worker_entry\n"
+            + ("kernel.launch()\n" if gate is None or gate[0] != "wait" else "")
+            + "from cchc_analysis.batch.pool import _worker_entry\n"
             "_worker_entry(kernel)\n"
         )
         # Worker warnings and tracebacks go to the run's log, not to cron's mail.
@@ -181,7 +229,7 @@ class LocalPool:
         try:
             process = subprocess.Popen(
                 [sys.executable, "-c", code, settings],
-                pass_fds=[child_sock.fileno()],
+                pass_fds=[child_sock.fileno(), *([gate[1]] if gate else [])],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
