@@ -89,13 +89,17 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _wait_gate(fd: int, timeout_s: float) -> None:
-    """Wait until the first worker's kernel is ready (it closes the gate pipe's write end, or
-    dies), ``timeout_s`` at most, then close this end."""
+def wait_for_first_kernel(timeout_s: float = KERNEL_START_TIMEOUT_S) -> None:
+    """In a worker that is not the pool's first: wait until the first worker's kernel is ready
+    (it closes the gate pipe's write end, or dies), ``timeout_s`` at most, before importing
+    anything or starting a kernel (see ``LocalPool``)."""
+    gate = json.loads(sys.argv[1])[4]
+    if not gate or gate[0] != "wait":
+        return
     with contextlib.suppress(OSError):
-        select.select([fd], [], [], timeout_s)
+        select.select([gate[1]], [], [], timeout_s)
     with contextlib.suppress(OSError):
-        os.close(fd)
+        os.close(gate[1])
 
 
 def _worker_main(
@@ -110,8 +114,7 @@ def _worker_main(
     parent sends, one at a time, until it sends None or goes away.
 
     ``gate``: ("open", fd) for the pool's first worker, which closes the pipe's write end
-    ``fd`` once its kernel is ready; ("wait", fd) for the others, whose kernels start then
-    (see ``LocalPool``)."""
+    ``fd`` once its kernel is ready: the others (``wait_for_first_kernel``) start then."""
 
     def on_term(signum: int, _frame: Any) -> None:
         raise SystemExit(128 + signum)
@@ -129,8 +132,6 @@ def _worker_main(
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
             return
         prepare_worker(lang)
-        if how == "wait":
-            _wait_gate(gate_fd, KERNEL_START_TIMEOUT_S)
         with contextlib.suppress(KernelStartError):
             kernel.ensure()  # jobs retry the start and report its failure
         if how == "open":
@@ -158,7 +159,8 @@ def _worker_entry(kernel: WarmKernel | None = None) -> None:
     Workers are started as fresh interpreters rather than forked, so they hold no copy of the
     lock file or of the parent's threads, and need no ``__main__`` guard in the caller."""
     fd, lang, timeout, parent_pid, gate = json.loads(sys.argv[1])
-    _worker_main(Connection(fd), lang, timeout, parent_pid, kernel, tuple(gate) if gate else None)
+    opens = ("open", gate[1]) if gate and gate[0] == "open" else None
+    _worker_main(Connection(fd), lang, timeout, parent_pid, kernel, opens)
 
 
 @dataclass
@@ -210,18 +212,24 @@ class LocalPool:
         settings = json.dumps(
             [child_sock.fileno(), self.lang, self.cell_timeout_s, os.getpid(), gate]
         )
-        # The kernel is launched first and boots while the worker imports nbclient & co.
-        # (a worker that waits for the first one's kernel launches its own after the wait).
+        # The kernel is launched first and boots while the worker imports nbclient & co.;
+        # a worker that waits for the first one's kernel does all this after the wait.
         code = (
             "import sys\n"
             # jsonschema (imported by nbformat) builds a grammar for the optional
             # rfc3987_syntax at import, about 2 s of a core; a worker never checks an IRI
             # (nbformat validates without format checks), so it goes without it.
             "sys.modules.setdefault('rfc3987_syntax', None)\n"
-            "from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name\n"
+            + (
+                "from cchc_analysis.batch.pool import wait_for_first_kernel\n"
+                "wait_for_first_kernel()\n"
+                if gate is not None and gate[0] == "wait"
+                else ""
+            )
+            + "from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name\n"
             "kernel = WarmKernel(default_kernel_name(), warm_up_when_idle=True)\n"
-            + ("kernel.launch()\n" if gate is None or gate[0] != "wait" else "")
-            + "from cchc_analysis.batch.pool import _worker_entry\n"
+            "kernel.launch()\n"
+            "from cchc_analysis.batch.pool import _worker_entry\n"
             "_worker_entry(kernel)\n"
         )
         # Worker warnings and tracebacks go to the run's log, not to cron's mail.
