@@ -251,7 +251,9 @@ class WarmKernel:
     def warm_up_while(self, is_idle: Callable[[], bool]) -> None:
         """Run the warm-up steps the kernel has not run, one at a time, while ``is_idle()``
         (no report waiting): a report that arrives waits for the step under way at most.
-        A step that fails ends the warm-up (the reports build what they need themselves)."""
+        A step that fails ends the warm-up (the reports build what they need themselves); a
+        reset that fails or a kernel that does not answer throws the kernel away, as
+        ``ensure`` does."""
         while self.warm_up_pending and is_idle():
             code = self.warm_up_pending.pop(0)
             if self.kc is None or not self.alive():
@@ -262,8 +264,9 @@ class WarmKernel:
                 msg_id = self.kc.execute(code, silent=True, store_history=False)
                 reply = self._reply(self.kc, msg_id, self.start_timeout_s)
                 self._drop_output()
-            except Exception as exc:  # noqa: BLE001 - the next ensure() judges the kernel
+            except Exception as exc:  # noqa: BLE001 - a kernel that cannot reset is replaced
                 self.start_errors.append(f"warm-up: {type(exc).__name__}: {exc}")
+                self.discard()  # its state is in doubt: the next report starts a fresh one
                 self.warm_up_pending = []
                 return
             if reply["content"].get("status") != "ok":
