@@ -14,8 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from cchc_analysis.core.errors import (
     EXIT_ENVIRONMENT,
     CchcError,
@@ -118,14 +116,17 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from cchc_analysis.batch.plan import check_extra_parameters, parse_parameter
+    # Light modules only until the workers are started: their kernels boot while this
+    # process imports the rest (pandas, DuckDB), checks the data folder and plans.
+    from cchc_analysis.batch.parameters import check_extra_parameters, parse_parameter
     from cchc_analysis.batch.runner import render_reports
     from cchc_analysis.core.targets import counting_waiting_as_on_time
 
     period = _period(args.period, args.convention)
     extra = dict(parse_parameter(p) for p in args.param)
     check_extra_parameters(extra)  # unit_code, period, data_dir, lang, tier: the runner's
-    _require_dossiers(args.data)
+    if args.as_of:  # the folder as it stood that day is made from the dossiers checked first
+        _require_dossiers(args.data)
     # The reports' processes read the convention from the environment (core.targets).
     with counting_waiting_as_on_time(True if args.count_waiting_as_on_time else None):
         manifest = render_reports(
@@ -145,6 +146,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             extra_parameters=extra,
             cell_timeout_s=args.cell_timeout or None,
             level=args.level,
+            check_data=None if args.as_of else lambda: _require_dossiers(args.data),
         )
     reports = manifest["reports"]
     failed = [r for r in reports if r["status"] == "failed"]
@@ -261,6 +263,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
+    import pandas as pd
 
     from cchc_analysis.research.sql import connect
 
@@ -607,5 +610,4 @@ def _internal_error(exc: BaseException) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    pd.set_option("display.width", 200)
     sys.exit(main())

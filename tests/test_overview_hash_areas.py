@@ -8,7 +8,8 @@ import pandas as pd
 
 from cchc_analysis import store, units
 from cchc_analysis.batch.job import ReportJob
-from cchc_analysis.batch.plan import _province_areas, input_hash
+from cchc_analysis.batch.plan import _province_areas, hash_job, input_hash, plan_jobs
+from cchc_analysis.core.periods import parse_period
 
 AREAS = ("2024-288", "2025-03388", "2025-10507", "2025-31")  # old Hải Dương, Lai Châu, HP
 
@@ -62,3 +63,20 @@ def test_another_province_changing_leaves_the_overview_hash(tmp_path):
     assert input_hash(job, data, period_end=end) == before
     write_area(data, "2025-10507", 5)  # one of Hải Phòng's communes
     assert input_hash(job, data, period_end=end) != before
+
+
+def test_an_overview_areas_are_found_when_it_is_hashed_not_while_planning(tmp_path):
+    data = _folder(tmp_path)
+    jobs = plan_jobs(
+        data,
+        parse_period("2026-Q3"),
+        unit_codes=["10507"],
+        lang="vi",
+        tier="both",
+        hash_inputs=False,
+    )
+    overview = next(job for job in jobs if job.kind == "province")
+    assert overview.areas is None  # the plan leaves them to the hash (off the plan's path)
+    hash_job(overview, data, date(2026, 9, 30))
+    assert overview.areas == ("2024-288", "2025-10507", "2025-31")
+    assert overview.input_hash and overview.parameters["input_hash"] == overview.input_hash

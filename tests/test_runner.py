@@ -338,7 +338,7 @@ def test_unreachable_scheduler_is_a_user_error(prepared_dir, tmp_path):
 
 
 def test_parameter_values_are_typed_like_papermill():
-    from cchc_analysis.batch.plan import parse_parameter
+    from cchc_analysis.batch.parameters import parse_parameter
 
     assert parse_parameter("n=3") == ("n", 3)
     assert parse_parameter("x=0.5") == ("x", 0.5)

@@ -70,6 +70,6 @@ def test_a_batch_kernel_takes_the_state_once_per_report(tmp_path, monkeypatch):
 
     from cchc_analysis.batch import kernels
 
-    assert "_shared.hold_states()" in kernels.WARM_UP_CODE
+    assert "_shared.hold_states()" in kernels.PRELUDE_CODE
     assert "_shared.forget_states()" in kernels.RESET_CODE
     shared.clear()

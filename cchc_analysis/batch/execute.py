@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cchc_analysis.batch.job import ReportJob
-from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name
 from cchc_analysis.batch.manifest import ReportResult
 from cchc_analysis.core.errors import KernelStartError
 from cchc_analysis.core.resources import TEMPLATE_DIR
@@ -35,6 +34,8 @@ from cchc_analysis.core.resources import TEMPLATE_DIR
 if TYPE_CHECKING:
     from nbconvert import HTMLExporter
     from nbformat import NotebookNode
+
+    from cchc_analysis.batch.kernels import WarmKernel
 
 KERNEL_START_TIMEOUT_S = 60
 CELL_TIMEOUT_S = 1800  # a cell running longer than this is hung: fail the report, go on
@@ -44,6 +45,8 @@ INFRA_RETRIES = 1  # a report whose kernel or worker died is run once more on a 
 @lru_cache(maxsize=1)
 def kernel_name() -> str:
     """The project's kernel when registered (make registers it in the venv), else python3."""
+    from cchc_analysis.batch.kernels import default_kernel_name  # jupyter_client: workers only
+
     return default_kernel_name()
 
 
@@ -324,6 +327,8 @@ _THREAD_KERNELS = threading.local()
 
 def _thread_kernel() -> WarmKernel:
     """The calling thread's warm kernel (Dask runs tasks on threads of long-lived workers)."""
+    from cchc_analysis.batch.kernels import WarmKernel
+
     kernel = getattr(_THREAD_KERNELS, "kernel", None)
     if kernel is None:
         kernel = WarmKernel(kernel_name(), KERNEL_START_TIMEOUT_S)

@@ -20,4 +20,6 @@ class ReportJob:
     parameters: dict[str, Any]
     input_hash: str = ""
     notebook_text: str = ""
-    areas: tuple[str, ...] = ()  # the dossier areas its input hash reads (none: all)
+    # The dossier areas its input hash reads (empty: all); None for an overview until it is
+    # hashed, which finds its province's areas (plan.hash_job).
+    areas: tuple[str, ...] | None = ()

@@ -1,7 +1,8 @@
 """Warm Jupyter kernels for batch runs: start once per worker, reuse for every report.
 
 Most of a papermill run's cost is starting a kernel and importing pandas/matplotlib in it.
-A worker keeps one kernel alive (the report stack imported and a chart drawn at its start),
+A worker keeps one kernel alive (the report stack imported as it starts; the unit registries
+built and a chart drawn while no report waits for it, so it takes its first report at once),
 clears its namespace between notebooks (IPython's reset: the imported modules and their caches
 stay warm, the variables go) and replaces it when it dies, when a report
 failed in a way that leaves its state in doubt, or after ``max_runs`` reports (so a slow leak
@@ -30,6 +31,7 @@ import queue
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
@@ -37,36 +39,62 @@ from jupyter_core.utils import run_sync
 
 from cchc_analysis.core.errors import KernelStartError
 
-# Imported, the unit registries and crosswalks built (from the package's own files, whatever
-# the data) and one chart drawn (fonts, the SVG backend), before the first report. The
-# objects that then exist live as long as the kernel: frozen, a garbage collection (each reset
-# runs one) skips them instead of walking the hundreds of thousands of objects that pandas,
-# matplotlib and scipy create.
-WARM_UP_CODE = """\
-import gc as _gc
+# What every report imports, run as the kernel starts (before its first report, which it
+# delays by nothing: the report's first cell would import the same).
+PRELUDE_CODE = """\
 import matplotlib.pyplot as _plt
 import pandas
 import cchc_analysis.reports.province_report
 import cchc_analysis.reports.unit_report
-from cchc_analysis import units as _units
 from cchc_analysis.counting import shared as _shared
-from cchc_analysis.reports import html_blocks as _blocks, plots as _plots
-for _era in (_units.ERA_PRE_2025, _units.ERA_2025):
-    _units.units_table(_era)
+_shared.hold_states()  # the folder's state taken once per report (reset forgets it)
+del _plt, _shared
+"""
+# Then, one step at a time and only while no report waits for the kernel (``warm_up_while``):
+# the unit registries and crosswalks built (from the package's own files, whatever the data)
+# and one chart drawn (fonts, the SVG backend). The objects that then exist live as long as the
+# kernel: frozen, a garbage collection (each reset runs one) skips them instead of walking the
+# hundreds of thousands of objects that pandas, matplotlib and scipy create.
+WARM_UP_STEPS = (
+    """\
+from cchc_analysis import units as _units
+_units.units_table(_units.ERA_PRE_2025)
+del _units
+""",
+    """\
+from cchc_analysis import units as _units
+_units.units_table(_units.ERA_2025)
+del _units
+""",
+    """\
+from cchc_analysis import units as _units
 _units.crosswalk_provinces()
 _units.crosswalk_communes()
+del _units
+""",
+    """\
+from cchc_analysis import units as _units
 _units.former_districts()
+del _units
+""",
+    """\
+import matplotlib.pyplot as _plt
+from cchc_analysis.reports import html_blocks as _blocks, plots as _plots
 _plots.apply_style()
-_shared.hold_states()  # the folder's state taken once per report (reset forgets it)
 _fig, _ax = _plt.subplots(figsize=(2, 1))
 _ax.plot([0, 1], [0, 1])
 _ax.set_title("Kiến Thụy")
 _blocks.figure_svg(_fig)
-del _fig, _ax, _blocks, _plots, _plt, _units, _era, _shared
+_plt.close(_fig)
+del _fig, _ax, _blocks, _plots, _plt
+""",
+    """\
+import gc as _gc
 _gc.collect()
 _gc.freeze()
 del _gc
-"""
+""",
+)
 # What ``%reset -f`` does, without the magic's second full collection; what survives a report
 # (the modules' caches) is frozen with the rest, so the next reset's collection stays short.
 RESET_CODE = """\
@@ -104,11 +132,17 @@ class WarmKernel:
         start_timeout_s: float = 60.0,
         attempts: int = 3,
         max_runs: int = 200,
+        *,
+        warm_up_when_idle: bool = False,
     ) -> None:
         self.kernel_name = kernel_name
         self.start_timeout_s = start_timeout_s
         self.attempts = attempts
         self.max_runs = max_runs
+        # False: the warm-up steps run as the kernel starts (a Dask worker thread's kernel);
+        # True: the caller runs them between reports (``warm_up_while``).
+        self.warm_up_when_idle = warm_up_when_idle
+        self.warm_up_pending: list[str] = []  # the steps this kernel has not run yet
         self.km: AsyncKernelManager | None = None
         self.kc: Any = None
         self.runs_count = 0
@@ -151,10 +185,12 @@ class WarmKernel:
         kc.start_channels()
         try:
             run_sync(kc.wait_for_ready)(timeout=self.start_timeout_s)
-            msg_id = kc.execute(WARM_UP_CODE, store_history=False)
-            reply = self._reply(kc, msg_id, self.start_timeout_s)
-            if reply["content"]["status"] != "ok":
-                raise RuntimeError(f"warm-up failed: {reply['content'].get('evalue')}")
+            steps = [] if self.warm_up_when_idle else list(WARM_UP_STEPS)
+            for code in (PRELUDE_CODE, *steps):
+                msg_id = kc.execute(code, store_history=False)
+                reply = self._reply(kc, msg_id, self.start_timeout_s)
+                if reply["content"]["status"] != "ok":
+                    raise RuntimeError(f"warm-up failed: {reply['content'].get('evalue')}")
             info = self._reply(kc, kc.kernel_info(), self.start_timeout_s)
             self.language_info = dict(info["content"].get("language_info", {}))
         except Exception:
@@ -200,6 +236,7 @@ class WarmKernel:
             try:
                 self.km, self.kc = self._start_once()
                 self.runs_count = 0
+                self.warm_up_pending = list(WARM_UP_STEPS) if self.warm_up_when_idle else []
                 return self.km
             except Exception as exc:  # noqa: BLE001 - collected and reported below
                 errors.append(f"{type(exc).__name__}: {exc}")
@@ -210,6 +247,31 @@ class WarmKernel:
         )
 
     # --- between reports -----------------------------------------------------------------------
+
+    def warm_up_while(self, is_idle: Callable[[], bool]) -> None:
+        """Run the warm-up steps the kernel has not run, one at a time, while ``is_idle()``
+        (no report waiting): a report that arrives waits for the step under way at most.
+        A step that fails ends the warm-up (the reports build what they need themselves); a
+        reset that fails or a kernel that does not answer throws the kernel away, as
+        ``ensure`` does."""
+        while self.warm_up_pending and is_idle():
+            code = self.warm_up_pending.pop(0)
+            if self.kc is None or not self.alive():
+                self.warm_up_pending = []
+                return
+            try:
+                self.finish_reset()  # the previous report's reset answers first
+                msg_id = self.kc.execute(code, silent=True, store_history=False)
+                reply = self._reply(self.kc, msg_id, self.start_timeout_s)
+                self._drop_output()
+            except Exception as exc:  # noqa: BLE001 - a kernel that cannot reset is replaced
+                self.start_errors.append(f"warm-up: {type(exc).__name__}: {exc}")
+                self.discard()  # its state is in doubt: the next report starts a fresh one
+                self.warm_up_pending = []
+                return
+            if reply["content"].get("status") != "ok":
+                self.start_errors.append(f"warm-up: {reply['content'].get('evalue')}")
+                self.warm_up_pending = []
 
     def begin_reset(self) -> None:
         """Ask the kernel to clear its namespace; does not wait (see ``finish_reset``)."""
@@ -226,6 +288,10 @@ class WarmKernel:
         msg = self._reply(self.kc, msg_id, timeout_s)
         if msg["content"].get("status") != "ok":
             raise RuntimeError(f"reset failed: {msg['content'].get('evalue')}")
+        self._drop_output()
+
+    def _drop_output(self) -> None:
+        """Drop the output messages waiting (of a reset or a warm-up step)."""
         get_iopub = run_sync(self.kc.get_iopub_msg)
         with contextlib.suppress(queue.Empty):
             while True:

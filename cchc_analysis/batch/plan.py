@@ -1,15 +1,14 @@
 """Planning a batch: which notebooks to run with which parameters, and what their inputs hash to.
 
 A :class:`ReportJob` is one notebook for one unit, carrying the notebook's text so that a
-remote worker needs only the package and the data folder. Parameters typed on the command line
-are parsed as papermill's ``-p`` does and checked against what the notebooks declare, before
-anything runs. :func:`input_hash` is what makes reruns incremental: a report whose data slice,
-notebook, parameters and package code are unchanged is not rendered again.
+remote worker needs only the package and the data folder. The parameters are checked against
+what the notebooks declare (:mod:`.parameters`) before anything runs. :func:`input_hash` is
+what makes reruns incremental: a report whose data slice, notebook, parameters and package
+code are unchanged is not rendered again.
 """
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ import pandas as pd
 
 from cchc_analysis import store, units
 from cchc_analysis.batch.job import ReportJob
+from cchc_analysis.batch.parameters import check_extra_parameters, check_parameters
 from cchc_analysis.core import resources, targets
 from cchc_analysis.core.errors import ParameterError, UnitNotInDataError
 from cchc_analysis.core.periods import Period
@@ -32,75 +32,6 @@ from cchc_analysis.core.resources import notebooks_dir
 from cchc_analysis.core.schema import DOSSIER_COLUMNS
 from cchc_analysis.core.version import __version__
 from cchc_analysis.counting.former_districts import former_district_name
-
-
-def parse_parameter(text: str) -> tuple[str, Any]:
-    """``NAME=VALUE`` from the command line; the value typed as papermill's ``-p`` does."""
-    name, sep, raw = text.partition("=")
-    if not sep or not name.strip():
-        raise ParameterError(f"parameter {text!r} is not NAME=VALUE")
-    value: Any = raw
-    lowered = raw.strip().lower()
-    if lowered in ("true", "false"):
-        value = lowered == "true"
-    elif lowered in ("none", "null"):
-        value = None
-    elif not (len(raw) > 1 and raw.startswith("0") and raw.isdigit()):  # codes keep "001"
-        for cast in (int, float):
-            try:
-                value = cast(raw)
-                break
-            except ValueError:
-                continue
-    return name.strip(), value
-
-
-# Set by the runner from its own options; --param cannot override them (the manifest, the
-# input hash and the file names would then say otherwise).
-RUNNER_PARAMETERS = frozenset({"unit_code", "period", "data_dir", "lang", "tier", "level"})
-
-
-def check_extra_parameters(parameters: dict[str, Any]) -> None:
-    """ParameterError for an extra parameter that the runner sets itself."""
-    owned = sorted(set(parameters) & RUNNER_PARAMETERS)
-    if owned:
-        raise ParameterError(
-            f"--param {', '.join(owned)}: set by the runner; use the command's own option "
-            "(--units, --period, --data, --lang, --tier, --level) instead"
-        )
-
-
-def declared_parameters(notebook_text: str) -> set[str]:
-    """The names a notebook's ``parameters`` cell assigns: what papermill's
-    ``inspect_notebook`` lists for a Python notebook, read with ``ast`` because importing
-    papermill (nbformat, jsonschema) costs the start of a run a second or more."""
-    nb = json.loads(notebook_text)
-    for cell in nb.get("cells", []):
-        if "parameters" not in cell.get("metadata", {}).get("tags", []):
-            continue
-        source = cell.get("source", "")
-        names: set[str] = set()
-        for node in ast.parse("".join(source) if isinstance(source, list) else source).body:
-            if isinstance(node, ast.Assign):
-                targets = node.targets
-            elif isinstance(node, ast.AnnAssign):
-                targets = [node.target]
-            else:
-                continue
-            names.update(target.id for target in targets if isinstance(target, ast.Name))
-        return names
-    return set()
-
-
-def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> None:
-    """Raise ParameterError for a parameter the notebook does not declare."""
-    declared = declared_parameters(Path(notebook).read_text(encoding="utf-8"))
-    unknown = sorted(set(parameters) - declared)
-    if unknown:
-        raise ParameterError(
-            f"{Path(notebook).name} has no parameter(s) {', '.join(unknown)}; "
-            f"it declares {', '.join(sorted(declared))}"
-        )
 
 
 def _file_digest(path: Path, digest: Any) -> None:
@@ -137,6 +68,8 @@ def input_hash(job: ReportJob, data_dir: Path, *, period_end: date | None = None
     digest.update(json.dumps(job.parameters, sort_keys=True, default=str).encode())
     digest.update(f"waiting:{targets.count_waiting_as_on_time()}".encode())  # the convention
     digest.update(job.notebook_text.encode())
+    if job.areas is None:
+        raise ValueError(f"{job.html_name}: areas not found yet (hash it with hash_job)")
     areas = list(job.areas) or store.dossier_areas(data_dir)
     if period_end is None:
         slices = [path for area in areas for path in store.area_files(data_dir, area)]
@@ -449,7 +382,7 @@ def plan_jobs(
                 f"province-{province.code}-{units.slugify(province.name)}.html",
                 {**common, **overview},
                 notebook_text=texts["province_overview.ipynb"],
-                areas=_province_areas(data_dir, province, era),
+                areas=None,  # its province's: found as it is hashed (hash_job)
             )
         )
     if hash_inputs:
@@ -461,7 +394,12 @@ def plan_jobs(
 
 def hash_job(job: ReportJob, data_dir: Path, period_end: date) -> ReportJob:
     """The job with its :func:`input_hash`, also passed to the notebook (shown in the report's
-    provenance)."""
+    provenance). An overview's areas are found here, not while planning: a first run hashes
+    on a thread while its first report runs, so the plan is done (and a worker busy) sooner."""
+    if job.areas is None:
+        era = units.era_of(period_end)
+        province = units.get_unit(job.unit_code, era=era, level="province")
+        job.areas = _province_areas(data_dir, province, era)
     job.input_hash = input_hash(job, data_dir, period_end=period_end)
     job.parameters["input_hash"] = job.input_hash
     return job

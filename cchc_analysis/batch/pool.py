@@ -14,6 +14,7 @@ import ctypes
 import json
 import logging
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cchc_analysis.batch.execute import (
     INFRA_RETRIES,
@@ -37,9 +38,11 @@ from cchc_analysis.batch.execute import (
     prepare_worker,
 )
 from cchc_analysis.batch.job import ReportJob
-from cchc_analysis.batch.kernels import WarmKernel
 from cchc_analysis.batch.manifest import failed_result
 from cchc_analysis.core.errors import KernelStartError
+
+if TYPE_CHECKING:  # jupyter_client is imported by the workers, not by the run that starts them
+    from cchc_analysis.batch.kernels import WarmKernel
 
 log = logging.getLogger("cchc.runner")
 
@@ -86,29 +89,57 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def wait_for_first_kernel(timeout_s: float = KERNEL_START_TIMEOUT_S) -> None:
+    """In a worker that is not the pool's first: wait until the first worker's kernel is ready
+    (it closes the gate pipe's write end, or dies), ``timeout_s`` at most, before importing
+    anything or starting a kernel (see ``LocalPool``)."""
+    gate = json.loads(sys.argv[1])[4]
+    if not gate or gate[0] != "wait":
+        return
+    with contextlib.suppress(OSError):
+        select.select([gate[1]], [], [], timeout_s)
+    with contextlib.suppress(OSError):
+        os.close(gate[1])
+
+
 def _worker_main(
     conn: Any,
     lang: str,
     cell_timeout_s: float | None,
     parent_pid: int,
     kernel: WarmKernel | None = None,
+    gate: tuple[str, int] | None = None,
 ) -> None:
-    """A worker process: start a kernel at once (ahead of the first report), then execute the
-    jobs the parent sends, one at a time, until it sends None or goes away."""
+    """A worker process: start a kernel ahead of the first report, then execute the jobs the
+    parent sends, one at a time, until it sends None or goes away.
+
+    ``gate``: ("open", fd) for the pool's first worker, which closes the pipe's write end
+    ``fd`` once its kernel is ready: the others (``wait_for_first_kernel``) start then."""
 
     def on_term(signum: int, _frame: Any) -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_term)
     _die_with_parent()
-    kernel = kernel or WarmKernel(kernel_name(), KERNEL_START_TIMEOUT_S)
+    if kernel is None:
+        from cchc_analysis.batch.kernels import WarmKernel
+
+        kernel = WarmKernel(kernel_name(), KERNEL_START_TIMEOUT_S, warm_up_when_idle=True)
+    how, gate_fd = gate or ("", -1)
+    if how == "open":
+        os.set_inheritable(gate_fd, False)  # the kernel must not keep the gate shut
     try:
         if os.getppid() != parent_pid:  # the parent died before prctl took effect
             return
         prepare_worker(lang)
         with contextlib.suppress(KernelStartError):
             kernel.ensure()  # jobs retry the start and report its failure
+        if how == "open":
+            os.close(gate_fd)  # the other workers' kernels start now
+            how = ""
         while True:
+            # The kernel finishes warming up while no report waits (never delaying one).
+            kernel.warm_up_while(lambda: not conn.poll())
             job = conn.recv()
             if job is None:
                 break
@@ -116,6 +147,9 @@ def _worker_main(
     except (EOFError, OSError, KeyboardInterrupt, SystemExit):
         pass
     finally:
+        if how == "open":
+            with contextlib.suppress(OSError):
+                os.close(gate_fd)
         kernel.close()
 
 
@@ -124,8 +158,9 @@ def _worker_entry(kernel: WarmKernel | None = None) -> None:
 
     Workers are started as fresh interpreters rather than forked, so they hold no copy of the
     lock file or of the parent's threads, and need no ``__main__`` guard in the caller."""
-    fd, lang, timeout, parent_pid = json.loads(sys.argv[1])
-    _worker_main(Connection(fd), lang, timeout, parent_pid, kernel)
+    fd, lang, timeout, parent_pid, gate = json.loads(sys.argv[1])
+    opens = ("open", gate[1]) if gate and gate[0] == "open" else None
+    _worker_main(Connection(fd), lang, timeout, parent_pid, kernel, opens)
 
 
 @dataclass
@@ -150,21 +185,49 @@ class LocalPool:
         log_path: Path | None = None,
     ) -> None:
         self.lang, self.cell_timeout_s, self.log_path = lang, cell_timeout_s, log_path
-        self.workers: list[_Worker] = [self._start() for _ in range(size)]
+        # The first report waits for the first worker's kernel (the parent hands jobs out in
+        # the workers' order): that kernel boots and imports the report stack alone, and the
+        # other workers start theirs once it is ready (a pipe's end closed), so on a machine
+        # of few cores the first report starts seconds sooner and the others barely later.
+        gate_read, gate_write = os.pipe() if size > 1 else (-1, -1)
+        try:
+            self.workers: list[_Worker] = [
+                self._start(
+                    ("open", gate_write)
+                    if size > 1 and i == 0
+                    else ("wait", gate_read)
+                    if size > 1
+                    else None
+                )
+                for i in range(size)
+            ]
+        finally:
+            for fd in (gate_read, gate_write):
+                if fd >= 0:
+                    os.close(fd)
         self._stopping: list[_Worker] = []  # asked to stop, not yet waited for
 
-    def _start(self) -> _Worker:
+    def _start(self, gate: tuple[str, int] | None = None) -> _Worker:
         parent_sock, child_sock = socket.socketpair()
-        settings = json.dumps([child_sock.fileno(), self.lang, self.cell_timeout_s, os.getpid()])
-        # The kernel is launched first and boots while the worker imports nbclient & co.
+        settings = json.dumps(
+            [child_sock.fileno(), self.lang, self.cell_timeout_s, os.getpid(), gate]
+        )
+        # The kernel is launched first and boots while the worker imports nbclient & co.;
+        # a worker that waits for the first one's kernel does all this after the wait.
         code = (
             "import sys\n"
             # jsonschema (imported by nbformat) builds a grammar for the optional
             # rfc3987_syntax at import, about 2 s of a core; a worker never checks an IRI
             # (nbformat validates without format checks), so it goes without it.
             "sys.modules.setdefault('rfc3987_syntax', None)\n"
-            "from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name\n"
-            "kernel = WarmKernel(default_kernel_name())\n"
+            + (
+                "from cchc_analysis.batch.pool import wait_for_first_kernel\n"
+                "wait_for_first_kernel()\n"
+                if gate is not None and gate[0] == "wait"
+                else ""
+            )
+            + "from cchc_analysis.batch.kernels import WarmKernel, default_kernel_name\n"
+            "kernel = WarmKernel(default_kernel_name(), warm_up_when_idle=True)\n"
             "kernel.launch()\n"
             "from cchc_analysis.batch.pool import _worker_entry\n"
             "_worker_entry(kernel)\n"
@@ -174,7 +237,7 @@ class LocalPool:
         try:
             process = subprocess.Popen(
                 [sys.executable, "-c", code, settings],
-                pass_fds=[child_sock.fileno()],
+                pass_fds=[child_sock.fileno(), *([gate[1]] if gate else [])],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=err,

@@ -34,6 +34,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -42,8 +43,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cchc_analysis import store
-from cchc_analysis.batch.dask_executor import run_dask
 from cchc_analysis.batch.execute import CELL_TIMEOUT_S, JobOutput
 from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.batch.manifest import (
@@ -58,15 +57,15 @@ from cchc_analysis.batch.manifest import (
     result_fields,
     write_atomic,
 )
-from cchc_analysis.batch.plan import hash_job, plan_jobs
 from cchc_analysis.batch.pool import LocalPool, RunInterrupted, default_workers, interruptible
-from cchc_analysis.batch.report_files import write_report
+from cchc_analysis.core.errors import CchcError, UsageError
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period
-from cchc_analysis.counting.prepare import prepare_folder
-from cchc_analysis.counting.query import Tier
 
+# The planning and writing stack (pandas, pyarrow, DuckDB: a second or more) is imported once
+# the workers are started, so their kernels boot meanwhile: see render_reports.
 if TYPE_CHECKING:
+    from cchc_analysis.counting.query import Tier
     from cchc_analysis.reports.index_page import IndexTables
 
 LOCK_FILE = ".cchc-run.lock"
@@ -92,49 +91,95 @@ def render_reports(
     extra_parameters: dict[str, Any] | None = None,
     cell_timeout_s: float | None = CELL_TIMEOUT_S,
     level: str | None = None,
+    check_data: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Render every report, the index and the manifest; return the manifest."""
+    """Render every report, the index and the manifest; return the manifest.
+
+    ``check_data`` (the caller's own checks of the data folder) runs once the workers are
+    started, beside their kernels' start, as does the data folder's own check. When a check
+    fails, nothing of the run is left in the output folder (a folder it made is removed)."""
     started = time.perf_counter()
-    data_path = store.check_data_dir(data_dir)
     out_path = Path(out_dir)
-    out_path.mkdir(parents=True, exist_ok=True)
+    made = _make_folder(out_path)
+    had_lock = (out_path / LOCK_FILE).exists()
     with interruptible(), RunLock(out_path / LOCK_FILE, timeout_s=lock_timeout_s):
         handler, log_path = open_run_log(out_path)
+        pool = None
         try:
-            if clean_stale_temporaries(out_path):
-                log.info("removed temporary files left by an interrupted run")
-            pool = None
             if executor != "dask" and (force or read_manifest(out_path) is None):
                 # A first (or forced) run renders every report: its workers start now, and
-                # their kernels boot and warm up while the run plans and hashes its inputs.
+                # their kernels boot and import the report stack while the run checks the
+                # data, plans and hashes its inputs.
                 pool = _start_pool(workers, lang, cell_timeout_s, log_path)
             try:
-                return _run(
-                    pool,
-                    data_path,
-                    period,
-                    out_path,
-                    log_path,
-                    started,
-                    unit_codes=unit_codes,
-                    workers=workers,
-                    lang=lang,
-                    tier=tier,
-                    quiet=quiet,
-                    force=force,
-                    retry_failed=retry_failed,
-                    executor=executor,
-                    scheduler=scheduler,
-                    extra_parameters=extra_parameters,
-                    cell_timeout_s=cell_timeout_s,
-                    level=level,
-                )
-            finally:
+                if check_data is not None:
+                    check_data()
+                from cchc_analysis import store
+
+                data_path = store.check_data_dir(data_dir)
+            except CchcError:
                 if pool is not None:
                     pool.close()
+                log.removeHandler(handler)
+                handler.close()
+                _undo_start(out_path, made, log_path, had_lock)
+                raise
+            if clean_stale_temporaries(out_path):
+                log.info("removed temporary files left by an interrupted run")
+            return _run(
+                pool,
+                data_path,
+                period,
+                out_path,
+                log_path,
+                started,
+                unit_codes=unit_codes,
+                workers=workers,
+                lang=lang,
+                tier=tier,
+                quiet=quiet,
+                force=force,
+                retry_failed=retry_failed,
+                executor=executor,
+                scheduler=scheduler,
+                extra_parameters=extra_parameters,
+                cell_timeout_s=cell_timeout_s,
+                level=level,
+            )
         finally:
+            if pool is not None:
+                pool.close()
             log.removeHandler(handler)
             handler.close()
+
+
+def _make_folder(out_path: Path) -> Path | None:
+    """Create the output folder; the topmost folder this made (None: it existed). A path that
+    is not a folder is a usage error (exit 2), before anything starts."""
+    if out_path.exists() and not out_path.is_dir():
+        raise UsageError(f"output folder {out_path} is a file, not a folder; give a folder")
+    made = None
+    for folder in (out_path, *out_path.parents):
+        if folder.exists():
+            break
+        made = folder
+    out_path.mkdir(parents=True, exist_ok=True)
+    return made
+
+
+def _undo_start(out_path: Path, made: Path | None, log_path: Path, had_lock: bool) -> None:
+    """Leave the output folder as it was before a run that stopped at its checks: remove the
+    folder it made, else its log, the logs folder when that is all it held, and the lock file
+    when there was none. Run under the folder's lock: a run waiting for it notices the lock
+    file gone and locks anew."""
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+        return
+    log_path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        log_path.parent.rmdir()  # only when empty
+    if not had_lock:
+        (out_path / LOCK_FILE).unlink(missing_ok=True)
 
 
 def _start_pool(
@@ -167,6 +212,10 @@ def _run(
     level: str | None,
 ) -> dict[str, Any]:
     """Plan, execute and write everything, on ``pool`` when the run started one."""
+    from cchc_analysis.batch.plan import plan_jobs
+    from cchc_analysis.batch.report_files import write_report
+    from cchc_analysis.counting.prepare import prepare_folder
+
     prepare_folder(data_path)
     previous = read_manifest(out_path) or {}
     before = {r["file"]: r for r in previous.get("reports", []) if "file" in r}
@@ -277,6 +326,8 @@ def _run(
     own_pool: LocalPool | None = None
     try:
         if todo and executor == "dask":
+            from cchc_analysis.batch.dask_executor import run_dask
+
             run_dask(
                 todo,
                 lang=lang,
@@ -323,6 +374,8 @@ def _run(
 def _hashed(jobs: list[ReportJob], data_path: Path, period: Period) -> Iterator[ReportJob]:
     """The jobs in order, each with its input hash, hashed on a thread ahead of the pool's
     need (DuckDB hashes without the GIL) while the first reports run."""
+    from cchc_analysis.batch.plan import hash_job
+
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cchc-hash")
     futures = [hasher.submit(hash_job, job, data_path, period.end) for job in jobs]
     try:
@@ -334,6 +387,8 @@ def _hashed(jobs: list[ReportJob], data_path: Path, period: Period) -> Iterator[
 
 
 def _log_digests(data_path: Path) -> None:
+    from cchc_analysis import store
+
     digests = store.folder_digests(data_path)
     digests.save()  # the next run reuses them
     log.info("input digests: %d reused, %d computed", digests.hits_count, digests.misses_count)
