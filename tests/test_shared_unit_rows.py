@@ -14,7 +14,7 @@ from reform_fixture import build_reform_folder
 
 from cchc_analysis import units
 from cchc_analysis.core.periods import parse_period
-from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts, shared
+from cchc_analysis.counting import CountQuery, kpi_table, monthly_counts, rollup_monthly, shared
 from cchc_analysis.counting.history import has_full_history
 from cchc_analysis.counting.monthly import monthly_series
 from cchc_analysis.counting.rollup_monthly import NEW_UNIT_KEY, _keyed_cube
@@ -87,6 +87,34 @@ def test_a_communes_months_out_of_the_province_series_are_its_months_alone(refor
                 unit_key=NEW_UNIT_KEY,
             )
             pd.testing.assert_frame_equal(got, alone)
+
+
+def test_communes_asked_together_share_the_first_month_of_them_all(reform_dir, monkeypatch):
+    """The overview asks for every commune at once and draws each one's panel against the same
+    months: a commune whose data starts later (a new unit with no predecessor) gets the leading
+    months too, as when the units are counted together, never its own months alone."""
+    shared.clear()
+    codes = _communes(reform_dir)
+    late = codes[0]
+    full = _keyed_cube(reform_dir, "commune", "both")
+    cube = full[(full[NEW_UNIT_KEY] != late) | (full["month"] >= pd.Timestamp("2025-07-01"))]
+    assert len(cube) < len(full)
+    monkeypatch.setattr(rollup_monthly, "_keyed_cube", lambda *_args: cube)
+    since = pd.Timestamp("2024-10-01")
+    query = CountQuery(
+        parse_period("2026-Q3"), level="commune", era=units.ERA_2025, unit_codes=codes
+    )
+    got = monthly_counts(reform_dir, query, since=since)
+    together = monthly_series(
+        cube[cube[NEW_UNIT_KEY].isin(codes)],
+        [NEW_UNIT_KEY],
+        since=since,
+        end=query.period.end,
+        unit_key=NEW_UNIT_KEY,
+    )
+    pd.testing.assert_frame_equal(got, together)
+    assert got.loc[got["unit_code"] == late, "month"].min() == got["month"].min()
+    shared.clear()
 
 
 def test_each_unit_starts_at_its_own_first_month():

@@ -89,10 +89,12 @@ def rollup_monthly_counts(
         raise ValueError("rollup monthly counts answer era 2025 queries, not by field")
     codes = query.unit_codes
     province = one_province(query)
-    if codes and province is not None:
+    if codes and len(codes) == 1 and province is not None:
         # A commune report's questions: its province's series, made once and shared (every
         # commune of the province asks), then its own rows; those of a commune without any
-        # cube rows are made as before (their empty table has the cube's columns).
+        # cube rows are made as before (their empty table has the cube's columns). Only for
+        # one unit: units asked together (the overview's panels) share the first month of them
+        # all, which the shared series, each unit from its own first month, does not keep.
         mine = _province_series(data_dir, query, province, pd.Timestamp(since), extra_keys, codes)
         if set(codes) <= set(mine["unit_code"]):
             return unit_rows(mine, codes, extra_keys)
