@@ -18,6 +18,7 @@ import json
 import re
 import unicodedata
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 import pytest
@@ -236,11 +237,16 @@ def test_mathtext_and_long_field_names_do_not_break_a_chart():
         }
     )
     curves = {name: curve for name in HOSTILE_FIELDS.values()}
-    fig = plots.completion_curves(curves, dict.fromkeys(curves, 3.0), "t", "x")
-    labels = [t.get_text() for t in fig.legends[0].get_texts()]  # under the plot
-    assert len(labels) == len(HOSTILE_FIELDS)
-    assert all("$" not in label.replace(r"\$", "") for label in labels)  # no mathtext
-    width, height = _chart_sizes(figure_html(fig, "alt"))[0]
+    chart = plots.completion_curves(curves, dict.fromkeys(curves, 3.0), "t", "x")
+    svg = ElementTree.fromstring(chart.svg())  # well-formed XML, whatever the labels hold
+    namespace = "{http://www.w3.org/2000/svg}"
+    tags = {element.tag.removeprefix(namespace) for element in svg.iter()}
+    assert tags <= {"svg", "defs", "style", "clipPath", "rect", "g", "path", "circle", "text"}
+    texts = [element.text or "" for element in svg.iter(namespace + "text")]
+    for name in HOSTILE_FIELDS.values():  # each label under the plot, as plain text
+        assert plots.plain_label(name) in texts
+    assert r"Thuế $\frac{1}{$" in " ".join(texts)  # the "$" shown as written, no mathtext
+    width, height = _chart_sizes(figure_html(chart, "alt"))[0]
     assert width < 2000 and height < 2000
 
 

@@ -390,35 +390,32 @@ def _savefig_svg(fig: object) -> bytes:
 def test_figure_svg_is_savefig_tight_drawn_once():
     """figure_svg lays a chart out and measures it once instead of savefig's extra draw: the
     bytes must be savefig's (constrained layout with a legend under the plot and a wrapped
-    title, a log axis, no layout engine, a tight layout)."""
+    title, no layout engine, a tight layout, the panels drawn without Axes)."""
     import matplotlib.pyplot as plt
 
     from cchc_analysis.reports import plots
     from cchc_analysis.reports.html_blocks import figure_svg
 
-    months = pd.date_range("2024-10-01", periods=24, freq="MS")
-    rng = np.random.default_rng(16)
-    monthly = pd.DataFrame(
-        {
-            "month": months,
-            "online": rng.integers(0, 90_000, 24),
-            "in_person": rng.integers(0, 900, 24),
-            "rate": rng.uniform(0.6, 1.0, 24),
-            "other": rng.uniform(0.0, 0.3, 24),
-        }
-    )
-    labels = {"online": "Trực tuyến", "in_person": "Trực tiếp"}
     title = "Một tiêu đề dài của biểu đồ, đủ dài để xuống dòng ở chiều rộng điện thoại"
-    funnel = pd.DataFrame(
+    likert = pd.DataFrame(
+        {1: [0.1, 0.0], 2: [0.1, 0.2], 3: [0.2, 0.1], 4: [0.3, 0.3], 5: [0.3, 0.4]},
+        index=["Thời gian", "Thái độ"],
+    )
+    levels = {1: "Rất không hài lòng", 2: "Không", 3: "Bình thường", 4: "Hài lòng", 5: "Rất"}
+    peers = pd.DataFrame(
         {
             "unit_code": ["1", "2", "3"],
             "short_name": ["Kiến Thụy", "An Lão", "Đồ Sơn"],
-            "trials": [40.0, 900.0, 12_000.0],
-            "rate": [0.1, 0.02, 0.011],
-            "band": ["above_998", "inside", "inside"],
+            "rate": [0.97, 0.99, 0.955],
         }
     )
-    limits = stats.funnel_limits(0.01, np.geomspace(20, 18_000, 30).round())
+    monthly = pd.DataFrame(
+        {
+            "unit_code": ["1", "1", "2", "2"],
+            "month": pd.to_datetime(["2026-07-01", "2026-08-01"] * 2),
+            "rate": [0.9, 0.95, 0.97, 0.99],
+        }
+    )
 
     def charts() -> list[object]:
         fig, ax = plt.subplots(figsize=(2, 1))  # no layout engine
@@ -427,9 +424,10 @@ def test_figure_svg_is_savefig_tight_drawn_once():
         ax.set_title("Kiến Thụy")
         tight.tight_layout()
         return [
-            plots.volume_by_channel(monthly, labels, title, "vi"),
-            plots.rate_trend(monthly, {"rate": "Tỷ lệ", "other": "Khác"}, title, "en", 0.95, "t"),
-            plots.funnel_plot(funnel, limits, 0.01, title, "x", "y", "vi", highlight_code="2"),
+            plots.likert_diverging(likert, levels, title, "vi"),
+            plots.ranking_bars(peers, "rate", "short_name", "2", title, "en", target=0.98),
+            plots.aspect_bars(pd.DataFrame({"label": ["A", "B"], "share": [0.9, 0.8]}), "t"),
+            plots.small_multiples(monthly, {"1": "Kiến Thụy", "2": "An Lão"}, "rate", title),
             fig,
             tight,
         ]

@@ -429,7 +429,8 @@ def test_explore_notebook_walks_through_the_front_door(prepared_dir, tmp_path):
     )
     assert "Huyện Kiến Thụy" in texts and "95% CI" in texts and "bad_date" in texts
     assert "0912345678" not in texts  # the export's phone column never shows
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == 2  # series and funnel
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 1  # the series
+    assert sum("image/svg+xml" in o.get("data", {}) for o in outputs) == 1  # the funnel
     assert (tmp_path / "communes.xlsx").exists()
     source = json.loads((ROOT / "notebooks" / "explore.ipynb").read_text(encoding="utf-8"))
     code = "\n".join("".join(c["source"]) for c in source["cells"] if c["cell_type"] == "code")

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.typing import RcKeyType
 
+from cchc_analysis.reports.svg_chart import SvgChart
 from cchc_analysis.reports.xlsx import xlsx_bytes
 from cchc_analysis.units import slugify
 
@@ -52,13 +53,15 @@ _TAG = re.compile(r"<[^>]+>")
 _LONG_RUN = re.compile(r"\S{40,}")
 
 
-def figure_html(fig: Figure, alt: str, caption: str | None = None) -> str:
-    """Embed a figure as an inline SVG image with alt text (no external file, no other host).
+def figure_html(fig: Figure | SvgChart, alt: str, caption: str | None = None) -> str:
+    """Embed a chart (a matplotlib figure or a chart written as SVG) as an inline SVG image
+    with alt text (no external file, no other host).
 
     Vector, so it is sharp on paper and scales to a phone's width; its text stays text
     (``svg.fonttype: none``), set in the reader's DejaVu Sans or fallback fonts.
     """
-    return svg_figure_html(figure_svg(fig), alt, caption)
+    svg = fig.svg() if isinstance(fig, SvgChart) else figure_svg(fig)
+    return svg_figure_html(svg, alt, caption)
 
 
 class _RememberingRendererSVG(RendererSVG):

@@ -29,7 +29,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import Affine2D
 from matplotlib.typing import RcKeyType
 
-from cchc_analysis.reports.formatting import fmt_count, fmt_month, fmt_rate
+from cchc_analysis.reports import svg_chart
+from cchc_analysis.reports.formatting import fmt_count, fmt_month, fmt_number, fmt_rate
+from cchc_analysis.reports.svg_chart import SvgChart
 from cchc_analysis.reports.wording import phrase
 
 PALETTE = {
@@ -58,6 +60,25 @@ SMALL_FONT_PT = MIN_FONT_PT  # legends, value labels, notes under an axis
 TITLE_CHARS = 44
 # Month labels under a time axis, at most.
 MAX_MONTH_TICKS = 8
+# The plot areas' heights, in points, of the charts written directly as SVG (svg_chart).
+VOLUME_PLOT_PT = 150.0
+TREND_PLOT_PT = 150.0
+COMPLETION_PLOT_PT = 170.0
+FUNNEL_PLOT_PT = 185.0
+# One colour per group (matplotlib's tab10), in the order the groups are drawn.
+CATEGORY_COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+TICK_FONT_PT = 9.5
 # Units named inside a funnel plot, at most (the text under it names every one).
 MAX_FUNNEL_LABELS = 6
 # A log axis spanning more decades than this labels its powers of ten only.
@@ -118,17 +139,17 @@ def _legend_below(fig: Figure, ax: Axes, ncols: int = 1) -> None:
         fig.legend(handles, labels, loc="outside lower center", ncols=ncols, fontsize=SMALL_FONT_PT)
 
 
-def legend_label(text: object, limit: int = 48) -> str:
-    """A label from the data (a field name) as plain text for a legend: shortened (tables show
-    it in full; a very long one would make the tightly saved PNG tens of thousands of pixels
-    wide) and with every "$" escaped, so "$…$" in it is never parsed as mathtext."""
+def plain_label(text: object, limit: int = 48) -> str:
+    """A label from the data (a field name) for a legend, on one line and shortened: tables
+    show it in full, and a very long one would make the chart wider than a page."""
     label = " ".join(str(text).split())
-    label = label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
-    return label.replace("$", r"\$")
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
-def _count_axis(ax: Axes, lang: str) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v, lang)))
+def legend_label(text: object, limit: int = 48) -> str:
+    """``plain_label`` for a matplotlib chart, with every "$" escaped, so "$…$" in it is never
+    parsed as mathtext."""
+    return plain_label(text, limit).replace("$", r"\$")
 
 
 @functools.lru_cache(maxsize=4096)  # the same ticks on every chart of every report
@@ -151,32 +172,48 @@ def axis_start_note(start: float, lang: str) -> str:
     return phrase("chart.axis_start", lang, start=rate_tick(start, lang))
 
 
-def _month_ticks(ax: Axes, months: pd.Series, lang: str) -> None:
-    positions = np.arange(len(months))
-    step = max(1, math.ceil(len(months) / MAX_MONTH_TICKS))
-    ax.set_xticks(positions[::step])
-    ax.set_xticklabels([fmt_month(m, lang) for m in months[::step]], rotation=45, ha="right")
-
-
 def volume_by_channel(
     monthly: pd.DataFrame, labels: dict[str, str], title: str, lang: str = "vi"
-) -> Figure:
+) -> SvgChart:
     """Stacked monthly bars of new dossiers by channel (columns month + one per channel)."""
-    apply_style()
-    fig, ax = _figure(3.4)
+    x = np.arange(len(monthly), dtype=float)
     bottom = np.zeros(len(monthly))
-    x = np.arange(len(monthly))
+    layers = []
     for channel in ("online", "in_person", "postal", "unknown"):
         if channel not in monthly:
             continue
         values = monthly[channel].to_numpy(dtype=float)
-        ax.bar(x, values, bottom=bottom, color=CHANNEL_COLOURS[channel], label=labels[channel])
-        bottom += values
-    _month_ticks(ax, monthly["month"], lang)
-    _count_axis(ax, lang)
-    _title(fig, title)
-    _legend_below(fig, ax, ncols=2)
-    return fig
+        layers.append((channel, values, bottom.copy()))
+        bottom = bottom + np.nan_to_num(values)
+    height = VOLUME_PLOT_PT
+    y_low, y_high = svg_chart.data_limits(np.append(bottom, 0.0), sticky=(0.0,))
+    y_ticks = svg_chart.auto_ticks(y_low, y_high, height, 2 * svg_chart.TICK_FONT_PT)
+    chart = SvgChart(
+        title,
+        height,
+        _month_scale(monthly["month"], lang, (-0.4, len(monthly) - 0.6)),
+        svg_chart.Scale(
+            low=y_low, high=y_high, ticks=y_ticks, labels=[fmt_count(v, lang) for v in y_ticks]
+        ),
+    )
+    for channel, values, base in layers:
+        chart.bars(x, values, base, CHANNEL_COLOURS[channel], label=plain_label(labels[channel]))
+    chart.legend_columns = 2
+    return chart
+
+
+def _month_scale(months: pd.Series, lang: str, extent: tuple[float, float]) -> svg_chart.Scale:
+    """A time axis of months at 0, 1, 2 …: at most ``MAX_MONTH_TICKS`` labels, at 45°."""
+    positions = np.arange(len(months))
+    step = max(1, math.ceil(len(months) / MAX_MONTH_TICKS))
+    low, high = svg_chart.data_limits(np.array(extent, dtype=float))
+    return svg_chart.Scale(
+        low=low,
+        high=high,
+        ticks=[float(p) for p in positions[::step]],
+        labels=[fmt_month(m, lang) for m in months.iloc[::step]],
+        is_rotated=True,
+    )
 
 
 def rate_trend(
@@ -187,39 +224,47 @@ def rate_trend(
     target: float | None = None,
     target_label: str | None = None,
     bands: dict[str, tuple[str, str]] | None = None,
-) -> Figure:
+) -> SvgChart:
     """Monthly rate lines (columns month + the rates named in ``series``: column -> label),
     with optional confidence bands (``bands``: column -> (low column, high column))."""
-    apply_style()
-    fig, ax = _figure(3.6)
-    x = np.arange(len(monthly))
+    x = np.arange(len(monthly), dtype=float)
+    lowest = np.nanmin(monthly[list(series)].to_numpy(dtype=float)) if len(monthly) else 0
+    start = max(0.0, float(np.floor((min(lowest, target or 1.0) - 0.05) * 100) / 100))
+    height = TREND_PLOT_PT
+    y_ticks = svg_chart.auto_ticks(start, 1.005, height, 2 * svg_chart.TICK_FONT_PT)
+    chart = SvgChart(
+        title,
+        height,
+        _month_scale(monthly["month"], lang, (0.0, max(len(monthly) - 1, 0))),
+        svg_chart.Scale(
+            low=start,
+            high=1.005,
+            ticks=y_ticks,
+            labels=[rate_tick(v, lang) for v in y_ticks],
+            title=axis_start_note(start, lang) if start > 0 else "",
+            title_colour=PALETTE["muted"],
+            title_size=SMALL_FONT_PT,
+        ),
+    )
     colours = [PALETTE["primary"], PALETTE["secondary"], PALETTE["tertiary"]]
     for (column, name), colour in zip(series.items(), colours, strict=False):
         if bands and column in bands:
             low, high = bands[column]
-            rate_band(ax, x, monthly[low].to_numpy(float), monthly[high].to_numpy(float), colour)
-        ax.plot(x, monthly[column], marker="o", markersize=3, color=colour, label=name)
-    if target is not None:
-        ax.axhline(target, color=PALETTE["muted"], linestyle="--", linewidth=1)
-        if target_label:
-            ax.annotate(
-                target_label,
-                (0, target),
-                xytext=(2, 3),
-                textcoords="offset points",
-                fontsize=SMALL_FONT_PT,
-                color=PALETTE["muted"],
+            chart.band(
+                x, monthly[low].to_numpy(float), monthly[high].to_numpy(float), colour, opacity=0.15
             )
-    _month_ticks(ax, monthly["month"], lang)
-    _rate_axis(ax, lang)
-    lowest = np.nanmin(monthly[list(series)].to_numpy(dtype=float)) if len(monthly) else 0
-    start = max(0.0, float(np.floor((min(lowest, target or 1.0) - 0.05) * 100) / 100))
-    ax.set_ylim(start, 1.005)
-    if start > 0:
-        ax.set_ylabel(axis_start_note(start, lang), fontsize=SMALL_FONT_PT, color=PALETTE["muted"])
-    _title(fig, title)
-    _legend_below(fig, ax)
-    return fig
+        chart.line(
+            x,
+            monthly[column].to_numpy(dtype=float),
+            colour,
+            marker_radius=1.5,
+            label=plain_label(name),
+        )
+    if target is not None:
+        chart.hline(target, PALETTE["muted"], dash="--")
+        if target_label:
+            chart.note(0.0, target, target_label, offset=(2, 3), colour=PALETTE["muted"])
+    return chart
 
 
 def ranking_bars(
@@ -470,11 +515,6 @@ def _text_size(text: str, size: float = MIN_FONT_PT) -> tuple[float, float]:
     return float(width), float(height - descent)
 
 
-def rate_band(ax: Axes, x: np.ndarray, low: np.ndarray, high: np.ndarray, colour: str) -> None:
-    """Shade a confidence band (e.g. Wilson 95%) behind a rate line."""
-    ax.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
-
-
 def funnel_plot(
     units: pd.DataFrame,
     limits: pd.DataFrame,
@@ -485,7 +525,7 @@ def funnel_plot(
     lang: str = "vi",
     highlight_code: str | None = None,
     label_band_prefixes: tuple[str, ...] = ("above_998",),
-) -> Figure:
+) -> SvgChart:
     """Funnel plot: each unit's rate against its size, with binomial control limits.
 
     ``units`` has unit_code, short_name, trials, rate, band; ``limits`` comes from
@@ -493,66 +533,70 @@ def funnel_plot(
     units above the 99.8% limits are labelled by name (more would pile up on a phone); the
     text beside the chart names them all.
     """
-    apply_style()
-    fig, ax = _figure(4.0)
-    ax.plot(
-        limits["trials"],
-        limits["upper_998"],
-        color=PALETTE["bad"],
-        lw=1,
-        ls="--",
-        label=phrase("funnel.legend_998", lang),
+    trials = units["trials"].to_numpy(dtype=float)
+    rates = units["rate"].to_numpy(dtype=float)
+    grid = limits["trials"].to_numpy(dtype=float)
+    x_low, x_high = svg_chart.data_limits(np.concatenate([grid, trials]), is_log=True)
+    majors, minors = svg_chart.log_ticks(x_low, x_high)
+    has_minor_labels = x_high / max(x_low, 1e-9) <= 10**MAX_MINOR_LABELLED_DECADES
+    finite = rates[np.isfinite(rates)]
+    top = max(float(finite.max()) if finite.size else target, target) * 1.15 + 0.002
+    y_high = min(1.0, top)
+    height = FUNNEL_PLOT_PT
+    y_ticks = svg_chart.auto_ticks(0.0, y_high, height, 2 * svg_chart.TICK_FONT_PT)
+    chart = SvgChart(
+        title,
+        height,
+        svg_chart.Scale(
+            is_log=True,
+            low=x_low,
+            high=x_high,
+            ticks=majors,
+            labels=[fmt_count(v, lang) for v in majors],  # 300, never 3×10²
+            minor_ticks=minors,
+            minor_labels=[
+                fmt_count(v, lang) if has_minor_labels and f"{v:.0f}"[:1] in "25" else ""
+                for v in minors
+            ],
+            title=x_label,
+        ),
+        svg_chart.Scale(
+            low=0.0,
+            high=y_high,
+            ticks=y_ticks,
+            labels=[rate_tick(v, lang, 1) for v in y_ticks],
+            title=y_label,
+        ),
     )
-    ax.plot(limits["trials"], limits["lower_998"], color=PALETTE["bad"], lw=1, ls="--")
-    ax.plot(
-        limits["trials"],
-        limits["upper_95"],
-        color=PALETTE["muted"],
-        lw=1,
-        ls=":",
-        label=phrase("funnel.legend_95", lang),
-    )
-    ax.plot(limits["trials"], limits["lower_95"], color=PALETTE["muted"], lw=1, ls=":")
-    ax.axhline(
+    for column, colour, dash, key in (
+        ("upper_998", PALETTE["bad"], "--", "funnel.legend_998"),
+        ("lower_998", PALETTE["bad"], "--", None),
+        ("upper_95", PALETTE["muted"], ":", "funnel.legend_95"),
+        ("lower_95", PALETTE["muted"], ":", None),
+    ):
+        chart.line(
+            grid,
+            limits[column].to_numpy(dtype=float),
+            colour,
+            width=1.0,
+            dash=dash,  # type: ignore[arg-type]
+            label=phrase(key, lang) if key else None,
+        )
+    chart.hline(
         target,
-        color=PALETTE["text"],
-        lw=0.8,
+        PALETTE["text"],
+        width=0.8,
         label=phrase("funnel.legend_target", lang, target=fmt_rate(target, lang)),
     )
-    colours = [
-        PALETTE["highlight"] if code == highlight_code else PALETTE["primary"]
-        for code in units["unit_code"]
-    ]
-    ax.scatter(units["trials"], units["rate"], s=22, color=colours, zorder=3)
+    codes = units["unit_code"].tolist()
+    colours = [PALETTE["highlight"] if c == highlight_code else PALETTE["primary"] for c in codes]
+    chart.points(trials, rates, colours, radius=math.sqrt(22) / 2)  # matplotlib's s=22
     flagged = units[units["band"].isin(label_band_prefixes)].nlargest(MAX_FUNNEL_LABELS, "rate")
     labelled = set(flagged["unit_code"]) | {highlight_code}
-    for _, row in units.iterrows():
-        if row["unit_code"] in labelled:
-            ax.annotate(
-                legend_label(row["short_name"], 24),
-                (row["trials"], row["rate"]),
-                xytext=(4, 3),
-                textcoords="offset points",
-                fontsize=SMALL_FONT_PT,
-            )
-    ax.set_xscale("log")
-    plain = FuncFormatter(lambda v, _: fmt_count(v, lang))  # 300, never 3×10²
-    ax.xaxis.set_major_formatter(plain)
-    low, high = ax.get_xlim()
-    if high / max(low, 1e-9) <= 10**MAX_MINOR_LABELLED_DECADES:  # room for 200, 500, ...
-        ax.xaxis.set_minor_formatter(
-            FuncFormatter(lambda v, _: fmt_count(v, lang) if f"{v:.0f}"[:1] in "25" else "")
-        )
-    _rate_axis(ax, lang, 1)
-    ax.set_xlabel(x_label)
-    ax.set_ylabel(y_label)
-    finite = units["rate"].to_numpy(dtype=float)
-    finite = finite[np.isfinite(finite)]
-    top = max(float(finite.max()) if finite.size else target, target) * 1.15 + 0.002
-    ax.set_ylim(0, min(1.0, top))
-    _title(fig, title)
-    _legend_below(fig, ax)
-    return fig
+    for code, name, x, y in zip(codes, units["short_name"], trials, rates, strict=True):
+        if code in labelled:
+            chart.note(x, y, plain_label(name, 24), offset=(4, 3))
+    return chart
 
 
 def completion_curves(
@@ -562,41 +606,57 @@ def completion_curves(
     x_label: str,
     lang: str = "vi",
     max_days: float | None = None,
-) -> Figure:
+) -> SvgChart:
     """Share of dossiers finished by working day t (1 − Kaplan–Meier), one line per group,
     with each group's statutory deadline marked."""
-    apply_style()
-    fig, ax = _figure(3.4 + 0.2 * min(len(curves), 10))
-    # matplotlib's stubs return a Colormap; "tab10" is a ListedColormap, which has .colors.
-    colours = plt.get_cmap("tab10").colors  # type: ignore[attr-defined]
-    for (name, curve), colour in zip(curves.items(), colours, strict=False):
-        ax.step(
-            curve["time"],
-            1 - curve["survival"],
-            where="post",
-            color=colour,
-            lw=1.3,
-            label=legend_label(name),
+    if max_days:
+        x_low, x_high = 0.0, float(max_days)
+    else:
+        times = [c["time"].to_numpy(dtype=float) for c in curves.values()]
+        x_low, x_high = svg_chart.data_limits(np.concatenate(times) if times else np.empty(0))
+    height = COMPLETION_PLOT_PT
+    x_ticks = svg_chart.auto_ticks(x_low, x_high, svg_chart.PLOT_WIDTH_PT, 3 * TICK_FONT_PT)
+    y_ticks = svg_chart.auto_ticks(0.0, 1.01, height, 2 * svg_chart.TICK_FONT_PT)
+    chart = SvgChart(
+        title,
+        height,
+        svg_chart.Scale(
+            low=x_low,
+            high=x_high,
+            ticks=x_ticks,
+            labels=[_plain_number(v, lang) for v in x_ticks],
+            title=x_label,
+        ),
+        svg_chart.Scale(
+            low=0.0, high=1.01, ticks=y_ticks, labels=[rate_tick(v, lang) for v in y_ticks]
+        ),
+    )
+    for (name, curve), colour in zip(curves.items(), CATEGORY_COLOURS, strict=False):
+        time = curve["time"].to_numpy(dtype=float)
+        chart.line(
+            time,
+            1 - curve["survival"].to_numpy(dtype=float),
+            colour,
+            width=1.3,
+            step_post=True,
+            label=plain_label(name),
         )
-        ax.fill_between(
-            curve["time"],
-            1 - curve["high"].fillna(1),
-            1 - curve["low"],
-            step="post",
-            color=colour,
-            alpha=0.12,
-            linewidth=0,
+        chart.band(
+            time,
+            1 - curve["high"].fillna(1).to_numpy(dtype=float),
+            1 - curve["low"].to_numpy(dtype=float),
+            colour,
+            opacity=0.12,
+            step_post=True,
         )
         if name in deadlines and np.isfinite(deadlines[name]):
-            ax.axvline(deadlines[name], color=colour, lw=0.8, ls=":")
-    if max_days:
-        ax.set_xlim(0, max_days)
-    _rate_axis(ax, lang)
-    ax.set_ylim(0, 1.01)
-    ax.set_xlabel(x_label)
-    _title(fig, title)
-    _legend_below(fig, ax)
-    return fig
+            chart.vline(deadlines[name], colour, width=0.8, dash=":")
+    return chart
+
+
+def _plain_number(value: float, lang: str) -> str:
+    """An axis tick as a number: whole where it is whole."""
+    return fmt_count(value, lang) if float(value).is_integer() else fmt_number(value, lang, 1)
 
 
 LIKERT_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#bababa", 4: "#67a9cf", 5: "#2166ac"}
