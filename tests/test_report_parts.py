@@ -275,37 +275,6 @@ def test_a_missing_value_is_one_mark_never_zero_or_a_broken_interval():
     assert fmt_days_interval(pd.Series({"time": np.nan, "low": 0.0, "high": 0.0}), "vi") == "—"
 
 
-def test_shared_ranking_chart_is_the_chart_drawn_with_the_highlight():
-    """Each report recolours its own bar in the province's chart drawn once: the bytes must
-    be those of drawing the chart with the highlight (any bar, ties and missing values)."""
-    from cchc_analysis.reports import plots
-    from cchc_analysis.reports.html_blocks import figure_svg
-    from cchc_analysis.reports.sections.position import ranking_svg
-
-    peers = pd.DataFrame(
-        {
-            "unit_code": ["10507", "10525", "10532", "10537", "10543"],
-            "short_name": ["Thành Đông", "Hải Dương", "Lê Thanh Nghị", "Tân Hưng", "Việt Hòa"],
-            "within_deadline_rate": [0.97, 0.99, 0.97, 0.5, 1.0],
-        }
-    )
-    missing = peers.assign(within_deadline_rate=[0.97, np.nan, 0.97, 0.5, 1.0])
-
-    def direct(table: pd.DataFrame, code: str) -> bytes:
-        fig = plots.ranking_bars(
-            table, "within_deadline_rate", "short_name", code, "t", "vi", target=0.95
-        )
-        return figure_svg(fig)
-
-    for table in (peers, missing):
-        for code in table["unit_code"]:
-            shared = ranking_svg(table, "within_deadline_rate", code, "t", "vi", target=0.95)
-            assert shared == direct(table, code), code
-    first = ranking_svg(peers, "within_deadline_rate", "10507", "t", "vi", target=0.95)
-    other = ranking_svg(peers, "within_deadline_rate", "10537", "t", "vi", target=0.95)
-    assert first != other  # a different bar is the report's own
-
-
 def test_every_listed_section_is_a_method_of_its_report():
     """The notebooks' cells come from SECTIONS (tools/make_notebooks.py): each must exist."""
     from cchc_analysis.reports.province_report import ProvinceReport
@@ -402,13 +371,6 @@ def test_figure_svg_is_savefig_tight_drawn_once():
         index=["Thời gian", "Thái độ"],
     )
     levels = {1: "Rất không hài lòng", 2: "Không", 3: "Bình thường", 4: "Hài lòng", 5: "Rất"}
-    peers = pd.DataFrame(
-        {
-            "unit_code": ["1", "2", "3"],
-            "short_name": ["Kiến Thụy", "An Lão", "Đồ Sơn"],
-            "rate": [0.97, 0.99, 0.955],
-        }
-    )
     monthly = pd.DataFrame(
         {
             "unit_code": ["1", "1", "2", "2"],
@@ -425,7 +387,6 @@ def test_figure_svg_is_savefig_tight_drawn_once():
         tight.tight_layout()
         return [
             plots.likert_diverging(likert, levels, title, "vi"),
-            plots.ranking_bars(peers, "rate", "short_name", "2", title, "en", target=0.98),
             plots.aspect_bars(pd.DataFrame({"label": ["A", "B"], "share": [0.9, 0.8]}), "t"),
             plots.small_multiples(monthly, {"1": "Kiến Thụy", "2": "An Lão"}, "rate", title),
             fig,

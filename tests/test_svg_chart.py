@@ -84,7 +84,7 @@ def test_log_ticks_are_the_decades_and_their_multiples():
     majors, minors = svg_chart.log_ticks(35.0, 4_200.0)
     assert majors == [100.0, 1_000.0]
     assert minors[:3] == [40.0, 50.0, 60.0] and minors[-1] == 4_000.0
-    assert 100.0 not in minors and 35.0 < min(minors)
+    assert 100.0 not in minors and min(minors) > 35.0
 
 
 def test_funnel_chart_names_every_text_and_marks_its_unit():
@@ -224,3 +224,26 @@ def test_charts_read_at_nine_px_on_a_phone_and_embed_with_alt_text():
     html = figure_html(chart, "Xu hướng")
     assert 'alt="Xu hướng"' in html and "data:image/svg+xml;base64," in html
     assert chart._repr_svg_().startswith("<?xml")
+
+
+def test_ranking_bars_sorted_own_unit_accented_a_unit_without_a_rate_drawn_empty():
+    peers = pd.DataFrame(
+        {
+            "unit_code": ["10507", "10525", "10532", "10537"],
+            "short_name": ["Thành Đông", "Hải Dương", "Lê Thanh Nghị", "Tân Hưng"],
+            "rate": [0.97, np.nan, 0.5, 1.0],
+        }
+    )
+    chart = plots.ranking_bars(peers, "rate", "short_name", "10507", "t", "vi", target=0.95)
+    tree = _tree(chart)
+    names = {t.text: float(t.get("y", 0)) for t in tree.iter(SVG + "text")}
+    # lowest rate at the bottom (largest y), the unit without a rate (sorted last) on top
+    assert names["Lê Thanh Nghị"] > names["Thành Đông"] > names["Tân Hưng"] > names["Hải Dương"]
+    bars = [r for r in tree.iter(SVG + "rect") if r.get("y") and r.get("fill")]
+    assert len(bars) == 3  # no bar without a rate
+    assert [b.get("fill") for b in bars].count(plots.PALETTE["highlight"]) == 1
+    widths = [float(b.get("width", 0)) for b in bars]
+    assert widths[0] < widths[1] < widths[2]  # 50%, 97%, 100% from the bottom up
+    values = [t for t in names if t and t.endswith("%") and "," in t]
+    assert sorted(values) == ["100,0%", "50,0%", "97,0%"]  # no label without a rate
+    assert "mục tiêu 95%" in names

@@ -52,9 +52,10 @@ del _plt, _shared
 """
 # Then, one step at a time and only while no report waits for the kernel (``warm_up_while``):
 # the unit registries and crosswalks built (from the package's own files, whatever the data)
-# and one chart drawn (fonts, the SVG backend). The objects that then exist live as long as the
-# kernel: frozen, a garbage collection (each reset runs one) skips them instead of walking the
-# hundreds of thousands of objects that pandas, matplotlib and scipy create.
+# and a chart of each kind drawn (fonts, matplotlib's SVG backend, the SVG writer). The objects
+# that then exist live as long as the kernel: frozen, a garbage collection (each reset runs
+# one) skips them instead of walking the hundreds of thousands of objects that pandas,
+# matplotlib and scipy create.
 WARM_UP_STEPS = (
     """\
 from cchc_analysis import units as _units
@@ -86,7 +87,10 @@ _ax.plot([0, 1], [0, 1])
 _ax.set_title("Kiến Thụy")
 _blocks.figure_svg(_fig)
 _plt.close(_fig)
-del _fig, _ax, _blocks, _plots, _plt
+import pandas as _pd
+_months = _pd.date_range("2024-10-01", periods=24, freq="MS")
+_plots.rate_trend(_pd.DataFrame({"month": _months, "r": 0.97}), {"r": "r"}, "t").svg()
+del _fig, _ax, _blocks, _plots, _plt, _pd, _months
 """,
     """\
 import gc as _gc

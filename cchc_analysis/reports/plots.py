@@ -79,6 +79,10 @@ CATEGORY_COLOURS = (
     "#17becf",
 )
 TICK_FONT_PT = 9.5
+# A ranking chart gives each unit a row this high (and its plot area at least the minimum).
+RANKING_ROW_PT = 0.22 * 72
+RANKING_MIN_PLOT_PT = 80.0
+DESCENT_SHARE = 0.24  # DejaVu Sans's descent, in multiples of the font size
 # Units named inside a funnel plot, at most (the text under it names every one).
 MAX_FUNNEL_LABELS = 6
 # A log axis spanning more decades than this labels its powers of ten only.
@@ -276,55 +280,56 @@ def ranking_bars(
     lang: str = "vi",
     *,
     target: float | None = None,
-) -> Figure:
+) -> SvgChart:
     """Units sorted by a rate, the unit of the report highlighted, the target as a line."""
-    apply_style()
     ordered = table.sort_values(value_column, ascending=True)
-    height = max(2.2, 0.22 * len(ordered) + 1.1)
-    fig, ax = _figure(height)
-    colours = [
-        PALETTE["highlight"] if code == highlight_code else PALETTE["muted"]
-        for code in ordered["unit_code"]
-    ]
     values = ordered[value_column].to_numpy(dtype=float)
-    ax.barh(np.arange(len(ordered)), values, color=colours)
-    for i, value in enumerate(values):
-        ax.annotate(
-            fmt_rate(value, lang, 1),
-            (value, i),
-            xytext=(3, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=SMALL_FONT_PT,
-        )
-    ax.set_yticks(np.arange(len(ordered)))
-    ax.set_yticklabels(ordered[name_column])
     finite = values[np.isfinite(values)]
     low = float(finite.min()) if finite.size else 0.0
     if target is not None:
         low = min(low, target)
     start = max(0.0, float(np.floor((low - 0.05) * 100) / 100))
-    ax.set_xlim(start, 1.08)  # room for the value labels
-    ax.set_xticks(rate_ticks(start))  # round values, none beyond 100%
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: rate_tick(v, lang)))
+    ticks = rate_ticks(start)  # round values, none beyond 100%
+    rows = len(ordered)
+    y_high = rows + (0.9 if target is not None else -0.4)  # room for the target's label
+    chart = SvgChart(
+        title,
+        max(RANKING_MIN_PLOT_PT, RANKING_ROW_PT * (y_high + 0.6)),
+        svg_chart.Scale(
+            low=start,
+            high=1.08,  # room for the value labels
+            ticks=ticks,
+            labels=[rate_tick(v, lang) for v in ticks],
+            title=axis_start_note(start, lang) if start > 0 else "",
+            title_colour=PALETTE["muted"],
+            title_size=SMALL_FONT_PT,
+        ),
+        svg_chart.Scale(
+            low=-0.6,
+            high=y_high,
+            ticks=[float(i) for i in range(rows)],
+            labels=[str(name) for name in ordered[name_column]],
+            has_grid=False,
+        ),
+    )
+    colours = [
+        PALETTE["highlight"] if code == highlight_code else PALETTE["muted"]
+        for code in ordered["unit_code"]
+    ]
+    chart.hbars(np.arange(rows, dtype=float), values, colours)
+    for i, value in enumerate(values):
+        chart.note(value, float(i), fmt_rate(value, lang, 1), offset=(3, 0), is_centred=True)
     if target is not None:
-        ax.axvline(target, color=PALETTE["bad"], linestyle="--", linewidth=1)
-        ax.annotate(
+        chart.vline(target, PALETTE["bad"], dash="--")
+        chart.note(
+            target,
+            rows - 0.5,
             phrase("chart.target", lang, target=rate_tick(target, lang)),
-            (target, len(ordered) - 0.5),
-            xytext=(-3, 2),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            fontsize=SMALL_FONT_PT,
-            color=PALETTE["bad"],
+            offset=(-3, 2 + SMALL_FONT_PT * DESCENT_SHARE),  # its lowest point 2 pt above
+            colour=PALETTE["bad"],
+            anchor="end",
         )
-    if start > 0:
-        ax.set_xlabel(axis_start_note(start, lang), fontsize=SMALL_FONT_PT, color=PALETTE["muted"])
-    ax.set_ylim(-0.6, len(ordered) + (0.9 if target is not None else -0.4))
-    ax.grid(axis="y", visible=False)
-    _title(fig, title)
-    return fig
+    return chart
 
 
 def rate_ticks(start: float, most: int = 5) -> list[float]:

@@ -312,6 +312,25 @@ class SvgChart:
 
         self._marks.append((2.0, draw))
 
+    def hbars(self, ys: np.ndarray, widths: np.ndarray, colours: list[str]) -> None:
+        """Horizontal bars from zero, centred on ``ys``, each its own colour."""
+
+        def draw(fx: Mapper, fy: Mapper) -> str:
+            centres = np.asarray(ys, dtype=float)
+            y0, y1 = fy(centres + 0.4), fy(centres - 0.4)
+            x0, x1 = fx(np.zeros(len(centres))), fx(np.asarray(widths, dtype=float))
+            return (
+                "".join(
+                    f'<rect x="{_num(min(a, b))}" y="{_num(c)}" width="{_num(abs(b - a))}" '
+                    f'height="{_num(d - c)}" fill="{colour}"/>'
+                    for a, b, c, d, colour in zip(x0, x1, y0, y1, colours, strict=True)
+                    if np.isfinite(b)
+                )
+                + "\n"
+            )
+
+        self._marks.append((1.0, draw))
+
     def note(
         self,
         x: float,
@@ -321,17 +340,26 @@ class SvgChart:
         offset: tuple[float, float] = (0.0, 0.0),
         colour: str = TEXT_COLOUR,
         size: float = SMALL_FONT_PT,
+        anchor: Anchor = "start",
+        is_centred: bool = False,
     ) -> None:
-        """Text whose baseline starts ``offset`` points right of and above a data point; left
-        of it, ending there, when it would run past the chart's right edge."""
+        """Text whose baseline starts (``anchor``: or ends) ``offset`` points right of and above
+        a data point, or is centred on it in height (``is_centred``). A text starting there
+        that would run past the chart's right edge ends left of the point instead. A point
+        without a value has no text."""
 
         def draw(fx: Mapper, fy: Mapper) -> str:
             point_x = float(fx(np.array([x], dtype=float))[0])
-            at_y = float(fy(np.array([y], dtype=float))[0]) - offset[1]
-            if point_x + offset[0] + text_width(text, size) > WIDTH_PT - OUTER_PAD:
+            point_y = float(fy(np.array([y], dtype=float))[0])
+            if not (math.isfinite(point_x) and math.isfinite(point_y)):
+                return ""
+            at_y = point_y - offset[1] + (MIDDLE_ABOVE_BASELINE * size if is_centred else 0.0)
+            fits = point_x + offset[0] + text_width(text, size) <= WIDTH_PT - OUTER_PAD
+            if anchor == "start" and not fits:
                 left = point_x - offset[0]
                 return _text(text, left, at_y, size=size, colour=colour, anchor="end")
-            return _text(text, point_x + offset[0], at_y, size=size, colour=colour)
+            at_x = point_x + offset[0]
+            return _text(text, at_x, at_y, size=size, colour=colour, anchor=anchor)
 
         self._notes.append(draw)
 

@@ -3,13 +3,8 @@ the ranking charts of the overview."""
 
 from __future__ import annotations
 
-import re
-from collections import OrderedDict
-
-import numpy as np
 import pandas as pd
 from IPython.display import HTML
-from matplotlib.colors import to_hex
 
 from cchc_analysis.core import targets as target_rules
 from cchc_analysis.reports import plots
@@ -23,11 +18,9 @@ from cchc_analysis.reports.formatting import (
 from cchc_analysis.reports.html_blocks import (
     ESC,
     figure_html,
-    figure_svg,
     heading,
     html_block,
     paragraph,
-    svg_figure_html,
     table_html,
 )
 from cchc_analysis.reports.links import province_kind, unit_report_file
@@ -40,13 +33,6 @@ from cchc_analysis.reports.unit_data import UnitData
 from cchc_analysis.reports.wording import peer_phrase, phrase
 
 RANKED_RATES = ("within_deadline_rate", "online_rate", "digitization_rate")
-# The province's ranking chart without a highlight, per chart content: every unit report of a
-# run draws the same chart and differs only in which bar is its own (see ``ranking_svg``).
-_PLAIN_RANKINGS: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
-_MAX_PLAIN_RANKINGS = 8
-# The first patches of a ranking chart are the figure's and the axes' backgrounds; the bars
-# follow in the order drawn (``plots.ranking_bars``: ascending by value).
-_FIRST_BAR_PATCH = 3
 
 
 def position(data: UnitData) -> HTML:
@@ -66,9 +52,10 @@ def position(data: UnitData) -> HTML:
                 phrase("no_data.indicator", lang, label=label(name, lang), reason=reason)
             )
     parts.append(paragraph(" ".join(sentences)))
-    svg = ranking_svg(
+    chart = plots.ranking_bars(
         data.peers,
         "within_deadline_rate",
+        "short_name",
         data.unit_code,
         peer_phrase("position.chart_title", data.peer_level, lang),
         lang,
@@ -77,7 +64,7 @@ def position(data: UnitData) -> HTML:
     alt = peer_phrase(
         "position.alt", data.peer_level, lang, units=len(data.peers), unit=data.unit.short_name
     )
-    parts.append(svg_figure_html(svg, alt))
+    parts.append(figure_html(chart, alt))
     parts.append(funnel_html(data.peers, data.peer_level, lang, highlight_code=data.unit_code))
     return html_block("".join(parts))
 
@@ -179,66 +166,3 @@ def rankings(data: ProvinceData) -> HTML:
         )
         parts.append(figure_html(fig, alt))
     return html_block("".join(parts))
-
-
-def ranking_svg(
-    peers: pd.DataFrame,
-    value_column: str,
-    highlight_code: str,
-    title: str,
-    lang: str,
-    *,
-    target: float | None,
-) -> bytes:
-    """``plots.ranking_bars`` of the peers (short names) as SVG, ``highlight_code``'s bar in
-    the highlight colour.
-
-    Why: the chart's 100-odd bars and labels cost most of a commune report's cells, and every
-    report of the province draws the same chart. It is drawn once per content (codes, names,
-    values, title, target) without a highlight, and each report recolours its own bar in the
-    SVG: the same bytes as drawing it with the highlight (tests/test_report_parts.py checks).
-    A table with missing values is drawn directly (a bar without a value may draw nothing).
-    """
-    values = peers[value_column].to_numpy(dtype=float)
-    codes = peers["unit_code"].astype(str)
-
-    def draw(highlight: str | None) -> bytes:
-        return figure_svg(
-            plots.ranking_bars(
-                peers, value_column, "short_name", highlight, title, lang, target=target
-            )
-        )
-
-    if not np.isfinite(values).all() or int((codes == highlight_code).sum()) != 1:
-        return draw(highlight_code)
-    key = (
-        tuple(codes),
-        tuple(peers["short_name"].astype(str)),
-        tuple(repr(v) for v in values.tolist()),
-        value_column,
-        title,
-        lang,
-        repr(target),
-    )
-    plain = _PLAIN_RANKINGS.get(key)
-    if plain is None:
-        plain = draw(None)
-        _PLAIN_RANKINGS[key] = plain
-        while len(_PLAIN_RANKINGS) > _MAX_PLAIN_RANKINGS:
-            _PLAIN_RANKINGS.popitem(last=False)
-    ordered = peers.sort_values(value_column, ascending=True)["unit_code"].astype(str)
-    bar = int(np.flatnonzero(ordered.to_numpy() == highlight_code)[0]) + _FIRST_BAR_PATCH
-    patched = _recoloured(plain, f"patch_{bar}", plots.PALETTE["muted"], plots.PALETTE["highlight"])
-    return patched if patched is not None else draw(highlight_code)
-
-
-def _recoloured(svg: bytes, group_id: str, old: str, new: str) -> bytes | None:
-    """``svg`` with the fill of group ``group_id`` changed from ``old`` to ``new``; None when
-    the group is not one path filled with ``old``."""
-    group = re.compile(rb'<g id="' + group_id.encode() + rb'">\s*<path [^>]*?/>\s*</g>')
-    match = group.search(svg)
-    fill = f"fill: {to_hex(old)}".encode()
-    if match is None or match.group().count(fill) != 1:
-        return None
-    body = match.group().replace(fill, f"fill: {to_hex(new)}".encode())
-    return svg[: match.start()] + body + svg[match.end() :]
