@@ -22,12 +22,13 @@ from cchc_analysis.reports.sections import (
     title,
     trends,
 )
+from cchc_analysis.reports.showing import show_sections
 
 
 class ProvinceReport(ProvinceData):
     """The province overview: league table, funnel plots, trends and index ranking."""
 
-    # The notebook's cells, one per section, in this order (tools/make_notebooks.py, bench/).
+    # The sections, in the order ``show`` displays them (the notebook's cell, bench/).
     SECTIONS: ClassVar[tuple[str, ...]] = (
         "title",
         "contents",
@@ -40,6 +41,10 @@ class ProvinceReport(ProvinceData):
         "service_index",
         "method",
     )
+
+    def show(self) -> None:
+        """Every section in order: the notebook's one cell of output (``showing``)."""
+        show_sections(self, self.SECTIONS)
 
     def title(self) -> HTML:
         return title.province_title(self)

@@ -1,10 +1,11 @@
 """The district report as the notebook calls it: data loaded once, one method per section.
 
-The notebook is thin: a parameters cell, ``UnitReport.load(...)``, then one call per section.
-Each section returns an ``IPython.display.HTML`` block (headings, tables, figures as inline
-PNG with alt text), so the rendered HTML needs nothing from any other host and reads the same
-offline. The loading lives in :mod:`~cchc_analysis.reports.unit_data`, the sections (numbers,
-words, chart, HTML) in :mod:`cchc_analysis.reports.sections`; this class only names them.
+The notebook is thin: a parameters cell, ``UnitReport.load(...)``, then ``report.show()``,
+which displays every section in order (``report.volumes()`` shows one). Each section returns
+an ``IPython.display.HTML`` block (headings, tables, charts as inline SVG with alt text), so
+the rendered HTML needs nothing from any other host and reads the same offline. The loading
+lives in :mod:`~cchc_analysis.reports.unit_data`, the sections (numbers, words, chart, HTML)
+in :mod:`cchc_analysis.reports.sections`; this class only names them.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from cchc_analysis.reports.sections import (
     title,
     volumes,
 )
+from cchc_analysis.reports.showing import show_sections
 from cchc_analysis.reports.unit_data import UnitData
 
 
 class UnitReport(UnitData):
     """Everything one district's report needs, loaded once, and its sections in order."""
 
-    # The notebook's cells, one per section, in this order (tools/make_notebooks.py, bench/).
+    # The sections, in the order ``show`` displays them (the notebook's cell, bench/).
     SECTIONS: ClassVar[tuple[str, ...]] = (
         "title",
         "contents",
@@ -52,6 +54,10 @@ class UnitReport(UnitData):
         "service_index",
         "method",
     )
+
+    def show(self) -> None:
+        """Every section in order: the notebook's one cell of output (``showing``)."""
+        show_sections(self, self.SECTIONS)
 
     def title(self) -> HTML:
         return title.unit_title(self)
