@@ -312,7 +312,10 @@ import resource, sys, json
 resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))
 from cchc_analysis import cli
 code = cli.main(sys.argv[1:])
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM: this process's own resident peak (ru_maxrss keeps the peak of the process it was
+# started from, across exec: a large pytest would be counted as the child's).
+status = open("/proc/self/status", encoding="ascii").read()
+peak_kb = int(status.split("VmHWM:")[1].split()[0])
 print(json.dumps({{"peak_mb": peak_kb // 1024}}), file=sys.stderr)
 sys.exit(code)
 """

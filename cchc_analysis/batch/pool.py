@@ -250,27 +250,19 @@ class LocalPool:
 
     def run(self, jobs: Iterable[ReportJob], on_output: Callable[[JobOutput], None]) -> None:
         """Run every job, each as soon as a worker is free. ``jobs`` is read one job at a
-        time, when a worker is free for it: the caller may still be planning the next ones."""
+        time, when a worker is free for it: the caller may still be planning the next ones.
+
+        A worker that sends a report back gets its next job before ``on_output`` runs (the
+        page and its tables written here): it never waits on the writing."""
         pending = iter(jobs)
         retries: deque[tuple[ReportJob, int]] = deque()
         while True:
-            for worker in self.workers:
-                if worker.job is not None:
-                    continue
-                if retries:
-                    worker.job, worker.attempts = retries.popleft()
-                else:
-                    job = next(pending, None)
-                    if job is None:
-                        break
-                    worker.job, worker.attempts = job, 1
-                worker.served = True
-                with contextlib.suppress(OSError):  # a dead worker is noticed below
-                    worker.conn.send(worker.job)
+            self._hand_out(pending, retries)
             busy = [w for w in self.workers if w.job is not None]
             if not busy:  # nothing running, nothing left
                 return
             ready = wait_ready([w.conn for w in busy])
+            done = []
             for worker in busy:
                 if worker.conn not in ready:
                     continue
@@ -291,7 +283,28 @@ class LocalPool:
                     log.warning("%s: %s; trying once more", job.html_name, output.result.error)
                     retries.append((job, attempts + 1))
                     continue
+                done.append(output)
+            self._hand_out(pending, retries)
+            for output in done:
                 on_output(output)
+
+    def _hand_out(
+        self, pending: Iterator[ReportJob], retries: deque[tuple[ReportJob, int]]
+    ) -> None:
+        """Send each free worker its next job: a retry first, else the next of ``pending``."""
+        for worker in self.workers:
+            if worker.job is not None:
+                continue
+            if retries:
+                worker.job, worker.attempts = retries.popleft()
+            else:
+                job = next(pending, None)
+                if job is None:
+                    return
+                worker.job, worker.attempts = job, 1
+            worker.served = True
+            with contextlib.suppress(OSError):  # a dead worker is noticed in ``run``
+                worker.conn.send(worker.job)
 
     def _died(self, worker: _Worker) -> JobOutput:
         job = worker.job
