@@ -78,7 +78,6 @@ CATEGORY_COLOURS = (
     "#bcbd22",
     "#17becf",
 )
-TICK_FONT_PT = 9.5
 # A ranking chart gives each unit a row this high (and its plot area at least the minimum).
 RANKING_ROW_PT = 0.22 * 72
 RANKING_MIN_PLOT_PT = 80.0
@@ -165,10 +164,6 @@ def rate_tick(value: float, lang: str, digits: int = 0) -> str:
         if abs(points - round(points, shown)) < 1e-6:
             return fmt_rate(value, lang, shown)
     return fmt_rate(value, lang, 2)
-
-
-def _rate_axis(ax: Axes, lang: str, digits: int = 0) -> None:
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: rate_tick(v, lang, digits)))
 
 
 def axis_start_note(start: float, lang: str) -> str:
@@ -620,7 +615,9 @@ def completion_curves(
         times = [c["time"].to_numpy(dtype=float) for c in curves.values()]
         x_low, x_high = svg_chart.data_limits(np.concatenate(times) if times else np.empty(0))
     height = COMPLETION_PLOT_PT
-    x_ticks = svg_chart.auto_ticks(x_low, x_high, svg_chart.PLOT_WIDTH_PT, 3 * TICK_FONT_PT)
+    x_ticks = svg_chart.auto_ticks(
+        x_low, x_high, svg_chart.PLOT_WIDTH_PT, 3 * svg_chart.TICK_FONT_PT
+    )
     y_ticks = svg_chart.auto_ticks(0.0, 1.01, height, 2 * svg_chart.TICK_FONT_PT)
     chart = SvgChart(
         title,
