@@ -366,11 +366,6 @@ def test_figure_svg_is_savefig_tight_drawn_once():
     from cchc_analysis.reports.html_blocks import figure_svg
 
     title = "Một tiêu đề dài của biểu đồ, đủ dài để xuống dòng ở chiều rộng điện thoại"
-    likert = pd.DataFrame(
-        {1: [0.1, 0.0], 2: [0.1, 0.2], 3: [0.2, 0.1], 4: [0.3, 0.3], 5: [0.3, 0.4]},
-        index=["Thời gian", "Thái độ"],
-    )
-    levels = {1: "Rất không hài lòng", 2: "Không", 3: "Bình thường", 4: "Hài lòng", 5: "Rất"}
     monthly = pd.DataFrame(
         {
             "unit_code": ["1", "1", "2", "2"],
@@ -386,7 +381,6 @@ def test_figure_svg_is_savefig_tight_drawn_once():
         ax.set_title("Kiến Thụy")
         tight.tight_layout()
         return [
-            plots.likert_diverging(likert, levels, title, "vi"),
             plots.aspect_bars(pd.DataFrame({"label": ["A", "B"], "share": [0.9, 0.8]}), "t"),
             plots.small_multiples(monthly, {"1": "Kiến Thụy", "2": "An Lão"}, "rate", title),
             fig,

@@ -247,3 +247,34 @@ def test_ranking_bars_sorted_own_unit_accented_a_unit_without_a_rate_drawn_empty
     values = [t for t in names if t and t.endswith("%") and "," in t]
     assert sorted(values) == ["100,0%", "50,0%", "97,0%"]  # no label without a rate
     assert "mục tiêu 95%" in names
+
+
+def test_likert_chart_has_matplotlibs_scale_and_every_level_in_its_legend():
+    from matplotlib.ticker import MaxNLocator
+
+    shares = pd.DataFrame(
+        {1: [0.1, 0.0, 0.05], 2: [0.1, 0.2, 0.05], 3: [0.2, 0.1, 0.1], 4: [0.3, 0.3, 0.4]},
+        index=["Thời gian", "Thái độ", "Chi phí"],
+    ).assign(**{"5": [0.3, 0.4, 0.4]})
+    shares = shares.rename(columns={"5": 5})
+    levels = {1: "Rất không hài lòng", 2: "Không", 3: "Bình thường", 4: "Hài lòng", 5: "Rất"}
+    chart = plots.likert_diverging(shares, levels, "Mức độ hài lòng", "vi")
+    fig, ax = plt.subplots()
+    start = -(shares[1] + shares[2] + shares[3] / 2).to_numpy(dtype=float)
+    for level in (1, 2, 3, 4, 5):
+        ax.barh(np.arange(3), shares[level], left=start)
+        start = start + shares[level].to_numpy(dtype=float)
+    assert (chart.x.low, chart.x.high) == pytest.approx(ax.get_xlim(), rel=1e-12)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    low, high = ax.get_xlim()
+    expected = [t for t in ax.get_xticks() if low - 1e-12 <= t <= high + 1e-12]
+    assert chart.x.ticks == pytest.approx(expected)
+    plt.close(fig)
+    texts = _texts(chart)
+    assert all(label in texts for label in levels.values())
+    assert "Thời gian" in texts and "0%" in texts
+    tree = _tree(chart)
+    names = {t.text: float(t.get("y", 0)) for t in tree.iter(SVG + "text")}
+    assert names["Thời gian"] < names["Thái độ"] < names["Chi phí"]  # the first on top
+    bars = [r for r in tree.iter(SVG + "rect") if r.get("y") and r.get("fill")]
+    assert len(bars) == 15 + 5  # a bar per aspect and level (a zero share an empty one), 5 keys

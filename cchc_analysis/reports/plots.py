@@ -81,6 +81,9 @@ CATEGORY_COLOURS = (
 # A ranking chart gives each unit a row this high (and its plot area at least the minimum).
 RANKING_ROW_PT = 0.22 * 72
 RANKING_MIN_PLOT_PT = 80.0
+# A satisfaction chart's rows (one per aspect), likewise.
+LIKERT_ROW_PT = 0.45 * 72
+LIKERT_MIN_PLOT_PT = 80.0
 DESCENT_SHARE = 0.24  # DejaVu Sans's descent, in multiples of the font size
 # Units named inside a funnel plot, at most (the text under it names every one).
 MAX_FUNNEL_LABELS = 6
@@ -666,25 +669,47 @@ LIKERT_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#bababa", 4: "#67a9cf", 5: "#2
 
 def likert_diverging(
     shares: pd.DataFrame, level_labels: dict[int, str], title: str, lang: str = "vi"
-) -> Figure:
+) -> SvgChart:
     """Diverging stacked bars: dissatisfied levels left of zero, satisfied right, the neutral
-    level split across zero (rows: aspects; columns: levels 1–5 as shares)."""
-    apply_style()
-    fig, ax = _figure(0.45 * len(shares) + 2.0)
-    y = np.arange(len(shares))
+    level split across zero (rows: aspects, the first on top; columns: levels 1–5 as shares)."""
+    rows = len(shares)
+    y = -np.arange(rows, dtype=float)  # the first aspect on top
     left_start = -(shares[1] + shares[2] + shares[3] / 2).to_numpy(dtype=float)
+    right_end = left_start + shares[[1, 2, 3, 4, 5]].sum(axis=1).to_numpy(dtype=float)
+    # matplotlib's limits: each bar's left edge is sticky, so the lowest start is the limit
+    x_low, x_high = svg_chart.data_limits(
+        np.concatenate([left_start, right_end]), sticky=tuple(left_start.tolist())
+    )
+    finite = [v for v in (x_low, x_high) if math.isfinite(v)]
+    x_ticks = [
+        float(v)
+        for v in MaxNLocator(5).tick_values(*finite)
+        if x_low - 1e-12 <= v <= x_high + 1e-12
+    ]
+    y_low, y_high = svg_chart.data_limits(np.array([-(rows - 1) - 0.4, 0.4]))
+    chart = SvgChart(
+        title,
+        max(LIKERT_MIN_PLOT_PT, LIKERT_ROW_PT * rows + 20),
+        svg_chart.Scale(
+            low=x_low,
+            high=x_high,
+            ticks=x_ticks,
+            labels=[fmt_rate(abs(v), lang, 0) for v in x_ticks],
+        ),
+        svg_chart.Scale(
+            low=y_low,
+            high=y_high,
+            ticks=y.tolist(),
+            labels=[str(name) for name in shares.index],
+            has_grid=False,
+        ),
+    )
     start = left_start.copy()
     for level in (1, 2, 3, 4, 5):
         width = shares[level].to_numpy(dtype=float)
-        ax.barh(y, width, left=start, color=LIKERT_COLOURS[level], label=level_labels[level])
+        colours = [LIKERT_COLOURS[level]] * rows
+        chart.hbars(y, width, colours, lefts=start, label=plain_label(level_labels[level]))
         start = start + width
-    ax.axvline(0, color=PALETTE["text"], lw=0.8)
-    ax.set_yticks(y)
-    ax.set_yticklabels(shares.index)
-    ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(abs(v), lang, 0)))
-    ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.grid(axis="y", visible=False)
-    _title(fig, title)
-    _legend_below(fig, ax, ncols=2)
-    return fig
+    chart.vline(0.0, PALETTE["text"], width=0.8)
+    chart.legend_columns = 2
+    return chart

@@ -312,24 +312,36 @@ class SvgChart:
 
         self._marks.append((2.0, draw))
 
-    def hbars(self, ys: np.ndarray, widths: np.ndarray, colours: list[str]) -> None:
-        """Horizontal bars from zero, centred on ``ys``, each its own colour."""
+    def hbars(
+        self,
+        ys: np.ndarray,
+        widths: np.ndarray,
+        colours: list[str],
+        *,
+        lefts: np.ndarray | None = None,
+        label: str | None = None,
+    ) -> None:
+        """Horizontal bars from ``lefts`` (zero when None), centred on ``ys``, each its own
+        colour; with ``label``, a legend entry in the first bar's colour."""
 
         def draw(fx: Mapper, fy: Mapper) -> str:
             centres = np.asarray(ys, dtype=float)
+            starts = np.zeros(len(centres)) if lefts is None else np.asarray(lefts, dtype=float)
             y0, y1 = fy(centres + 0.4), fy(centres - 0.4)
-            x0, x1 = fx(np.zeros(len(centres))), fx(np.asarray(widths, dtype=float))
+            x0, x1 = fx(starts), fx(starts + np.asarray(widths, dtype=float))
             return (
                 "".join(
-                    f'<rect x="{_num(min(a, b))}" y="{_num(c)}" width="{_num(abs(b - a))}" '
-                    f'height="{_num(d - c)}" fill="{colour}"/>'
+                    f'<rect x="{_num(min(a, b))}" y="{_num(min(c, d))}" '
+                    f'width="{_num(abs(b - a))}" height="{_num(abs(d - c))}" fill="{colour}"/>'
                     for a, b, c, d, colour in zip(x0, x1, y0, y1, colours, strict=True)
-                    if np.isfinite(b)
+                    if np.isfinite(a) and np.isfinite(b)
                 )
                 + "\n"
             )
 
         self._marks.append((1.0, draw))
+        if label is not None and colours:
+            self._legend.append(_LegendEntry(label, colours[0], "patch"))
 
     def note(
         self,
