@@ -38,12 +38,12 @@ PALETTE = {
     "primary": "#1f5f8b",
     "secondary": "#e07b39",
     "tertiary": "#5a9e6f",
-    "muted": "#9aa5b1",
+    "muted": svg_chart.MUTED_COLOUR,
     "highlight": "#1a5276",  # the report's own unit, in every chart (the pages' accent)
     "good": "#2e7d32",
     "bad": "#b71c1c",
-    "grid": "#e3e7eb",
-    "text": "#1b2631",
+    "grid": svg_chart.GRID_COLOUR,
+    "text": svg_chart.TEXT_COLOUR,
 }
 CHANNEL_COLOURS = {
     "online": "#1f5f8b",
@@ -53,11 +53,11 @@ CHANNEL_COLOURS = {
 }
 
 # A phone's column (390 px less the margins) holds a chart this wide at 1 user unit per CSS px.
-FIGURE_WIDTH_IN = 4.8
-MIN_FONT_PT = 9.0  # the smallest text of a chart: 9 CSS px at that size
+FIGURE_WIDTH_IN = svg_chart.WIDTH_PT / 72
+MIN_FONT_PT = svg_chart.SMALL_FONT_PT  # the smallest text of a chart: 9 CSS px at that size
 SMALL_FONT_PT = MIN_FONT_PT  # legends, value labels, notes under an axis
 # A title longer than this many characters wraps (11 pt bold at the figure's width).
-TITLE_CHARS = 44
+TITLE_CHARS = svg_chart.TITLE_CHARS
 # Month labels under a time axis, at most.
 MAX_MONTH_TICKS = 8
 # The plot areas' heights, in points, of the charts written directly as SVG (svg_chart).
@@ -84,14 +84,13 @@ RANKING_MIN_PLOT_PT = 80.0
 # A satisfaction chart's rows (one per aspect), likewise.
 LIKERT_ROW_PT = 0.45 * 72
 LIKERT_MIN_PLOT_PT = 80.0
-DESCENT_SHARE = 0.24  # DejaVu Sans's descent, in multiples of the font size
 # Units named inside a funnel plot, at most (the text under it names every one).
 MAX_FUNNEL_LABELS = 6
 # A log axis spanning more decades than this labels its powers of ten only.
 MAX_MINOR_LABELLED_DECADES = 1.5
 
 STYLE: dict[RcKeyType, Any] = {
-    "font.family": "DejaVu Sans",  # ships with matplotlib; covers Vietnamese diacritics
+    "font.family": svg_chart.FONT,  # ships with matplotlib; covers Vietnamese diacritics
     "font.size": 9.5,
     "xtick.labelsize": 9.5,
     "ytick.labelsize": 9.5,
@@ -323,7 +322,7 @@ def ranking_bars(
             target,
             rows - 0.5,
             phrase("chart.target", lang, target=rate_tick(target, lang)),
-            offset=(-3, 2 + SMALL_FONT_PT * DESCENT_SHARE),  # its lowest point 2 pt above
+            offset=(-3, 2 + SMALL_FONT_PT * svg_chart.DESCENT_SHARE),  # its lowest point 2 pt above
             colour=PALETTE["bad"],
             anchor="end",
         )

@@ -26,9 +26,9 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 from matplotlib.ticker import MaxNLocator
 
-# The chart style (see plots.STYLE): sizes in points, one SVG user unit per point.
-WIDTH_PT = 4.8 * 72  # plots.FIGURE_WIDTH_IN
-FONT = "DejaVu Sans"
+# The charts' style, here and in plots.STYLE: sizes in points, one SVG user unit per point.
+WIDTH_PT = 4.8 * 72  # a phone's column (plots.FIGURE_WIDTH_IN)
+FONT = "DejaVu Sans"  # ships with matplotlib; covers Vietnamese diacritics
 TICK_FONT_PT = 9.5
 SMALL_FONT_PT = 9.0
 TITLE_FONT_PT = 11.0
@@ -52,6 +52,7 @@ DASHES = {"-": None, "--": (3.7, 1.6), ":": (1.0, 1.65)}
 # A text's centre sits this far above its baseline, in multiples of its size (DejaVu Sans's
 # x-height and cap height average).
 MIDDLE_ABOVE_BASELINE = 0.36
+DESCENT_SHARE = 0.24  # DejaVu Sans's descent below the baseline, in multiples of the size
 
 # Characters XML 1.0 does not allow in text (a field name may hold them): never written.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
