@@ -60,11 +60,12 @@ SMALL_FONT_PT = MIN_FONT_PT  # legends, value labels, notes under an axis
 TITLE_CHARS = svg_chart.TITLE_CHARS
 # Month labels under a time axis, at most.
 MAX_MONTH_TICKS = 8
-# The plot areas' heights, in points, of the charts written directly as SVG (svg_chart).
-VOLUME_PLOT_PT = 150.0
-TREND_PLOT_PT = 150.0
+# The plot areas' heights, in points, of the charts written directly as SVG (svg_chart): each
+# chart as tall for its width as matplotlib drew it (print caps a chart's height at 7 cm).
+VOLUME_PLOT_PT = 143.0
+TREND_PLOT_PT = 144.0
 COMPLETION_PLOT_PT = 170.0
-FUNNEL_PLOT_PT = 185.0
+FUNNEL_PLOT_PT = 167.0
 # One colour per group (matplotlib's tab10), in the order the groups are drawn.
 CATEGORY_COLOURS = (
     "#1f77b4",
