@@ -19,6 +19,7 @@ from datetime import date
 import pandas as pd
 
 from cchc_analysis import store, units
+from cchc_analysis.core import targets
 from cchc_analysis.core.errors import UnitNotInDataError
 from cchc_analysis.core.metrics import TABLE_COUNT_COLUMNS
 from cchc_analysis.counting.aggregates import period_report_counts
@@ -28,9 +29,10 @@ from cchc_analysis.counting.cube import (
     period_counts,
     period_counts_from_cube,
 )
-from cchc_analysis.counting.monthly import monthly_series
+from cchc_analysis.counting.monthly import monthly_series, unit_rows
 from cchc_analysis.counting.prepare import load_cube
 from cchc_analysis.counting.query import CountQuery
+from cchc_analysis.counting.shared import shared_frame
 
 
 def _district_codes_for(
@@ -196,10 +198,29 @@ def recorded_monthly_counts(
     """
     if query.is_era_2025 or query.by_field:
         raise ValueError("monthly counts are per recorded unit (era 2024), not by field")
-    level, tier = query.level, query.tier
+    level = query.level
     districts, communes = _district_codes_for(data_dir, level, query.unit_codes)
+    if level == "district" and query.unit_codes and len(districts) == 1:
+        # A district report's questions: its province's districts' series, made once and
+        # shared (every district of the province asks), then its own rows.
+        mine = _province_district_series(data_dir, query, districts[0], since, extra_keys)
+        if mine is not None:
+            return unit_rows(mine, districts, extra_keys)
+    return _series(data_dir, query, districts, communes, since, extra_keys)
+
+
+def _series(
+    data_dir: str | os.PathLike[str],
+    query: CountQuery,
+    districts: Sequence[str],
+    communes: Sequence[str] | None,
+    since: date | str | pd.Timestamp,
+    extra_keys: Sequence[str],
+    *,
+    each_from_own_start: bool = False,
+) -> pd.DataFrame:
     cube = load_cube(data_dir, districts)
-    cube = _filter_tier(cube, level, tier)
+    cube = _filter_tier(cube, query.level, query.tier)
     if communes is not None:
         cube = cube[cube["unit_code"].isin(communes)]
     group_key = query.group_key
@@ -210,4 +231,48 @@ def recorded_monthly_counts(
         end=query.period.end,
         unit_key=group_key,
         count_waiting_as_on_time=query.count_waiting_as_on_time,
+        each_from_own_start=each_from_own_start,
     )
+
+
+def _province_district_series(
+    data_dir: str | os.PathLike[str],
+    query: CountQuery,
+    district: str,
+    since: date | str | pd.Timestamp,
+    extra_keys: Sequence[str],
+) -> pd.DataFrame | None:
+    """The rows of ``district`` in the series of every district with data in its province,
+    each from its own first month (:func:`monthly.unit_rows`); None when the district is not
+    in the registry or has no rows in the series (then it is asked for alone)."""
+    province = _province_of(district)
+    if province is None:
+        return None
+    waiting = query.count_waiting_as_on_time
+    convention = targets.count_waiting_as_on_time() if waiting is None else waiting
+
+    def compute() -> pd.DataFrame:
+        same = [
+            code for code in store.dossier_partitions(data_dir) if _province_of(code) == province
+        ]
+        return _series(data_dir, query, same, None, since, extra_keys, each_from_own_start=True)
+
+    key = (
+        "province district series",
+        query.tier,
+        province,
+        pd.Timestamp(since),
+        query.period.end,
+        convention,
+        tuple(extra_keys),
+    )
+    rows = shared_frame(data_dir, key, compute, lambda frame: frame[frame["unit_code"] == district])
+    return rows if len(rows) else None
+
+
+def _province_of(district: str) -> str | None:
+    """The province of a district of the registry (era 2024); None for an unknown code."""
+    try:
+        return units.get_unit(district, level="district").province_code
+    except (KeyError, ValueError):
+        return None

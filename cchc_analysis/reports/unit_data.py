@@ -32,6 +32,7 @@ from cchc_analysis.counting.late_sources import (
     late_sources_by,
     overdue_pending,
 )
+from cchc_analysis.counting.prepare import load_cube
 from cchc_analysis.counting.query import Level, Tier
 from cchc_analysis.counting.rollup import rollup_counts
 from cchc_analysis.counting.shared import shared_frame
@@ -138,6 +139,11 @@ class UnitData:
             query = CountQuery(
                 period, level="district", tier=self.tier, unit_codes=[self.unit_code]
             )
+            # Its row of its province's districts' table, shared by every district report.
+            peers = province_district_table(self.data_dir, query, self.unit)
+            row = row_as_alone(peers, self.unit_code)
+            if row is not None:
+                return row
         table = kpi_table(self.data_dir, query)
         return None if table.empty else table.iloc[0]
 
@@ -215,19 +221,13 @@ class UnitData:
         self.current = self._current_row()
         self.previous = self._comparison_row(self.period.previous())
         self.year_before = self._comparison_row(self.period.year_before())
-        same_province = province_districts(self.data_dir, self.unit)
-        self.peers = kpi_table(
-            self.data_dir, CountQuery(self.period, tier=self.tier, unit_codes=same_province)
+        self.peers = province_district_table(
+            self.data_dir, CountQuery(self.period, tier=self.tier), self.unit
         )
         self.peers["short_name"] = [short_name(c, "district") for c in self.peers["unit_code"]]
         self.commune_codes: list[str] = []
         self.commune_table = (
-            kpi_table(
-                self.data_dir,
-                CountQuery(
-                    self.period, level="commune", tier="commune", unit_codes=[self.unit_code]
-                ),
-            )
+            district_communes(self.data_dir, self.period, self.unit)
             if self.tier != "district"
             else pd.DataFrame()
         )
@@ -284,6 +284,83 @@ def row_as_alone(table: pd.DataFrame, code: str) -> pd.Series | None:
     if not table[counts].isna().any().equals(mine[counts].isna().any()):
         return None
     return mine.iloc[0]
+
+
+def province_district_table(data_dir: Path, query: CountQuery, unit: units.Unit) -> pd.DataFrame:
+    """The KPI rows of the districts with data in ``unit``'s province (before the reform) for
+    the query's period and tier: a district is compared with its own province.
+
+    The same table for every district report of the province: computed once per folder
+    state and shared (``counting.shared``); each report takes its own row out of it
+    (:func:`row_as_alone`)."""
+    every = query.with_options(unit_codes=province_districts(data_dir, unit))
+    waiting = every.count_waiting_as_on_time
+    convention = targets.count_waiting_as_on_time() if waiting is None else waiting
+    return shared_frame(
+        data_dir,
+        ("province_districts", every, convention),
+        lambda: kpi_table(data_dir, every),
+    )
+
+
+def district_communes(data_dir: Path, period: Period, district: units.Unit) -> pd.DataFrame:
+    """The KPI rows of a district's communes (before the reform) for ``period``.
+
+    Taken out of its province's communes' table, shared by every district report of the
+    province, when they are exactly the rows asked for alone: every commune of the province
+    lies in one district's data, the district the registry gives it (its earlier data is then
+    looked for where it is alone), and the rows' gaps type the counts alike
+    (:func:`rows_as_alone`); otherwise asked for alone."""
+    query = CountQuery(period, level="commune", tier="commune", unit_codes=[district.code])
+    same = province_districts(data_dir, district)
+    if district.code in same:
+        places = shared_frame(
+            data_dir, ("commune districts", tuple(same)), lambda: _commune_districts(data_dir, same)
+        )
+        if places["unit_code"].is_unique and places["is_registry_district"].all():
+            every = query.with_options(unit_codes=same)
+            waiting = targets.count_waiting_as_on_time()
+            table = shared_frame(
+                data_dir,
+                ("province communes", every, waiting),
+                lambda: kpi_table(data_dir, every),
+            )
+            codes = places.loc[places["district_code"] == district.code, "unit_code"]
+            rows = rows_as_alone(table, set(codes))
+            if rows is not None:
+                return rows
+    return kpi_table(data_dir, query)
+
+
+def _commune_districts(data_dir: Path, districts: list[str]) -> pd.DataFrame:
+    """Each (district_code, unit_code) pair of the districts' communes' rows in the cube, and
+    whether the registry puts the commune in that district."""
+    cube = load_cube(data_dir, districts)
+    communes = cube[cube["unit_level"] == "commune"]
+    pairs = communes[["district_code", "unit_code"]].astype(str).drop_duplicates()
+    pairs = pairs.reset_index(drop=True)
+    pairs["is_registry_district"] = [
+        _registry_district(code) == district
+        for district, code in zip(pairs["district_code"], pairs["unit_code"], strict=True)
+    ]
+    return pairs
+
+
+def _registry_district(commune: str) -> str | None:
+    try:
+        return units.district_of(commune).code
+    except (KeyError, ValueError):
+        return None
+
+
+def rows_as_alone(table: pd.DataFrame, codes: set[str]) -> pd.DataFrame | None:
+    """The rows of ``codes`` in a KPI table of many units, as ``kpi_table`` gives them for
+    those units alone; None when that is not sure (see :func:`row_as_alone`)."""
+    mine = table[table["unit_code"].astype(str).isin(codes)].reset_index(drop=True)
+    counts = [c for c in table.columns if c.endswith("_count") and c in COUNT_COLUMNS]
+    if mine.empty or not table[counts].isna().any().equals(mine[counts].isna().any()):
+        return None
+    return mine
 
 
 def province_districts(data_dir: Path, unit: units.Unit) -> list[str]:
