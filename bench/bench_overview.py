@@ -67,7 +67,6 @@ def pieces(data: Path, period: str, level: str, repeats: int) -> dict[str, float
     from cchc_analysis import stats
     from cchc_analysis.counting import monthly_counts
     from cchc_analysis.reports import plots
-    from cchc_analysis.reports.html_blocks import figure_svg
     from cchc_analysis.reports.province_report import ProvinceReport
 
     report = ProvinceReport.load(period, str(data), "vi", "both", "", level, "")
@@ -78,9 +77,7 @@ def pieces(data: Path, period: str, level: str, repeats: int) -> dict[str, float
             lambda: monthly_counts(report.data_dir, report.query, since=start), repeats
         ),
         f"trend panels ({len(names)} units, SVG)": _median_seconds(
-            lambda: figure_svg(
-                plots.small_multiples(report.monthly, names, "within_deadline_rate", "t")
-            ),
+            lambda: plots.small_multiples(report.monthly, names, "within_deadline_rate", "t").svg(),
             repeats,
         ),
         "trend tests of every unit": _median_seconds(

@@ -278,3 +278,75 @@ def test_likert_chart_has_matplotlibs_scale_and_every_level_in_its_legend():
     assert names["Thời gian"] < names["Thái độ"] < names["Chi phí"]  # the first on top
     bars = [r for r in tree.iter(SVG + "rect") if r.get("y") and r.get("fill")]
     assert len(bars) == 15 + 5  # a bar per aspect and level (a zero share an empty one), 5 keys
+
+
+def _panels_reference(series: list[np.ndarray]) -> tuple[tuple, tuple, list[float]]:
+    """matplotlib's limits and y ticks for Axes sharing both scales, each series drawn against
+    0, 1, 2 … (the overview's panels as they were drawn), with ``MaxNLocator(3)`` on y."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots()
+    for values in series:
+        ax.plot(np.arange(len(values)), values)
+    ax.yaxis.set_major_locator(MaxNLocator(3))
+    low, high = ax.get_ylim()
+    ticks = [t for t in ax.get_yticks() if low - 1e-10 <= t <= high + 1e-10]
+    plt.close(fig)
+    return ax.get_xlim(), (low, high), ticks
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_small_multiples_have_matplotlibs_shared_scales(seed):
+    """The overview's panels: limits and ticks are those of matplotlib's Axes sharing both
+    scales, over units of different lengths, gaps, and one unit without any rate."""
+    rng = np.random.default_rng(seed)
+    series = [np.clip(rng.normal(0.95, 0.04, 12), 0, 1) for _ in range(7)]
+    series[2][[3, 4]] = np.nan  # months without a rate
+    series[5] = series[5][:9]  # a unit with fewer months
+    series[6] = np.full(12, np.nan)  # no rate at all
+    months = pd.date_range("2025-10-01", periods=12, freq="MS")
+    monthly = pd.concat(
+        pd.DataFrame({"unit_code": str(i), "month": months[: len(v)], "rate": v})
+        for i, v in enumerate(series)
+    )
+    names = {str(i): f"Xã {i}" for i in range(len(series))}
+    chart = plots.small_multiples(monthly, names, "rate", "Tỷ lệ đúng hạn")
+    x_limits, y_limits, ticks = _panels_reference(series)
+    assert chart.x_limits == pytest.approx(x_limits, rel=1e-12)
+    assert (chart.y.low, chart.y.high) == pytest.approx(y_limits, rel=1e-12)
+    assert chart.y.ticks == pytest.approx(ticks, rel=1e-12)
+    assert len(chart.y.ticks) >= 2
+
+
+def test_small_multiples_put_each_line_in_its_panel_on_its_ticks():
+    """Each unit's line lies within its own panel, a month at a tick's value on that tick's
+    grid line; names and the tick labels (first column only) are text; a gap breaks a line."""
+    months = pd.date_range("2025-10-01", periods=6, freq="MS")
+    rates = {"1": [0.9, 0.95, 1.0, 0.95, 0.9, 0.95], "2": [1.0, np.nan, 0.9, 0.9, 1.0, 0.95]}
+    rates["3"] = [0.95] * 6
+    rates["4"] = [0.96] * 6
+    monthly = pd.concat(
+        pd.DataFrame({"unit_code": code, "month": months, "rate": v}) for code, v in rates.items()
+    )
+    names = {"1": "Đồ Sơn", "2": "An Lão", "3": "Tiên Lãng", "4": "Cát Hải"}
+    chart = plots.small_multiples(monthly, names, "rate", "Tỷ lệ đúng hạn", ncols=3)
+    tree = ElementTree.fromstring(chart.svg())
+    texts = [t.text for t in tree.iter(SVG + "text")]
+    assert [t for t in texts if t in names.values()] == list(names.values())
+    assert chart.y.labels == ["92%", "96%", "100%"]
+    assert texts.count("96%") == 2 and texts.count("100%") == 2  # two rows, first column
+    paths = [p.get("d") for p in tree.iter(SVG + "path")]
+    grid, line = paths[0], paths[1]
+    grid_ys = {float(m) for m in re.findall(r"M[\d.]+ ([\d.]+)h", grid)}
+    pieces = re.findall(r"M[^M]+", line)
+    assert len(pieces) == 5  # four units, one broken by its missing month
+    points = [
+        [tuple(map(float, xy)) for xy in re.findall(r"([\d.]+) ([\d.]+)", piece)]
+        for piece in pieces
+    ]
+    # Unit 1's top month (100%) and 4's every month (96%) lie on grid lines.
+    assert round(min(y for _, y in points[0]), 2) in {round(y, 2) for y in grid_ys}
+    assert {round(y, 2) for _, y in points[4]} <= {round(y, 2) for y in grid_ys}
+    # Unit 4 (second row, first column) is under unit 1 and left of unit 2's panel.
+    assert min(y for _, y in points[4]) > max(y for _, y in points[0])
+    assert max(x for x, _ in points[4]) < min(x for x, _ in points[1])

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.typing import RcKeyType
 
-from cchc_analysis.reports.svg_chart import SvgChart
+from cchc_analysis.reports.svg_chart import SvgImage
 from cchc_analysis.reports.xlsx import xlsx_bytes
 from cchc_analysis.units import slugify
 
@@ -53,14 +53,14 @@ _TAG = re.compile(r"<[^>]+>")
 _LONG_RUN = re.compile(r"\S{40,}")
 
 
-def figure_html(fig: Figure | SvgChart, alt: str, caption: str | None = None) -> str:
+def figure_html(fig: Figure | SvgImage, alt: str, caption: str | None = None) -> str:
     """Embed a chart (a matplotlib figure or a chart written as SVG) as an inline SVG image
     with alt text (no external file, no other host).
 
     Vector, so it is sharp on paper and scales to a phone's width; its text stays text
     (``svg.fonttype: none``), set in the reader's DejaVu Sans or fallback fonts.
     """
-    svg = fig.svg() if isinstance(fig, SvgChart) else figure_svg(fig)
+    svg = fig.svg() if isinstance(fig, SvgImage) else figure_svg(fig)
     return svg_figure_html(svg, alt, caption)
 
 

@@ -20,13 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.lines import Line2D
-from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from matplotlib.transforms import Affine2D
 from matplotlib.typing import RcKeyType
 
 from cchc_analysis.reports import svg_chart
@@ -373,149 +368,38 @@ def small_multiples(
     title: str,
     lang: str = "vi",
     ncols: int = 3,
-) -> Figure:
+) -> svg_chart.SvgPanels:
     """One small line chart per unit of a monthly rate (columns unit_code, month, value), on
-    shared scales, ``ncols`` to a row.
-
-    Drawn as lines and texts on one figure rather than an Axes per unit: a hundred Axes cost
-    seconds to lay out and draw, and with shared scales one layout, computed here the way
-    ``tight_layout`` would, serves every panel. Limits and ticks are matplotlib's own (a probe
-    Axes given every point); each panel has a y grid, left and bottom spines, tick marks, the
-    tick labels in the first column, and the unit's name over it.
-    """
-    apply_style()
+    shared scales, ``ncols`` to a row (``svg_chart.SvgPanels``). The limits are matplotlib's
+    autoscale of every point (each series against 0, 1, 2 …); the y ticks its
+    ``MaxNLocator(3)``'s, within them."""
     codes = list(unit_names)
-    nrows = max(1, math.ceil(len(codes) / ncols))
     by_code = {
         str(code): part.sort_values("month")[value_column].to_numpy(dtype=float)
         for code, part in monthly.groupby("unit_code", sort=False)
     }
     series = [by_code.get(str(code), np.empty(0)) for code in codes]
-    (x_low, x_high), (y_low, y_high), ticks = _shared_scales(series)
-    labels = [rate_tick(float(t), lang) for t in ticks]
-    names = [legend_label(unit_names[code], 18) for code in codes]
-    layout = _PanelLayout(labels, names, nrows, ncols, title)
-    fig = Figure(figsize=(FIGURE_WIDTH_IN, layout.height / 72))
-    _title(fig, title)
-    # Points from the figure's corner, through transFigure: savefig's tight crop moves it.
-    points = Affine2D().scale(1 / (FIGURE_WIDTH_IN * 72), 1 / layout.height) + fig.transFigure
-    grid: list[_Segment] = []
-    spines: list[_Segment] = []
-    marks: list[_Segment] = []
-    for i, (values, name) in enumerate(zip(series, names, strict=True)):
-        left, bottom = layout.origin(i)
-        right, top = left + layout.panel_width, bottom + layout.panel_height
-        y_ticks = bottom + (ticks - y_low) / (y_high - y_low) * layout.panel_height
-        grid.extend([(left, y), (right, y)] for y in y_ticks)
-        spines.extend(([(left, bottom), (left, top)], [(left, bottom), (right, bottom)]))
-        marks.extend([(left - _TICK_LENGTH_PT, y), (left, y)] for y in y_ticks)
-        if i % ncols == 0:
-            for y, text in zip(y_ticks, labels, strict=True):
-                fig.text(
-                    left - _TICK_LENGTH_PT - _TICK_PAD_PT,
-                    y,
-                    text,
-                    transform=points,
-                    ha="right",
-                    va="center_baseline",
-                    fontsize=MIN_FONT_PT,
-                    color=STYLE["ytick.color"],
-                )
-        fig.text(left, top + _TITLE_PAD_PT, name, transform=points, ha="left", fontsize=MIN_FONT_PT)
-        x = left + (np.arange(len(values)) - x_low) / (x_high - x_low) * layout.panel_width
-        y = bottom + (values - y_low) / (y_high - y_low) * layout.panel_height
-        fig.add_artist(Line2D(x, y, color=PALETTE["primary"], lw=1.2, transform=points, zorder=2))
-    for segments, colour, width, cap, order in (
-        (grid, STYLE["grid.color"], STYLE["grid.linewidth"], "projecting", 0.5),
-        (spines, STYLE["axes.edgecolor"], 0.8, "projecting", 2.5),
-        (marks, STYLE["ytick.color"], 0.8, "butt", 2.01),
-    ):
-        fig.add_artist(
-            LineCollection(
-                segments,
-                colors=colour,
-                linewidths=width,
-                capstyle=cap,
-                transform=points,
-                zorder=order,
-            )
-        )
-    return fig
-
-
-_Segment = list[tuple[float, float]]  # a line's two ends
-# The panel furniture of ``small_multiples``, in points (matplotlib's defaults for an Axes).
-_TICK_LENGTH_PT = 3.5  # ytick.major.size
-_TICK_PAD_PT = 3.5  # ytick.major.pad
-_TITLE_PAD_PT = 6.0  # axes.titlepad
-# tight_layout's padding, in multiples of the font size: around the figure and between panels.
-_LAYOUT_PAD = 1.08
-# Each row of panels takes this many points of the figure's height, as ever.
-_ROW_PITCH_PT = 1.15 * 72
-_LINE_SPACING = 1.2  # matplotlib's, between the lines of a wrapped title
-
-
-def _shared_scales(
-    series: list[np.ndarray],
-) -> tuple[tuple[float, float], tuple[float, float], np.ndarray]:
-    """The x and y limits matplotlib would give Axes sharing both scales and plotting each
-    series against 0, 1, 2 …, and the y ticks shown (``MaxNLocator(3)``, within the limits)."""
-    probe = Figure().add_subplot()
-    points = [np.column_stack([np.arange(len(v), dtype=float), v])[np.isfinite(v)] for v in series]
-    stacked = np.concatenate(points) if points else np.empty((0, 2))
-    if len(stacked):
-        probe.update_datalim(stacked)
-    probe.yaxis.set_major_locator(MaxNLocator(3))
-    probe.autoscale_view()
-    x_low, x_high = probe.get_xlim()
-    y_low, y_high = probe.get_ylim()
-    ticks = np.asarray(probe.yaxis.get_major_locator()(), dtype=float)
+    finite = [np.isfinite(v) for v in series]
+    xs = np.concatenate(
+        [np.arange(len(v), dtype=float)[f] for v, f in zip(series, finite, strict=True)]
+        or [np.empty(0)]
+    )
+    ys = np.concatenate([v[f] for v, f in zip(series, finite, strict=True)] or [np.empty(0)])
+    x_limits = svg_chart.data_limits(xs)
+    y_low, y_high = svg_chart.data_limits(ys)
     tolerance = 1e-10 * (y_high - y_low)
-    ticks = ticks[(ticks >= y_low - tolerance) & (ticks <= y_high + tolerance)]
-    return (x_low, x_high), (y_low, y_high), ticks
-
-
-class _PanelLayout:
-    """Where ``small_multiples`` puts its panels, in points from the figure's bottom left: the
-    margins, gaps and panel size ``tight_layout`` would give Axes with these tick labels and
-    names over them, each row ``_ROW_PITCH_PT`` high, all below the figure's title."""
-
-    def __init__(self, labels: list[str], names: list[str], nrows: int, ncols: int, title: str):
-        pad = _LAYOUT_PAD * float(STYLE["font.size"])
-        label_width = max((_text_size(t)[0] for t in labels), default=0.0)
-        name_width = max((_text_size(t)[0] for t in names), default=0.0)
-        above = _TITLE_PAD_PT + max((_text_size(t)[1] for t in names), default=0.0)
-        self.ncols = ncols
-        self.left = pad + label_width + _TICK_PAD_PT + _TICK_LENGTH_PT
-        usable = FIGURE_WIDTH_IN * 72 - self.left - pad
-        self.gap = pad + _TICK_LENGTH_PT
-        self.panel_width = (usable - (ncols - 1) * self.gap) / ncols
-        overflow = max(0.0, name_width - self.panel_width)
-        if overflow:  # a name wider than its panel: room for it before the next panel
-            self.gap += overflow
-            self.panel_width = (usable - overflow - (ncols - 1) * self.gap) / ncols
-        self.panel_height = _ROW_PITCH_PT - pad - above
-        # _title sets the figure's title 2% of the figure's height below its top.
-        lines = len(textwrap.wrap(title, TITLE_CHARS, break_long_words=False)) or 1
-        title_height = lines * _LINE_SPACING * float(STYLE["axes.titlesize"])
-        above_rows = title_height + pad + above
-        body = nrows * _ROW_PITCH_PT - above + pad
-        self.height = (above_rows + body) / 0.98
-        self.top = 0.02 * self.height + above_rows  # from the figure's top to the first panel
-
-    def origin(self, index: int) -> tuple[float, float]:
-        """The bottom-left corner of panel ``index`` (row by row)."""
-        row, column = divmod(index, self.ncols)
-        left = self.left + column * (self.panel_width + self.gap)
-        top = self.height - self.top - row * _ROW_PITCH_PT
-        return left, top - self.panel_height
-
-
-def _text_size(text: str, size: float = MIN_FONT_PT) -> tuple[float, float]:
-    """Width and height above the baseline of one line of chart text, in points."""
-    prop = FontProperties(family=STYLE["font.family"], size=size)
-    width, height, descent = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
-    return float(width), float(height - descent)
+    ticks = [
+        float(t) + 0.0
+        for t in MaxNLocator(3).tick_values(y_low, y_high)
+        if y_low - tolerance <= t <= y_high + tolerance
+    ]
+    y = svg_chart.Scale(
+        low=y_low, high=y_high, ticks=ticks, labels=[rate_tick(t, lang) for t in ticks]
+    )
+    names = [legend_label(unit_names[code], 18) for code in codes]
+    return svg_chart.SvgPanels(
+        title, names, series, y, x_limits, colour=PALETTE["primary"], columns=ncols
+    )
 
 
 def funnel_plot(
