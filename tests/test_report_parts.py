@@ -347,7 +347,7 @@ def _savefig_svg(fig: object) -> bytes:
 
     import matplotlib.pyplot as plt
 
-    from cchc_analysis.reports.html_blocks import SVG_STYLE
+    from cchc_analysis.reports.matplotlib_svg import SVG_STYLE
 
     buffer = io.BytesIO()
     with plt.rc_context(SVG_STYLE):
@@ -363,21 +363,21 @@ def test_figure_svg_is_savefig_tight_drawn_once():
     import matplotlib.pyplot as plt
 
     from cchc_analysis.reports import plots
-    from cchc_analysis.reports.html_blocks import figure_svg
+    from cchc_analysis.reports.matplotlib_svg import figure_svg
 
-    plots.apply_style()  # as every report's charts are drawn (not left to an earlier test)
+    plots.apply_style()  # a researcher's figure in the reports' look
 
     def charts() -> list[object]:
+        constrained, ax = plt.subplots(figsize=(plots.FIGURE_WIDTH_IN, 2.8), layout="constrained")
+        ax.barh([0, 1], [0.9, 0.8], label="Hài lòng")
+        constrained.suptitle("Một tiêu đề dài của biểu đồ,\nxuống dòng", x=0.01, ha="left")
+        constrained.legend(loc="outside lower center")
         fig, ax = plt.subplots(figsize=(2, 1))  # no layout engine
         ax.plot([0, 1], [0, 1])
         tight, ax = plt.subplots(figsize=(3, 2))
         ax.set_title("Kiến Thụy")
         tight.tight_layout()
-        return [
-            plots.aspect_bars(pd.DataFrame({"label": ["A", "B"], "share": [0.9, 0.8]}), "t"),
-            fig,
-            tight,
-        ]
+        return [constrained, fig, tight]
 
     for ours, reference in zip(charts(), charts(), strict=True):
         assert figure_svg(ours) == _savefig_svg(reference)  # type: ignore[arg-type]

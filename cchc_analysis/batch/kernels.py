@@ -42,20 +42,18 @@ from cchc_analysis.core.errors import KernelStartError
 # What every report imports, run as the kernel starts (before its first report, which it
 # delays by nothing: the report's first cell would import the same).
 PRELUDE_CODE = """\
-import matplotlib.pyplot as _plt
 import pandas
 import cchc_analysis.reports.province_report
 import cchc_analysis.reports.unit_report
 from cchc_analysis.counting import shared as _shared
 _shared.hold_states()  # the folder's state taken once per report (reset forgets it)
-del _plt, _shared
+del _shared
 """
 # Then, one step at a time and only while no report waits for the kernel (``warm_up_while``):
 # the unit registries and crosswalks built (from the package's own files, whatever the data)
-# and a chart of each kind drawn (fonts, matplotlib's SVG backend, the SVG writer). The objects
-# that then exist live as long as the kernel: frozen, a garbage collection (each reset runs
-# one) skips them instead of walking the hundreds of thousands of objects that pandas,
-# matplotlib and scipy create.
+# and a chart drawn (the fonts' metrics, the SVG writer). The objects that then exist live as
+# long as the kernel: frozen, a garbage collection (each reset runs one) skips them instead of
+# walking the hundreds of thousands of objects that pandas, matplotlib and scipy create.
 WARM_UP_STEPS = (
     """\
 from cchc_analysis import units as _units
@@ -79,18 +77,11 @@ _units.former_districts()
 del _units
 """,
     """\
-import matplotlib.pyplot as _plt
-from cchc_analysis.reports import html_blocks as _blocks, plots as _plots
-_plots.apply_style()
-_fig, _ax = _plt.subplots(figsize=(2, 1))
-_ax.plot([0, 1], [0, 1])
-_ax.set_title("Kiến Thụy")
-_blocks.figure_svg(_fig)
-_plt.close(_fig)
+from cchc_analysis.reports import plots as _plots
 import pandas as _pd
 _months = _pd.date_range("2024-10-01", periods=24, freq="MS")
 _plots.rate_trend(_pd.DataFrame({"month": _months, "r": 0.97}), {"r": "r"}, "t").svg()
-del _fig, _ax, _blocks, _plots, _plt, _pd, _months
+del _plots, _pd, _months
 """,
     """\
 import gc as _gc
@@ -102,11 +93,12 @@ del _gc
 # What ``%reset -f`` does, without the magic's second full collection; what survives a report
 # (the modules' caches) is frozen with the rest, so the next reset's collection stays short.
 RESET_CODE = """\
-import matplotlib.pyplot as _plt
+import sys as _sys
 from cchc_analysis.counting import shared as _shared
-_plt.close("all")
+if "matplotlib.pyplot" in _sys.modules:  # a notebook that drew with matplotlib
+    _sys.modules["matplotlib.pyplot"].close("all")
 _shared.forget_states()  # the next report takes the folder's state again
-del _plt, _shared
+del _sys, _shared
 get_ipython().reset(new_session=False)
 import gc as _gc
 _gc.freeze()

@@ -1,7 +1,8 @@
 """Charts for the reports, in one style: calm colours, Vietnamese number formats, no chartjunk.
 
-Every function returns a matplotlib Figure and never calls ``plt.show``; the report layer
-decides how to embed it (SVG inline, with alt text).
+Every chart is written directly as SVG (:mod:`svg_chart`: an ``SvgChart``, or ``SvgPanels``
+for small multiples); the report layer embeds it inline with alt text. ``STYLE`` and
+:func:`apply_style` give a researcher's own matplotlib figures the same look.
 
 Charts are drawn at a phone's width (``FIGURE_WIDTH_IN``) with no text under ``MIN_FONT_PT``:
 on a 390 px phone a chart fills the column at about its own size, so its smallest text reads
@@ -13,15 +14,12 @@ from __future__ import annotations
 
 import functools
 import math
-import textwrap
 from typing import Any
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 from matplotlib.typing import RcKeyType
 
 from cchc_analysis.reports import svg_chart
@@ -111,33 +109,9 @@ STYLE: dict[RcKeyType, Any] = {
 
 
 def apply_style() -> None:
-    """Apply the workbook's chart style to matplotlib (idempotent)."""
-    plt.rcParams.update(STYLE)
-
-
-def _figure(height_in: float) -> tuple[Figure, Axes]:
-    """One chart at the phone width; constrained layout keeps a legend under it in the figure."""
-    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH_IN, height_in), layout="constrained")
-    return fig, ax
-
-
-def _title(fig: Figure, title: str) -> None:
-    """The chart's title at the figure's left edge, wrapped to its width (a title set over the
-    axes would start after long tick labels and widen the chart)."""
-    fig.suptitle(
-        textwrap.fill(title, TITLE_CHARS, break_long_words=False),
-        x=0.01,
-        ha="left",
-        fontsize=STYLE["axes.titlesize"],
-        fontweight=STYLE["axes.titleweight"],
-    )
-
-
-def _legend_below(fig: Figure, ax: Axes, ncols: int = 1) -> None:
-    """The legend under the plot, in the figure, so it never covers the data."""
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncols=ncols, fontsize=SMALL_FONT_PT)
+    """Apply the workbook's chart style to matplotlib (idempotent): for a researcher's own
+    matplotlib figures, in the reports' look (the reports' charts are ``svg_chart``'s)."""
+    matplotlib.rcParams.update(STYLE)
 
 
 def plain_label(text: object, limit: int = 48) -> str:
@@ -145,12 +119,6 @@ def plain_label(text: object, limit: int = 48) -> str:
     show it in full, and a very long one would make the chart wider than a page."""
     label = " ".join(str(text).split())
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
-
-
-def legend_label(text: object, limit: int = 48) -> str:
-    """``plain_label`` for a matplotlib chart, with every "$" escaped, so "$…$" in it is never
-    parsed as mathtext."""
-    return plain_label(text, limit).replace("$", r"\$")
 
 
 @functools.lru_cache(maxsize=4096)  # the same ticks on every chart of every report
@@ -335,32 +303,6 @@ def rate_ticks(start: float, most: int = 5) -> list[float]:
     return [0.0, 0.5, 1.0]
 
 
-def aspect_bars(shares: pd.DataFrame, title: str, lang: str = "vi") -> Figure:
-    """Satisfied share per survey aspect (columns label, share)."""
-    apply_style()
-    fig, ax = _figure(2.8)
-    y = np.arange(len(shares))
-    ax.barh(y, shares["share"], color=PALETTE["primary"])
-    for i, value in enumerate(shares["share"]):
-        ax.annotate(
-            fmt_rate(value, lang, 1),
-            (value, i),
-            xytext=(3, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=SMALL_FONT_PT,
-        )
-    ax.set_yticks(y)
-    ax.set_yticklabels(shares["label"])
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1.12)
-    ax.xaxis.set_major_locator(MaxNLocator(4))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_rate(v, lang, 0)))
-    ax.grid(axis="y", visible=False)
-    _title(fig, title)
-    return fig
-
-
 def small_multiples(
     monthly: pd.DataFrame,
     unit_names: dict[str, str],
@@ -396,7 +338,7 @@ def small_multiples(
     y = svg_chart.Scale(
         low=y_low, high=y_high, ticks=ticks, labels=[rate_tick(t, lang) for t in ticks]
     )
-    names = [legend_label(unit_names[code], 18) for code in codes]
+    names = [plain_label(unit_names[code], 18) for code in codes]
     return svg_chart.SvgPanels(
         title, names, series, y, x_limits, colour=PALETTE["primary"], columns=ncols
     )
