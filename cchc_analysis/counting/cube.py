@@ -139,10 +139,11 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
     due = _day(dossiers["due_at"])
     closed_at = closing_days(dossiers, received)
     has_closed = ~np.isnat(closed_at)
-    status = dossiers["status"].astype("string").fillna("")
-    without_result = status.isin(CLOSED_WITHOUT_RESULT_STATUSES).to_numpy()
-    is_refused = (status == "refused").to_numpy(dtype=bool)
-    is_awaiting = (status == "awaiting_intake").to_numpy(dtype=bool)
+    # Tests on the category codes, not on the values made text (a copy of every row).
+    status = dossiers["status"]
+    without_result = _isin(status, CLOSED_WITHOUT_RESULT_STATUSES)
+    is_refused = _isin(status, frozenset({"refused"}))
+    is_awaiting = _isin(status, frozenset({"awaiting_intake"}))
     is_received = ~is_refused & ~is_awaiting
 
     in_period = (received >= s) & (received <= e)
@@ -156,15 +157,15 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
     wait_from, wait_until = waiting_bounds(
         dossiers,
         received=received,
-        has_waiting_status=(status == "supplement_requested").to_numpy(dtype=bool),
+        has_waiting_status=_isin(status, frozenset({"supplement_requested"})),
     )
     waiting = (wait_from <= e) & (np.isnat(wait_until) | (wait_until > e))
     pending_timely = pending & (due766 >= e)
 
-    channel = dossiers["channel"].astype("string").fillna("")
-    level = dossiers["online_level"].astype("string").fillna("")
-    is_online = (channel == "online").to_numpy()
-    rating = dossiers["rating"].astype("string") if "rating" in dossiers else None
+    is_online = _isin(dossiers["channel"], frozenset({"online"}))
+    is_full = _isin(dossiers["online_level"], frozenset({"full"}))
+    is_partial = _isin(dossiers["online_level"], frozenset({"partial"}))
+    rating = dossiers.get("rating")
 
     def flag(name: str) -> np.ndarray:
         if name not in dossiers:
@@ -179,9 +180,7 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
     is_new_online = is_new & is_online
     rated = resolved_in & (rating.notna().to_numpy() if rating is not None else False)
     satisfied = rated & (
-        rating.isin(["satisfied", "very_satisfied"]).fillna(False).to_numpy()
-        if rating is not None
-        else False
+        _isin(rating, frozenset({"satisfied", "very_satisfied"})) if rating is not None else False
     )
     return pd.DataFrame(
         {
@@ -197,8 +196,8 @@ def dossier_flags(dossiers: pd.DataFrame, start: date, end: date) -> pd.DataFram
             "pending_in_time_count": pending & (due >= e),
             "pending_late_count": pending & (due < e),
             "pending_total_count": pending,
-            "online_full_count": is_new & is_online & (level == "full").to_numpy(),
-            "online_partial_count": is_new & is_online & (level == "partial").to_numpy(),
+            "online_full_count": is_new & is_online & is_full,
+            "online_partial_count": is_new & is_online & is_partial,
             "withdrawn_count": closed_in & without_result,
             "digitized_count": is_new & flag("is_digitized"),
             "fee_bearing_count": is_new & flag("is_fee_bearing"),
