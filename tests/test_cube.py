@@ -333,3 +333,32 @@ def test_every_catalogue_rate_on_hand_made_counts():
     assert check_identities(counts).all()
     broken = counts.assign(pending_total_count=14)
     assert not check_identities(broken).any()
+
+
+@pytest.mark.parametrize("seed", [3, 17])
+def test_flags_are_the_same_whatever_the_text_columns_dtype(seed):
+    """``dossier_flags`` tests status, channel, online level and rating on category codes when
+    it can: the flags of category columns (as stored), object columns (a researcher's frame)
+    and string columns are the same, missing values included, and agree with the values
+    written out (a test of the rule itself, not only of the three ways)."""
+    from cchc_analysis.counting.cube import dossier_flags
+
+    frame = random_dossiers(seed)
+    frame.loc[frame.index[::7], "channel"] = None
+    frame.loc[frame.index[::11], "online_level"] = None
+    frame.loc[frame.index[::13], "status"] = None
+    text = ["status", "channel", "online_level", "rating"]
+    assert all(isinstance(frame[c].dtype, pd.CategoricalDtype) for c in text)
+    start, end = date(2023, 4, 1), date(2023, 6, 30)
+    stored = dossier_flags(frame, start, end)
+    for dtype in (object, "string"):
+        other = frame.astype({c: dtype for c in text})
+        pd.testing.assert_frame_equal(dossier_flags(other, start, end), stored)
+    received = frame["received_at"].between(pd.Timestamp(start), pd.Timestamp(end))
+    status = frame["status"].astype(object)
+    is_new = received & ~status.isin(["refused", "awaiting_intake"]).to_numpy()
+    online = is_new & (frame["channel"].astype(object) == "online")
+    assert stored["received_online_count"].sum() == online.sum() > 0
+    full = online & (frame["online_level"].astype(object) == "full")
+    assert stored["online_full_count"].sum() == full.sum() > 0
+    assert stored["refused_count"].sum() == (received & (status == "refused")).sum() > 0
