@@ -1,6 +1,7 @@
 """Summary sentences, targets, the index estimate and the HTML building blocks on fixed
 inputs (no notebook run needed)."""
 
+import base64
 import math
 
 import numpy as np
@@ -448,3 +449,32 @@ def test_funnel_frame_is_computed_once_per_content_and_handed_out_as_copies():
     assert funnel_frame(other)["band"].tolist()[0] != "above_998"
     with_missing = table.assign(resolved_late_count=pd.array([40, None, 3, 1], dtype="Int64"))
     assert len(funnel_frame(with_missing)) == 4  # a missing count keys without error
+
+
+def test_a_researchers_matplotlib_figure_embeds_as_inline_svg_without_loading_it_in_reports():
+    """``figure_html`` takes a matplotlib figure too (a researcher's, in the reports' look):
+    inline SVG with its text as text and alt text. A report kernel's imports load neither
+    pyplot nor the SVG backend (the report's charts are written directly as SVG)."""
+    import subprocess
+    import sys
+
+    import matplotlib.pyplot as plt
+
+    from cchc_analysis.reports import plots
+    from cchc_analysis.reports.html_blocks import figure_html
+
+    plots.apply_style()
+    fig, ax = plt.subplots(figsize=(4, 2))
+    ax.plot([0, 1, 2], [0.97, 0.98, 0.99])
+    ax.set_title("Kiến Thụy")
+    html = figure_html(fig, "Xu hướng của Kiến Thụy")
+    svg = base64.b64decode(html.split("base64,")[1].split('"')[0]).decode()
+    assert "<text" in svg and "Kiến Thụy" in svg and 'alt="Xu hướng của Kiến Thụy"' in html
+    assert not plt.get_fignums()  # closed once embedded
+    code = (
+        "import sys, cchc_analysis.reports.unit_report, cchc_analysis.reports.province_report;"
+        "print(sorted(m for m in ('matplotlib.pyplot', 'matplotlib.figure',"
+        " 'matplotlib.backends.backend_svg') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "[]", loaded.stderr
