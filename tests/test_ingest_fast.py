@@ -276,7 +276,7 @@ def test_arrow_reader_gives_the_cells_pandas_gives(tmp_path, monkeypatch, name):
 def test_ascii_text_column_is_the_general_one(monkeypatch, odd):
     values = pd.Series([f"H15.22-{i:06d}" for i in range(2_000)] + odd, dtype=object)
     fast = parsing.text_column(values)
-    monkeypatch.setattr(parsing, "_ascii_text_column", lambda _: None)
+    monkeypatch.setattr(parsing, "_ascii_text_column", lambda _, **__: None)
     pd.testing.assert_series_equal(fast, parsing.text_column(values))
 
 
@@ -430,3 +430,92 @@ def test_text_column_on_arrow_text_is_the_object_path(repeat):
     objects = parsing.text_column(pd.Series(values, dtype=object))
     pd.testing.assert_series_equal(arrow, objects)
     assert arrow.iloc[-9:].tolist()[:3] == ["z", None, "x"]
+
+
+# Cells of the coded columns (status, channel, online level, rating, yes/no flags) that the
+# parsers read, refuse or leave blank.
+CODED_CELLS = (
+    "",
+    " ",
+    "\u00a0",
+    None,
+    "1",
+    "2",
+    "3",
+    "4",
+    "10",
+    "42",
+    "0",
+    "Có",
+    "Không",
+    "có lẽ",
+    " Trực tuyến ",
+    "Toàn trình",
+    "Đã trả kết quả",
+    "Rút hồ sơ",
+    "Hài lòng",
+    "x",
+)
+
+
+@pytest.mark.parametrize(
+    ("column", "parser"),
+    [
+        ("status", parsing.parse_status),
+        ("channel", parsing.parse_channel),
+        ("online_level", parsing.parse_online_level),
+        ("rating", parsing.parse_rating),
+        ("is_digitized", parsing.parse_bool),
+    ],
+)
+@pytest.mark.parametrize("arrow", [False, True])
+def test_parse_column_into_a_dtype_is_the_objects_cast(column, parser, arrow):
+    """``dtype``: the values ``pd.array(objects, dtype)`` gives (validation reads the coded
+    columns straight into the canonical dtypes, which coerce_dossiers then leaves alone)."""
+    from cchc_analysis.core.schema import CATEGORY_VALUES, DOSSIER_DTYPES
+
+    dtype = (
+        pd.CategoricalDtype(CATEGORY_VALUES[column])
+        if column in CATEGORY_VALUES
+        else DOSSIER_DTYPES[column]
+    )
+    values = list(np.random.default_rng(9).choice(np.array(CODED_CELLS, dtype=object), 5_000))
+    values[:2] = ["", None]  # a blank and a missing cell among the first (code -1)
+    series = pd.Series(values, dtype=sources.ARROW_TEXT if arrow else object)
+    typed, codes, messages = parsing.parse_column(series, parser, dtype=dtype)
+    objects, expected_codes, expected_messages = parsing.parse_column(series, parser)
+    assert typed.dtype == dtype
+    pd.testing.assert_series_equal(typed, pd.Series(pd.array(objects, dtype=dtype)))
+    pd.testing.assert_series_equal(codes, expected_codes)
+    pd.testing.assert_series_equal(messages, expected_messages)
+    assert typed.isna().any() and typed.notna().any()  # both kinds of cell were there
+
+
+def test_parse_cells_of_a_missing_column_into_a_dtype():
+    from cchc_analysis.ingest.problems import Problems, parse_cells
+
+    raw = pd.DataFrame({"other": ["a", "b", "c"]})
+    for dtype in ("boolean", pd.CategoricalDtype(("online", "postal"))):
+        found = parse_cells(
+            raw, "channel", parsing.parse_channel, Problems(), header="K", dtype=dtype
+        )
+        expected = pd.Series(pd.array([None] * 3, dtype=dtype))
+        pd.testing.assert_series_equal(found, expected)
+
+
+@pytest.mark.parametrize("repeat", [1, 50])
+@pytest.mark.parametrize("arrow", [False, True])
+@pytest.mark.parametrize("odd", [[], ["a  b", "Hồ sơ 1", " z ", "", None, "\u00a0x\u00a0"]])
+def test_text_column_as_string_is_the_objects_cast(repeat, arrow, odd):
+    """``as_string``: the canonical ``string`` column that ``.astype("string")`` makes of the
+    objects, on each branch (repeated values, ASCII ids, the general one)."""
+    values = [f"H15.22-{i % (2_000 // repeat):06d} " for i in range(2_000)] + odd
+    series = pd.Series(values, dtype=sources.ARROW_TEXT if arrow else object)
+    typed = parsing.text_column(series, as_string=True)
+    objects = parsing.text_column(series)
+    assert str(typed.dtype) == "string"
+    pd.testing.assert_series_equal(typed, objects.astype("string"))
+    blank = pd.Series([None, "", " "], dtype=sources.ARROW_TEXT if arrow else object)
+    pd.testing.assert_series_equal(
+        parsing.text_column(blank, as_string=True), parsing.text_column(blank).astype("string")
+    )

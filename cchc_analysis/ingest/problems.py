@@ -104,14 +104,18 @@ def parse_cells(
     header: str,
     is_required: bool = False,
     as_datetime: bool = False,
+    dtype: str | pd.CategoricalDtype | None = None,
 ) -> pd.Series:
     """The parsed values of one canonical column (all blank when the file lacks it); each cell
     that does not parse, or a blank one when ``is_required``, is added to ``problems`` under
-    the source ``header``."""
+    the source ``header``. ``dtype``: the values' extension dtype (see :func:`parse_column`),
+    else objects."""
     if column not in raw:
-        dtype = "datetime64[ms]" if as_datetime else object
-        return pd.Series(None, index=raw.index, dtype=dtype)
-    values, codes, messages = parse_column(raw[column], parser, as_datetime=as_datetime)
+        empty = "datetime64[ms]" if as_datetime else (object if dtype is None else dtype)
+        return pd.Series(None, index=raw.index, dtype=empty)
+    values, codes, messages = parse_column(
+        raw[column], parser, as_datetime=as_datetime, dtype=dtype
+    )
     bad = codes.notna().to_numpy()
     for code in codes[bad].unique():
         problems.add_mask((codes == code).to_numpy(), header, code, messages)
@@ -128,8 +132,9 @@ def as_days(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype="datetime64[ms]").astype("datetime64[D]")
 
 
-def optional_text(raw: pd.DataFrame, column: str) -> pd.Series:
-    """The cleaned text of a canonical column, or all blank when the file lacks it."""
+def optional_text(raw: pd.DataFrame, column: str, *, as_string: bool = False) -> pd.Series:
+    """The cleaned text of a canonical column, or all blank when the file lacks it; objects,
+    or the ``string`` dtype with ``as_string`` (see :func:`text_column`)."""
     if column not in raw:
-        return pd.Series(None, index=raw.index, dtype=object)
-    return text_column(raw[column])
+        return pd.Series(None, index=raw.index, dtype="string" if as_string else object)
+    return text_column(raw[column], as_string=as_string)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from cchc_analysis import units
 from cchc_analysis.core.schema import (
+    CATEGORY_VALUES,
     CLOSED_WITHOUT_DATE_STATUSES,
     CLOSED_WITHOUT_RESULT_STATUSES,
     DOSSIER_COLUMNS,
@@ -62,10 +63,11 @@ def _home_units(
     receiving: UnitMatches,
     *,
     header: str = "",
-) -> tuple[np.ndarray, pd.Series]:
-    """The applicant's home unit where the export names one (a dossier filed regardless of
-    administrative boundaries), read in the era of the receipt date like the receiving unit,
-    and whether it lies outside the receiving unit's area (:func:`_is_outside`).
+) -> tuple[pd.Series, pd.Series]:
+    """The applicant's home unit (a ``string`` column) where the export names one (a dossier
+    filed regardless of administrative boundaries), read in the era of the receipt date like
+    the receiving unit, and whether it lies outside the receiving unit's area
+    (:func:`_is_outside`).
 
     Informational only: a blank or unrecognised home unit leaves both cells empty and never
     rejects the row (the receiving unit counts the dossier either way). Under a column that
@@ -73,16 +75,19 @@ def _home_units(
     """
     blank_is_inside = fold(header) in _OUT_OF_AREA_ONLY_HEADERS
     outside = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    no_homes = pd.Series(pd.NA, index=raw.index, dtype="string")
     if "home_unit" not in raw:
-        return np.full(len(raw), None, dtype=object), outside
+        return no_homes, outside
     text = optional_text(raw, "home_unit")
+    is_blank = text.isna().to_numpy(dtype=bool)
+    if is_blank.all() and not blank_is_inside:  # blank throughout: no unit (most exports)
+        return no_homes, outside
     is_code = text.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
     cells = pd.DataFrame(
         {"unit_code": text.where(is_code), "unit_name": text.where(~is_code)}, index=raw.index
     )
     # A code names one unit of its era anywhere (an applicant from another province, for the
     # province's own offices); a name is looked for within the province, as the receiver's.
-    is_blank = text.isna().to_numpy(dtype=bool)
     home_units = np.full(len(raw), None, dtype=object)
     if not is_blank.all():  # a column left blank throughout names no unit (most exports)
         by_code = resolve_dated_units(cells[["unit_code"]], received, province=None)
@@ -104,7 +109,7 @@ def _home_units(
             pairs[(home, unit)] = _is_outside(home, unit)
         values[row] = pairs[(home, unit)]
     outside[:] = pd.array(values.tolist(), dtype="boolean")
-    return homes, outside
+    return pd.Series(homes, index=raw.index, dtype=object).astype("string"), outside
 
 
 def _is_outside(home: units.Unit, unit: units.Unit) -> bool | None:
@@ -186,7 +191,7 @@ def validate_dossiers(
     problems = Problems()
     h = {c: headers.get(c, c) for c in DOSSIER_COLUMNS}
 
-    ids = optional_text(raw, "dossier_id")
+    ids = optional_text(raw, "dossier_id", as_string=True)
     problems.add_mask(
         ids.isna().to_numpy(),
         h["dossier_id"],
@@ -196,7 +201,13 @@ def validate_dossiers(
     # The status first: it says which dates a row may leave blank (listed in its place below).
     status_problems = Problems()
     status = parse_cells(
-        raw, "status", parse_status, status_problems, header=h["status"], is_required=True
+        raw,
+        "status",
+        parse_status,
+        status_problems,
+        header=h["status"],
+        is_required=True,
+        dtype=pd.CategoricalDtype(list(CATEGORY_VALUES["status"])),
     )
     not_received = status.isin(NOT_RECEIVED_STATUSES).to_numpy()
     date_problems = Problems()  # read before the units (they need the era), listed after
@@ -275,7 +286,7 @@ def validate_dossiers(
     problems.items.extend(status_problems.items)
     closed = status.isin(_NEEDS_RESOLUTION_DATE).to_numpy()
     # One message per status (a mapping), not a function call per row.
-    missing = status.map(
+    missing = status.astype(object).map(
         {
             s: f"status {s} but no resolution date ({h['resolved_at']})"
             for s in _NEEDS_RESOLUTION_DATE
@@ -284,12 +295,21 @@ def validate_dossiers(
     problems.add_mask(
         closed & np.isnat(resolved), h["resolved_at"], "missing_resolution_date", missing
     )
+    # Read straight into the canonical dtypes (cast once per distinct cell, not per row).
     parsed = {
-        "channel": parse_cells(raw, "channel", parse_channel, problems, header=h["channel"]),
-        "online_level": parse_cells(
-            raw, "online_level", parse_online_level, problems, header=h["online_level"]
-        ),
-        "rating": parse_cells(raw, "rating", parse_rating, problems, header=h["rating"]),
+        column: parse_cells(
+            raw,
+            column,
+            parser,
+            problems,
+            header=h[column],
+            dtype=pd.CategoricalDtype(list(CATEGORY_VALUES[column])),
+        )
+        for column, parser in (
+            ("channel", parse_channel),
+            ("online_level", parse_online_level),
+            ("rating", parse_rating),
+        )
     }
     for column in (
         "is_digitized",
@@ -298,7 +318,9 @@ def validate_dossiers(
         "is_paid_online",
         "is_vneid_authenticated",
     ):
-        parsed[column] = parse_cells(raw, column, parse_bool, problems, header=h[column])
+        parsed[column] = parse_cells(
+            raw, column, parse_bool, problems, header=h[column], dtype="boolean"
+        )
     parsed["supplement_count"] = _supplement_count(raw, problems, h["supplement_count"])
 
     unit_columns = matches.unit_text_columns()
@@ -316,9 +338,9 @@ def validate_dossiers(
             "province_code": unit_columns["province_code"],
             "home_unit_code": home,
             "is_out_of_area": is_out_of_area,
-            "procedure_code": optional_text(raw, "procedure_code"),
-            "procedure_name": optional_text(raw, "procedure_name"),
-            "field": optional_text(raw, "field"),
+            "procedure_code": optional_text(raw, "procedure_code", as_string=True),
+            "procedure_name": optional_text(raw, "procedure_name", as_string=True),
+            "field": optional_text(raw, "field", as_string=True),
             **{c: dates[c] for c in ("received_at", "due_at", "resolved_at", "returned_at")},
             "status": status,
             **parsed,
