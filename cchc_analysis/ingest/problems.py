@@ -64,9 +64,16 @@ class Problems:
             (int(p), column, code, m) for p, m in zip(positions, messages, strict=True)
         )
 
-    def add_mask(self, mask: np.ndarray, column: str, code: str, messages: pd.Series[str]) -> None:
+    def add_mask(
+        self, mask: np.ndarray, column: str, code: str, messages: pd.Series[str] | str
+    ) -> None:
+        """The positions where ``mask`` is True, each with its message (``messages`` aligned
+        with the mask), or one message for all."""
         where = np.flatnonzero(mask).tolist()
-        self.add(where, column, code, messages.iloc[where].tolist())
+        if isinstance(messages, str):
+            self.add(where, column, code, [messages] * len(where))
+        else:
+            self.add(where, column, code, messages.iloc[where].tolist())
 
     def positions(self) -> set[int]:
         return {p for p, *_ in self.items}
@@ -121,9 +128,7 @@ def parse_cells(
         problems.add_mask((codes == code).to_numpy(), header, code, messages)
     if is_required:
         blank = values.isna().to_numpy() & ~bad
-        problems.add_mask(
-            blank, header, "missing_value", pd.Series(f"{header} is blank", index=raw.index)
-        )
+        problems.add_mask(blank, header, "missing_value", f"{header} is blank")
     return values
 
 

@@ -150,9 +150,7 @@ def _date_unless(
     unreadable = ~found.passed(len(raw))
     problems.items.extend(found.items)
     blank = values.isna().to_numpy() & ~unreadable & ~excused
-    problems.add_mask(
-        blank, header, "missing_value", pd.Series(f"{header} is blank", index=raw.index)
-    )
+    problems.add_mask(blank, header, "missing_value", f"{header} is blank")
     return values
 
 
@@ -196,7 +194,7 @@ def validate_dossiers(
         ids.isna().to_numpy(),
         h["dossier_id"],
         "missing_dossier_id",
-        pd.Series("no dossier id", index=raw.index),
+        "no dossier id",
     )
     # The status first: it says which dates a row may leave blank (listed in its place below).
     status_problems = Problems()
@@ -251,13 +249,11 @@ def validate_dossiers(
         days = as_days(dates[column])
         future = ~np.isnat(days) & (days > limit)
         message = f"{h[column]} is after the day of ingest {today:%d/%m/%Y}"
-        date_problems.add_mask(
-            future, h[column], "future_date", pd.Series(message, index=raw.index)
-        )
+        date_problems.add_mask(future, h[column], "future_date", message)
     # A due date may lie ahead, but not years ahead: 2099 on a 2023 dossier is a typing error.
     far = ~np.isnat(due) & (due > limit + np.timedelta64(366, "D"))
     message = f"{h['due_at']} is more than a year after the day of ingest {today:%d/%m/%Y}"
-    date_problems.add_mask(far, h["due_at"], "due_too_far", pd.Series(message, index=raw.index))
+    date_problems.add_mask(far, h["due_at"], "due_too_far", message)
     requested = as_days(dates["supplement_requested_at"])
     for column, start, days, code, message in (
         ("due_at", received, due, "due_before_received", "due date before receipt"),
@@ -277,7 +273,7 @@ def validate_dossiers(
         ),
     ):
         before = ~np.isnat(start) & ~np.isnat(days) & (days < start)
-        date_problems.add_mask(before, h[column], code, pd.Series(message, index=raw.index))
+        date_problems.add_mask(before, h[column], code, message)
 
     matches = resolve_dated_units(raw, dates["received_at"], province=province, unit_map=unit_map)
     matches.add_problems(problems, h["unit_code"] if "unit_code" in raw else h["unit_name"])
