@@ -519,3 +519,20 @@ def test_text_column_as_string_is_the_objects_cast(repeat, arrow, odd):
     pd.testing.assert_series_equal(
         parsing.text_column(blank, as_string=True), parsing.text_column(blank).astype("string")
     )
+
+
+@pytest.mark.parametrize("dtype", [object, "string", sources.ARROW_TEXT])
+def test_key_hashes_are_the_salted_pandas_hashes(dtype):
+    """The spool's key hashes are the values hash_pandas_object gives the ids as text (the
+    stored rows' and the run's ids must hash alike, whichever way they were read)."""
+    from cchc_analysis.ingest import spool
+
+    ids = ["H15.22-000001", "", "Hồ sơ 1", "H15.22-000001", "a\u00a0b", None, "x" * 300]
+    ids += [f"H15.22-{i:06d}" for i in range(1_000)]
+    series = pd.Series(ids, dtype=dtype)
+    found = spool.key_hashes(series)
+    text = pd.Series(ids, dtype="string").fillna("")
+    for salt, hashes in zip(spool._KEY_SALTS, found, strict=True):
+        expected = pd.util.hash_pandas_object(text, index=False, hash_key=salt.ljust(16)[:16])
+        assert hashes.tolist() == expected.to_numpy().tolist()
+    assert found[0].tolist() != found[1].tolist()

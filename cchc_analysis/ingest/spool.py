@@ -93,10 +93,12 @@ def _read_spool(path: Path, columns: list[str] | None = None) -> pa.Table:
 
 
 def key_hashes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each dossier id."""
-    values = ids.astype("string").fillna("")
+    """Two independent 64-bit hashes of each dossier id: ``pd.util.hash_pandas_object`` of
+    the ids as text (a missing id as ""), salted. Ids are distinct, so they are hashed one by
+    one (``categorize=False``, the same value per id) from one array of Python strings."""
+    values = ids.astype("string").fillna("").to_numpy(dtype=object)
     return tuple(  # type: ignore[return-value]
-        pd.util.hash_pandas_object(values, index=False, hash_key=salt.ljust(16)[:16]).to_numpy()
+        pd.util.hash_array(values, hash_key=salt.ljust(16)[:16], categorize=False)
         for salt in _KEY_SALTS
     )
 
