@@ -21,7 +21,7 @@ import os
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 import pyarrow as pa
@@ -161,11 +161,19 @@ def _with_snapshot(frame: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+# Date order makes each row group cover a short span of days, so a report's received_at
+# filter skips the row groups of other periods. Ties keep the frame's order (a stable sort),
+# missing values last.
+SORT_KEYS: Final = (("received_at", "ascending"), ("unit_code", "ascending"))
+
+
 def _sorted_body(part: pd.DataFrame) -> pa.Table:
-    # Date order makes each row group cover a short span of days, so a report's received_at
-    # filter skips the row groups of other periods.
-    body = part.sort_values(["received_at", "unit_code"], kind="stable")
-    return pa.Table.from_pandas(body, preserve_index=False)
+    """The rows as an Arrow table, sorted by :data:`SORT_KEYS`: Arrow's stable sort gives the
+    order of ``part.sort_values(["received_at", "unit_code"], kind="stable")``, at a fraction
+    of its cost (text compares by code point both ways)."""
+    table = pa.Table.from_pandas(part, preserve_index=False)
+    order = pc.sort_indices(table, sort_keys=list(SORT_KEYS))  # nulls at the end
+    return table.take(order)
 
 
 def write_dossiers(
