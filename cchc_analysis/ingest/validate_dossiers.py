@@ -281,15 +281,16 @@ def validate_dossiers(
 
     problems.items.extend(status_problems.items)
     closed = status.isin(_NEEDS_RESOLUTION_DATE).to_numpy()
-    # One message per status (a mapping), not a function call per row.
-    missing = status.astype(object).map(
-        {
-            s: f"status {s} but no resolution date ({h['resolved_at']})"
-            for s in _NEEDS_RESOLUTION_DATE
-        }
-    )
-    problems.add_mask(
-        closed & np.isnat(resolved), h["resolved_at"], "missing_resolution_date", missing
+    # One message per status (a mapping), looked up for the rows lacking the date only.
+    missing = {
+        s: f"status {s} but no resolution date ({h['resolved_at']})" for s in _NEEDS_RESOLUTION_DATE
+    }
+    lacking = np.flatnonzero(closed & np.isnat(resolved))
+    problems.add(
+        lacking.tolist(),
+        h["resolved_at"],
+        "missing_resolution_date",
+        [missing[s] for s in status.iloc[lacking].tolist()],
     )
     # Read straight into the canonical dtypes (cast once per distinct cell, not per row).
     parsed = {
