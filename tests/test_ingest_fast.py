@@ -536,3 +536,34 @@ def test_key_hashes_are_the_salted_pandas_hashes(dtype):
         expected = pd.util.hash_pandas_object(text, index=False, hash_key=salt.ljust(16)[:16])
         assert hashes.tolist() == expected.to_numpy().tolist()
     assert found[0].tolist() != found[1].tolist()
+
+
+def test_stable_letters_are_nfc_alone_and_in_any_pair():
+    """The characters the byte test (sources._only_stable_letters) passes without decoding:
+    each is its own NFC form with combining class 0, and no two of them (nor one and an ASCII
+    character) compose, so any text of them is NFC. Checked for every one, and every pair."""
+    import unicodedata
+
+    stable = [chr(c) for c in [*range(0x80, 0x280), *range(0x1E00, 0x1F00)]]
+    for char in stable:
+        assert sources._only_stable_letters(char.encode()), hex(ord(char))
+        assert unicodedata.combining(char) == 0, hex(ord(char))
+        assert unicodedata.normalize("NFC", char) == char, hex(ord(char))
+    every = stable + [chr(c) for c in range(0x20, 0x7F)]
+    for first in every:
+        for second in every:
+            pair = first + second
+            assert unicodedata.is_normalized("NFC", pair), (hex(ord(first)), hex(ord(second)))
+    # the next characters out are left to the full check
+    for char in ("\u0280", "\u0300", "\u0323", "\u1dff", "\u1f00", "\u2013", "\u201c", "Ω"):
+        assert not sources._only_stable_letters(char.encode()), hex(ord(char))
+
+
+def test_is_nfc_is_unicodedata_on_vietnamese_text():
+    import unicodedata
+
+    rng = np.random.default_rng(11)
+    pieces = ["Hồ sơ", "Thu\u0323y", "Kiến Thụy", "ỷ", "a\u0300", "Đ", "“x” – …", "ABC", "ǅ", " "]
+    for _ in range(3_000):
+        text = "".join(rng.choice(pieces, rng.integers(1, 6)))
+        assert sources._is_nfc(text.encode()) == unicodedata.is_normalized("NFC", text), text
