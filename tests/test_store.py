@@ -85,3 +85,40 @@ def test_sorted_body_is_the_stable_pandas_sort():
     expected = pa.Table.from_pandas(body, preserve_index=False)
     assert found.equals(expected)
     assert found.schema.equals(expected.schema, check_metadata=True)
+
+
+@pytest.mark.parametrize("areas", [1, 3, 0])
+def test_rows_by_area_are_the_groupby(areas):
+    """The areas and their rows as groupby(row_areas, sort=True) gave them: in area order,
+    rows in frame order with their labels; one area's rows are the frame itself."""
+    from cchc_analysis.core.schema import coerce_dossiers
+    from cchc_analysis.store import dossiers
+
+    rng = np.random.default_rng(8)
+    n = 0 if areas == 0 else 2_000
+    units = [("2024", "314", "314", "district"), ("2025", "11680", "314", "commune")]
+    units += [("2024", "313", "313", "district"), ("2024", "31", "31", "province")]
+    chosen = rng.integers(0, max(areas, 1), n)
+    chosen[chosen == 2] = 3  # a province's own office: its province's area
+    era, unit, district, level = (
+        np.array([units[c][i] for c in chosen], dtype=object) for i in range(4)
+    )
+    frame = coerce_dossiers(
+        pd.DataFrame(
+            {
+                "dossier_id": [f"H-{i}" for i in range(n)],
+                "era": era,
+                "unit_code": unit,
+                "district_code": district,
+                "unit_level": level,
+                "province_code": "31",
+            }
+        )
+    )
+    frame.index = rng.permutation(n) + 100
+    found = list(dossiers.rows_by_area(frame))
+    expected = list(frame.groupby(dossiers.row_areas(frame), sort=True))
+    assert [a for a, _ in found] == [a for a, _ in expected]
+    assert len(found) == areas
+    for (_, part), (_, want) in zip(found, expected, strict=True):
+        pd.testing.assert_frame_equal(part, want)
