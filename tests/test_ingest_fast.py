@@ -567,3 +567,24 @@ def test_is_nfc_is_unicodedata_on_vietnamese_text():
     for _ in range(3_000):
         text = "".join(rng.choice(pieces, rng.integers(1, 6)))
         assert sources._is_nfc(text.encode()) == unicodedata.is_normalized("NFC", text), text
+
+
+@pytest.mark.parametrize("form", ["%d/%m/%Y %H:%M:%S", "%Y-%m-%d"])
+def test_day_first_stamps_of_one_form_among_blank_cells(form):
+    """A date column of one form whose other cells are blank ("" or missing: a resolution
+    date of open dossiers) is read from its bytes as they lie; each cell as the parser reads
+    it, impossible dates (31/04, 29/02/2023) left to it."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(2)
+    days = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 900, 4_000), unit="D")
+    values = list(pd.Series(days).dt.strftime(form))
+    impossible = "31/04/2024 10:00:00" if "H" in form else "2023-02-29"
+    for i in rng.choice(len(values), 1_500, replace=False):
+        values[i] = ["", None, impossible][i % 3]
+    read, stamps = parsing._day_first_stamps(pa.array(values, type=pa.string()))
+    for value, is_read, stamp in zip(values, read.tolist(), stamps, strict=True):
+        if value in ("", None, impossible):
+            assert not is_read, value
+        else:
+            assert is_read and pd.Timestamp(stamp) == parsing.parse_datetime(value), value

@@ -612,8 +612,10 @@ def _day_first_stamps(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         rows = np.flatnonzero(valid & (lengths == width) & ~read)
         if not len(rows):
             continue
-        if len(rows) == count and offsets[-1] - offsets[0] == width * count:  # one form
-            grid = data[offsets[0] : offsets[-1]].reshape(count, width)
+        if offsets[-1] - offsets[0] == width * len(rows):
+            # One form, the other cells empty (a blank date is ""): the cells' bytes follow
+            # one another, a matrix as they lie.
+            grid = data[offsets[0] : offsets[-1]].reshape(len(rows), width)
         else:
             grid = data[offsets[rows][:, None] + np.arange(width)]
         good, found = _form_stamps(grid, pattern, starts)
