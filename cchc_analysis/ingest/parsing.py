@@ -555,7 +555,11 @@ def factorize_cells(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if text is None:
         codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
         return np.asarray(codes, dtype=np.intp), np.asarray(uniques, dtype=object)
-    encoded = pc.dictionary_encode(text)
+    return _encoded_cells(pc.dictionary_encode(text))
+
+
+def _encoded_cells(encoded: pa.DictionaryArray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct cells) of dictionary-encoded Arrow text (see :func:`factorize_cells`)."""
     indices = pc.fill_null(encoded.indices.cast(pa.int64()), -1)
     codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.intp)
     return codes, np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
@@ -755,14 +759,19 @@ def text_column(values: pd.Series, *, as_string: bool = False) -> pd.Series:
 
     Python objects (None for a blank), or with ``as_string`` the same values as the canonical
     ``string`` dtype (what ``.astype("string")`` gives), without a Python object per row."""
-    codes, uniques = factorize_cells(values)
-    all_text = pd.api.types.infer_dtype(uniques, skipna=True) in ("string", "empty")
-    if len(uniques) < 0.2 * len(values) or not all_text:
-        table = np.empty(len(uniques) + 1, dtype=object)
-        table[:] = [*(clean_text(v) for v in uniques), None]
-        if as_string:
-            return pd.Series(_typed_take(table, codes, "string"), index=values.index)
-        return pd.Series(table[codes], index=values.index, dtype=object)
+    text = arrow_text(values)
+    encoded = None if text is None else pc.dictionary_encode(text)
+    # Arrow text whose cells are mostly distinct (ids) goes to the vectorised branch at once:
+    # its distinct cells are all text, so they need not become Python objects to be told so.
+    if encoded is None or len(encoded.dictionary) < 0.2 * len(values):
+        codes, uniques = factorize_cells(values) if encoded is None else _encoded_cells(encoded)
+        all_text = pd.api.types.infer_dtype(uniques, skipna=True) in ("string", "empty")
+        if len(uniques) < 0.2 * len(values) or not all_text:
+            table = np.empty(len(uniques) + 1, dtype=object)
+            table[:] = [*(clean_text(v) for v in uniques), None]
+            if as_string:
+                return pd.Series(_typed_take(table, codes, "string"), index=values.index)
+            return pd.Series(table[codes], index=values.index, dtype=object)
     ascii_text = _ascii_text_column(values, as_string=as_string)
     if ascii_text is not None:
         return ascii_text
