@@ -588,3 +588,45 @@ def test_day_first_stamps_of_one_form_among_blank_cells(form):
             assert not is_read, value
         else:
             assert is_read and pd.Timestamp(stamp) == parsing.parse_datetime(value), value
+
+
+@pytest.mark.parametrize("stamped", [False, True])
+def test_content_hash_from_id_texts_is_the_frame_hash(stamped):
+    """The spool's content hash with the ids given as Python strings is the value
+    hash_pandas_object gives the canonical columns (missing values, categories, booleans,
+    dates; rows closed on their snapshot hash as undated)."""
+    from cchc_analysis.core.schema import coerce_dossiers
+    from cchc_analysis.ingest import spool
+
+    rng = np.random.default_rng(6)
+    n = 3_000
+    frame = coerce_dossiers(
+        pd.DataFrame(
+            {
+                "dossier_id": [f"H15.22-{i:06d}" if i % 7 else f"Hồ sơ {i}" for i in range(n)],
+                "unit_code": rng.choice(["314", "11680", None], n).astype(object),
+                "channel": rng.choice(["online", "postal", None], n).astype(object),
+                "status": rng.choice(["resolved", "withdrawn", "received"], n).astype(object),
+                "received_at": pd.Timestamp("2024-01-01")
+                + pd.to_timedelta(rng.integers(0, 300, n), unit="D"),
+                "resolved_at": rng.choice([pd.Timestamp("2024-12-01"), pd.NaT], n),
+                "is_digitized": rng.choice([True, False, None], n).astype(object),
+                "supplement_count": rng.choice([0, 2, None], n).astype(object),
+            }
+        )
+    )
+    # masked free text comes as Python objects (privacy.mask_series), not the string dtype
+    masked = rng.choice(["Hộ tịch", "[đã ẩn]", None], n)
+    frame["procedure_name"] = pd.Series(masked, index=frame.index, dtype=object)
+    assert frame["procedure_name"].dtype == object
+    if stamped:
+        frame = spool.close_on_snapshot(frame, pd.Series(pd.Timestamp("2025-01-31"), range(n)))
+    texts = frame["dossier_id"].to_numpy(dtype=object)
+    found = spool.content_hash(frame, id_texts=texts)
+    assert found.tolist() == spool.content_hash(frame).tolist()
+    rows = frame[list(spool.DOSSIER_COLUMNS)].copy()
+    if stamped:
+        rows.loc[frame["is_closed_on_snapshot"].to_numpy(), "resolved_at"] = pd.NaT
+    expected = pd.util.hash_pandas_object(rows, index=False).to_numpy()
+    assert found.tolist() == expected.tolist()
+    assert len(set(found.tolist())) == n

@@ -96,20 +96,27 @@ def key_hashes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Two independent 64-bit hashes of each dossier id: ``pd.util.hash_pandas_object`` of
     the ids as text (a missing id as ""), salted. Ids are distinct, so they are hashed one by
     one (``categorize=False``, the same value per id) from one array of Python strings."""
-    values = ids.astype("string").fillna("").to_numpy(dtype=object)
+    return _salted_hashes(ids.astype("string").fillna("").to_numpy(dtype=object))
+
+
+def _salted_hashes(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`key_hashes` of ids given as an array of Python strings."""
     return tuple(  # type: ignore[return-value]
-        pd.util.hash_array(values, hash_key=salt.ljust(16)[:16], categorize=False)
+        pd.util.hash_array(texts, hash_key=salt.ljust(16)[:16], categorize=False)
         for salt in _KEY_SALTS
     )
 
 
-def content_hash(frame: pd.DataFrame) -> np.ndarray:
+def content_hash(frame: pd.DataFrame, *, id_texts: np.ndarray | None = None) -> np.ndarray:
     """One 64-bit hash per row over every canonical column (same values, same hash, whatever
-    the categories of a categorical column).
+    the categories of a categorical column): ``pd.util.hash_pandas_object`` of the columns.
 
     A stored row whose closing date is the date of the first snapshot showing it closed (set
     by :func:`close_on_snapshot`) hashes as the undated row of the export it came from, so the
     next snapshot showing it closed still is "unchanged" and keeps that first date.
+
+    ``id_texts``: the dossier ids as Python strings (none missing), when the caller has them:
+    the id column's hash is then taken from them, the value it would have anyway.
     """
     if frame.empty:
         return np.zeros(0, dtype=np.uint64)
@@ -119,7 +126,28 @@ def content_hash(frame: pd.DataFrame) -> np.ndarray:
         if stamped.any():
             rows = rows.copy()
             rows.loc[stamped, "resolved_at"] = pd.NaT
-    return pd.util.hash_pandas_object(rows, index=False).to_numpy()
+    if id_texts is None:
+        return pd.util.hash_pandas_object(rows, index=False).to_numpy()
+    columns = [
+        pd.util.hash_array(id_texts, categorize=False)
+        if name == "dossier_id"
+        else pd.util.hash_pandas_object(rows[name], index=False).to_numpy()
+        for name in DOSSIER_COLUMNS
+    ]
+    return _combine_hashes(columns)
+
+
+def _combine_hashes(hashes: list[np.ndarray]) -> np.ndarray:
+    """The row hash of a frame's column hashes (at least one), as ``pd.util.hash_pandas_object``
+    combines them (CPython's tuple hash, in uint64 arithmetic)."""
+    multiplier = np.uint64(1000003)
+    out = np.zeros_like(hashes[0]) + np.uint64(0x345678)
+    for number, values in enumerate(hashes):
+        left = len(hashes) - number
+        out ^= values
+        out *= multiplier
+        multiplier += np.uint64(82520 + left + left)
+    return out + np.uint64(97531)
 
 
 def is_closed(frame: pd.DataFrame) -> np.ndarray:
@@ -235,10 +263,17 @@ class DossierSpool:
         seq = np.arange(first, self.row_count, dtype=np.int64)
         tag = f"f{file_index}-c{self._chunk}"
         self._chunk += 1
-        k1, k2 = key_hashes(frame["dossier_id"])
+        ids = frame["dossier_id"]
+        if ids.isna().any():  # never after validation; hashed as key_hashes does
+            k1, k2 = key_hashes(ids)
+            h = content_hash(frame)
+        else:  # the ids made Python strings once, for their three hashes
+            texts = ids.to_numpy(dtype=object)
+            k1, k2 = _salted_hashes(texts)
+            h = content_hash(frame, id_texts=texts)
         t = np.zeros(len(frame), dtype=np.int64)  # the file's date, known once it is read
         closed = is_closed(frame).astype(np.int8)
-        self._write_hashes(tag, k1, k2, content_hash(frame), seq, t, closed)
+        self._write_hashes(tag, k1, k2, h, seq, t, closed)
         rows = frame[list(DOSSIER_COLUMNS)].reset_index(drop=True)
         rows["_seq"] = seq
         rows["_pos"] = frame["_pos"].to_numpy(dtype=np.int64)
