@@ -276,7 +276,7 @@ def test_arrow_reader_gives_the_cells_pandas_gives(tmp_path, monkeypatch, name):
 def test_ascii_text_column_is_the_general_one(monkeypatch, odd):
     values = pd.Series([f"H15.22-{i:06d}" for i in range(2_000)] + odd, dtype=object)
     fast = parsing.text_column(values)
-    monkeypatch.setattr(parsing, "_ascii_text_column", lambda _: None)
+    monkeypatch.setattr(parsing, "_ascii_text_column", lambda _, **__: None)
     pd.testing.assert_series_equal(fast, parsing.text_column(values))
 
 
@@ -430,3 +430,203 @@ def test_text_column_on_arrow_text_is_the_object_path(repeat):
     objects = parsing.text_column(pd.Series(values, dtype=object))
     pd.testing.assert_series_equal(arrow, objects)
     assert arrow.iloc[-9:].tolist()[:3] == ["z", None, "x"]
+
+
+# Cells of the coded columns (status, channel, online level, rating, yes/no flags) that the
+# parsers read, refuse or leave blank.
+CODED_CELLS = (
+    "",
+    " ",
+    "\u00a0",
+    None,
+    "1",
+    "2",
+    "3",
+    "4",
+    "10",
+    "42",
+    "0",
+    "Có",
+    "Không",
+    "có lẽ",
+    " Trực tuyến ",
+    "Toàn trình",
+    "Đã trả kết quả",
+    "Rút hồ sơ",
+    "Hài lòng",
+    "x",
+)
+
+
+@pytest.mark.parametrize(
+    ("column", "parser"),
+    [
+        ("status", parsing.parse_status),
+        ("channel", parsing.parse_channel),
+        ("online_level", parsing.parse_online_level),
+        ("rating", parsing.parse_rating),
+        ("is_digitized", parsing.parse_bool),
+    ],
+)
+@pytest.mark.parametrize("arrow", [False, True])
+def test_parse_column_into_a_dtype_is_the_objects_cast(column, parser, arrow):
+    """``dtype``: the values ``pd.array(objects, dtype)`` gives (validation reads the coded
+    columns straight into the canonical dtypes, which coerce_dossiers then leaves alone)."""
+    from cchc_analysis.core.schema import CATEGORY_VALUES, DOSSIER_DTYPES
+
+    dtype = (
+        pd.CategoricalDtype(CATEGORY_VALUES[column])
+        if column in CATEGORY_VALUES
+        else DOSSIER_DTYPES[column]
+    )
+    values = list(np.random.default_rng(9).choice(np.array(CODED_CELLS, dtype=object), 5_000))
+    values[:2] = ["", None]  # a blank and a missing cell among the first (code -1)
+    series = pd.Series(values, dtype=sources.ARROW_TEXT if arrow else object)
+    typed, codes, messages = parsing.parse_column(series, parser, dtype=dtype)
+    objects, expected_codes, expected_messages = parsing.parse_column(series, parser)
+    assert typed.dtype == dtype
+    pd.testing.assert_series_equal(typed, pd.Series(pd.array(objects, dtype=dtype)))
+    pd.testing.assert_series_equal(codes, expected_codes)
+    pd.testing.assert_series_equal(messages, expected_messages)
+    assert typed.isna().any() and typed.notna().any()  # both kinds of cell were there
+
+
+def test_parse_cells_of_a_missing_column_into_a_dtype():
+    from cchc_analysis.ingest.problems import Problems, parse_cells
+
+    raw = pd.DataFrame({"other": ["a", "b", "c"]})
+    for dtype in ("boolean", pd.CategoricalDtype(("online", "postal"))):
+        found = parse_cells(
+            raw, "channel", parsing.parse_channel, Problems(), header="K", dtype=dtype
+        )
+        expected = pd.Series(pd.array([None] * 3, dtype=dtype))
+        pd.testing.assert_series_equal(found, expected)
+
+
+@pytest.mark.parametrize("repeat", [1, 50])
+@pytest.mark.parametrize("arrow", [False, True])
+@pytest.mark.parametrize("odd", [[], ["a  b", "Hồ sơ 1", " z ", "", None, "\u00a0x\u00a0"]])
+def test_text_column_as_string_is_the_objects_cast(repeat, arrow, odd):
+    """``as_string``: the canonical ``string`` column that ``.astype("string")`` makes of the
+    objects, on each branch (repeated values, ASCII ids, the general one)."""
+    values = [f"H15.22-{i % (2_000 // repeat):06d} " for i in range(2_000)] + odd
+    series = pd.Series(values, dtype=sources.ARROW_TEXT if arrow else object)
+    typed = parsing.text_column(series, as_string=True)
+    objects = parsing.text_column(series)
+    assert str(typed.dtype) == "string"
+    pd.testing.assert_series_equal(typed, objects.astype("string"))
+    blank = pd.Series([None, "", " "], dtype=sources.ARROW_TEXT if arrow else object)
+    pd.testing.assert_series_equal(
+        parsing.text_column(blank, as_string=True), parsing.text_column(blank).astype("string")
+    )
+
+
+@pytest.mark.parametrize("dtype", [object, "string", sources.ARROW_TEXT])
+def test_key_hashes_are_the_salted_pandas_hashes(dtype):
+    """The spool's key hashes are the values hash_pandas_object gives the ids as text (the
+    stored rows' and the run's ids must hash alike, whichever way they were read)."""
+    from cchc_analysis.ingest import spool
+
+    ids = ["H15.22-000001", "", "Hồ sơ 1", "H15.22-000001", "a\u00a0b", None, "x" * 300]
+    ids += [f"H15.22-{i:06d}" for i in range(1_000)]
+    series = pd.Series(ids, dtype=dtype)
+    found = spool.key_hashes(series)
+    text = pd.Series(ids, dtype="string").fillna("")
+    for salt, hashes in zip(spool._KEY_SALTS, found, strict=True):
+        expected = pd.util.hash_pandas_object(text, index=False, hash_key=salt.ljust(16)[:16])
+        assert hashes.tolist() == expected.to_numpy().tolist()
+    assert found[0].tolist() != found[1].tolist()
+
+
+def test_stable_letters_are_nfc_alone_and_in_any_pair():
+    """The characters the byte test (sources._only_stable_letters) passes without decoding:
+    each is its own NFC form with combining class 0, and no two of them (nor one and an ASCII
+    character) compose, so any text of them is NFC. Checked for every one, and every pair."""
+    import unicodedata
+
+    stable = [chr(c) for c in [*range(0x80, 0x280), *range(0x1E00, 0x1F00)]]
+    for char in stable:
+        assert sources._only_stable_letters(char.encode()), hex(ord(char))
+        assert unicodedata.combining(char) == 0, hex(ord(char))
+        assert unicodedata.normalize("NFC", char) == char, hex(ord(char))
+    every = stable + [chr(c) for c in range(0x20, 0x7F)]
+    for first in every:
+        for second in every:
+            pair = first + second
+            assert unicodedata.is_normalized("NFC", pair), (hex(ord(first)), hex(ord(second)))
+    # the next characters out are left to the full check
+    for char in ("\u0280", "\u0300", "\u0323", "\u1dff", "\u1f00", "\u2013", "\u201c", "Ω"):
+        assert not sources._only_stable_letters(char.encode()), hex(ord(char))
+
+
+def test_is_nfc_is_unicodedata_on_vietnamese_text():
+    import unicodedata
+
+    rng = np.random.default_rng(11)
+    pieces = ["Hồ sơ", "Thu\u0323y", "Kiến Thụy", "ỷ", "a\u0300", "Đ", "“x” – …", "ABC", "ǅ", " "]
+    for _ in range(3_000):
+        text = "".join(rng.choice(pieces, rng.integers(1, 6)))
+        assert sources._is_nfc(text.encode()) == unicodedata.is_normalized("NFC", text), text
+
+
+@pytest.mark.parametrize("form", ["%d/%m/%Y %H:%M:%S", "%Y-%m-%d"])
+def test_day_first_stamps_of_one_form_among_blank_cells(form):
+    """A date column of one form whose other cells are blank ("" or missing: a resolution
+    date of open dossiers) is read from its bytes as they lie; each cell as the parser reads
+    it, impossible dates (31/04, 29/02/2023) left to it."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(2)
+    days = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 900, 4_000), unit="D")
+    values = list(pd.Series(days).dt.strftime(form))
+    impossible = "31/04/2024 10:00:00" if "H" in form else "2023-02-29"
+    for i in rng.choice(len(values), 1_500, replace=False):
+        values[i] = ["", None, impossible][i % 3]
+    read, stamps = parsing._day_first_stamps(pa.array(values, type=pa.string()))
+    for value, is_read, stamp in zip(values, read.tolist(), stamps, strict=True):
+        if value in ("", None, impossible):
+            assert not is_read, value
+        else:
+            assert is_read and pd.Timestamp(stamp) == parsing.parse_datetime(value), value
+
+
+@pytest.mark.parametrize("stamped", [False, True])
+def test_content_hash_from_id_texts_is_the_frame_hash(stamped):
+    """The spool's content hash with the ids given as Python strings is the value
+    hash_pandas_object gives the canonical columns (missing values, categories, booleans,
+    dates; rows closed on their snapshot hash as undated)."""
+    from cchc_analysis.core.schema import coerce_dossiers
+    from cchc_analysis.ingest import spool
+
+    rng = np.random.default_rng(6)
+    n = 3_000
+    frame = coerce_dossiers(
+        pd.DataFrame(
+            {
+                "dossier_id": [f"H15.22-{i:06d}" if i % 7 else f"Hồ sơ {i}" for i in range(n)],
+                "unit_code": rng.choice(["314", "11680", None], n).astype(object),
+                "channel": rng.choice(["online", "postal", None], n).astype(object),
+                "status": rng.choice(["resolved", "withdrawn", "received"], n).astype(object),
+                "received_at": pd.Timestamp("2024-01-01")
+                + pd.to_timedelta(rng.integers(0, 300, n), unit="D"),
+                "resolved_at": rng.choice([pd.Timestamp("2024-12-01"), pd.NaT], n),
+                "is_digitized": rng.choice([True, False, None], n).astype(object),
+                "supplement_count": rng.choice([0, 2, None], n).astype(object),
+            }
+        )
+    )
+    # masked free text comes as Python objects (privacy.mask_series), not the string dtype
+    masked = rng.choice(["Hộ tịch", "[đã ẩn]", None], n)
+    frame["procedure_name"] = pd.Series(masked, index=frame.index, dtype=object)
+    assert frame["procedure_name"].dtype == object
+    if stamped:
+        frame = spool.close_on_snapshot(frame, pd.Series(pd.Timestamp("2025-01-31"), range(n)))
+    texts = frame["dossier_id"].to_numpy(dtype=object)
+    found = spool.content_hash(frame, id_texts=texts)
+    assert found.tolist() == spool.content_hash(frame).tolist()
+    rows = frame[list(spool.DOSSIER_COLUMNS)].copy()
+    if stamped:
+        rows.loc[frame["is_closed_on_snapshot"].to_numpy(), "resolved_at"] = pd.NaT
+    expected = pd.util.hash_pandas_object(rows, index=False).to_numpy()
+    assert found.tolist() == expected.tolist()
+    assert len(set(found.tolist())) == n

@@ -314,3 +314,53 @@ def test_new_rows_are_added_as_files_in_date_order(tmp_path, monkeypatch):
     # A run is written once it reaches RUN_ROWS (at a chunk's end); the last one holds the rest.
     assert len(sizes) >= 3 and sum(sizes) == 60 and min(sizes[:-1]) >= 5
     assert len(store.read_dossiers(out)) == 63
+
+
+@pytest.mark.parametrize("depth", [0, 1, 3])
+def test_read_ahead_gives_the_items_and_the_error_in_order(depth):
+    """Chunks read by a second thread come in order; an error raised while reading comes at
+    the chunk it stopped at (after the chunks before it), in the caller's thread."""
+    import threading
+
+    from cchc_analysis.core.errors import SourceError
+    from cchc_analysis.ingest import tabular
+
+    threads = []
+
+    def chunks(fail_at):
+        for i in range(10):
+            threads.append(threading.current_thread().name)
+            if i == fail_at:
+                raise SourceError(f"bad chunk {i}")
+            yield i
+
+    assert list(tabular.read_ahead(chunks(None), depth)) == list(range(10))
+    assert (threads[0] == "cchc-read-ahead") is (depth > 0)
+    got = []
+    with pytest.raises(SourceError, match="bad chunk 4"):
+        for item in tabular.read_ahead(chunks(4), depth):
+            got.append(item)
+    assert got == [0, 1, 2, 3]
+
+
+def test_read_ahead_stops_and_closes_when_the_caller_stops():
+    import threading
+
+    from cchc_analysis.ingest import tabular
+
+    produced, closed = [], threading.Event()
+
+    def chunks():
+        try:
+            for i in range(1_000):
+                produced.append(i)
+                yield i
+        finally:
+            closed.set()
+
+    for item in tabular.read_ahead(chunks(), 2):
+        if item == 3:
+            break
+    assert closed.is_set()  # the generator was closed when the loop left
+    assert len(produced) <= 3 + 1 + 2 + 1  # what was taken, the queue, one in hand
+    assert not any(t.name == "cchc-read-ahead" for t in threading.enumerate())

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 import pandas as pd
@@ -555,7 +555,11 @@ def factorize_cells(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if text is None:
         codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
         return np.asarray(codes, dtype=np.intp), np.asarray(uniques, dtype=object)
-    encoded = pc.dictionary_encode(text)
+    return _encoded_cells(pc.dictionary_encode(text))
+
+
+def _encoded_cells(encoded: pa.DictionaryArray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct cells) of dictionary-encoded Arrow text (see :func:`factorize_cells`)."""
     indices = pc.fill_null(encoded.indices.cast(pa.int64()), -1)
     codes = np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.intp)
     return codes, np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
@@ -612,8 +616,10 @@ def _day_first_stamps(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         rows = np.flatnonzero(valid & (lengths == width) & ~read)
         if not len(rows):
             continue
-        if len(rows) == count and offsets[-1] - offsets[0] == width * count:  # one form
-            grid = data[offsets[0] : offsets[-1]].reshape(count, width)
+        if offsets[-1] - offsets[0] == width * len(rows):
+            # One form, the other cells empty (a blank date is ""): the cells' bytes follow
+            # one another, a matrix as they lie.
+            grid = data[offsets[0] : offsets[-1]].reshape(len(rows), width)
         else:
             grid = data[offsets[rows][:, None] + np.arange(width)]
         good, found = _form_stamps(grid, pattern, starts)
@@ -669,12 +675,18 @@ def _plain_dates(uniques: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def parse_column(
-    values: pd.Series, parser: Callable[[Any], Any], as_datetime: bool = False
+    values: pd.Series,
+    parser: Callable[[Any], Any],
+    as_datetime: bool = False,
+    *,
+    dtype: str | pd.CategoricalDtype | None = None,
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Apply ``parser`` to each distinct value once (:func:`factorize_cells`), blanks once.
 
     Returns (parsed values, error code or None, error message or None), aligned with
-    ``values``. Parsed values are objects, or ``datetime64[ms]`` with ``as_datetime``.
+    ``values``. Parsed values are objects, or ``datetime64[ms]`` with ``as_datetime``, or of
+    ``dtype`` (an extension dtype: "boolean", a categorical) when given: the values
+    ``pd.array(objects, dtype=dtype)`` gives, cast once per distinct value, not per row.
     Dates in a plain form (:data:`_PLAIN_FORMS`) are read column-wise first: every cell of
     Arrow text (most are distinct: a clock to the second), else each distinct cell.
     """
@@ -720,6 +732,8 @@ def parse_column(
         result = pd.Series(row_stamps, index=index)
     elif as_datetime:
         result = pd.Series(stamps[codes], index=index)
+    elif dtype is not None:
+        result = pd.Series(_typed_take(table, codes, dtype), index=index)
     else:
         result = pd.Series(table[codes], index=index, dtype=object)
     return (
@@ -729,16 +743,36 @@ def parse_column(
     )
 
 
-def text_column(values: pd.Series) -> pd.Series:
+def _typed_take(
+    table: np.ndarray, codes: np.ndarray, dtype: str | pd.CategoricalDtype
+) -> pd.api.extensions.ExtensionArray:
+    """``pd.array(table[codes], dtype=dtype)``, cast per entry of ``table`` (the distinct
+    values, the blank last, where code -1 points) rather than per row."""
+    # pandas-stubs type pd.array's dtype by the kind of data; any extension dtype is valid here.
+    typed: pd.api.extensions.ExtensionArray = pd.array(table, dtype=cast(Any, dtype))
+    return typed.take(np.where(codes < 0, len(table) - 1, codes))
+
+
+def text_column(values: pd.Series, *, as_string: bool = False) -> pd.Series:
     """:func:`clean_text` over a column: per distinct value when values repeat, vectorised
-    (Arrow string kernels) for columns of distinct strings such as dossier ids."""
-    codes, uniques = factorize_cells(values)
-    all_text = pd.api.types.infer_dtype(uniques, skipna=True) in ("string", "empty")
-    if len(uniques) < 0.2 * len(values) or not all_text:
-        table = np.empty(len(uniques) + 1, dtype=object)
-        table[:] = [*(clean_text(v) for v in uniques), None]
-        return pd.Series(table[codes], index=values.index, dtype=object)
-    ascii_text = _ascii_text_column(values)
+    (Arrow string kernels) for columns of distinct strings such as dossier ids.
+
+    Python objects (None for a blank), or with ``as_string`` the same values as the canonical
+    ``string`` dtype (what ``.astype("string")`` gives), without a Python object per row."""
+    text = arrow_text(values)
+    encoded = None if text is None else pc.dictionary_encode(text)
+    # Arrow text whose cells are mostly distinct (ids) goes to the vectorised branch at once:
+    # its distinct cells are all text, so they need not become Python objects to be told so.
+    if encoded is None or len(encoded.dictionary) < 0.2 * len(values):
+        codes, uniques = factorize_cells(values) if encoded is None else _encoded_cells(encoded)
+        all_text = pd.api.types.infer_dtype(uniques, skipna=True) in ("string", "empty")
+        if len(uniques) < 0.2 * len(values) or not all_text:
+            table = np.empty(len(uniques) + 1, dtype=object)
+            table[:] = [*(clean_text(v) for v in uniques), None]
+            if as_string:
+                return pd.Series(_typed_take(table, codes, "string"), index=values.index)
+            return pd.Series(table[codes], index=values.index, dtype=object)
+    ascii_text = _ascii_text_column(values, as_string=as_string)
     if ascii_text is not None:
         return ascii_text
     text = values.astype(pd.StringDtype("pyarrow")).str.normalize("NFC")
@@ -747,14 +781,15 @@ def text_column(values: pd.Series) -> pd.Series:
     if spaced.any():
         text = text.where(~spaced, text.str.replace(r"\s+", " ", regex=True))
     text = text.mask(text.eq(""))
-    return text.astype(object).where(text.notna(), None)
+    out = text.astype(object).where(text.notna(), None)
+    return out.astype("string") if as_string else out
 
 
 # Python's ``\s`` on ASCII text (str.isspace): RE2's ``\s`` leaves out \x0b and \x1c-\x1f.
 _ASCII_SPACE_RUN: Final = r"[\t\n\x0b\x0c\r\x1c-\x1f ]{2}"
 
 
-def _ascii_text_column(values: pd.Series) -> pd.Series | None:
+def _ascii_text_column(values: pd.Series, *, as_string: bool = False) -> pd.Series | None:
     """:func:`text_column`'s distinct-strings branch in Arrow kernels alone, for a column of
     ASCII text with no run of spaces inside a cell (dossier ids): NFC and the no-break space
     have nothing to change there. None for any other column (the general branch reads it)."""
@@ -767,4 +802,6 @@ def _ascii_text_column(values: pd.Series) -> pd.Series | None:
     if pc.any(pc.match_substring_regex(text, _ASCII_SPACE_RUN)).as_py():
         return None
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    if as_string:
+        return pd.Series(pd.array(text, dtype="string"), index=values.index)
     return pd.Series(text.to_numpy(zero_copy_only=False), index=values.index, dtype=object)

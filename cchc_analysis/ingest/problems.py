@@ -64,9 +64,16 @@ class Problems:
             (int(p), column, code, m) for p, m in zip(positions, messages, strict=True)
         )
 
-    def add_mask(self, mask: np.ndarray, column: str, code: str, messages: pd.Series[str]) -> None:
+    def add_mask(
+        self, mask: np.ndarray, column: str, code: str, messages: pd.Series[str] | str
+    ) -> None:
+        """The positions where ``mask`` is True, each with its message (``messages`` aligned
+        with the mask), or one message for all."""
         where = np.flatnonzero(mask).tolist()
-        self.add(where, column, code, messages.iloc[where].tolist())
+        if isinstance(messages, str):
+            self.add(where, column, code, [messages] * len(where))
+        else:
+            self.add(where, column, code, messages.iloc[where].tolist())
 
     def positions(self) -> set[int]:
         return {p for p, *_ in self.items}
@@ -104,22 +111,24 @@ def parse_cells(
     header: str,
     is_required: bool = False,
     as_datetime: bool = False,
+    dtype: str | pd.CategoricalDtype | None = None,
 ) -> pd.Series:
     """The parsed values of one canonical column (all blank when the file lacks it); each cell
     that does not parse, or a blank one when ``is_required``, is added to ``problems`` under
-    the source ``header``."""
+    the source ``header``. ``dtype``: the values' extension dtype (see :func:`parse_column`),
+    else objects."""
     if column not in raw:
-        dtype = "datetime64[ms]" if as_datetime else object
-        return pd.Series(None, index=raw.index, dtype=dtype)
-    values, codes, messages = parse_column(raw[column], parser, as_datetime=as_datetime)
+        empty = "datetime64[ms]" if as_datetime else (object if dtype is None else dtype)
+        return pd.Series(None, index=raw.index, dtype=empty)
+    values, codes, messages = parse_column(
+        raw[column], parser, as_datetime=as_datetime, dtype=dtype
+    )
     bad = codes.notna().to_numpy()
     for code in codes[bad].unique():
         problems.add_mask((codes == code).to_numpy(), header, code, messages)
     if is_required:
         blank = values.isna().to_numpy() & ~bad
-        problems.add_mask(
-            blank, header, "missing_value", pd.Series(f"{header} is blank", index=raw.index)
-        )
+        problems.add_mask(blank, header, "missing_value", f"{header} is blank")
     return values
 
 
@@ -128,8 +137,9 @@ def as_days(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype="datetime64[ms]").astype("datetime64[D]")
 
 
-def optional_text(raw: pd.DataFrame, column: str) -> pd.Series:
-    """The cleaned text of a canonical column, or all blank when the file lacks it."""
+def optional_text(raw: pd.DataFrame, column: str, *, as_string: bool = False) -> pd.Series:
+    """The cleaned text of a canonical column, or all blank when the file lacks it; objects,
+    or the ``string`` dtype with ``as_string`` (see :func:`text_column`)."""
     if column not in raw:
-        return pd.Series(None, index=raw.index, dtype=object)
-    return text_column(raw[column])
+        return pd.Series(None, index=raw.index, dtype="string" if as_string else object)
+    return text_column(raw[column], as_string=as_string)

@@ -554,10 +554,37 @@ def _arrow_cells(path: Path, table: pa.Table, first_row: int) -> pd.DataFrame:
 
 def _is_nfc(text: bytes) -> bool:
     """True when UTF-8 ``text`` is NFC (then so is each cell in it); False when in doubt."""
+    if _only_stable_letters(text):
+        return True
     try:
         return unicodedata.is_normalized("NFC", text.decode("utf-8"))
     except UnicodeDecodeError:
         return False
+
+
+# Lead bytes of the UTF-8 characters that are NFC whatever surrounds them: U+0080-U+027F
+# (Latin-1, Latin Extended-A and -B, IPA: leads C2-C9) and U+1E00-U+1EFF (Latin Extended
+# Additional, where Vietnamese letters with two marks live: E1 then B8-BB). Each is its own
+# NFC form, combines with nothing before or after it, and has combining class 0, so text of
+# these and ASCII alone is NFC (tests/test_ingest_fast.py checks every one and every pair).
+_STABLE_TWO_BYTE_LEADS: Final = (0xC2, 0xC9)
+_STABLE_E1_SECOND: Final = (0xB8, 0xBB)
+
+
+def _only_stable_letters(text: bytes) -> bool:
+    """True when valid UTF-8 ``text`` holds only ASCII and the characters above (the byte
+    test costs far less than decoding and normalising); False means "look closer"."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    leads = np.flatnonzero(data >= 0xC0)
+    if not len(leads):
+        return True
+    lead = data[leads]
+    two = (lead >= _STABLE_TWO_BYTE_LEADS[0]) & (lead <= _STABLE_TWO_BYTE_LEADS[1])
+    three = lead == 0xE1
+    if not (two | three).all():
+        return False
+    second = data[np.minimum(leads[three] + 1, len(data) - 1)]
+    return bool(((second >= _STABLE_E1_SECOND[0]) & (second <= _STABLE_E1_SECOND[1])).all())
 
 
 # --- workbooks ---------------------------------------------------------------------------------

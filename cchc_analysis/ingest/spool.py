@@ -47,6 +47,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from cchc_analysis import store
@@ -75,27 +76,47 @@ CLOSED_STATUSES: Final = RESULT_STATUSES | CLOSED_WITHOUT_RESULT_STATUSES
 NO_DATE: Final = np.iinfo(np.int64).min  # a row stored before snapshots were dated (NaT)
 _KEY_SALTS: Final = ("cchc.dossier.k1", "cchc.dossier.k2")  # 16 bytes each, as pandas wants
 _HASH_COLUMNS: Final = ("k1", "k2", "h", "seq", "t", "c")
-# Spool files live for one run and are read back whole: written plain and without column
-# statistics, to save CPU (LZ4 makes them smaller but costs more CPU to write and read).
-SPOOL_WRITE: Final = {"compression": "none", "write_statistics": False}
+# Spool files live for one run and are read back whole, by this process: Arrow IPC files
+# (Feather v2), uncompressed. Writing and reading them costs a copy of the buffers (Parquet
+# cost 3x more to write: encoding, pages, statistics) and they give back the Arrow types
+# written, dictionaries included (LZ4 makes them smaller but costs more CPU).
+SPOOL_SUFFIX: Final = ".arrow"
+SPOOL_FORMAT: Final = "ipc"
+
+
+def _write_spool(table: pa.Table, path: Path) -> None:
+    feather.write_feather(table, path, compression="uncompressed")
+
+
+def _read_spool(path: Path, columns: list[str] | None = None) -> pa.Table:
+    return feather.read_table(path, columns=columns, memory_map=False)
 
 
 def key_hashes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Two independent 64-bit hashes of each dossier id."""
-    values = ids.astype("string").fillna("")
+    """Two independent 64-bit hashes of each dossier id: ``pd.util.hash_pandas_object`` of
+    the ids as text (a missing id as ""), salted. Ids are distinct, so they are hashed one by
+    one (``categorize=False``, the same value per id) from one array of Python strings."""
+    return _salted_hashes(ids.astype("string").fillna("").to_numpy(dtype=object))
+
+
+def _salted_hashes(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`key_hashes` of ids given as an array of Python strings."""
     return tuple(  # type: ignore[return-value]
-        pd.util.hash_pandas_object(values, index=False, hash_key=salt.ljust(16)[:16]).to_numpy()
+        pd.util.hash_array(texts, hash_key=salt.ljust(16)[:16], categorize=False)
         for salt in _KEY_SALTS
     )
 
 
-def content_hash(frame: pd.DataFrame) -> np.ndarray:
+def content_hash(frame: pd.DataFrame, *, id_texts: np.ndarray | None = None) -> np.ndarray:
     """One 64-bit hash per row over every canonical column (same values, same hash, whatever
-    the categories of a categorical column).
+    the categories of a categorical column): ``pd.util.hash_pandas_object`` of the columns.
 
     A stored row whose closing date is the date of the first snapshot showing it closed (set
     by :func:`close_on_snapshot`) hashes as the undated row of the export it came from, so the
     next snapshot showing it closed still is "unchanged" and keeps that first date.
+
+    ``id_texts``: the dossier ids as Python strings (none missing), when the caller has them:
+    the id column's hash is then taken from them, the value it would have anyway.
     """
     if frame.empty:
         return np.zeros(0, dtype=np.uint64)
@@ -105,7 +126,28 @@ def content_hash(frame: pd.DataFrame) -> np.ndarray:
         if stamped.any():
             rows = rows.copy()
             rows.loc[stamped, "resolved_at"] = pd.NaT
-    return pd.util.hash_pandas_object(rows, index=False).to_numpy()
+    if id_texts is None:
+        return pd.util.hash_pandas_object(rows, index=False).to_numpy()
+    columns = [
+        pd.util.hash_array(id_texts, categorize=False)
+        if name == "dossier_id"
+        else pd.util.hash_pandas_object(rows[name], index=False).to_numpy()
+        for name in DOSSIER_COLUMNS
+    ]
+    return _combine_hashes(columns)
+
+
+def _combine_hashes(hashes: list[np.ndarray]) -> np.ndarray:
+    """The row hash of a frame's column hashes (at least one), as ``pd.util.hash_pandas_object``
+    combines them (CPython's tuple hash, in uint64 arithmetic)."""
+    multiplier = np.uint64(1000003)
+    out = np.zeros_like(hashes[0]) + np.uint64(0x345678)
+    for number, values in enumerate(hashes):
+        left = len(hashes) - number
+        out ^= values
+        out *= multiplier
+        multiplier += np.uint64(82520 + left + left)
+    return out + np.uint64(97531)
 
 
 def is_closed(frame: pd.DataFrame) -> np.ndarray:
@@ -221,10 +263,17 @@ class DossierSpool:
         seq = np.arange(first, self.row_count, dtype=np.int64)
         tag = f"f{file_index}-c{self._chunk}"
         self._chunk += 1
-        k1, k2 = key_hashes(frame["dossier_id"])
+        ids = frame["dossier_id"]
+        if ids.isna().any():  # never after validation; hashed as key_hashes does
+            k1, k2 = key_hashes(ids)
+            h = content_hash(frame)
+        else:  # the ids made Python strings once, for their three hashes
+            texts = ids.to_numpy(dtype=object)
+            k1, k2 = _salted_hashes(texts)
+            h = content_hash(frame, id_texts=texts)
         t = np.zeros(len(frame), dtype=np.int64)  # the file's date, known once it is read
         closed = is_closed(frame).astype(np.int8)
-        self._write_hashes(tag, k1, k2, content_hash(frame), seq, t, closed)
+        self._write_hashes(tag, k1, k2, h, seq, t, closed)
         rows = frame[list(DOSSIER_COLUMNS)].reset_index(drop=True)
         rows["_seq"] = seq
         rows["_pos"] = frame["_pos"].to_numpy(dtype=np.int64)
@@ -235,11 +284,11 @@ class DossierSpool:
             folder = self.root / "rows" / f"area={area}"
             folder.mkdir(parents=True, exist_ok=True)
             part = table.filter(pc.equal(areas.indices, number))
-            pq.write_table(part, folder / f"{tag}.pq", **SPOOL_WRITE)
+            _write_spool(part, folder / f"{tag}{SPOOL_SUFFIX}")
 
     def discard(self, file_index: int) -> None:
         """Forget what one file spooled (it is being read again from the start)."""
-        for path in self.root.glob(f"*/*/f{file_index}-c*.pq"):
+        for path in self.root.glob(f"*/*/f{file_index}-c*{SPOOL_SUFFIX}"):
             path.unlink()
         self.ranges.pop(file_index, None)
 
@@ -265,7 +314,7 @@ class DossierSpool:
             folder.mkdir(parents=True, exist_ok=True)
             columns = (k1, k2, h, seq, t, closed)
             table = pa.table({n: c[chosen] for n, c in zip(_HASH_COLUMNS, columns, strict=True)})
-            pq.write_table(table, folder / f"{tag}.pq", **SPOOL_WRITE)
+            _write_spool(table, folder / f"{tag}{SPOOL_SUFFIX}")
 
     # --- settling -------------------------------------------------------------------------
 
@@ -285,7 +334,7 @@ class DossierSpool:
         self.hashes = np.zeros(n, dtype=np.uint64)
         superseded = [np.zeros(0, dtype=np.int64)]
         for folder in sorted((self.root / "hashes").glob("b=*")):
-            table = ds.dataset(folder, format="parquet").to_table(columns=list(_HASH_COLUMNS))
+            table = ds.dataset(folder, format=SPOOL_FORMAT).to_table(columns=list(_HASH_COLUMNS))
             k1, k2, h, seq, t, closed = (table[c].to_numpy() for c in _HASH_COLUMNS)
             del table
             batch = seq >= 0
@@ -338,8 +387,8 @@ class DossierSpool:
     def _run_keys(self) -> np.ndarray:
         """The sorted first key hashes of the run's rows (8 bytes a row)."""
         keys = [
-            pq.read_table(path, columns=["k1"])["k1"].to_numpy()
-            for path in (self.root / "hashes").glob("b=*/f*.pq")
+            _read_spool(path, columns=["k1"])["k1"].to_numpy()
+            for path in (self.root / "hashes").glob(f"b=*/f*{SPOOL_SUFFIX}")
         ]
         return np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.uint64)
 
@@ -415,7 +464,10 @@ class DossierSpool:
             if not files:
                 continue
             seqs = np.concatenate(
-                [pq.read_table(p, columns=["_seq"])["_seq"].to_numpy() for p in folder.glob("*.pq")]
+                [
+                    _read_spool(p, columns=["_seq"])["_seq"].to_numpy()
+                    for p in folder.glob(f"*{SPOOL_SUFFIX}")
+                ]
             )
             seqs = seqs[wanted[seqs]]
             if not len(seqs):
@@ -480,7 +532,7 @@ class DossierSpool:
         folder = self.root / "rows"
         if not seqs or not folder.is_dir():
             return pd.DataFrame(columns=[*DOSSIER_COLUMNS, "_pos", "_row"])
-        dataset = ds.dataset(folder, format="parquet", partitioning=None)
+        dataset = ds.dataset(folder, format=SPOOL_FORMAT, partitioning=None)
         frame = dataset.to_table(filter=ds.field("_seq").isin(seqs)).to_pandas()
         out = coerce_dossiers(frame)
         out[["_pos", "_row"]] = frame[["_pos", "_row"]]
@@ -515,8 +567,8 @@ class DossierSpool:
         for folder in sorted((self.root / "rows").glob("area=*")):
             pieces: list[pd.DataFrame] = []
             pending = 0
-            for path in sorted(folder.glob("*.pq"), key=_chunk_number):
-                frame = pq.read_table(path).to_pandas()
+            for path in sorted(folder.glob(f"*{SPOOL_SUFFIX}"), key=_chunk_number):
+                frame = _read_spool(path).to_pandas()
                 keep = chosen[frame["_seq"].to_numpy()]
                 if keep.any():
                     pieces.append(frame[keep])
@@ -600,8 +652,8 @@ class DossierSpool:
         folder = self.root / "rows" / f"area={area}"
         pieces = []
         if folder.is_dir():
-            for path in folder.glob("*.pq"):
-                frame = pq.read_table(path).to_pandas()
+            for path in folder.glob(f"*{SPOOL_SUFFIX}"):
+                frame = _read_spool(path).to_pandas()
                 seqs = frame["_seq"].to_numpy()
                 keep = self.current[seqs] & np.isin(self.status[seqs], (UPDATED, CORRECTED))
                 if keep.any():

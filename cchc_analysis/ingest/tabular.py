@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import queue
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -54,6 +56,61 @@ CHUNK_ROWS: Final = 50_000
 FREE_TEXT_COLUMNS: Final = frozenset({"procedure_name", "unit_name", "field"})
 # Spreadsheet rows of the foot lines skipped that the ingest report lists (the count is whole).
 NON_DATA_ROWS_LISTED: Final = 20
+# Chunks read ahead by a second thread while one is validated: Arrow's CSV reader and its
+# string kernels release the GIL, so reading overlaps validation on a second core. Each chunk
+# ahead holds one chunk of raw cells more (a few tens of MB), whatever the file's size.
+READ_AHEAD_CHUNKS: Final = 1
+
+_Item = TypeVar("_Item")
+
+
+def read_ahead(items: Iterator[_Item], depth: int) -> Iterator[_Item]:
+    """The items of ``items`` in order, produced by a second thread at most ``depth`` ahead of
+    the caller. An exception raised while producing is raised here, at the item it stopped
+    at (a ReadAgain, a SourceError); when the caller stops early the thread stops after the
+    item it is producing. ``depth`` 0: no thread, the items as they come."""
+    if depth <= 0:
+        yield from items
+        return
+    handoff: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 (handed to the caller's thread, raised there)
+            put((False, exc))
+            return
+        put((False, None))
+
+    thread = threading.Thread(target=produce, name="cchc-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            is_item, value = handoff.get()
+            if is_item:
+                yield value
+            elif value is None:
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        thread.join()
+        close = getattr(items, "close", None)  # a generator left early: its files closed now
+        if close is not None:
+            close()
 
 
 class MemorySink:
@@ -287,7 +344,7 @@ def _read_tabular_once(
     validate = validate_dossiers if kind == "dossiers" else validate_survey
     rejects, masked, rows_read = [], 0, 0
     log = ResolutionLog()
-    for position, body, row_numbers in source.bodies():
+    for position, body, row_numbers in read_ahead(source.bodies(), READ_AHEAD_CHUNKS):
         raw = pd.DataFrame({c: body.iloc[:, p] for c, p in source.match.columns.items()})
         accepted, problems = validate(
             raw,

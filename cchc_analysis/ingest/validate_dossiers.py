@@ -25,6 +25,7 @@ import pandas as pd
 
 from cchc_analysis import units
 from cchc_analysis.core.schema import (
+    CATEGORY_VALUES,
     CLOSED_WITHOUT_DATE_STATUSES,
     CLOSED_WITHOUT_RESULT_STATUSES,
     DOSSIER_COLUMNS,
@@ -62,10 +63,11 @@ def _home_units(
     receiving: UnitMatches,
     *,
     header: str = "",
-) -> tuple[np.ndarray, pd.Series]:
-    """The applicant's home unit where the export names one (a dossier filed regardless of
-    administrative boundaries), read in the era of the receipt date like the receiving unit,
-    and whether it lies outside the receiving unit's area (:func:`_is_outside`).
+) -> tuple[pd.Series, pd.Series]:
+    """The applicant's home unit (a ``string`` column) where the export names one (a dossier
+    filed regardless of administrative boundaries), read in the era of the receipt date like
+    the receiving unit, and whether it lies outside the receiving unit's area
+    (:func:`_is_outside`).
 
     Informational only: a blank or unrecognised home unit leaves both cells empty and never
     rejects the row (the receiving unit counts the dossier either way). Under a column that
@@ -73,16 +75,19 @@ def _home_units(
     """
     blank_is_inside = fold(header) in _OUT_OF_AREA_ONLY_HEADERS
     outside = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    no_homes = pd.Series(pd.NA, index=raw.index, dtype="string")
     if "home_unit" not in raw:
-        return np.full(len(raw), None, dtype=object), outside
+        return no_homes, outside
     text = optional_text(raw, "home_unit")
+    is_blank = text.isna().to_numpy(dtype=bool)
+    if is_blank.all() and not blank_is_inside:  # blank throughout: no unit (most exports)
+        return no_homes, outside
     is_code = text.str.fullmatch(r"\d+").fillna(False).to_numpy(dtype=bool)
     cells = pd.DataFrame(
         {"unit_code": text.where(is_code), "unit_name": text.where(~is_code)}, index=raw.index
     )
     # A code names one unit of its era anywhere (an applicant from another province, for the
     # province's own offices); a name is looked for within the province, as the receiver's.
-    is_blank = text.isna().to_numpy(dtype=bool)
     home_units = np.full(len(raw), None, dtype=object)
     if not is_blank.all():  # a column left blank throughout names no unit (most exports)
         by_code = resolve_dated_units(cells[["unit_code"]], received, province=None)
@@ -104,7 +109,7 @@ def _home_units(
             pairs[(home, unit)] = _is_outside(home, unit)
         values[row] = pairs[(home, unit)]
     outside[:] = pd.array(values.tolist(), dtype="boolean")
-    return homes, outside
+    return pd.Series(homes, index=raw.index, dtype=object).astype("string"), outside
 
 
 def _is_outside(home: units.Unit, unit: units.Unit) -> bool | None:
@@ -145,9 +150,7 @@ def _date_unless(
     unreadable = ~found.passed(len(raw))
     problems.items.extend(found.items)
     blank = values.isna().to_numpy() & ~unreadable & ~excused
-    problems.add_mask(
-        blank, header, "missing_value", pd.Series(f"{header} is blank", index=raw.index)
-    )
+    problems.add_mask(blank, header, "missing_value", f"{header} is blank")
     return values
 
 
@@ -186,17 +189,23 @@ def validate_dossiers(
     problems = Problems()
     h = {c: headers.get(c, c) for c in DOSSIER_COLUMNS}
 
-    ids = optional_text(raw, "dossier_id")
+    ids = optional_text(raw, "dossier_id", as_string=True)
     problems.add_mask(
         ids.isna().to_numpy(),
         h["dossier_id"],
         "missing_dossier_id",
-        pd.Series("no dossier id", index=raw.index),
+        "no dossier id",
     )
     # The status first: it says which dates a row may leave blank (listed in its place below).
     status_problems = Problems()
     status = parse_cells(
-        raw, "status", parse_status, status_problems, header=h["status"], is_required=True
+        raw,
+        "status",
+        parse_status,
+        status_problems,
+        header=h["status"],
+        is_required=True,
+        dtype=pd.CategoricalDtype(list(CATEGORY_VALUES["status"])),
     )
     not_received = status.isin(NOT_RECEIVED_STATUSES).to_numpy()
     date_problems = Problems()  # read before the units (they need the era), listed after
@@ -240,13 +249,11 @@ def validate_dossiers(
         days = as_days(dates[column])
         future = ~np.isnat(days) & (days > limit)
         message = f"{h[column]} is after the day of ingest {today:%d/%m/%Y}"
-        date_problems.add_mask(
-            future, h[column], "future_date", pd.Series(message, index=raw.index)
-        )
+        date_problems.add_mask(future, h[column], "future_date", message)
     # A due date may lie ahead, but not years ahead: 2099 on a 2023 dossier is a typing error.
     far = ~np.isnat(due) & (due > limit + np.timedelta64(366, "D"))
     message = f"{h['due_at']} is more than a year after the day of ingest {today:%d/%m/%Y}"
-    date_problems.add_mask(far, h["due_at"], "due_too_far", pd.Series(message, index=raw.index))
+    date_problems.add_mask(far, h["due_at"], "due_too_far", message)
     requested = as_days(dates["supplement_requested_at"])
     for column, start, days, code, message in (
         ("due_at", received, due, "due_before_received", "due date before receipt"),
@@ -266,7 +273,7 @@ def validate_dossiers(
         ),
     ):
         before = ~np.isnat(start) & ~np.isnat(days) & (days < start)
-        date_problems.add_mask(before, h[column], code, pd.Series(message, index=raw.index))
+        date_problems.add_mask(before, h[column], code, message)
 
     matches = resolve_dated_units(raw, dates["received_at"], province=province, unit_map=unit_map)
     matches.add_problems(problems, h["unit_code"] if "unit_code" in raw else h["unit_name"])
@@ -274,22 +281,32 @@ def validate_dossiers(
 
     problems.items.extend(status_problems.items)
     closed = status.isin(_NEEDS_RESOLUTION_DATE).to_numpy()
-    # One message per status (a mapping), not a function call per row.
-    missing = status.map(
-        {
-            s: f"status {s} but no resolution date ({h['resolved_at']})"
-            for s in _NEEDS_RESOLUTION_DATE
-        }
+    # One message per status (a mapping), looked up for the rows lacking the date only.
+    missing = {
+        s: f"status {s} but no resolution date ({h['resolved_at']})" for s in _NEEDS_RESOLUTION_DATE
+    }
+    lacking = np.flatnonzero(closed & np.isnat(resolved))
+    problems.add(
+        lacking.tolist(),
+        h["resolved_at"],
+        "missing_resolution_date",
+        [missing[s] for s in status.iloc[lacking].tolist()],
     )
-    problems.add_mask(
-        closed & np.isnat(resolved), h["resolved_at"], "missing_resolution_date", missing
-    )
+    # Read straight into the canonical dtypes (cast once per distinct cell, not per row).
     parsed = {
-        "channel": parse_cells(raw, "channel", parse_channel, problems, header=h["channel"]),
-        "online_level": parse_cells(
-            raw, "online_level", parse_online_level, problems, header=h["online_level"]
-        ),
-        "rating": parse_cells(raw, "rating", parse_rating, problems, header=h["rating"]),
+        column: parse_cells(
+            raw,
+            column,
+            parser,
+            problems,
+            header=h[column],
+            dtype=pd.CategoricalDtype(list(CATEGORY_VALUES[column])),
+        )
+        for column, parser in (
+            ("channel", parse_channel),
+            ("online_level", parse_online_level),
+            ("rating", parse_rating),
+        )
     }
     for column in (
         "is_digitized",
@@ -298,7 +315,9 @@ def validate_dossiers(
         "is_paid_online",
         "is_vneid_authenticated",
     ):
-        parsed[column] = parse_cells(raw, column, parse_bool, problems, header=h[column])
+        parsed[column] = parse_cells(
+            raw, column, parse_bool, problems, header=h[column], dtype="boolean"
+        )
     parsed["supplement_count"] = _supplement_count(raw, problems, h["supplement_count"])
 
     unit_columns = matches.unit_text_columns()
@@ -316,9 +335,9 @@ def validate_dossiers(
             "province_code": unit_columns["province_code"],
             "home_unit_code": home,
             "is_out_of_area": is_out_of_area,
-            "procedure_code": optional_text(raw, "procedure_code"),
-            "procedure_name": optional_text(raw, "procedure_name"),
-            "field": optional_text(raw, "field"),
+            "procedure_code": optional_text(raw, "procedure_code", as_string=True),
+            "procedure_name": optional_text(raw, "procedure_name", as_string=True),
+            "field": optional_text(raw, "field", as_string=True),
             **{c: dates[c] for c in ("received_at", "due_at", "resolved_at", "returned_at")},
             "status": status,
             **parsed,

@@ -21,8 +21,9 @@ import os
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -82,6 +83,20 @@ def row_area_array(frame: pd.DataFrame) -> pa.Array:
         raise ValueError(f"{missing} dossier rows have no area (district or unit)")
     areas: pa.Array = pc.binary_join_element_wise(era, code, "-")
     return areas
+
+
+def rows_by_area(frame: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    """(area, its rows in frame order) for each area of the rows, in area order: what
+    ``frame.groupby(row_areas(frame), sort=True)`` gives, without a Python string per row (a
+    run of one area's rows, as ingest writes them, is given whole)."""
+    encoded = pc.dictionary_encode(row_area_array(frame))
+    names: list[str] = encoded.dictionary.to_pylist()
+    if len(names) == 1:
+        yield names[0], frame
+        return
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))
+    for number in sorted(range(len(names)), key=names.__getitem__):
+        yield names[number], frame[codes == number]
 
 
 def _text(frame: pd.DataFrame, column: str) -> pa.Array:
@@ -161,11 +176,19 @@ def _with_snapshot(frame: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+# Date order makes each row group cover a short span of days, so a report's received_at
+# filter skips the row groups of other periods. Ties keep the frame's order (a stable sort),
+# missing values last.
+SORT_KEYS: Final = (("received_at", "ascending"), ("unit_code", "ascending"))
+
+
 def _sorted_body(part: pd.DataFrame) -> pa.Table:
-    # Date order makes each row group cover a short span of days, so a report's received_at
-    # filter skips the row groups of other periods.
-    body = part.sort_values(["received_at", "unit_code"], kind="stable")
-    return pa.Table.from_pandas(body, preserve_index=False)
+    """The rows as an Arrow table, sorted by :data:`SORT_KEYS`: Arrow's stable sort gives the
+    order of ``part.sort_values(["received_at", "unit_code"], kind="stable")``, at a fraction
+    of its cost (text compares by code point both ways)."""
+    table = pa.Table.from_pandas(part, preserve_index=False)
+    order = pc.sort_indices(table, sort_keys=list(SORT_KEYS))  # nulls at the end
+    return table.take(order)
 
 
 def write_dossiers(
@@ -180,7 +203,7 @@ def write_dossiers(
     target.mkdir(parents=True, exist_ok=True)
     upgrade_layout(data_dir)
     table_frame = coerce_dossiers(frame)
-    for area, part in table_frame.groupby(row_areas(table_frame), sort=True):
+    for area, part in rows_by_area(table_frame):
         part_dir = _area_dir(data_dir, str(area))
         tmp_dir = target / f".tmp-{part_dir.name}-{os.getpid()}"
         if tmp_dir.exists():
@@ -212,7 +235,7 @@ def append_dossiers(
     upgrade_layout(data_dir)
     table_frame = _with_snapshot(coerce_dossiers(frame), frame)
     written = []
-    for area, part in table_frame.groupby(row_areas(table_frame), sort=True):
+    for area, part in rows_by_area(table_frame):
         path, tmp = _next_part(_area_dir(data_dir, str(area), root))
         pq.write_table(_sorted_body(part), tmp, row_group_size=ROW_GROUP_ROWS)
         tmp.replace(path)
