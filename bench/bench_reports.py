@@ -64,17 +64,25 @@ def section_times(load: Callable[[], Any], sections: tuple[str, ...]) -> dict[st
 
 
 def commune_codes(data: Path, period: str) -> list[str]:
-    """The commune reports the runner would render for ``period``, in its order."""
+    """The unit reports the runner would render for ``period``, in its order (communes after
+    the reform, districts before it)."""
+    return [code for code, _kind in unit_jobs(data, period)]
+
+
+def unit_jobs(data: Path, period: str) -> list[tuple[str, str]]:
+    """(unit code, level) of each unit report the runner would render for ``period``."""
     from cchc_analysis.batch.plan import plan_jobs
     from cchc_analysis.core.periods import parse_period
 
     jobs = plan_jobs(data, parse_period(period), unit_codes=None, lang="vi", tier="both")
-    return [job.unit_code for job in jobs if job.kind != "province"]
+    return [(job.unit_code, job.kind) for job in jobs if job.kind != "province"]
 
 
-def in_process(data: Path, period: str, codes: list[str], repeats: int) -> dict[str, Any]:
-    """Per-section seconds for a commune report (median over ``repeats`` communes after one
-    warm-up report) and the overview (second load)."""
+def in_process(
+    data: Path, period: str, codes: list[str], repeats: int, level: str = "commune"
+) -> dict[str, Any]:
+    """Per-section seconds for a unit report of ``level`` (median over ``repeats`` units after
+    one warm-up report) and the overview (second load)."""
     started = time.perf_counter()
     from cchc_analysis.reports.province_report import ProvinceReport
     from cchc_analysis.reports.unit_report import UnitReport
@@ -87,7 +95,7 @@ def in_process(data: Path, period: str, codes: list[str], repeats: int) -> dict[
     def unit(code: str) -> Callable[[], Any]:
         def load() -> Any:
             shared.forget_states()  # the kernel's reset between two reports
-            return UnitReport.load(code, period, str(data), "vi", "both", "", "commune")
+            return UnitReport.load(code, period, str(data), "vi", "both", "", level)
 
         return load
 
@@ -97,7 +105,7 @@ def in_process(data: Path, period: str, codes: list[str], repeats: int) -> dict[
 
     def province() -> Any:
         shared.forget_states()
-        return ProvinceReport.load(period, str(data), "vi", "both", "", "commune", "")
+        return ProvinceReport.load(period, str(data), "vi", "both", "", level, "")
 
     province_first = section_times(province, ProvinceReport.SECTIONS)
     province_warm = section_times(province, ProvinceReport.SECTIONS)
@@ -247,20 +255,22 @@ def main() -> int:
     )
     args = parser.parse_args()
     data = args.data.resolve()
-    codes = commune_codes(data, args.period)
+    jobs = unit_jobs(data, args.period)
+    codes = [code for code, _kind in jobs]
+    level = jobs[0][1] if jobs else "commune"  # district reports before the reform
     figures: dict[str, Any] = {"period": args.period, "communes": len(codes), "runs": args.runs}
 
     if not args.runner_only:
-        sections = in_process(data, args.period, codes, args.repeats)
+        sections = in_process(data, args.period, codes, args.repeats, level)
         figures["in_process"] = sections
         print(f"imports of the report stack: {sections['imports_s']:.2f} s")
-        _print_sections("commune report, first in the process", sections["unit_first"])
-        _print_sections(f"commune report, warm (median of {args.repeats})", sections["unit_warm"])
+        _print_sections(f"{level} report, first in the process", sections["unit_first"])
+        _print_sections(f"{level} report, warm (median of {args.repeats})", sections["unit_warm"])
         _print_sections("province overview, first", sections["province_first"])
         _print_sections("province overview, warm", sections["province_warm"])
         warm_cells = sum(sections["unit_warm"].values())
         print(
-            f"\ncommune cell time {warm_cells:.2f} s: {warm_cells / TARGET_CELLS_S:.2f}x "
+            f"\n{level} cell time {warm_cells:.2f} s: {warm_cells / TARGET_CELLS_S:.2f}x "
             f"the {TARGET_CELLS_S} s target"
         )
 
