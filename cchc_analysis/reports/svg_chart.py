@@ -429,18 +429,11 @@ class SvgChart(SvgImage):
         def to_y(values: np.ndarray) -> np.ndarray:
             return plot_bottom - y.fraction(values) * self.plot_height_pt
 
-        out = [
-            '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(WIDTH_PT)}pt" '
-            f'height="{_num(height)}pt" viewBox="0 0 {_num(WIDTH_PT)} {_num(height)}" '
-            'version="1.1">\n'
-            '<defs><style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}'
-            "</style>\n"
+        clip = (
             f'<clipPath id="plot"><rect x="{_num(left)}" y="{_num(top)}" '
             f'width="{_num(right - left)}" height="{_num(self.plot_height_pt)}"/></clipPath>'
-            "</defs>\n"
-            f'<rect width="{_num(WIDTH_PT)}" height="{_num(height)}" fill="#ffffff"/>\n'
-        ]
+        )
+        out = [_svg_start(height, clip)]
         # Grid lines under the data.
         grid = []
         if y.has_grid:
@@ -631,15 +624,7 @@ class SvgPanels(SvgImage):
         panel_height = self.ROW_PITCH_PT - self.GAP_PT - above
         height = rows_top + (rows - 1) * self.ROW_PITCH_PT + above + panel_height + OUTER_PAD
         x_low, x_high = self.x_limits
-        out = [
-            '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(WIDTH_PT)}pt" '
-            f'height="{_num(height)}pt" viewBox="0 0 {_num(WIDTH_PT)} {_num(height)}" '
-            'version="1.1">\n'
-            '<defs><style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}'
-            "</style></defs>\n"
-            f'<rect width="{_num(WIDTH_PT)}" height="{_num(height)}" fill="#ffffff"/>\n'
-        ]
+        out = [_svg_start(height)]
         grid, spines, marks, lines, texts = [], [], [], [], []
         fractions = y.fraction(np.array(y.ticks, dtype=float))
         for i, (name, values) in enumerate(zip(self.names, self.series, strict=True)):
@@ -674,6 +659,20 @@ class SvgPanels(SvgImage):
             out.append(_text(line, OUTER_PAD, baseline, size=TITLE_FONT_PT, bold=True))
         out.append("</svg>\n")
         return "".join(out)
+
+
+def _svg_start(height: float, defs: str = "") -> str:
+    """The opening of a chart's SVG at the chart width: its style, ``defs`` (a clip path) and
+    the white page under everything."""
+    return (
+        '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(WIDTH_PT)}pt" '
+        f'height="{_num(height)}pt" viewBox="0 0 {_num(WIDTH_PT)} {_num(height)}" '
+        'version="1.1">\n'
+        '<defs><style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}'
+        "</style>" + ("\n" + defs if defs else "") + "</defs>\n"
+        f'<rect width="{_num(WIDTH_PT)}" height="{_num(height)}" fill="#ffffff"/>\n'
+    )
 
 
 def _polyline(px: np.ndarray, py: np.ndarray, step_post: bool) -> str:
