@@ -277,13 +277,15 @@ def row_as_alone(table: pd.DataFrame, code: str) -> pd.Series | None:
     """The unit's row of a KPI table of many units, as ``kpi_table`` gives it for the unit
     alone; None when that is not sure: the unit is absent, or a count column is missing in
     other units' rows but not in its own (``mark_undefined`` then types it otherwise)."""
-    mine = table[table["unit_code"].astype(str) == code].reset_index(drop=True)
-    if len(mine) != 1:
-        return None
-    counts = [c for c in table.columns if c.endswith("_count") and c in COUNT_COLUMNS]
-    if not table[counts].isna().any().equals(mine[counts].isna().any()):
-        return None
-    return mine.iloc[0]
+    mine = rows_as_alone(table, {code})
+    return mine.iloc[0] if mine is not None and len(mine) == 1 else None
+
+
+def _convention(query: CountQuery) -> bool:
+    """Whether the query counts waiting dossiers as on time: its own choice, else the
+    setting in force (part of a shared table's key: the rates depend on it)."""
+    waiting = query.count_waiting_as_on_time
+    return targets.count_waiting_as_on_time() if waiting is None else waiting
 
 
 def province_district_table(data_dir: Path, query: CountQuery, unit: units.Unit) -> pd.DataFrame:
@@ -294,11 +296,9 @@ def province_district_table(data_dir: Path, query: CountQuery, unit: units.Unit)
     state and shared (``counting.shared``); each report takes its own row out of it
     (:func:`row_as_alone`)."""
     every = query.with_options(unit_codes=province_districts(data_dir, unit))
-    waiting = every.count_waiting_as_on_time
-    convention = targets.count_waiting_as_on_time() if waiting is None else waiting
     return shared_frame(
         data_dir,
-        ("province_districts", every, convention),
+        ("province_districts", every, _convention(every)),
         lambda: kpi_table(data_dir, every),
     )
 
@@ -319,10 +319,9 @@ def district_communes(data_dir: Path, period: Period, district: units.Unit) -> p
         )
         if places["unit_code"].is_unique and places["is_registry_district"].all():
             every = query.with_options(unit_codes=same)
-            waiting = targets.count_waiting_as_on_time()
             table = shared_frame(
                 data_dir,
-                ("province communes", every, waiting),
+                ("province communes", every, _convention(every)),
                 lambda: kpi_table(data_dir, every),
             )
             codes = places.loc[places["district_code"] == district.code, "unit_code"]
@@ -393,11 +392,9 @@ def province_units(data_dir: Path, query: CountQuery, province_code: str) -> pd.
     The same table for every report of the province: computed once per folder state and
     shared (``counting.shared``)."""
     every = query.with_options(unit_codes=None)
-    waiting = every.count_waiting_as_on_time
-    convention = targets.count_waiting_as_on_time() if waiting is None else waiting
     return shared_frame(
         data_dir,
-        ("province_units", every, province_code, convention),
+        ("province_units", every, province_code, _convention(every)),
         lambda: _province_units(data_dir, every, province_code),
     )
 
