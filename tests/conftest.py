@@ -76,6 +76,17 @@ def province_reports(prepared_dir, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def reform_dir(demo_dir, tmp_path_factory) -> Path:
+    """The demo slice plus its era-2025 copy (2025-07-01..2026-09-30), prepared."""
+    from reform_fixture import build_reform_folder
+
+    def build(path: Path) -> None:
+        build_reform_folder(demo_dir, path / "data")
+
+    return _built_once(tmp_path_factory, "reform", build) / "data"
+
+
+@pytest.fixture(scope="session")
 def missing_columns_dir(demo_dir, tmp_path_factory) -> Path:
     """The demo slice from 2024 on, each of several units' exports lacking an optional column
     (``missing_columns_fixture``), prepared; no survey."""

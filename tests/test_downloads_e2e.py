@@ -10,23 +10,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import _built_once, run_cchc
-from reform_fixture import build_reform_folder
+from conftest import run_cchc
 
 pytestmark = pytest.mark.e2e
 
 LINK = re.compile(r'<a (?:download(?:="[^"]*")? )?href="([^"#]+\.(?:csv|xlsx))"')
 PERCENT = "0.00%"
-
-
-@pytest.fixture(scope="module")
-def reform_dir(demo_dir, tmp_path_factory) -> Path:
-    """The demo slice plus its era-2025 copy, prepared (shared with test_reports_2025_e2e)."""
-
-    def build(path: Path) -> None:
-        build_reform_folder(demo_dir, path / "data")
-
-    return _built_once(tmp_path_factory, "reform", build) / "data"
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import _built_once, run_cchc
-from reform_fixture import build_reform_folder
+from conftest import run_cchc
 
 from cchc_analysis.batch.plan import plan_jobs
 from cchc_analysis.core.periods import parse_period
@@ -27,16 +26,6 @@ UNIT_HEADINGS = (
     "Vị trí trong thành phố",  # Hải Phòng is a centrally-run city
     "Phương pháp và nguồn dữ liệu",
 )
-
-
-@pytest.fixture(scope="module")
-def reform_dir(demo_dir, tmp_path_factory) -> Path:
-    """The demo slice plus its era-2025 copy (2025-07-01..2026-09-30), prepared."""
-
-    def build(path: Path) -> None:
-        build_reform_folder(demo_dir, path / "data")
-
-    return _built_once(tmp_path_factory, "reform", build) / "data"
 
 
 def _text(page: str) -> str:

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import _built_once
-from reform_fixture import build_reform_folder
 
 from cchc_analysis import units
 from cchc_analysis.core.periods import parse_period
@@ -21,16 +19,6 @@ from cchc_analysis.counting.rollup_monthly import NEW_UNIT_KEY, _keyed_cube
 from cchc_analysis.reports.unit_data import UnitData, province_units, row_as_alone
 
 PERIODS = ("2026-Q3", "2026-Q2", "2025-Q3")  # a report's period, the previous, a year before
-
-
-@pytest.fixture(scope="module")
-def reform_dir(demo_dir, tmp_path_factory) -> Path:
-    """The demo slice plus its era-2025 copy (2025-07-01..2026-09-30), prepared."""
-
-    def build(path: Path) -> None:
-        build_reform_folder(demo_dir, path / "data")
-
-    return _built_once(tmp_path_factory, "reform", build) / "data"
 
 
 def _communes(reform_dir: Path) -> list[str]:

@@ -39,6 +39,7 @@ from cchc_analysis.batch.execute import (
 )
 from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.batch.manifest import failed_result
+from cchc_analysis.core import run_shared
 from cchc_analysis.core.errors import KernelStartError
 
 if TYPE_CHECKING:  # jupyter_client is imported by the workers, not by the run that starts them
@@ -185,6 +186,9 @@ class LocalPool:
         log_path: Path | None = None,
     ) -> None:
         self.lang, self.cell_timeout_s, self.log_path = lang, cell_timeout_s, log_path
+        # The province-wide tables a worker's kernel computes are read by the others
+        # (``core.run_shared``): each is computed once per run, not once per worker.
+        self.shared_dir: Path | None = run_shared.make_folder()
         # The first report waits for the first worker's kernel (the parent hands jobs out in
         # the workers' order): that kernel boots and imports the report stack alone, and the
         # other workers start theirs once it is ready (a pipe's end closed), so on a machine
@@ -235,8 +239,12 @@ class LocalPool:
         # Worker warnings and tracebacks go to the run's log, not to cron's mail.
         err = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         try:
+            env = dict(os.environ)
+            if self.shared_dir is not None:
+                env[run_shared.ENV] = str(self.shared_dir)
             process = subprocess.Popen(
                 [sys.executable, "-c", code, settings],
+                env=env,
                 pass_fds=[child_sock.fileno(), *([gate[1]] if gate else [])],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -331,6 +339,8 @@ class LocalPool:
         stopping, self._stopping = self._stopping, []
         workers, self.workers = self.workers, []
         self._stop(workers, timeout_s, stopping)
+        run_shared.remove_folder(self.shared_dir)  # its workers are gone
+        self.shared_dir = None
 
     @classmethod
     def _stop(

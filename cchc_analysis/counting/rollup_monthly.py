@@ -103,6 +103,7 @@ def rollup_monthly_counts(
         ("keyed cube", query.level, query.tier),
         lambda: _keyed_cube(data_dir, query.level, query.tier),
         (lambda frame: frame[frame[NEW_UNIT_KEY].isin(codes)]) if codes else None,
+        across_run=False,  # the cube file re-keyed: read faster than written and read again
     )
     return monthly_series(
         cube,
@@ -132,6 +133,7 @@ def _province_series(
             ("keyed cube", level, tier),
             lambda: _keyed_cube(data_dir, level, tier),
             lambda frame: frame[in_province(frame[NEW_UNIT_KEY], province)],
+            across_run=False,
         )
         return monthly_series(
             cube,

@@ -18,10 +18,16 @@ once per report: its warm-up calls :func:`hold_states` and its reset between rep
 :func:`forget_states`, so a report sees one state of the folder from its first counting to
 its last, and the next report takes it again (an ingest between two reports is seen). Any
 other process (a researcher's session, a notebook run by hand) walks on every call.
+
+Across the processes of a batch run: its workers' kernels each ask the same questions of the
+same province. When the run names a shared folder (``core.run_shared``), a result missing here
+is read from it, or computed and written there for the others, so each province-wide table is
+computed once per run rather than once per worker.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -30,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from cchc_analysis import store
+from cchc_analysis.core import run_shared
 
 # Enough for one report's questions (3 periods and the history, per level) in a few folders.
 MAX_RESULTS = 32
@@ -82,20 +89,48 @@ def shared_frame(
     key: Hashable,
     compute: Callable[[], pd.DataFrame],
     select: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    *,
+    across_run: bool = True,
 ) -> pd.DataFrame:
     """``compute()``'s frame for ``key`` in the folder's current state, computed once per
     process while the folder is unchanged; a copy each time (of ``select``'s rows of it only,
-    when given: a unit's rows of the province's cube, without copying the whole cube)."""
-    full_key = (data_state(data_dir), key)
+    when given: a unit's rows of the province's cube, without copying the whole cube).
+
+    ``across_run``: in a batch run, also shared with its other processes (the module's
+    docstring); False for a frame cheaper to compute than to write and read (a filtered copy
+    of a file every process reads anyway)."""
+    state = data_state(data_dir)
+    full_key = (state, key)
     frame = _results.get(full_key)
     if frame is None:
-        frame = compute()
+        where = run_shared.folder() if across_run else None
+        text = _key_text(state, key) if where is not None else None
+        if where is None or text is None:
+            frame = compute()
+        else:
+            frame = run_shared.computed_once(where, text, compute)
         _results[full_key] = frame
         while len(_results) > MAX_RESULTS:
             _results.popitem(last=False)
     else:
         _results.move_to_end(full_key)
     return (select(frame) if select is not None else frame).copy()
+
+
+_state_digests: dict[State, str] = {}
+
+
+def _key_text(state: State, key: Hashable) -> str | None:
+    """An exact text of (state, key) that every process of the run writes alike; None when the
+    key's text names an object's address (another process's object could have the same)."""
+    text = repr(key)
+    if " at 0x" in text:
+        return None
+    digest = _state_digests.get(state)
+    if digest is None:
+        _state_digests.clear()  # one state at a time: the last one taken
+        digest = _state_digests[state] = hashlib.sha256(repr(state).encode()).hexdigest()
+    return f"{digest} {text}"
 
 
 def clear() -> None:
