@@ -153,9 +153,13 @@ def test_a_key_naming_an_object_address_is_not_shared(tmp_path, monkeypatch):
 
 
 @pytest.mark.e2e
-def test_a_run_shares_its_province_tables_and_removes_them(reform_dir, tmp_path, monkeypatch):
-    """``render_reports`` with two workers: their kernels write the province's tables to the
-    run's folder, named in their environment, and the folder is gone when the run ends."""
+@pytest.mark.parametrize("executor", ["process", "dask"])
+def test_a_run_shares_its_province_tables_and_removes_them(
+    reform_dir, tmp_path, monkeypatch, executor
+):
+    """``render_reports`` with two workers (local processes, or a local Dask cluster): their
+    kernels write the province's tables to the run's folder, named in their environment, and
+    the folder is gone when the run ends."""
     from cchc_analysis.batch.runner import render_reports
     from cchc_analysis.core.periods import parse_period
 
@@ -176,7 +180,7 @@ def test_a_run_shares_its_province_tables_and_removes_them(reform_dir, tmp_path,
     codes = [job.unit_code for job in jobs if job.kind == "commune"][:3]
     manifest = render_reports(
         reform_dir, parse_period("2026-Q3"), tmp_path / "out", unit_codes=codes, workers=2,
-        quiet=True,
+        quiet=True, executor=executor,
     )  # fmt: skip
     assert [r["status"] for r in manifest["reports"]] == ["ok"] * 4
     assert not list((tmp_path / "tmp").glob("cchc-run-shared-*"))  # removed with the run

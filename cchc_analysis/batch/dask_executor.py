@@ -3,7 +3,9 @@
 Named ``dask_executor`` so as not to shadow the ``dask`` package. Each Dask worker thread keeps
 a warm kernel (:func:`~cchc_analysis.batch.execute.run_job`); workers need the package
 installed and the data folder at the same path, and send the rendered HTML back, so the
-reports are written by the run, in the usual layout.
+reports are written by the run, in the usual layout. A local cluster's workers share the
+province-wide tables of the run, as the local pool's do (``core.run_shared``); a remote
+cluster's workers each compute their own.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 from cchc_analysis.batch.execute import INFRA_RETRIES, JobOutput, run_job
 from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.batch.manifest import failed_result
+from cchc_analysis.core import run_shared
 from cchc_analysis.core.errors import ExecutorError
 
 
@@ -40,16 +43,22 @@ def run_dask(
 
     run_id = f"{os.getpid()}-{time.time_ns()}"
     cluster = None
+    shared_dir = None if scheduler else run_shared.make_folder()
     try:
         if scheduler:
             _check_reachable(scheduler)
             client = Client(scheduler, timeout="30s")  # type: ignore[no-untyped-call]
         else:
             cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                env={run_shared.ENV: str(shared_dir)} if shared_dir else None,
             )
             client = Client(cluster)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError) as exc:
+        run_shared.remove_folder(shared_dir)
         raise ExecutorError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     by_key = {}
     try:
@@ -79,6 +88,7 @@ def run_dask(
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
+        run_shared.remove_folder(shared_dir)
 
 
 def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
