@@ -48,16 +48,22 @@ State = tuple[str, tuple[tuple[str, int, int], ...]]
 _held: dict[str, State] | None = None
 
 
-def _stats(folder: Path, out: list[tuple[str, int, int]]) -> None:
+def _stats(folder: str, out: list[tuple[str, int, int]]) -> None:
+    """(path, mtime, size) of every file under ``folder``: plain strings, no path objects (a
+    national folder has about 7,000 entries, walked once per report)."""
     try:
-        entries = list(os.scandir(folder))
+        with os.scandir(folder) as scanned:
+            entries = list(scanned)
     except OSError:
         return
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
-            _stats(Path(entry.path), out)
+            _stats(entry.path, out)
         else:
-            stat = entry.stat()
+            try:
+                stat = entry.stat()
+            except OSError:  # removed meanwhile (a re-ingest replacing the file)
+                continue
             out.append((entry.path, stat.st_mtime_ns, stat.st_size))
 
 
@@ -80,7 +86,7 @@ def _walk_state(root: Path) -> State:
         if path.exists():
             stat = path.stat()
             files.append((name, stat.st_mtime_ns, stat.st_size))
-    _stats(root / store.DOSSIERS_DIR, files)
+    _stats(str(root / store.DOSSIERS_DIR), files)
     return str(root), tuple(sorted(files))
 
 

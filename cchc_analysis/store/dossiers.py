@@ -118,10 +118,14 @@ def upgrade_layout(data_dir: str | os.PathLike[str]) -> int:
         return 0
     prefix = f"{LEGACY_PARTITION_COLUMN}="
     renamed = 0
-    for folder in sorted(root.iterdir()):
-        if not (folder.name.startswith(prefix) and folder.is_dir()):  # the name first: no stat
+    # Called by every read: the names alone (no path objects, no stat) unless one is old.
+    with os.scandir(root) as entries:
+        legacy = sorted(entry.name for entry in entries if entry.name.startswith(prefix))
+    for name in legacy:
+        folder = root / name
+        if not folder.is_dir():
             continue
-        target = root / f"{PARTITION_COLUMN}={area_key(ERA_PRE_2025, folder.name[len(prefix) :])}"
+        target = root / f"{PARTITION_COLUMN}={area_key(ERA_PRE_2025, name[len(prefix) :])}"
         try:
             folder.rename(target)
         except OSError as exc:
@@ -141,7 +145,8 @@ def dossier_areas(data_dir: str | os.PathLike[str]) -> list[str]:
         return []
     upgrade_layout(data_dir)
     prefix = f"{PARTITION_COLUMN}="
-    return sorted(p.name[len(prefix) :] for p in root.iterdir() if p.name.startswith(prefix))
+    with os.scandir(root) as entries:
+        return sorted(e.name[len(prefix) :] for e in entries if e.name.startswith(prefix))
 
 
 def dossier_partitions(data_dir: str | os.PathLike[str]) -> list[str]:
