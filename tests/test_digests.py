@@ -172,3 +172,32 @@ def test_an_input_hash_follows_a_same_size_change_of_one_dossier_across_runs(tmp
     assert input_hash(job, data, period_end=end) != before
     digests._caches.clear()  # a new process: digests from the file only
     assert input_hash(job, data, period_end=end) != before
+
+
+def test_an_area_rewritten_in_place_is_read_again_by_the_threads_connection(tmp_path):
+    """The rows' digest uses one DuckDB connection per thread (opening one costs more than
+    hashing an area): a file rewritten in place, same size and same second, is read anew."""
+    from cchc_analysis.batch.plan import _rows_digest_of
+
+    path = tmp_path / "part-0.parquet"
+
+    def write(status: str) -> None:
+        frame = pd.DataFrame(
+            {
+                "dossier_id": ["a", "b"],
+                "received_at": pd.to_datetime(["2026-07-01", "2026-07-02"]),
+                "status": [status, "resolved"],
+            }
+        )
+        frame.to_parquet(path, index=False)
+
+    write("received")
+    first = _rows_digest_of([str(path)], date(2026, 9, 30))
+    size, mtime = path.stat().st_size, path.stat().st_mtime_ns
+    write("resolvex")  # the same length of text: the same file size
+    os.utime(path, ns=(mtime, mtime))
+    assert path.stat().st_size == size
+    second = _rows_digest_of([str(path)], date(2026, 9, 30))
+    assert second != first
+    write("received")
+    assert _rows_digest_of([str(path)], date(2026, 9, 30)) == first

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -139,18 +140,32 @@ def _rows_digest_of(paths: list[str], period_end: date) -> str:
     """
     source = "read_parquet(?, union_by_name = true)"
     end = (pd.Timestamp(period_end) + pd.Timedelta(days=1)).to_pydatetime()
-    with duckdb.connect() as con:
-        names = {
-            row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}", [paths]).fetchall()
-        }
-        columns = ", ".join(f'"{c}"' for c in DOSSIER_COLUMNS if c in names)
-        query = (
-            f"SELECT count(*), coalesce(sum(hash({columns})::HUGEINT), 0) FROM {source} "
-            "WHERE received_at < ?"
-        )
-        row = con.execute(query, [paths, end]).fetchone()
+    con = _connection()
+    names = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}", [paths]).fetchall()}
+    columns = ", ".join(f'"{c}"' for c in DOSSIER_COLUMNS if c in names)
+    query = (
+        f"SELECT count(*), coalesce(sum(hash({columns})::HUGEINT), 0) FROM {source} "
+        "WHERE received_at < ?"
+    )
+    row = con.execute(query, [paths, end]).fetchone()
     count, total = row if row is not None else (0, 0)
     return f"{count}:{int(total) % 2**64}"
+
+
+_connections = threading.local()
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    """This thread's DuckDB connection, opened once: opening one costs about 30 ms, hashing a
+    commune's area about 9 ms, and a national run hashes 3,355 areas. (A connection is not
+    shared between threads; the run hashes on one thread.)"""
+    con: duckdb.DuckDBPyConnection | None = getattr(_connections, "con", None)
+    if con is None:
+        con = _connections.con = duckdb.connect()
+        # Each query reads the files as they are now: no blocks kept from an earlier query
+        # (a file rewritten in place within the same second could otherwise be read stale).
+        con.execute("SET enable_external_file_cache = false")
+    return con
 
 
 def _cube_digest(data_dir: Path, period_end: date) -> str:
