@@ -26,13 +26,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cchc_analysis.batch.exporter import html_exporter
 from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.batch.manifest import ReportResult
 from cchc_analysis.core.errors import KernelStartError
-from cchc_analysis.core.resources import TEMPLATE_DIR
 
 if TYPE_CHECKING:
-    from nbconvert import HTMLExporter
     from nbformat import NotebookNode
 
     from cchc_analysis.batch.kernels import WarmKernel
@@ -62,36 +61,6 @@ class JobOutput:
     started_at: float | None = None  # when its first cell was sent (seconds since the epoch)
     kernel_starts: int = 0
     kernel_errors: list[str] = field(default_factory=list)
-
-
-@lru_cache(maxsize=4)
-def html_exporter(lang: str = "vi") -> HTMLExporter:
-    """nbconvert exporter with the workbook's template: no code, no prompts, no CDN.
-
-    Cached per language (a worker builds it once, before its first report): building it
-    compiles the Jinja template (about 0.2 s). The notebook is validated once after the
-    preprocessors rather than after each of them (``optimistic_validation``): the same HTML."""
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    # nbconvert's and nbformat's functions have no type hints: calls carry type: ignore.
-    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
-        template_name="cchc",
-        extra_template_basedirs=[str(TEMPLATE_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        optimistic_validation=True,
-    )
-    exporter.language_code = lang
-    # Researcher-facing prose cells are tagged and left out of the leadership report.
-    exporter.register_preprocessor(  # type: ignore[no-untyped-call]
-        TagRemovePreprocessor(  # type: ignore[no-untyped-call]
-            remove_cell_tags={"remove-in-report"}, enabled=True
-        ),
-        enabled=True,
-    )
-    return exporter
 
 
 def prepare_worker(lang: str) -> None:
