@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cchc_analysis.batch.exporter import html_exporter
+from cchc_analysis.batch.exporter import html_exporter, warm_exporter
 from cchc_analysis.batch.job import ReportJob
 from cchc_analysis.batch.manifest import ReportResult
 from cchc_analysis.core.errors import KernelStartError
@@ -69,7 +69,7 @@ def prepare_worker(lang: str) -> None:
     import nbclient  # noqa: F401
     import papermill.execute  # noqa: F401
 
-    html_exporter(lang)
+    warm_exporter(lang)
 
 
 def _strip_noise(nb: NotebookNode) -> list[str]:
