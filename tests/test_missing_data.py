@@ -9,15 +9,23 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import run_cchc
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from missing_columns_fixture import write_bare_export
 
 from cchc_analysis.core.metrics import (
+    COVERAGE_BY_KNOWN,
+    COVERAGES,
     KNOWN_COUNT_COLUMNS,
+    RATES,
+    _inputs,
+    _row_denominator,
     add_metrics,
     fill_known_counts,
     missing_columns,
     null_unknown_counts,
     rate_coverage,
+    rate_denominator,
     rate_parts,
 )
 from cchc_analysis.core.periods import parse_period
@@ -267,3 +275,45 @@ def test_an_ingested_export_without_the_optional_columns_gives_null_kpis(tmp_pat
         assert record[name] is None, name
     assert record["digitized_count"] is None and record["fee_bearing_count"] is None
     assert record["online_rate"] == 1.0  # the channel column is there
+
+
+_COUNT_VALUES = st.one_of(
+    st.integers(0, 50),
+    st.just(pd.NA),
+    st.none(),
+    st.just(np.nan),
+    st.integers(0, 50).map(np.int64),
+    st.integers(0, 50).map(float),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), name=st.sampled_from(sorted(RATES)))
+def test_one_row_rate_parts_and_coverage_read_the_counts_as_the_table_does(data, name):
+    """rate_parts and rate_coverage work on one row's scalars; they must agree with
+    rate_denominator over a one-row table, whatever is missing, NA, 0 or a float."""
+    rate = RATES[name]
+    wanted = [*rate.numerator, rate.denominator, *KNOWN_COUNT_COLUMNS]
+    wanted += [c.base for c in COVERAGES]
+    counts = {c: data.draw(_COUNT_VALUES, label=c) for c in dict.fromkeys(wanted)}
+    for column in data.draw(st.sets(st.sampled_from(list(counts)), max_size=2), label="drop"):
+        del counts[column]
+    if rate.denominator in counts:
+        frame = pd.DataFrame([counts])
+        expected = rate_denominator(frame, name).iloc[0]
+        full = pd.to_numeric(frame[rate.denominator], errors="coerce").iloc[0]
+    else:
+        expected = full = np.nan
+    numerators = [counts.get(c) for c in rate.numerator]
+    if np.isnan(expected) or any(v is None or v is pd.NA or v != v for v in numerators):
+        expected_parts = (0, 0)
+    else:
+        expected_parts = (sum(int(v) for v in numerators), int(expected))
+    covered = not np.isnan(expected) and not np.isnan(full) and expected < full
+    for row in (counts, pd.Series(counts, dtype=object)):
+        if rate.denominator in counts:
+            got = _row_denominator(row, name)
+            assert (np.isnan(expected) and np.isnan(got)) or expected == got
+        assert rate_parts(row, name) == expected_parts
+        if all(k in counts for k in _inputs(rate)) and rate.coverage in COVERAGE_BY_KNOWN:
+            assert rate_coverage(row, name) == ((int(expected), int(full)) if covered else None)

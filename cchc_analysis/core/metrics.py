@@ -16,6 +16,7 @@ column) add the known counts too, so they give the rate over the units' rows tha
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -261,6 +262,17 @@ def _column(table: pd.DataFrame, name: str) -> pd.Series:
     return pd.to_numeric(table[name], errors="coerce").astype("float64")
 
 
+def _number(value: Any) -> float:
+    """One count as :func:`_column` reads a column of them: a float, NaN when missing or not
+    a number."""
+    if _is_na(value):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def rate_denominator(table: pd.DataFrame, name: str) -> pd.Series:
     """The rate's denominator over the rows whose inputs are known: the denominator less its
     rows of unknown input (the coverage's base less its known count); NaN when none is known
@@ -273,6 +285,21 @@ def rate_denominator(table: pd.DataFrame, name: str) -> pd.Series:
     known, base = _column(table, cover.known), _column(table, cover.base)
     effective = denominator - (base - known)
     return effective.where(~((known == 0) & (base > 0)), np.nan)
+
+
+def _row_denominator(counts: pd.Series | Mapping[str, Any], name: str) -> float:
+    """:func:`rate_denominator` of one row (``counts`` has the rate's denominator), on
+    scalars: a report asks it of single rows a few dozen times, where a one-row frame costs
+    milliseconds each."""
+    rate = RATES[name]
+    denominator = _number(counts[rate.denominator])
+    cover = COVERAGE_BY_KNOWN.get(rate.coverage)
+    if cover is None or cover.known not in counts or cover.base not in counts:
+        return denominator
+    known, base = _number(counts[cover.known]), _number(counts[cover.base])
+    if known == 0 and base > 0:
+        return math.nan
+    return denominator - (base - known)
 
 
 def add_metrics(
@@ -334,9 +361,8 @@ def rate_parts(
     parts: list[Any] = [counts.get(c) for c in rate.numerator]
     if rate.denominator not in counts or any(_is_na(v) for v in parts):
         return 0, 0
-    row = pd.DataFrame([{k: counts[k] for k in _inputs(rate) if k in counts}])
-    denominator = rate_denominator(row, name).iloc[0]
-    if pd.isna(denominator):
+    denominator = _row_denominator(counts, name)
+    if math.isnan(denominator):
         return 0, 0
     return sum(int(v) for v in parts), int(denominator)
 
@@ -348,9 +374,8 @@ def rate_coverage(counts: pd.Series | Mapping[str, Any], name: str) -> tuple[int
     cover = COVERAGE_BY_KNOWN.get(rate.coverage)
     if cover is None or not all(k in counts for k in _inputs(rate)):
         return None
-    row = pd.DataFrame([{k: counts[k] for k in _inputs(rate)}])
-    effective, full = rate_denominator(row, name).iloc[0], _column(row, rate.denominator).iloc[0]
-    if pd.isna(effective) or pd.isna(full) or effective >= full:
+    effective, full = _row_denominator(counts, name), _number(counts[rate.denominator])
+    if math.isnan(effective) or math.isnan(full) or effective >= full:
         return None
     return int(effective), int(full)
 

@@ -116,11 +116,14 @@ def kaplan_meier(
     times, where = np.unique(d, return_inverse=True)
     events = np.bincount(where[e], weights=w[e], minlength=len(times)).astype(np.int64)
     censored = np.bincount(where[~e], weights=w[~e], minlength=len(times)).astype(np.int64)
-    table = pd.DataFrame(_km_table(times, events, censored, confidence, ci_method))
+    table = _km_table(times, events, censored, confidence, ci_method)
+    # on the arrays, not the frame: a report estimates a dozen curves (pandas' masked
+    # assignment costs more than the whole estimate)
     certain = table["survival"] >= 1 - _EPS
-    table.loc[certain, ["low", "high"]] = 1.0
-    table.loc[table["survival"] <= _EPS, "low"] = 0.0
-    return table
+    table["low"][certain] = 1.0
+    table["high"][certain] = 1.0
+    table["low"][table["survival"] <= _EPS] = 0.0
+    return pd.DataFrame(table)
 
 
 def _first_time_at_or_below(times: np.ndarray, curve: np.ndarray, level: float) -> float:
