@@ -15,40 +15,26 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
 
 from cchc_analysis.batch.execute import _execute, _strip_noise, kernel_name, parameterized
-from cchc_analysis.batch.exporter import html_exporter, needs_nbconvert_pass
+from cchc_analysis.batch.exporter import (
+    configured_exporter,
+    html_exporter,
+    needs_nbconvert_pass,
+)
 from cchc_analysis.batch.kernels import WarmKernel
 from cchc_analysis.batch.plan import plan_jobs
 from cchc_analysis.core.periods import parse_period
-from cchc_analysis.core.resources import TEMPLATE_DIR
 
 pytestmark = pytest.mark.e2e
-
-
-def _nbconvert_exporter(lang: str) -> HTMLExporter:
-    """nbconvert's own exporter, set up as the workbook's is."""
-    exporter = HTMLExporter(
-        template_name="cchc",
-        extra_template_basedirs=[str(TEMPLATE_DIR)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        optimistic_validation=True,
-    )
-    exporter.language_code = lang
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={"remove-in-report"}, enabled=True), enabled=True
-    )
-    return exporter
 
 
 def _both(nb: nbformat.NotebookNode, lang: str) -> tuple[str, str]:
     """(the workbook's page, nbconvert's page) of ``nb``."""
     resources = {"metadata": {"name": "Đơn vị"}}
     ours, _ = html_exporter(lang).from_notebook_node(copy.deepcopy(nb), copy.deepcopy(resources))
-    theirs, _ = _nbconvert_exporter(lang).from_notebook_node(copy.deepcopy(nb), resources)
+    nbconvert_own = configured_exporter(HTMLExporter, lang)
+    theirs, _ = nbconvert_own.from_notebook_node(copy.deepcopy(nb), resources)
     return ours, theirs
 
 

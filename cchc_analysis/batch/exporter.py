@@ -95,13 +95,19 @@ def _exporter_class() -> type[HTMLExporter]:
 def html_exporter(lang: str = "vi") -> HTMLExporter:
     """nbconvert exporter with the workbook's template: no code, no prompts, no CDN.
 
-    Cached per language (a worker builds it once, before its first report). The notebook is
+    Cached per language (a worker builds it once, before its first report)."""
+    return configured_exporter(_exporter_class(), lang)
+
+
+def configured_exporter(exporter_class: type[HTMLExporter], lang: str) -> HTMLExporter:
+    """An exporter of ``exporter_class`` with the workbook's template and settings (also how
+    the tests build nbconvert's own ``HTMLExporter`` to compare pages with). The notebook is
     validated once after the preprocessors rather than after each of them
     (``optimistic_validation``): the same HTML."""
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     # nbconvert's and nbformat's functions have no type hints: calls carry type: ignore.
-    exporter = _exporter_class()(
+    exporter = exporter_class(
         template_name="cchc",
         extra_template_basedirs=[str(TEMPLATE_DIR)],
         exclude_input=True,
