@@ -62,7 +62,7 @@ SPOOL_PREFIX: Final = ".ingest-"
 WRITING_MARKER: Final = ".snapshot-writing"  # present while (or if killed while) writing
 BUCKET_ROWS: Final = 2_000_000  # rows per hash bucket: what one classification step holds
 STORED_BATCH_ROWS: Final = 500_000  # stored rows read at once when hashing the folder's rows
-RUN_ROWS: Final = 500_000  # most new rows of one district sorted and written as one file
+RUN_ROWS: Final = 250_000  # most new rows of one area sorted and written as one file (~80 MB)
 ADDED, DUPLICATE, CONFLICT, UPDATED, CORRECTED, OLDER = 0, 1, 2, 3, 4, 5
 STATUS_NAMES: Final = {
     ADDED: "added",
@@ -160,7 +160,7 @@ def close_on_snapshot(frame: pd.DataFrame, exported_at: pd.Series) -> pd.DataFra
     date of the snapshot that shows it closed: the first such snapshot, as an unchanged later
     one is not written again (see :func:`content_hash`)."""
     undated = frame["status"].isin(CLOSED_WITHOUT_RESULT_STATUSES) & frame["resolved_at"].isna()
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # copy-on-write: only the columns changed below are copied
     frame["is_closed_on_snapshot"] = undated.to_numpy(dtype=bool)
     if undated.any():
         day = pd.to_datetime(exported_at).dt.normalize().astype("datetime64[ms]")
@@ -243,11 +243,13 @@ class DossierSpool:
         self.versioned = np.zeros(0, dtype=bool)  # the row is stored as a new version
         self.current = np.zeros(0, dtype=bool)  # the row becomes its dossier's current row
         self.superseded = np.zeros(0, dtype=np.int64)  # stored current rows it replaces
-        self.hashes = np.zeros(0, dtype=np.uint64)
+        # Content hashes of the rows whose stored versions are checked (see _check_versions),
+        # by sequence number: only those, not 8 bytes for every row of the run.
+        self._checked_seqs = np.zeros(0, dtype=np.int64)
+        self._checked_hashes = np.zeros(0, dtype=np.uint64)
         self.conflicts: dict[int, int] = {}  # seq -> the row it repeats (see ``row_of``)
         self.changed_months: Counter[tuple[str, str]] = Counter()  # closed periods changed
         self._existing_files: list[tuple[str, Path, int, int]] = []  # area, file, first, rows
-        self._seq_file = np.zeros(0, dtype=np.int32)
         self._chunk = 0
 
     # --- filling --------------------------------------------------------------------------
@@ -323,32 +325,48 @@ class DossierSpool:
         rows, in snapshot order (see the module docstring)."""
         self._hash_stored_rows()
         n = self.row_count
-        self._seq_file = np.zeros(max(n, 1), dtype=np.int32)  # never empty: indexed by 0
-        seq_t = np.zeros(max(n, 1), dtype=np.int64)
-        for file_index, (start, end) in self.ranges.items():
-            self._seq_file[start:end] = file_index
-            seq_t[start:end] = _millis(self.exported.get(file_index))
+        file_millis = np.array(
+            [_millis(self.exported.get(f)) for f in range(max(self.ranges, default=0) + 1)],
+            dtype=np.int64,
+        )
         self.status = np.full(n, ADDED, dtype=np.int8)
         self.versioned = np.zeros(n, dtype=bool)
         self.current = np.zeros(n, dtype=bool)
-        self.hashes = np.zeros(n, dtype=np.uint64)
         superseded = [np.zeros(0, dtype=np.int64)]
+        checked: list[tuple[np.ndarray, np.ndarray]] = []
         for folder in sorted((self.root / "hashes").glob("b=*")):
             table = ds.dataset(folder, format=SPOOL_FORMAT).to_table(columns=list(_HASH_COLUMNS))
             k1, k2, h, seq, t, closed = (table[c].to_numpy() for c in _HASH_COLUMNS)
             del table
             batch = seq >= 0
-            own = np.where(batch, seq, 0)
-            t = np.where(batch, seq_t[own], t)
-            fil = np.where(batch, self._seq_file[own], -1)
-            self.hashes[seq[batch]] = h[batch]
+            fil = np.where(batch, self.files_of(np.where(batch, seq, 0)), -1)
+            t = np.where(batch, file_millis[np.maximum(fil, 0)], t)
             # by key, then snapshot date (stored rows first), then file order
             order = np.lexsort((np.where(batch, seq, -seq), batch, t, k2, k1))
             superseded.append(
                 self._settle(k1[order], k2[order], h[order], seq[order], closed[order], fil[order])
             )
+            own = seq[batch]  # statuses of a bucket are final here: keep the hashes checked later
+            is_checked = self.versioned[own] & ((self.status[own] == OLDER) | self.recovering)
+            checked.append((own[is_checked], h[batch][is_checked]))
         self.superseded = np.sort(np.concatenate(superseded))
+        if checked:
+            seqs = np.concatenate([s for s, _ in checked])
+            order = np.argsort(seqs)
+            self._checked_seqs = seqs[order]
+            self._checked_hashes = np.concatenate([d for _, d in checked])[order]
         self._check_versions()
+
+    def files_of(self, seqs: np.ndarray) -> np.ndarray:
+        """The file index of each spooled row (by sequence number): rows are numbered in file
+        order, so a row's file is the range it falls in (no array of a number per row)."""
+        spans = sorted((start, end, index) for index, (start, end) in self.ranges.items())
+        if not spans:
+            return np.zeros(len(seqs), dtype=np.int32)
+        starts = np.array([start for start, _, _ in spans], dtype=np.int64)
+        files = np.array([index for _, _, index in spans], dtype=np.int32)
+        at = np.searchsorted(starts, np.asarray(seqs, dtype=np.int64), side="right") - 1
+        return np.asarray(files[np.maximum(at, 0)])
 
     def _hash_stored_rows(self) -> None:
         """The folder's current rows into the hash buckets, numbered -1, -2, ... in file order.
@@ -487,9 +505,10 @@ class DossierSpool:
                     )
                     for dossier, when, digest in found:
                         stored.setdefault(dossier, []).append((when, digest))
-            for row, dossier in zip(rows.index.tolist(), ids, strict=True):
-                when = _millis(self.exported.get(int(self._seq_file[row])))
-                digest = int(self.hashes[row])
+            seqs = rows.index.to_numpy(dtype=np.int64)
+            whens = [_millis(self.exported.get(f)) for f in self.files_of(seqs).tolist()]
+            digests = self._checked_hashes[np.searchsorted(self._checked_seqs, seqs)].tolist()
+            for row, dossier, when, digest in zip(seqs.tolist(), ids, whens, digests, strict=True):
                 versions = stored.get(dossier, [])
                 if self.status[row] == OLDER:
                     before = [v for v in versions if v[0] <= when]
@@ -510,7 +529,7 @@ class DossierSpool:
         """The corrected rows (closed before, open now): dossier id, unit, status, _file."""
         seqs = np.flatnonzero(self.status == CORRECTED)[:limit]
         rows = self._spooled_rows(seqs.tolist())
-        rows["_file"] = self._seq_file[rows.index.to_numpy(dtype=np.int64)]
+        rows["_file"] = self.files_of(rows.index.to_numpy(dtype=np.int64))
         return rows[["dossier_id", "unit_code", "status", "_file"]]
 
     def conflict_rows(self) -> tuple[pd.DataFrame, Callable[[int], tuple[pd.Series, int | None]]]:
@@ -521,10 +540,12 @@ class DossierSpool:
 
         def lookup(reference: int) -> tuple[pd.Series, int | None]:
             # _seq labels are unique, so one label selects one row (a Series).
-            return cast(pd.Series, batch.loc[reference]), int(self._seq_file[reference])
+            return cast(pd.Series, batch.loc[reference]), int(
+                self.files_of(np.array([reference]))[0]
+            )
 
         frame = batch.loc[sorted(self.conflicts)] if self.conflicts else batch.iloc[:0]
-        frame = frame.assign(_file=[int(self._seq_file[int(s)]) for s in frame.index])
+        frame = frame.assign(_file=self.files_of(frame.index.to_numpy(dtype=np.int64)))
         return frame, lookup
 
     def _spooled_rows(self, seqs: Iterable[int]) -> pd.DataFrame:
@@ -582,7 +603,7 @@ class DossierSpool:
 
     def _stamped(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Spooled rows as stored: canonical columns, snapshot date and file name."""
-        files = self._seq_file[frame["_seq"].to_numpy()]
+        files = self.files_of(frame["_seq"].to_numpy())
         rows = coerce_dossiers(frame)
         count = int(files.max(initial=0)) + 1
         dates = pd.Series([self.exported.get(f, pd.NaT) for f in range(count)])
@@ -594,7 +615,10 @@ class DossierSpool:
         return close_on_snapshot(rows, rows["exported_at"])
 
     def _append(self, pieces: list[pd.DataFrame], root: str) -> list[Path]:
-        rows = self._stamped(pd.concat(pieces, ignore_index=True))
+        """The pieces (emptied: their rows are not held twice while written) as new files."""
+        rows = pd.concat(pieces, ignore_index=True)
+        pieces.clear()
+        rows = self._stamped(rows)
         return store.append_dossiers(rows, self.out, root=root)
 
     def _drop_superseded(self) -> None:
