@@ -264,6 +264,36 @@ def test_arrow_reader_gives_the_cells_pandas_gives(tmp_path, monkeypatch, name):
         )
 
 
+def test_a_record_longer_than_a_block_is_read_as_pandas_reads_it(tmp_path, monkeypatch):
+    """Arrow's reader takes a record in one block: a cell longer than a block (a long narrative
+    with line breaks) makes it refuse the file, which pandas then reads, cell for cell alike."""
+    monkeypatch.setattr(sources, "ARROW_BLOCK_BYTES", 1 << 10)
+    long_cell = '"' + "Hồ sơ dài,\n" * 400 + '"'
+    lines = ["Ma,Ten,Ngay"] + [f"{i},x{i},01/02/2024" for i in range(300)]
+    lines[150] = f"150,{long_cell},01/02/2024"
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    refused = []
+
+    def read(arrow: bool) -> list[tuple[pd.DataFrame, np.ndarray]]:
+        monkeypatch.setattr(sources, "ARROW_READER", arrow)
+        hints: dict = {}
+        while True:
+            try:
+                return list(sources.stream_source(path, None, 100, **hints).chunks())
+            except sources.ReadAgain as again:
+                refused.append(arrow)
+                hints = again.hints
+
+    arrow, pandas = read(True), read(False)
+    assert refused == [True]
+    assert [len(c) for c, _ in arrow] == [len(c) for c, _ in pandas] == [100, 100, 100, 1]
+    for (cells_a, rows_a), (cells_p, rows_p) in zip(arrow, pandas, strict=True):
+        assert rows_a.tolist() == rows_p.tolist()
+        pd.testing.assert_frame_equal(cells_a.astype(object), cells_p)
+    assert arrow[1][0].iloc[50, 1].count("Hồ sơ dài") == 400
+
+
 @pytest.mark.parametrize(
     "odd",
     [

@@ -53,7 +53,11 @@ csv.field_size_limit(2**31 - 1)
 # UTF-8 text is read with Arrow's CSV reader (:func:`_arrow_chunks`), several blocks at once;
 # False (CCHC_INGEST_ROW_PATH=1, as parsing.COLUMN_WISE) reads every file with pandas.
 ARROW_READER = os.environ.get("CCHC_INGEST_ROW_PATH", "") != "1"
-ARROW_BLOCK_BYTES = 8 << 20
+# Bytes per block of the Arrow reader. Its stream reads blocks ahead, so memory grows with the
+# block: on a 1M-row national CSV, 8 MB blocks took 655 MB RSS to read it and 2 MB 460 MB, and
+# 2 MB read faster (bench/bench_ingest.py --rows). A record longer than a block (a cell of
+# megabytes) makes Arrow refuse the file; it is then read with pandas (ReadAgain).
+ARROW_BLOCK_BYTES = 2 << 20
 _FIELDS_ERROR = re.compile(r"Expected \d+ fields in line (\d+), saw (\d+)")
 
 
