@@ -364,7 +364,9 @@ def _read_tabular_once(
             found["position"] += position
             found.insert(1, "row", row_numbers[rejected])
             rejects.append(pd.concat([found.reset_index(drop=True), values], axis=1))
-        kept = np.setdiff1d(np.arange(len(body)), rejected)
+        is_kept = np.ones(len(body), dtype=bool)  # a mask: np.setdiff1d sorts every chunk
+        is_kept[rejected] = False
+        kept = np.flatnonzero(is_kept)
         accepted = accepted.reset_index(drop=True)
         accepted["_pos"] = position + kept
         accepted["_row"] = np.asarray(row_numbers, dtype=int)[kept]
