@@ -74,14 +74,25 @@ def write_national_csv(path: Path, rows: int, district: str = "314") -> int:
     from cchc_analysis.demo import synth
 
     base = national_frame(synth.generate_dossiers(district_codes=[district]))
+    # The base's lines are written by pandas once; a tile is those lines with "-t<n>" after
+    # the id (the first cell: no comma or quote in an id), as pandas would write them, at a
+    # fraction of the cost (a 20M-row file in seconds, not minutes).
+    assert not base["MaHoSo"].str.contains('[,"]').any()
+    lines = base.to_csv(index=False, header=False, lineterminator="\r\n").split("\r\n")[:-1]
+    assert len(lines) == len(base)  # no line break inside a cell
+    ids, rests = zip(*(line.split(",", 1) for line in lines), strict=True)
     written, tile = 0, 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        handle.write(",".join(base.columns) + "\r\n")
         while written < rows:
-            part = base.head(rows - written).copy()
-            if tile:
-                part["MaHoSo"] = part["MaHoSo"] + f"-t{tile}"
-            part.to_csv(handle, index=False, header=tile == 0, lineterminator="\r\n")
-            written += len(part)
+            count = min(len(lines), rows - written)
+            suffix = f"-t{tile}" if tile else ""
+            handle.write(
+                "".join(
+                    f"{i}{suffix},{r}\r\n" for i, r in zip(ids[:count], rests[:count], strict=True)
+                )
+            )
+            written += count
             tile += 1
     return written
 
