@@ -3,6 +3,7 @@
 Usage:
 
     python bench/bench_ingest.py --rows 1000000 [--repeat 2] [--keep DIR]
+    python bench/bench_ingest.py --rows 20000000   # the peak-memory target (a 5.9 GB CSV)
     python bench/bench_ingest.py [--district 314] [--format csv|xlsx] [--limit N]
 
 ``--rows N``: a national-format CSV of N dossiers (MaHoSo, MaTTHC, NgayTiepNhan, ... with
