@@ -236,23 +236,29 @@ _ODD_CSV = {
 }
 
 
+def _chunks(
+    path: Path, arrow: bool, chunk_rows: int, monkeypatch: pytest.MonkeyPatch, again: list[bool]
+) -> list[tuple[pd.DataFrame, np.ndarray]] | str:
+    """A file's raw chunks with the Arrow reader or pandas, read again as ingest does when the
+    first guess was wrong (``again`` gets one entry per time); a SourceError's text."""
+    monkeypatch.setattr(sources, "ARROW_READER", arrow)
+    hints: dict = {}
+    while True:
+        try:
+            return list(sources.stream_source(path, None, chunk_rows, **hints).chunks())
+        except sources.ReadAgain as signal:
+            again.append(arrow)
+            hints = signal.hints
+        except sources.SourceError as exc:
+            return str(exc)
+
+
 @pytest.mark.parametrize("name", sorted(_ODD_CSV))
 def test_arrow_reader_gives_the_cells_pandas_gives(tmp_path, monkeypatch, name):
     path = tmp_path / f"{name}.csv"
     path.write_bytes(_ODD_CSV[name])
-
-    def read(arrow: bool) -> list[tuple[pd.DataFrame, np.ndarray]] | str:
-        monkeypatch.setattr(sources, "ARROW_READER", arrow)
-        hints: dict = {}
-        while True:
-            try:
-                return list(sources.stream_source(path, None, 2, **hints).chunks())
-            except sources.ReadAgain as again:
-                hints = again.hints
-            except sources.SourceError as exc:
-                return str(exc)
-
-    arrow, pandas = read(True), read(False)
+    arrow = _chunks(path, True, 2, monkeypatch, [])
+    pandas = _chunks(path, False, 2, monkeypatch, [])
     if isinstance(pandas, str):
         assert arrow == pandas
         return
@@ -273,20 +279,11 @@ def test_a_record_longer_than_a_block_is_read_as_pandas_reads_it(tmp_path, monke
     lines[150] = f"150,{long_cell},01/02/2024"
     path = tmp_path / "long.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    refused = []
-
-    def read(arrow: bool) -> list[tuple[pd.DataFrame, np.ndarray]]:
-        monkeypatch.setattr(sources, "ARROW_READER", arrow)
-        hints: dict = {}
-        while True:
-            try:
-                return list(sources.stream_source(path, None, 100, **hints).chunks())
-            except sources.ReadAgain as again:
-                refused.append(arrow)
-                hints = again.hints
-
-    arrow, pandas = read(True), read(False)
+    refused: list[bool] = []
+    arrow = _chunks(path, True, 100, monkeypatch, refused)
+    pandas = _chunks(path, False, 100, monkeypatch, refused)
     assert refused == [True]
+    assert isinstance(arrow, list) and isinstance(pandas, list)
     assert [len(c) for c, _ in arrow] == [len(c) for c, _ in pandas] == [100, 100, 100, 1]
     for (cells_a, rows_a), (cells_p, rows_p) in zip(arrow, pandas, strict=True):
         assert rows_a.tolist() == rows_p.tolist()
