@@ -196,25 +196,34 @@ def test_rows_are_told_to_their_file_after_a_file_read_again(tmp_path, monkeypat
     their numbers left unused) between two others, every file keeps its counts and a conflict
     names its own file and row."""
     _small_everything(monkeypatch)
+    monkeypatch.setattr(sources, "ARROW_BLOCK_BYTES", 1 << 10)  # rows read before the wide one
     first = write_csv(tmp_path / "a.csv", rows(10))
-    records = rows(40, start=100)
+    records = rows(100, start=100)
     records[35] = dict(records[30], **{"Lĩnh vực": "Đất đai"})  # H-0130 again, changed
     wide = write_csv(tmp_path / "b.csv", records)
     text = wide.read_text(encoding="utf-8").splitlines()
-    text[38] += ",extra cell"  # read again once rows before it are spooled
+    text[90] += ",extra cell"  # past the sniffed lines: read again once rows are spooled
     wide.write_text("\n".join(text) + "\n", encoding="utf-8")
     changed = rows(1, start=203, **{"Lĩnh vực": "Đất đai"})  # H-0203 again, changed
     last = write_csv(tmp_path / "c.csv", rows(5, start=200) + changed)
+    discarded = []
+    discard = spool.DossierSpool.discard
+    monkeypatch.setattr(
+        spool.DossierSpool,
+        "discard",
+        lambda self, i: discarded.append(self.ranges[i]) or discard(self, i),
+    )
     report = ingest.ingest([first, wide, last], "dossiers", tmp_path / "out")
+    assert discarded and discarded[0][1] > discarded[0][0] > 0  # b.csv's rows were spooled
     counts = [(f["rows_read"], f["rows_added"], f["rows_rejected"]) for f in report["files"]]
-    assert counts == [(10, 10, 0), (40, 39, 1), (6, 5, 1)]
+    assert counts == [(10, 10, 0), (100, 99, 1), (6, 5, 1)]
     rejects = pd.read_csv(tmp_path / "out" / "rejects" / "dossiers.csv", dtype=str)
     assert rejects["file"].map(lambda f: Path(f).name).tolist() == ["b.csv", "c.csv"]
     assert rejects["row"].tolist() == ["37", "7"]
     assert "b.csv row 32" in rejects["reason"].iat[0]
     assert "c.csv row 5" in rejects["reason"].iat[1]
     stored = pd.read_parquet(tmp_path / "out" / "dossiers", columns=["dossier_id", "source_file"])
-    assert len(stored) == 54 and stored["dossier_id"].is_unique
+    assert len(stored) == 114 and stored["dossier_id"].is_unique
     expected = stored["dossier_id"].str[3].map({"0": "a.csv", "1": "b.csv", "2": "c.csv"})
     assert stored["source_file"].astype(str).tolist() == expected.tolist()
 
