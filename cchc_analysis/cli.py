@@ -107,10 +107,12 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 def cmd_prepare(args: argparse.Namespace) -> int:
     from cchc_analysis.counting.prepare import prepare_cube
 
-    summary = prepare_cube(args.data)
+    summary = prepare_cube(args.data, is_full=args.full)
+    kept = summary["area_count"] - summary["counted_area_count"]
     print(
         f"cube: {summary['cube_rows']:,} rows from {summary['dossier_rows']:,} dossiers "
         f"in {summary['seconds']:.1f} s -> {summary['path']}"
+        + (f" ({kept:,} of {summary['area_count']:,} areas unchanged, kept)" if kept else "")
     )
     return 0
 
@@ -390,6 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     prepare = sub.add_parser("prepare", help="build the monthly cube of a data folder")
     prepare.add_argument("--data", required=True)
+    prepare.add_argument(
+        "--full",
+        action="store_true",
+        help="count every area again (by default an area whose files are unchanged since the "
+        "last cube keeps its rows)",
+    )
     prepare.set_defaults(func=cmd_prepare)
 
     report = sub.add_parser("report", help="render one HTML report per unit, overview, index")
