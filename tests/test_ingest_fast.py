@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from ingest_helpers import write_xlsx
 
@@ -563,6 +564,36 @@ def test_key_hashes_are_the_salted_pandas_hashes(dtype):
         expected = pd.util.hash_pandas_object(text, index=False, hash_key=salt.ljust(16)[:16])
         assert hashes.tolist() == expected.to_numpy().tolist()
     assert found[0].tolist() != found[1].tolist()
+    arrow = pa.array(ids)  # as a stored file's id column is read: plain, dictionary, chunked
+    for column in (arrow, arrow.dictionary_encode(), pa.chunked_array([arrow[:3], arrow[3:]])):
+        assert spool.first_key_hashes(column).tolist() == found[0].tolist()
+
+
+def test_the_run_keys_find_exactly_the_stored_rows_of_their_dossiers():
+    """The stored rows a run's ids test against: no key missed, none taken in excess, with
+    the slot table sparse (few run keys) or crowded (more keys than it has slots)."""
+    from cchc_analysis.ingest import spool
+
+    rng = np.random.default_rng(7)
+    stored = rng.integers(0, np.iinfo(np.uint64).max, 400_000, dtype=np.uint64, endpoint=True)
+    for run_count in (0, 1, 5_000, 3_000_000):
+        run = np.unique(
+            np.concatenate(
+                [
+                    stored[: run_count // 2],
+                    rng.integers(
+                        0,
+                        np.iinfo(np.uint64).max,
+                        run_count - run_count // 2,
+                        dtype=np.uint64,
+                        endpoint=True,
+                    ),
+                ]
+            )
+        )
+        keys = spool.KeySet(run)
+        assert keys.contains(stored).tolist() == np.isin(stored, run).tolist()
+        assert keys.contains(run).all()
 
 
 def test_stable_letters_are_nfc_alone_and_in_any_pair():

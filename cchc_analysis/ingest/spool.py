@@ -99,6 +99,13 @@ def key_hashes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return _salted_hashes(ids.astype("string").fillna("").to_numpy(dtype=object))
 
 
+def first_key_hashes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The first of :func:`key_hashes` of ids as Arrow holds them: the ids made Python strings
+    by Arrow directly, and one salt only (what the filter of the stored rows needs)."""
+    texts = pc.fill_null(ids.cast(pa.large_string()), "").to_numpy(zero_copy_only=False)
+    return pd.util.hash_array(texts, hash_key=_KEY_SALTS[0].ljust(16)[:16], categorize=False)
+
+
 def _salted_hashes(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`key_hashes` of ids given as an array of Python strings."""
     return tuple(  # type: ignore[return-value]
@@ -195,6 +202,33 @@ def _has_key(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
         return np.zeros(len(keys), dtype=bool)
     at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
     return np.asarray(sorted_keys[at] == keys)
+
+
+class KeySet:
+    """The run's first key hashes, for testing the folder's millions of stored rows: a table
+    of one byte per slot, indexed by a key's top bits, rules out most keys at the cost of one
+    lookup; only the rest are searched for in the sorted keys."""
+
+    MIN_BITS: Final = 16
+    MAX_BITS: Final = 25  # 32 MB: a 20M-row run still filters, with more keys searched
+
+    def __init__(self, sorted_keys: np.ndarray) -> None:
+        self.keys = sorted_keys
+        wanted = max(int(len(sorted_keys)) * 16, 1).bit_length()  # ~16 slots a key
+        self.bits = min(max(wanted, self.MIN_BITS), self.MAX_BITS)
+        self.slots = np.zeros(1 << self.bits, dtype=bool)
+        self.slots[self._slot(sorted_keys)] = True
+
+    def _slot(self, keys: np.ndarray) -> np.ndarray:
+        return np.asarray(keys >> np.uint64(64 - self.bits)).astype(np.intp)
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """True where ``keys`` is one of the set's."""
+        out: np.ndarray = self.slots[self._slot(keys)]
+        maybe = np.flatnonzero(out)
+        if len(maybe):
+            out[maybe] = _has_key(self.keys, keys[maybe])
+        return out
 
 
 def remove_stale_spools(out: Path) -> None:
@@ -378,22 +412,26 @@ class DossierSpool:
         areas = store.dossier_areas(self.out)
         if not areas:
             return
-        run_keys = None if self.recovering else self._run_keys()
+        run_keys = None if self.recovering else KeySet(self._run_keys())
         index = 0
         for area in areas:
             for number, path in enumerate(store.area_files(self.out, area)):
                 first = index
                 handle = pq.ParquetFile(path)
+                wanted = None if run_keys is None else self._rows_wanted(handle, run_keys)
+                if wanted is not None and not wanted.any():  # the ids only were read
+                    index += handle.metadata.num_rows
+                    self._existing_files.append((area, path, first, index - first))
+                    continue
                 for part, batch in enumerate(handle.iter_batches(batch_size=STORED_BATCH_ROWS)):
                     rows = np.arange(index, index + batch.num_rows, dtype=np.int64)
                     index += batch.num_rows
-                    if run_keys is not None:
-                        ids = batch.column("dossier_id").to_pandas()
-                        wanted = _has_key(run_keys, key_hashes(ids)[0])
-                        if not wanted.any():
+                    if wanted is not None:
+                        chosen = wanted[rows - first]
+                        if not chosen.any():
                             continue
-                        batch = batch.filter(pa.array(wanted))
-                        rows = rows[wanted]
+                        batch = batch.filter(pa.array(chosen))
+                        rows = rows[chosen]
                     frame = store.dossier_frame(batch.to_pandas(), area)
                     k1, k2 = key_hashes(frame["dossier_id"])
                     t = _stamps(frame["exported_at"])
@@ -401,6 +439,16 @@ class DossierSpool:
                     tag = f"existing-{area}-{number}-{part}"
                     self._write_hashes(tag, k1, k2, content_hash(frame), -(rows + 1), t, closed)
                 self._existing_files.append((area, path, first, index - first))
+
+    @staticmethod
+    def _rows_wanted(handle: pq.ParquetFile, run_keys: KeySet) -> np.ndarray:
+        """Which rows of a stored file have a dossier id the run gives too, from the id column
+        alone (a month's export touches a few areas of a folder of millions of rows)."""
+        parts = [
+            run_keys.contains(first_key_hashes(batch.column(0)))
+            for batch in handle.iter_batches(batch_size=STORED_BATCH_ROWS, columns=["dossier_id"])
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
     def _run_keys(self) -> np.ndarray:
         """The sorted first key hashes of the run's rows (8 bytes a row)."""
