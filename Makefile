@@ -76,6 +76,8 @@ bench: $(STAMP)
 	@if [ -f bench/out/national/dataset.json ]; then $(PY) bench/bench_data_growth.py \
 		--data bench/out/national --province 12 --out bench/out/growth-national; \
 	else echo "data growth on the nation: run bench/bench_nation.py (no --quick) first"; fi
+	@if [ -f bench/out/national/dataset.json ]; then $(PY) bench/bench_province_export.py; \
+	else echo "a province's export into the nation: run bench/bench_nation.py first"; fi
 
 clean:
 	rm -rf $(VENV) data/demo data/processed reports/demo .pytest_cache .ruff_cache

@@ -4,19 +4,25 @@
 ingest`` after an ingest, the report runner, the scheduled run, the demo): it builds the cube
 when it is missing or older than the dossiers, and after new dossiers it rebuilds it and
 refreshes the folder's date range in ``dataset.json``. ``cchc prepare`` (:func:`prepare_cube`)
-forces the build. :func:`load_cube` reads the cube, or builds one in memory for a folder that
-was never prepared.
+forces the build (``--full``: of every area). :func:`load_cube` reads the cube, or builds one
+in memory for a folder that was never prepared.
 
 Building the cube is the only step whose cost grows with the raw rows; reports then read the
 cube (for trends and the province table) and their own district's partition (for exact period
 counts).
 
-The dossiers are streamed: each partition is read in record batches of ``batch_rows`` rows,
-only the columns the cube needs, with text columns dictionary-encoded; each batch gives a
-partial cube; the cube's counts (flows per month and month-end pending stocks) are additive
-over dossiers, so a partition's cube is the sum of its batches' cubes, and each partition is
-appended to the output file as soon as it is done. Peak memory is set by the batch size and one
-partition's cube, not by the number of dossiers, so a folder larger than memory prepares too.
+The dossiers are streamed: the areas are read in record batches of ``batch_rows`` rows, only
+the columns the cube needs, with text columns dictionary-encoded, and consecutive areas share a
+batch (a new commune holds a few thousand dossiers: one count per commune cost more in overhead
+than in counting). Each batch gives a partial cube keyed by area first; the cube's counts (flows
+per month and month-end pending stocks) are additive over dossiers, so an area's cube is the sum
+of its batches' cubes, and each area is appended to the output file as soon as it is done. Peak
+memory is set by the batch size and one area's cube, not by the number of dossiers, so a folder
+larger than memory prepares too.
+
+An area whose files are those the previous cube was counted from keeps its rows from it, when
+the cube still runs to the same month (``cube_record``): a province's monthly export into the
+nation's folder counts its own communes, not the 3,355 areas.
 """
 
 from __future__ import annotations
