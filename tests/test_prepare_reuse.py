@@ -3,6 +3,7 @@ its rows from the previous cube, and the result is the cube a full count gives."
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -152,22 +153,33 @@ def _record(path: Path) -> CubeRecord:
     return record
 
 
-@pytest.mark.parametrize("damage", ["no record", "other rules", "not a cube"])
-def test_a_cube_it_cannot_trust_is_counted_whole(data, damage):
+@pytest.mark.parametrize("damage", ["no record", "other rules", "not a cube", "rows it lacks"])
+def test_a_cube_it_cannot_trust_is_counted_whole(data, damage, monkeypatch):
+    real_plan = prepare._plan
     target = data / store.CUBE_FILE
     table = pq.read_table(target)
     metadata = dict(table.schema.metadata or {})
+    record = pq.read_metadata(target).metadata[RECORD_KEY]
     if damage == "no record":
         metadata.pop(RECORD_KEY, None)
-        pq.write_table(table.replace_schema_metadata(metadata), target)
     elif damage == "other rules":
-        record = pq.read_metadata(target).metadata[RECORD_KEY]
         metadata[RECORD_KEY] = record.replace(b'"rules":"', b'"rules":"0', 1)
-        pq.write_table(table.replace_schema_metadata(metadata), target)
-    else:
+    elif damage == "rows it lacks":  # the record says an area's rows lie past the file's end
+        payload = json.loads(record)
+        payload["areas"][max(payload["areas"])][1] = len(table) + 1
+        metadata[RECORD_KEY] = json.dumps(payload).encode()
+    if damage == "not a cube":
         target.write_bytes(b"PAR1 not a parquet file")
-    assert read_record(target) is None
+    else:
+        pq.write_table(table.replace_schema_metadata(metadata), target)
+    assert (read_record(target) is None) == (damage != "rows it lacks")
+    plans = []
+    monkeypatch.setattr(prepare, "_plan", lambda *a: plans.append(a[2]) or real_plan(*a))
     summary = prepare.prepare_cube(data)
+    # trusted at first, the record's missing rows are found while writing: all counted again
+    assert [p is not None for p in plans] == (
+        [True, False] if damage == "rows it lacks" else [False]
+    )
     assert summary["counted_area_count"] == summary["area_count"]
     _assert_as_counted_in_full(data)
 

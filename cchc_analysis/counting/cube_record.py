@@ -105,12 +105,19 @@ def read_record(cube_path: Path) -> CubeRecord | None:
         return None
 
 
+class UnreadableCubeError(ValueError):
+    """The previous cube's rows could not be read: count every area instead."""
+
+
 class StoredRows:
     """Rows of a previous cube file read in the order they lie, one row group at a time, so
     taking over the areas of a cube larger than memory holds at most a few groups."""
 
     def __init__(self, path: Path) -> None:
-        self._file = pq.ParquetFile(path)
+        try:
+            self._file = pq.ParquetFile(path)
+        except (OSError, pa.ArrowException) as error:
+            raise UnreadableCubeError(str(error)) from error
         self._next_group = 0
         self._held: list[pa.Table] = []  # the groups read and not yet passed
         self._held_start = self._held_end = 0  # the rows they span
@@ -120,12 +127,15 @@ class StoredRows:
         ``first_row``."""
         end = first_row + row_count
         while self._held_end < end and self._next_group < self._file.num_row_groups:
-            table = self._file.read_row_group(self._next_group)
+            try:
+                table = self._file.read_row_group(self._next_group)
+            except (OSError, pa.ArrowException) as error:
+                raise UnreadableCubeError(f"row group {self._next_group}: {error}") from error
             self._next_group += 1
             self._held.append(table)
             self._held_end += table.num_rows
         while self._held and self._held_start + self._held[0].num_rows <= first_row:
             self._held_start += self._held.pop(0).num_rows  # passed: let it go
         if first_row < self._held_start or end > self._held_end:
-            raise ValueError(f"the cube file holds no rows {first_row}..{end} in order")
+            raise UnreadableCubeError(f"the cube file holds no rows {first_row}..{end} in order")
         return pa.concat_tables(self._held).slice(first_row - self._held_start, row_count)

@@ -57,6 +57,7 @@ from cchc_analysis.counting.cube_record import (
     AreaEntry,
     CubeRecord,
     StoredRows,
+    UnreadableCubeError,
     area_fingerprint,
     read_record,
     rules_digest,
@@ -227,84 +228,115 @@ def prepare_cube(
     with RunLock(path / PREPARE_LOCK, timeout_s=timeout):
         areas = store.dossier_areas(path)
         target = path / store.CUBE_FILE
-        previous = None if is_full else read_record(target)
-        fingerprints = {area: area_fingerprint(path, area) for area in areas}
-        kept = {
-            area: previous.areas[area]
-            for area in areas
-            if previous is not None
-            and area in previous.areas
-            and previous.areas[area].fingerprint == fingerprints[area]
-        }
-        latest = {area: entry.latest for area, entry in kept.items()}
-        for area in areas:
-            if area not in kept:
-                value = area_latest(path, area)
-                latest[area] = None if value is None else value.isoformat()
-        dates = [pd.Timestamp(value) for value in latest.values() if value is not None]
-        horizon = max(dates) if dates else None
-        horizon_month = None if horizon is None else f"{horizon:%Y-%m}"
-        if previous is None or horizon is None or previous.horizon_month != horizon_month:
-            kept = {}  # the months run to another end: every area is counted again
-        counted = area_cubes(path, [a for a in areas if a not in kept], horizon, batch_rows)
-        stored = StoredRows(target) if kept else None
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        writer: pq.ParquetWriter | None = None
-        rows = cube_rows = 0
-        entries: dict[str, AreaEntry] = {}
-        pending: list[pa.Table] = []  # areas' rows not yet written: one row group for many
-        pending_rows = 0
+        plan = _plan(path, areas, None if is_full else read_record(target))
         try:
-            for area in areas:
-                table: pa.Table | None = None
-                if area in kept:
-                    count = kept[area].dossier_rows
-                    if kept[area].cube_rows and stored is not None:
-                        table = stored.take(kept[area].first_row, kept[area].cube_rows)
-                else:
-                    name, table, count = next(counted)
-                    assert name == area, (name, area)
-                rows += count
-                size = 0 if table is None else table.num_rows
-                entries[area] = AreaEntry(fingerprints[area], cube_rows, size, count, latest[area])
-                if table is None or not size:
-                    continue
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, _plain_schema(table.schema))
-                if not table.schema.equals(writer.schema, check_metadata=False):
-                    table = table.cast(writer.schema)
-                pending.append(table)
-                pending_rows += size
-                cube_rows += size
-                if pending_rows >= CUBE_ROW_GROUP_ROWS:
-                    writer.write_table(pa.concat_tables(pending))
-                    pending, pending_rows = [], 0
-            record = CubeRecord(rules_digest(), horizon_month, entries)
-            if writer is None:  # no dossiers at all: an empty cube with the usual columns
-                empty = pa.Table.from_pandas(build_cube(pd.DataFrame()), preserve_index=False)
-                metadata = {**(empty.schema.metadata or {}), **record.to_metadata()}
-                pq.write_table(empty.replace_schema_metadata(metadata), tmp)
-            else:
-                if pending:
-                    writer.write_table(pa.concat_tables(pending))
-                writer.add_key_value_metadata(record.to_metadata())
-                writer.close()
-                writer = None
-            tmp.replace(target)
-        finally:
-            if writer is not None:
-                writer.close()
-            tmp.unlink(missing_ok=True)
+            rows, cube_rows = _write_cube(path, areas, plan, batch_rows)
+        except UnreadableCubeError:  # the previous cube's rows could not be read after all
+            plan = _plan(path, areas, None)
+            rows, cube_rows = _write_cube(path, areas, plan, batch_rows)
     seconds = time.perf_counter() - started
     return {
         "dossier_rows": rows,
         "cube_rows": cube_rows,
         "area_count": len(areas),
-        "counted_area_count": len(areas) - len(kept),
+        "counted_area_count": len(areas) - len(plan.kept),
         "seconds": seconds,
         "rows_per_s": rows / seconds if seconds else 0.0,
         "path": str(target),
     }
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a build counts and what it takes over from the previous cube."""
+
+    fingerprints: dict[str, str]
+    latest: dict[str, str | None]  # each area's latest date (ISO)
+    kept: dict[str, AreaEntry]  # the areas whose rows are taken over
+    horizon: pd.Timestamp | None
+    horizon_month: str | None
+
+
+def _plan(path: Path, areas: list[str], previous: CubeRecord | None) -> _Plan:
+    """Which areas keep their rows: those whose files the previous cube was counted from, when
+    it runs to the same month; an unchanged area's latest date comes from the record."""
+    fingerprints = {area: area_fingerprint(path, area) for area in areas}
+    kept = {
+        area: previous.areas[area]
+        for area in areas
+        if previous is not None
+        and area in previous.areas
+        and previous.areas[area].fingerprint == fingerprints[area]
+    }
+    latest = {area: entry.latest for area, entry in kept.items()}
+    for area in areas:
+        if area not in kept:
+            value = area_latest(path, area)
+            latest[area] = None if value is None else value.isoformat()
+    dates = [pd.Timestamp(value) for value in latest.values() if value is not None]
+    horizon = max(dates) if dates else None
+    horizon_month = None if horizon is None else f"{horizon:%Y-%m}"
+    if previous is None or horizon is None or previous.horizon_month != horizon_month:
+        kept = {}  # the months run to another end: every area is counted again
+    return _Plan(fingerprints, latest, kept, horizon, horizon_month)
+
+
+def _write_cube(path: Path, areas: list[str], plan: _Plan, batch_rows: int) -> tuple[int, int]:
+    """Write the cube (and its record) under a temporary name and rename it into place;
+    returns the dossiers and the cube's rows."""
+    target = path / store.CUBE_FILE
+    counted = area_cubes(path, [a for a in areas if a not in plan.kept], plan.horizon, batch_rows)
+    stored = StoredRows(target) if plan.kept else None
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    writer: pq.ParquetWriter | None = None
+    rows = cube_rows = 0
+    entries: dict[str, AreaEntry] = {}
+    pending: list[pa.Table] = []  # areas' rows not yet written: one row group for many
+    pending_rows = 0
+    try:
+        for area in areas:
+            table: pa.Table | None = None
+            if area in plan.kept:
+                entry = plan.kept[area]
+                count = entry.dossier_rows
+                if entry.cube_rows and stored is not None:
+                    table = stored.take(entry.first_row, entry.cube_rows)
+            else:
+                name, table, count = next(counted)
+                assert name == area, (name, area)
+            rows += count
+            size = 0 if table is None else table.num_rows
+            fingerprint, latest = plan.fingerprints[area], plan.latest[area]
+            entries[area] = AreaEntry(fingerprint, cube_rows, size, count, latest)
+            if table is None or not size:
+                continue
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, _plain_schema(table.schema))
+            if not table.schema.equals(writer.schema, check_metadata=False):
+                table = table.cast(writer.schema)
+            pending.append(table)
+            pending_rows += size
+            cube_rows += size
+            if pending_rows >= CUBE_ROW_GROUP_ROWS:
+                writer.write_table(pa.concat_tables(pending))
+                pending, pending_rows = [], 0
+        record = CubeRecord(rules_digest(), plan.horizon_month, entries)
+        if writer is None:  # no dossiers at all: an empty cube with the usual columns
+            empty = pa.Table.from_pandas(build_cube(pd.DataFrame()), preserve_index=False)
+            metadata = {**(empty.schema.metadata or {}), **record.to_metadata()}
+            pq.write_table(empty.replace_schema_metadata(metadata), tmp)
+        else:
+            if pending:
+                writer.write_table(pa.concat_tables(pending))
+            writer.add_key_value_metadata(record.to_metadata())
+            writer.close()
+            writer = None
+        tmp.replace(target)
+    finally:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+    return rows, cube_rows
 
 
 def _plain_schema(schema: pa.Schema) -> pa.Schema:
