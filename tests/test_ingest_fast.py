@@ -27,7 +27,7 @@ import pyarrow as pa
 import pytest
 from ingest_helpers import write_xlsx
 
-from cchc_analysis.ingest import parsing, sources
+from cchc_analysis.ingest import parsing, sources, stored_match
 from cchc_analysis.ingest.run import ingest
 
 UNITS = ("314", "11680", "11725", "11749", "11713", "11728")
@@ -560,19 +560,18 @@ def test_key_hashes_are_the_salted_pandas_hashes(dtype):
     series = pd.Series(ids, dtype=dtype)
     found = spool.key_hashes(series)
     text = pd.Series(ids, dtype="string").fillna("")
-    for salt, hashes in zip(spool._KEY_SALTS, found, strict=True):
+    for salt, hashes in zip(stored_match.KEY_SALTS, found, strict=True):
         expected = pd.util.hash_pandas_object(text, index=False, hash_key=salt.ljust(16)[:16])
         assert hashes.tolist() == expected.to_numpy().tolist()
     assert found[0].tolist() != found[1].tolist()
     arrow = pa.array(ids)  # as a stored file's id column is read: plain, dictionary, chunked
     for column in (arrow, arrow.dictionary_encode(), pa.chunked_array([arrow[:3], arrow[3:]])):
-        assert spool.first_key_hashes(column).tolist() == found[0].tolist()
+        assert stored_match.first_key_hashes(column).tolist() == found[0].tolist()
 
 
 def test_the_run_keys_find_exactly_the_stored_rows_of_their_dossiers():
     """The stored rows a run's ids test against: no key missed, none taken in excess, with
     the slot table sparse (few run keys) or crowded (more keys than it has slots)."""
-    from cchc_analysis.ingest import spool
 
     rng = np.random.default_rng(7)
     stored = rng.integers(0, np.iinfo(np.uint64).max, 400_000, dtype=np.uint64, endpoint=True)
@@ -591,9 +590,36 @@ def test_the_run_keys_find_exactly_the_stored_rows_of_their_dossiers():
                 ]
             )
         )
-        keys = spool.KeySet(run)
+        keys = stored_match.KeySet(run)
         assert keys.contains(stored).tolist() == np.isin(stored, run).tolist()
         assert keys.contains(run).all()
+
+
+@pytest.mark.parametrize("how", ["ids", "key hashes"])
+def test_a_stored_file_s_rows_wanted_are_those_of_the_run_s_dossiers(tmp_path, how):
+    """A stored file of four row groups, each one unit's ids (as real ids begin with the unit's
+    code): the rows whose id the run gives are found, and by ids a row group whose id range
+    holds none of the run's is not read at all."""
+    import pyarrow.parquet as pq
+
+    ids = [
+        f"{unit}-260{month}01-{i:04d}"
+        for unit in ("03388", "03391", "10507", "11443")
+        for month in (7, 8)
+        for i in range(500)
+    ]
+    path = tmp_path / "part-0.parquet"
+    pq.write_table(pa.table({"dossier_id": ids, "n": range(len(ids))}), path, row_group_size=1_000)
+    run = ["03391-260801-0007", "03391-260701-0499", "11443-260801-0000", "99999-x", "03389"]
+    keys = stored_match.KeySet(np.unique(stored_match.first_key_hashes(pa.array(run))))
+    match = stored_match.RunMatch(pa.array(run) if how == "ids" else None, keys)
+    handle = pq.ParquetFile(path)
+    read: list[int] = []
+    real = handle.read_row_group
+    handle.read_row_group = lambda group, **kw: read.append(group) or real(group, **kw)
+    wanted = match.rows_wanted(handle)
+    assert np.flatnonzero(wanted).tolist() == [ids.index(i) for i in sorted(run) if i in ids]
+    assert read == ([1, 3] if how == "ids" else [0, 1, 2, 3])
 
 
 def test_stable_letters_are_nfc_alone_and_in_any_pair():

@@ -187,6 +187,28 @@ def test_report_as_of_renders_from_that_day(tmp_path, capsys, files, monkeypatch
     assert (out / store.AS_OF_DIR / "2023-07-31" / store.CUBE_FILE).exists()
 
 
+def test_a_run_too_large_to_hold_its_ids_finds_the_same_stored_rows(
+    tmp_path, capsys, files, monkeypatch
+):
+    """Past RUN_IDS_LIMIT the stored rows are matched by key hashes, not by ids: every month's
+    account and the rows stored are the same."""
+    from cchc_analysis.ingest import spool
+
+    found = {}
+    for limit in (spool.RUN_IDS_LIMIT, 0):
+        monkeypatch.setattr(spool, "RUN_IDS_LIMIT", limit)
+        out = tmp_path / f"limit-{limit}"
+        accounts = []
+        for day, path in files.items():
+            assert _ingest(capsys, path, out, day)[0] == 0
+            accounts.append({k: v for k, v in report(out).items() if k.startswith("rows_")})
+        rows = store.read_dossiers(out)
+        found[limit] = accounts, rows.sort_values("dossier_id", ignore_index=True)
+    (accounts, rows), (by_keys, rows_by_keys) = found.values()
+    assert accounts == by_keys and accounts[1]["rows_updated"] > 0
+    pd.testing.assert_frame_equal(rows, rows_by_keys)
+
+
 def test_account_counts_and_closed_periods(tmp_path, capsys, files):
     out = tmp_path / "out"
     code, stdout = _ingest(capsys, files["2023-07-31"], out, "2023-07-31")

@@ -57,6 +57,12 @@ from cchc_analysis.core.schema import (
     RESULT_STATUSES,
     coerce_dossiers,
 )
+from cchc_analysis.ingest.stored_match import (
+    KEY_SALTS,
+    RUN_IDS_LIMIT,
+    KeySet,
+    RunMatch,
+)
 
 SPOOL_PREFIX: Final = ".ingest-"
 WRITING_MARKER: Final = ".snapshot-writing"  # present while (or if killed while) writing
@@ -74,7 +80,6 @@ STATUS_NAMES: Final = {
 }
 CLOSED_STATUSES: Final = RESULT_STATUSES | CLOSED_WITHOUT_RESULT_STATUSES
 NO_DATE: Final = np.iinfo(np.int64).min  # a row stored before snapshots were dated (NaT)
-_KEY_SALTS: Final = ("cchc.dossier.k1", "cchc.dossier.k2")  # 16 bytes each, as pandas wants
 _HASH_COLUMNS: Final = ("k1", "k2", "h", "seq", "t", "c")
 # Spool files live for one run and are read back whole, by this process: Arrow IPC files
 # (Feather v2), uncompressed. Writing and reading them costs a copy of the buffers (Parquet
@@ -99,18 +104,11 @@ def key_hashes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return _salted_hashes(ids.astype("string").fillna("").to_numpy(dtype=object))
 
 
-def first_key_hashes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """The first of :func:`key_hashes` of ids as Arrow holds them: the ids made Python strings
-    by Arrow directly, and one salt only (what the filter of the stored rows needs)."""
-    texts = pc.fill_null(ids.cast(pa.large_string()), "").to_numpy(zero_copy_only=False)
-    return pd.util.hash_array(texts, hash_key=_KEY_SALTS[0].ljust(16)[:16], categorize=False)
-
-
 def _salted_hashes(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`key_hashes` of ids given as an array of Python strings."""
     return tuple(  # type: ignore[return-value]
         pd.util.hash_array(texts, hash_key=salt.ljust(16)[:16], categorize=False)
-        for salt in _KEY_SALTS
+        for salt in KEY_SALTS
     )
 
 
@@ -194,41 +192,6 @@ def bucket_count(run_rows: int, stored_rows: int, is_recovering: bool = False) -
     run killed while writing every stored row is settled (see :meth:`DossierSpool.classify`)."""
     held = run_rows + stored_rows if is_recovering else 2 * run_rows
     return max(1, math.ceil(held / BUCKET_ROWS))
-
-
-def _has_key(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """True where ``keys`` is one of ``sorted_keys`` (sorted, unique)."""
-    if not len(sorted_keys):
-        return np.zeros(len(keys), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return np.asarray(sorted_keys[at] == keys)
-
-
-class KeySet:
-    """The run's first key hashes, for testing the folder's millions of stored rows: a table
-    of one byte per slot, indexed by a key's top bits, rules out most keys at the cost of one
-    lookup; only the rest are searched for in the sorted keys."""
-
-    MIN_BITS: Final = 16
-    MAX_BITS: Final = 25  # 32 MB: a 20M-row run still filters, with more keys searched
-
-    def __init__(self, sorted_keys: np.ndarray) -> None:
-        self.keys = sorted_keys
-        wanted = max(int(len(sorted_keys)) * 16, 1).bit_length()  # ~16 slots a key
-        self.bits = min(max(wanted, self.MIN_BITS), self.MAX_BITS)
-        self.slots = np.zeros(1 << self.bits, dtype=bool)
-        self.slots[self._slot(sorted_keys)] = True
-
-    def _slot(self, keys: np.ndarray) -> np.ndarray:
-        return np.asarray(keys >> np.uint64(64 - self.bits)).astype(np.intp)
-
-    def contains(self, keys: np.ndarray) -> np.ndarray:
-        """True where ``keys`` is one of the set's."""
-        out: np.ndarray = self.slots[self._slot(keys)]
-        maybe = np.flatnonzero(out)
-        if len(maybe):
-            out[maybe] = _has_key(self.keys, keys[maybe])
-        return out
 
 
 def remove_stale_spools(out: Path) -> None:
@@ -405,20 +368,20 @@ class DossierSpool:
     def _hash_stored_rows(self) -> None:
         """The folder's current rows into the hash buckets, numbered -1, -2, ... in file order.
 
-        Only the rows whose dossier id the run gives too (by its first key hash) are hashed
+        Only the rows whose dossier id the run gives too (``stored_match``) are hashed
         and spooled: a stored row no run row shares a key with stays current as it is. After a
         run killed while writing every row is, as a dossier may then be stored twice."""
         self._existing_files = []
         areas = store.dossier_areas(self.out)
         if not areas:
             return
-        run_keys = None if self.recovering else KeySet(self._run_keys())
+        match = None if self.recovering else RunMatch(self._run_ids(), KeySet(self._run_keys()))
         index = 0
         for area in areas:
             for number, path in enumerate(store.area_files(self.out, area)):
                 first = index
                 handle = pq.ParquetFile(path)
-                wanted = None if run_keys is None else self._rows_wanted(handle, run_keys)
+                wanted = None if match is None else match.rows_wanted(handle)
                 if wanted is not None and not wanted.any():  # the ids only were read
                     index += handle.metadata.num_rows
                     self._existing_files.append((area, path, first, index - first))
@@ -440,15 +403,17 @@ class DossierSpool:
                     self._write_hashes(tag, k1, k2, content_hash(frame), -(rows + 1), t, closed)
                 self._existing_files.append((area, path, first, index - first))
 
-    @staticmethod
-    def _rows_wanted(handle: pq.ParquetFile, run_keys: KeySet) -> np.ndarray:
-        """Which rows of a stored file have a dossier id the run gives too, from the id column
-        alone (a month's export touches a few areas of a folder of millions of rows)."""
+    def _run_ids(self) -> pa.Array | None:
+        """The run's dossier ids, read back from the spooled rows; None past RUN_IDS_LIMIT."""
+        if self.row_count > RUN_IDS_LIMIT:
+            return None
         parts = [
-            run_keys.contains(first_key_hashes(batch.column(0)))
-            for batch in handle.iter_batches(batch_size=STORED_BATCH_ROWS, columns=["dossier_id"])
+            _read_spool(path, columns=["dossier_id"])["dossier_id"].combine_chunks()
+            for path in (self.root / "rows").glob(f"area=*/f*{SPOOL_SUFFIX}")
         ]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+        if not parts:
+            return pa.array([], type=pa.large_string())
+        return pa.concat_arrays([part.cast(pa.large_string()) for part in parts])
 
     def _run_keys(self) -> np.ndarray:
         """The sorted first key hashes of the run's rows (8 bytes a row)."""
