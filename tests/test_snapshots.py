@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from ingest_helpers import report, write_csv
@@ -321,6 +322,43 @@ def test_closed_months_of_a_change():
         "2023-Q2",
     ]
     assert months(row(None, "processing"), row(None, "processing")) == []
+
+
+def _dates(values: list) -> pd.Series:
+    return pd.Series(pd.to_datetime(values, format="ISO8601")).astype("datetime64[ms]")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (["a", None, "b", None, "é"], ["a", None, "c", "x", "é"]),
+        (pd.array([True, None, False, None], "boolean"), pd.array([True, None, True, False])),
+        ([True, False], [True, True]),
+        (pd.array([1, None, 3, None], "Int16"), pd.array([1, None, 4, 2], "Int16")),
+        (
+            _dates(["2026-09-30 10:00", None, "2026-01-01"]),
+            _dates(["2026-09-30 10:00", None, None]),
+        ),
+        (pd.Categorical(["x", None, "y", "x"]), pd.Categorical(["x", None, "x", None], ["x", "y"])),
+        (pd.Categorical(["x", None, "y"]), pd.Categorical(["x", None, "y"], categories=["y", "x"])),
+        ([0.0, -0.0, np.nan], [0.0, 0.0, np.nan]),
+    ],
+)
+def test_columns_differ_where_their_texts_do(old, new):
+    """Which replaced rows changed a column: compared as they are where that is exact, as
+    text otherwise; either way where the values' texts differ (two missing values alike)."""
+    from cchc_analysis.ingest.spool import _differs
+
+    a, b = pd.Series(old), pd.Series(new)
+    if isinstance(old, list) and isinstance(old[0], str):
+        a, b = a.astype("string"), b.astype("string")
+    as_text = [
+        x != y
+        for x, y in zip(
+            a.astype("string").fillna("\x00"), b.astype("string").fillna("\x00"), strict=True
+        )
+    ]
+    assert _differs(a, b).tolist() == as_text
 
 
 def test_scheduled_run_renders_only_the_reports_whose_figures_changed(

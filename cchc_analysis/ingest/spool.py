@@ -40,7 +40,7 @@ import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Final, cast
+from typing import Any, Final, cast
 
 import numpy as np
 import pandas as pd
@@ -714,9 +714,31 @@ def _month(values: pd.Series) -> np.ndarray:
 
 
 def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
-    """True where two columns differ (two missing values are equal)."""
+    """True where two columns differ (two missing values are equal): as their texts differ.
+
+    Columns of one dtype whose values equal exactly when their texts do (text, booleans,
+    integers, dates; categories with the same categories, by code) are compared as they are,
+    without making every value a string; any other pair, as text."""
+    if a.dtype == b.dtype and isinstance(a.dtype, pd.CategoricalDtype):
+        if a.cat.categories.equals(b.cat.categories):
+            return np.asarray(a.cat.codes.to_numpy() != b.cat.codes.to_numpy())
+    elif a.dtype == b.dtype and _is_exact(a.dtype):
+        both_missing = (a.isna() & b.isna()).to_numpy(dtype=bool)
+        equal = (a == b).fillna(False).to_numpy(dtype=bool)
+        return ~(equal | both_missing)
     x, y = (v.astype("string").fillna("\x00") for v in (a, b))
     return np.asarray((x != y).to_numpy(dtype=bool))
+
+
+def _is_exact(dtype: np.dtype[Any] | pd.api.extensions.ExtensionDtype) -> bool:
+    """A dtype whose equal values are exactly those with equal texts (not floats: -0.0)."""
+    types = pd.api.types
+    return (
+        isinstance(dtype, pd.StringDtype | pd.BooleanDtype)
+        or types.is_bool_dtype(dtype)
+        or types.is_integer_dtype(dtype)
+        or types.is_datetime64_dtype(dtype)
+    )
 
 
 def changed_closed_months(

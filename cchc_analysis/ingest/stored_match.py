@@ -88,31 +88,34 @@ class RunMatch:
         start = 0
         for group in range(meta.num_row_groups):
             rows = meta.row_group(group).num_rows
-            if self.ids is None or self._may_hold(meta.row_group(group).column(column)):
+            candidates = self._candidates(meta.row_group(group).column(column))
+            if candidates is None or len(candidates):
                 ids = handle.read_row_group(group, columns=[ID_COLUMN]).column(0)
-                wanted[start : start + rows] = self._contains(ids)
+                wanted[start : start + rows] = self._contains(ids, candidates)
             start += rows
         return wanted
 
-    def _contains(self, ids: pa.ChunkedArray) -> np.ndarray:
-        if self.ids is None:
+    def _contains(self, ids: pa.ChunkedArray, candidates: pa.Array | None) -> np.ndarray:
+        if candidates is None:
             return self.keys.contains(first_key_hashes(ids))
-        found = pc.is_in(ids.cast(pa.large_string()), value_set=self.ids)
+        found = pc.is_in(ids.cast(pa.large_string()), value_set=candidates)
         return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
-    def _may_hold(self, chunk: pq.ColumnChunkMetaData) -> bool:
-        """False only when the row group's exact id range holds none of the run's ids."""
+    def _candidates(self, chunk: pq.ColumnChunkMetaData) -> pa.Array | None:
+        """The run's ids a row group may hold: those within its exact id range (Parquet
+        statistics), all of them without a range; None when the run holds no ids."""
+        if self.ids is None:
+            return None
         stats = chunk.statistics
         if stats is None or not stats.has_min_max or stats.null_count:
-            return True
+            return self.ids
         low, high = stats.min, stats.max
         exact = getattr(stats, "is_min_value_exact", True) and getattr(
             stats, "is_max_value_exact", True
         )
         if not exact or not isinstance(low, str) or not isinstance(high, str):
-            return True
-        assert self.ids is not None
+            return self.ids
         ids = self.ids
         first = bisect_left(range(len(ids)), low, key=lambda i: ids[i].as_py())
         last = bisect_right(range(len(ids)), high, key=lambda i: ids[i].as_py())
-        return last > first
+        return ids.slice(first, max(last - first, 0))
