@@ -6,7 +6,8 @@ tests are ordered from cheapest to dearest:
 
 1. a stored row group whose ids' range (the Parquet statistics: real ids begin with the unit's
    code, so an area's ids share a narrow range) holds none of the run's ids is not read at all;
-2. otherwise its id column alone is read and looked up in the run's ids (Arrow's hash set);
+2. otherwise its id column alone is read and looked up (Arrow's ``is_in``) among the run's ids
+   that lie within its range;
 3. a run too large to hold its ids (more than :data:`RUN_IDS_LIMIT`) tests the first key hash
    of each stored id against the run's (:class:`KeySet`), as the spool's buckets do.
 
