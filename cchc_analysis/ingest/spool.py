@@ -375,7 +375,10 @@ class DossierSpool:
         areas = store.dossier_areas(self.out)
         if not areas:
             return
-        match = None if self.recovering else RunMatch(self._run_ids(), KeySet(self._run_keys()))
+        match = None
+        if not self.recovering:
+            ids = self._run_ids()  # the key hashes are read only when the ids are not held
+            match = RunMatch(ids, None if ids is not None else KeySet(self._run_keys()))
         index = 0
         for area in areas:
             for number, path in enumerate(store.area_files(self.out, area)):

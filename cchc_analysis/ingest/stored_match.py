@@ -77,7 +77,9 @@ class RunMatch:
     """The run's dossier ids (sorted, distinct) when there are at most :data:`RUN_IDS_LIMIT`,
     else its first key hashes; :meth:`rows_wanted` tells a stored file's rows to compare."""
 
-    def __init__(self, ids: pa.Array | None, keys: KeySet) -> None:
+    def __init__(self, ids: pa.Array | None, keys: KeySet | None) -> None:
+        if ids is None and keys is None:
+            raise ValueError("a run is matched by its ids or by its key hashes")
         self.ids = None if ids is None else pc.unique(ids.cast(pa.large_string())).sort()
         self.keys = keys
 
@@ -98,6 +100,7 @@ class RunMatch:
 
     def _contains(self, ids: pa.ChunkedArray, candidates: pa.Array | None) -> np.ndarray:
         if candidates is None:
+            assert self.keys is not None  # no ids held: the key hashes are
             return self.keys.contains(first_key_hashes(ids))
         found = pc.is_in(ids.cast(pa.large_string()), value_set=candidates)
         return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
