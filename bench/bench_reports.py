@@ -118,8 +118,11 @@ def in_process(
     }
 
 
-def cchc_report(data: Path, period: str, codes: list[str] | None, workers: int) -> dict[str, Any]:
-    """Wall seconds of ``cchc report`` into a fresh folder, and the manifest's figures."""
+def cchc_report(
+    data: Path, period: str, codes: list[str] | None, workers: int, keep_warm_s: float = 0.0
+) -> dict[str, Any]:
+    """Wall seconds of ``cchc report`` into a fresh folder, and the manifest's figures.
+    ``keep_warm_s``: the run leaves its workers warm and takes those an earlier one left."""
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         out = Path(tmp) / "out"
         command = [
@@ -137,6 +140,8 @@ def cchc_report(data: Path, period: str, codes: list[str] | None, workers: int) 
         ]
         if codes is not None:
             command += ["--units", ",".join(codes)]
+        if keep_warm_s:
+            command += ["--keep-warm", str(keep_warm_s)]
         started = time.time()
         subprocess.run(command, check=True, capture_output=True)
         wall = time.time() - started
@@ -156,6 +161,7 @@ def cchc_report(data: Path, period: str, codes: list[str] | None, workers: int) 
         "unit_cells_median": statistics.median(r["cells_seconds"] for r in warm),
         "unit_overhead_median": statistics.median(r["seconds"] - r["cells_seconds"] for r in warm),
         "first_reports_seconds": [r["seconds"] for r in units[:workers]],
+        "took_over_warm_workers": "took over" in log_text,
     }
 
 
@@ -253,6 +259,12 @@ def main() -> int:
     parser.add_argument(
         "--runs", type=int, default=1, help="repeat each `cchc report` run; print medians"
     )
+    parser.add_argument(
+        "--keep-warm",
+        action="store_true",
+        help="also time runs that take over the workers the run before left warm "
+        "(`cchc report --keep-warm`): the first report's start with a warm kernel",
+    )
     args = parser.parse_args()
     data = args.data.resolve()
     jobs = unit_jobs(data, args.period)
@@ -293,6 +305,21 @@ def main() -> int:
         )
         print(f"  each worker's first report: {few['first_reports_seconds']}")
         _print_starts(few, args.runs)
+    if args.keep_warm:
+        # One run leaves its workers warm; each timed run takes them over and leaves them
+        # again (they exit a minute after the last).
+        def warm_run() -> dict[str, Any]:
+            return cchc_report(data, args.period, codes[: args.reports], args.workers, 60.0)
+
+        warm_run()
+        warm = repeated(warm_run, args.runs)
+        figures["runner_warm"] = warm
+        print(
+            f"\ncchc report --keep-warm, {warm['reports']} reports, {args.workers} workers "
+            f"taken over from the run before: {warm['wall_s']:.1f} s wall"
+            + ("" if warm["took_over_warm_workers"] else " (NO warm worker was taken over)")
+        )
+        _print_starts(warm, args.runs)
     if args.all:
         whole = repeated(lambda: cchc_report(data, args.period, None, args.workers), args.runs)
         figures["quarter"] = whole

@@ -149,6 +149,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             cell_timeout_s=args.cell_timeout or None,
             level=args.level,
             check_data=None if args.as_of else lambda: _require_dossiers(args.data),
+            keep_warm_s=args.keep_warm,
         )
     reports = manifest["reports"]
     failed = [r for r in reports if r["status"] == "failed"]
@@ -451,6 +452,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--as-of",
         metavar="DATE",
         help="figures as the data stood that day (YYYY-MM-DD): the snapshots exported by then",
+    )
+    report.add_argument(
+        "--keep-warm",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="leave the workers and their kernels warm this long after the run, so the next "
+        "run like it (same folder, environment, language) starts its first report at once",
     )
     report.set_defaults(func=cmd_report)
 

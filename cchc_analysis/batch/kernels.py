@@ -269,6 +269,31 @@ class WarmKernel:
                 self.start_errors.append(f"warm-up: {reply['content'].get('evalue')}")
                 self.warm_up_pending = []
 
+    def set_environment(self, name: str, value: str | None) -> None:
+        """Set (or, with None, remove) an environment variable in the kernel, for a worker
+        a new run takes over (``batch.standby``). RuntimeError when the kernel cannot."""
+        if self.kc is None or not self.alive():
+            raise RuntimeError("no live kernel")
+        code = (
+            "import os as _os\n"
+            + (
+                f"_os.environ.pop({name!r}, None)\n"
+                if value is None
+                else f"_os.environ[{name!r}] = {value!r}\n"
+            )
+            + "del _os\n"
+        )
+        try:
+            self.finish_reset()
+            reply = self._reply(
+                self.kc, self.kc.execute(code, silent=True, store_history=False), 10.0
+            )
+            self._drop_output()
+        except Exception as exc:  # noqa: BLE001 - the caller treats every failure alike
+            raise RuntimeError(f"kernel did not answer: {exc}") from exc
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"kernel refused: {reply['content'].get('evalue')}")
+
     def begin_reset(self) -> None:
         """Ask the kernel to clear its namespace; does not wait (see ``finish_reset``)."""
         self.runs_count += 1

@@ -22,13 +22,14 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cchc_analysis.batch import standby
 from cchc_analysis.batch.execute import (
     INFRA_RETRIES,
     KERNEL_START_TIMEOUT_S,
@@ -140,10 +141,18 @@ def _worker_main(
             how = ""
         while True:
             # The kernel finishes warming up while no report waits (never delaying one).
-            kernel.warm_up_while(lambda: not conn.poll())
+            kernel.warm_up_while(_no_job_waiting(conn))
             job = conn.recv()
             if job is None:
                 break
+            if isinstance(job, tuple) and job[0] == standby.MESSAGE:
+                # The run ends and leaves this worker warm for the next: wait for it.
+                _, idle_s, fingerprint = job
+                taken = standby.wait_for_run(conn, kernel, idle_s, fingerprint)
+                if taken is None:
+                    break
+                conn = taken
+                continue
             conn.send(execute_job(job, kernel, lang=lang, cell_timeout_s=cell_timeout_s))
     except (EOFError, OSError, KeyboardInterrupt, SystemExit):
         pass
@@ -152,6 +161,10 @@ def _worker_main(
             with contextlib.suppress(OSError):
                 os.close(gate_fd)
         kernel.close()
+
+
+def _no_job_waiting(conn: Connection) -> Callable[[], bool]:
+    return lambda: not conn.poll()
 
 
 def _worker_entry(kernel: WarmKernel | None = None) -> None:
@@ -166,7 +179,7 @@ def _worker_entry(kernel: WarmKernel | None = None) -> None:
 
 @dataclass
 class _Worker:
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | standby.AdoptedProcess
     conn: Connection
     job: ReportJob | None = None
     attempts: int = 0
@@ -184,32 +197,53 @@ class LocalPool:
         lang: str,
         cell_timeout_s: float | None,
         log_path: Path | None = None,
+        keep_warm_s: float = 0.0,
     ) -> None:
         self.lang, self.cell_timeout_s, self.log_path = lang, cell_timeout_s, log_path
+        # Workers left warm by an earlier run like this one (``batch.standby``) take the first
+        # reports at once; ``keep_warm_s`` > 0 leaves this run's workers warm for the next.
+        self.keep_warm_s = keep_warm_s
+        self.fingerprint = standby.fingerprint(lang, cell_timeout_s)
         # The province-wide tables a worker's kernel computes are read by the others
         # (``core.run_shared``): each is computed once per run, not once per worker.
         self.shared_dir: Path | None = run_shared.make_folder()
+        adopted = standby.adopt(
+            self.fingerprint, size, shared_dir=self.shared_dir, log_path=log_path
+        )
+        if adopted:
+            log.info(
+                "took over %d warm worker(s) left by an earlier run (pid %s)",
+                len(adopted),
+                ", ".join(str(a.pid) for a in adopted),
+            )
+        self.workers: list[_Worker] = [
+            _Worker(standby.AdoptedProcess(a.pid), a.conn, served=True) for a in adopted
+        ]
+        fresh = size - len(adopted)
         # The first report waits for the first worker's kernel (the parent hands jobs out in
         # the workers' order): that kernel boots and imports the report stack alone, and the
         # other workers start theirs once it is ready (a pipe's end closed), so on a machine
         # of few cores the first report starts seconds sooner and the others barely later.
-        gate_read, gate_write = os.pipe() if size > 1 else (-1, -1)
+        # With a warm worker taken over, the first report needs no new kernel: no gate.
+        gated = fresh > 1 and not adopted
+        gate_read, gate_write = os.pipe() if gated else (-1, -1)
         try:
-            self.workers: list[_Worker] = [
+            self.workers += [
                 self._start(
                     ("open", gate_write)
-                    if size > 1 and i == 0
+                    if gated and i == 0
                     else ("wait", gate_read)
-                    if size > 1
+                    if gated
                     else None
                 )
-                for i in range(size)
+                for i in range(fresh)
             ]
         finally:
             for fd in (gate_read, gate_write):
                 if fd >= 0:
                     os.close(fd)
         self._stopping: list[_Worker] = []  # asked to stop, not yet waited for
+        self._leaving: list[_Worker] = []  # asked to wait for the next run, not yet answered
 
     def _start(self, gate: tuple[str, int] | None = None) -> _Worker:
         parent_sock, child_sock = socket.socketpair()
@@ -318,37 +352,73 @@ class LocalPool:
         job = worker.job
         assert job is not None
         code = worker.process.poll()
-        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
+        if isinstance(worker.process, standby.AdoptedProcess):
+            how = "a warm worker taken over from an earlier run"
+        else:
+            how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
         result = failed_result(job, f"worker process died ({how})")
         return JobOutput(result, infra_failure=True)
 
     def shrink(self, size: int) -> None:
         """Stop the workers beyond the first ``size`` (a run with fewer reports than workers)."""
         extra, self.workers = self.workers[size:], self.workers[:size]
-        self._stop(extra)
+        self._release(extra)
+        self._wait(self._stopping, 10.0)
+        self._stopping = []
 
     def stop(self) -> None:
-        """Ask the workers to stop (each shuts its kernel down) without waiting for them: the
-        run writes its index meanwhile, then :meth:`close` waits."""
-        self._signal(self.workers)
-        self._stopping.extend(self.workers)
-        self.workers = []
+        """Ask the workers to stop (each shuts its kernel down) or, with ``keep_warm_s``, to
+        wait for the next run, without waiting for them: the run writes its index meanwhile,
+        then :meth:`close` waits."""
+        workers, self.workers = self.workers, []
+        self._release(workers)
 
     def close(self, timeout_s: float = 10.0) -> None:
-        """Stop the workers (each shuts its kernel down); terminate any that do not stop."""
-        stopping, self._stopping = self._stopping, []
+        """Stop the workers (each shuts its kernel down); terminate any that do not stop.
+        Workers asked to stay warm are waited for until they say where they wait."""
         workers, self.workers = self.workers, []
-        self._stop(workers, timeout_s, stopping)
+        self._signal(workers)
+        stopping, self._stopping = [*self._stopping, *workers], []
+        self._wait(stopping, timeout_s)
+        leaving, self._leaving = self._leaving, []
+        for worker in leaving:
+            self._left_warm(worker, timeout_s)
         run_shared.remove_folder(self.shared_dir)  # its workers are gone
         self.shared_dir = None
 
-    @classmethod
-    def _stop(
-        cls, workers: list[_Worker], timeout_s: float = 10.0, stopping: Sequence[_Worker] = ()
-    ) -> None:
-        """Signal ``workers`` to stop, then wait for them and for those already ``stopping``."""
-        cls._signal(workers)
-        cls._wait([*stopping, *workers], timeout_s)
+    def _release(self, workers: list[_Worker]) -> None:
+        """Idle workers wait for the next run when this one keeps them warm; the rest stop."""
+        stopping = []
+        for worker in workers:
+            if self.keep_warm_s > 0 and worker.job is None and worker.process.poll() is None:
+                try:
+                    worker.conn.send((standby.MESSAGE, self.keep_warm_s, self.fingerprint))
+                except OSError:
+                    stopping.append(worker)
+                    continue
+                self._leaving.append(worker)
+            else:
+                stopping.append(worker)
+        self._signal(stopping)
+        self._stopping.extend(stopping)
+
+    @staticmethod
+    def _left_warm(worker: _Worker, timeout_s: float) -> None:
+        """Wait for a worker left warm to answer where it waits (it no longer dies with this
+        run once it has answered); one that does not answer is stopped."""
+        answer = None
+        with contextlib.suppress(EOFError, OSError):
+            if worker.conn.poll(max(timeout_s, standby.HANDSHAKE_TIMEOUT_S * 6)):
+                answer = worker.conn.recv()
+        with contextlib.suppress(Exception):
+            worker.conn.close()
+        if answer is None or answer[1] is None:
+            worker.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.process.wait(timeout=timeout_s)
+            log.info("a worker could not be left warm; it was stopped")
+        else:
+            log.info("worker pid %d left warm at %s", worker.process.pid, answer[1])
 
     @staticmethod
     def _signal(workers: list[_Worker]) -> None:
@@ -381,10 +451,18 @@ def run_local(
     cell_timeout_s: float | None,
     on_output: Callable[[JobOutput], None],
     log_path: Path | None = None,
+    keep_warm_s: float = 0.0,
 ) -> None:
     """Run ``jobs`` on a pool of ``workers`` local worker processes, then stop the pool."""
-    pool = LocalPool(workers, lang=lang, cell_timeout_s=cell_timeout_s, log_path=log_path)
+    pool = LocalPool(
+        workers,
+        lang=lang,
+        cell_timeout_s=cell_timeout_s,
+        log_path=log_path,
+        keep_warm_s=keep_warm_s,
+    )
     try:
         pool.run(jobs, on_output)
+        pool.stop()
     finally:
         pool.close()

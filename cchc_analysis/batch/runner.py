@@ -92,6 +92,7 @@ def render_reports(
     cell_timeout_s: float | None = CELL_TIMEOUT_S,
     level: str | None = None,
     check_data: Callable[[], None] | None = None,
+    keep_warm_s: float = 0.0,
 ) -> dict[str, Any]:
     """Render every report, the index and the manifest; return the manifest.
 
@@ -110,7 +111,7 @@ def render_reports(
                 # A first (or forced) run renders every report: its workers start now, and
                 # their kernels boot and import the report stack while the run checks the
                 # data, plans and hashes its inputs.
-                pool = _start_pool(workers, lang, cell_timeout_s, log_path)
+                pool = _start_pool(workers, lang, cell_timeout_s, log_path, keep_warm_s)
             try:
                 if check_data is not None:
                     check_data()
@@ -145,6 +146,7 @@ def render_reports(
                 extra_parameters=extra_parameters,
                 cell_timeout_s=cell_timeout_s,
                 level=level,
+                keep_warm_s=keep_warm_s,
             )
         finally:
             if pool is not None:
@@ -183,10 +185,18 @@ def _undo_start(out_path: Path, made: Path | None, log_path: Path, had_lock: boo
 
 
 def _start_pool(
-    workers: int | None, lang: str, cell_timeout_s: float | None, log_path: Path
+    workers: int | None,
+    lang: str,
+    cell_timeout_s: float | None,
+    log_path: Path,
+    keep_warm_s: float = 0.0,
 ) -> LocalPool:
     return LocalPool(
-        workers or default_workers(), lang=lang, cell_timeout_s=cell_timeout_s, log_path=log_path
+        workers or default_workers(),
+        lang=lang,
+        cell_timeout_s=cell_timeout_s,
+        log_path=log_path,
+        keep_warm_s=keep_warm_s,
     )
 
 
@@ -210,6 +220,7 @@ def _run(
     extra_parameters: dict[str, Any] | None,
     cell_timeout_s: float | None,
     level: str | None,
+    keep_warm_s: float = 0.0,
 ) -> dict[str, Any]:
     """Plan, execute and write everything, on ``pool`` when the run started one."""
     from cchc_analysis.batch.plan import plan_jobs
@@ -338,7 +349,9 @@ def _run(
             )
         elif todo:
             if pool is None:  # started here, so closed here (render_reports closes its own)
-                pool = own_pool = _start_pool(n_workers, lang, cell_timeout_s, log_path)
+                pool = own_pool = _start_pool(
+                    n_workers, lang, cell_timeout_s, log_path, keep_warm_s
+                )
             pool.shrink(n_workers)
             queued = _hashed(todo, data_path, period) if is_streamed else iter(todo)
             # The index's figures are counted as soon as a worker has no report left to
