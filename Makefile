@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_stats.py
 	$(PY) bench/bench_runner.py
 	$(PY) bench/bench_reports.py --data data/demo
+	$(PY) bench/bench_reports.py --data data/demo --runner-only --reports 4 --runs 3 --keep-warm
 	$(PY) bench/bench_overview.py --data data/demo
 	$(PY) bench/bench_overview.py --data data/demo --period 2025-Q2
 	$(PY) bench/bench_prepare.py --ingest 1000000

@@ -125,6 +125,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from cchc_analysis.core.targets import counting_waiting_as_on_time
 
     period = _period(args.period, args.convention)
+    if args.keep_warm < 0 or (args.keep_warm and args.executor == "dask"):
+        raise UsageError("--keep-warm takes seconds >= 0, and only with local workers")
     extra = dict(parse_parameter(p) for p in args.param)
     check_extra_parameters(extra)  # unit_code, period, data_dir, lang, tier: the runner's
     if args.as_of:  # the folder as it stood that day is made from the dossiers checked first

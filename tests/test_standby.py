@@ -180,3 +180,11 @@ def test_the_command_line_keeps_workers_warm_for_the_next_command(warm, tmp_path
     report(data, notebooks, second, check=0)
     assert "took over 2 warm worker(s)" in _run_log(second)
     assert _all_gone(list(pids), within_s=15)
+
+
+def test_keep_warm_takes_seconds_and_local_workers_only(warm):
+    data, notebooks, out, folder = warm
+    for extra in (["--keep-warm", "-1"], ["--keep-warm", "30", "--executor", "dask"]):
+        proc = report(data, notebooks, out, *extra, check=2)
+        assert "--keep-warm" in proc.stderr.strip().splitlines()[-1]
+    assert not out.exists() and _waiting(folder) == {}
