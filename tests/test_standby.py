@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pytest
 from test_runner import FILES, by_file, manifest, render, report, setup  # noqa: F401 - a fixture
 
 from cchc_analysis.batch import standby
+from cchc_analysis.batch.execute import CELL_TIMEOUT_S
 from cchc_analysis.core import run_shared
 
 # A cell each stand-in report runs: the run's own shared folder, told to a taken-over kernel.
@@ -188,3 +190,24 @@ def test_keep_warm_takes_seconds_and_local_workers_only(warm):
         proc = report(data, notebooks, out, *extra, check=2)
         assert "--keep-warm" in proc.stderr.strip().splitlines()[-1]
     assert not out.exists() and _waiting(folder) == {}
+
+
+def test_two_runs_starting_at_once_never_share_a_warm_worker(warm):
+    data, _, out, folder = warm
+    render(data, out, workers=1, keep_warm_s=60)
+    (pid,) = _waiting(folder)
+    fingerprint = standby.fingerprint("vi", CELL_TIMEOUT_S)
+    results: list[list[standby.Adopted]] = []
+
+    def take() -> None:
+        results.append(standby.adopt(fingerprint, 1, shared_dir=None, log_path=None))
+
+    threads = [threading.Thread(target=take) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    taken = [a for found in results for a in found]
+    assert [a.pid for a in taken] == [pid], "one run takes it, the other starts its own"
+    taken[0].conn.close()  # that run ends: the worker ends with it
+    assert _all_gone([pid], within_s=15)
