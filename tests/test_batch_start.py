@@ -235,3 +235,24 @@ def test_the_kernels_start_before_pandas_is_imported_and_boot_while_the_run_plan
         r["file"]: r["status"] for r in json.loads((out / "manifest.json").read_text())["reports"]
     }
     assert set(statuses.values()) == {"ok"}, statuses
+
+
+def test_jobs_go_to_ready_workers_only_the_first_free_first():
+    """A job is never queued behind a kernel still starting: a worker gets one once it said
+    it is ready, so the overview (handed out second) goes to whichever worker is free first."""
+    from collections import deque
+
+    from cchc_analysis.batch.pool import LocalPool, _Worker
+
+    pool = LocalPool.__new__(LocalPool)
+    ends = [Pipe() for _ in range(2)]
+    ready, starting = (_Worker(None, parent) for parent, _child in ends)  # type: ignore[arg-type]
+    ready.ready = True
+    pool.workers = [starting, ready]
+    pool._is_exhausted = False
+    jobs = iter([_probe_job("a"), _probe_job("b")])
+    pool._hand_out(jobs, deque())
+    assert ready.job is not None and ready.job.unit_code == "a"
+    assert starting.job is None and not ends[1][1].poll()
+    assert ends[0][1].recv().unit_code == "a"
+    assert next(jobs).unit_code == "b"  # still waiting for a free, ready worker

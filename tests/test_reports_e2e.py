@@ -43,6 +43,9 @@ def test_run_writes_reports_index_and_manifest(vi_run):
             assert f'href="{name}"' in index
     assert "1.473" not in index  # both tiers by default: district + communes
     assert "Kiến Thụy" in index and "An Lão" in index
+    # The run loaded the first report's province-wide tables while its kernels started.
+    log = (out / manifest["log"]).read_text(encoding="utf-8")
+    assert re.search(r"\d{3}-[a-z-]+\.html: province-wide tables loaded ahead in", log), log
 
 
 def test_district_report_content_vietnamese(vi_run):

@@ -193,3 +193,40 @@ def test_a_run_shares_its_province_tables_and_removes_them(
     assert any(k.startswith("('province_units'") for k in keys)
     assert not any("keyed cube" in k for k in keys)  # read by each process from the cube file
     assert len(keys) == len(set(keys))
+
+
+def test_the_run_loads_its_first_reports_tables_into_the_shared_folder(prepared_dir, tmp_path):
+    """While its first kernel starts, the run loads the first unit report's data itself, so
+    the province-wide tables are in the run's folder when the report asks; a notebook that
+    does not load a unit report is left alone; without a folder nothing is loaded."""
+    from cchc_analysis.batch.plan import plan_jobs
+    from cchc_analysis.batch.prefetch import start_prefetch
+    from cchc_analysis.core.periods import parse_period
+
+    jobs = plan_jobs(prepared_dir, parse_period("2023-Q3"), unit_codes=None, lang="vi", tier="both")
+    unit = next(job for job in jobs if job.kind != "province")
+    overview = next(job for job in jobs if job.kind == "province")
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    assert start_prefetch(unit, None) is None
+    assert start_prefetch(overview, folder) is None
+    shared.clear()
+    with run_shared.named(folder):
+        thread = start_prefetch(unit, folder)
+        assert thread is not None
+        thread.join(timeout=120)
+        assert os.environ[run_shared.ENV] == str(folder)
+    assert run_shared.ENV not in os.environ or os.environ[run_shared.ENV] != str(folder)
+    written = sorted(p.name for p in folder.glob("*.pickle"))
+    assert len(written) >= 2, written  # its districts' table and its communes' at least
+    # What a report of the run then reads is what it would have computed alone.
+    shared.clear()
+    with run_shared.named(folder):
+        from cchc_analysis.reports.unit_data import UnitData
+
+        read = UnitData.load(unit.unit_code, "2023-Q3", prepared_dir)
+    shared.clear()
+    alone = UnitData.load(unit.unit_code, "2023-Q3", prepared_dir)
+    pd.testing.assert_frame_equal(read.peers, alone.peers)
+    pd.testing.assert_frame_equal(read.commune_table, alone.commune_table)
+    pd.testing.assert_series_equal(read.current, alone.current)

@@ -48,6 +48,9 @@ if TYPE_CHECKING:  # jupyter_client is imported by the workers, not by the run t
 
 log = logging.getLogger("cchc.runner")
 
+READY = "ready"  # what a worker sends once its kernel is up
+READY_ANSWER_S = 0.5  # how long a worker that said READY waits for a job before warming up
+
 
 class RunInterrupted(KeyboardInterrupt):
     """The run received SIGTERM/SIGINT; it stops cleanly (workers and kernels shut down)."""
@@ -139,6 +142,8 @@ def _worker_main(
         if how == "open":
             os.close(gate_fd)  # the other workers' kernels start now
             how = ""
+        conn.send(READY)  # jobs are handed to workers that are ready, the first free first
+        conn.poll(READY_ANSWER_S)  # the first job, before any warm-up step can delay it
         while True:
             # The kernel finishes warming up while no report waits (never delaying one).
             kernel.warm_up_while(_no_job_waiting(conn))
@@ -184,6 +189,7 @@ class _Worker:
     job: ReportJob | None = None
     attempts: int = 0
     served: bool = False  # it has been sent a job (so it has finished starting)
+    ready: bool = False  # it said its kernel is up (or died before): jobs may go to it
 
 
 class LocalPool:
@@ -216,8 +222,9 @@ class LocalPool:
                 len(adopted),
                 ", ".join(str(a.pid) for a in adopted),
             )
+        self.adopted_count = len(adopted)
         self.workers: list[_Worker] = [
-            _Worker(standby.AdoptedProcess(a.pid), a.conn, served=True) for a in adopted
+            _Worker(standby.AdoptedProcess(a.pid), a.conn, served=True, ready=True) for a in adopted
         ]
         fresh = size - len(adopted)
         # The first report waits for the first worker's kernel (the parent hands jobs out in
@@ -244,6 +251,7 @@ class LocalPool:
                     os.close(fd)
         self._stopping: list[_Worker] = []  # asked to stop, not yet waited for
         self._leaving: list[_Worker] = []  # asked to wait for the next run, not yet answered
+        self._is_exhausted = False  # the jobs given to ``run`` have all been handed out
 
     def _start(self, gate: tuple[str, int] | None = None) -> _Worker:
         parent_sock, child_sock = socket.socketpair()
@@ -298,12 +306,21 @@ class LocalPool:
         page and its tables written here): it never waits on the writing."""
         pending = iter(jobs)
         retries: deque[tuple[ReportJob, int]] = deque()
+        self._is_exhausted = False
         while True:
             self._hand_out(pending, retries)
             busy = [w for w in self.workers if w.job is not None]
-            if not busy:  # nothing running, nothing left
-                return
-            ready = wait_ready([w.conn for w in busy])
+            starting = [w for w in self.workers if not w.ready]
+            if not busy and (self._is_exhausted and not retries or not starting):
+                return  # nothing running, nothing left (or no worker left to run it)
+            ready = wait_ready([w.conn for w in busy + starting])
+            for worker in starting:
+                if worker.conn in ready:
+                    # READY; or the worker died starting: its job then fails as any dead
+                    # worker's does (tried once more on a fresh one)
+                    with contextlib.suppress(EOFError, OSError):
+                        worker.conn.recv()
+                    worker.ready = True
             done = []
             for worker in busy:
                 if worker.conn not in ready:
@@ -333,15 +350,18 @@ class LocalPool:
     def _hand_out(
         self, pending: Iterator[ReportJob], retries: deque[tuple[ReportJob, int]]
     ) -> None:
-        """Send each free worker its next job: a retry first, else the next of ``pending``."""
+        """Send each free worker that is ready its next job: a retry first, else the next of
+        ``pending``. (A job is never queued behind a starting kernel: the worker that is free
+        first takes it, the overview too.)"""
         for worker in self.workers:
-            if worker.job is not None:
+            if worker.job is not None or not worker.ready:
                 continue
             if retries:
                 worker.job, worker.attempts = retries.popleft()
             else:
                 job = next(pending, None)
                 if job is None:
+                    self._is_exhausted = True
                     return
                 worker.job, worker.attempts = job, 1
             worker.served = True
@@ -407,9 +427,11 @@ class LocalPool:
         """Wait for a worker left warm to answer where it waits (it no longer dies with this
         run once it has answered); one that does not answer is stopped."""
         answer = None
+        deadline = time.monotonic() + max(timeout_s, standby.HANDSHAKE_TIMEOUT_S * 6)
         with contextlib.suppress(EOFError, OSError):
-            if worker.conn.poll(max(timeout_s, standby.HANDSHAKE_TIMEOUT_S * 6)):
-                answer = worker.conn.recv()
+            while answer is None and worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                message = worker.conn.recv()
+                answer = None if message == READY else message  # a READY nobody read
         with contextlib.suppress(Exception):
             worker.conn.close()
         if answer is None or answer[1] is None:

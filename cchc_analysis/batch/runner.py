@@ -58,6 +58,8 @@ from cchc_analysis.batch.manifest import (
     write_atomic,
 )
 from cchc_analysis.batch.pool import LocalPool, RunInterrupted, default_workers, interruptible
+from cchc_analysis.batch.prefetch import start_prefetch
+from cchc_analysis.core import run_shared
 from cchc_analysis.core.errors import CchcError, UsageError
 from cchc_analysis.core.locking import RunLock
 from cchc_analysis.core.periods import Period
@@ -354,9 +356,12 @@ def _run(
                 )
             pool.shrink(n_workers)
             queued = _hashed(todo, data_path, period) if is_streamed else iter(todo)
-            # The index's figures are counted as soon as a worker has no report left to
-            # start (on its idle core), while the last reports render.
-            pool.run(_then(queued, lambda: index.start(unit_kinds)), on_output)
+            with run_shared.named(pool.shared_dir):
+                if not pool.adopted_count:  # a warm kernel has the tables or computes them
+                    start_prefetch(todo[0], pool.shared_dir)
+                # The index's figures are counted as soon as a worker has no report left to
+                # start (on its idle core), while the last reports render.
+                pool.run(_then(queued, lambda: index.start(unit_kinds)), on_output)
             pool.stop()  # the workers shut their kernels down while the index is written
     except BaseException as exc:
         if isinstance(exc, RunInterrupted):

@@ -51,6 +51,24 @@ def remove_folder(folder: Path | None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def named(where: Path | None) -> Iterator[None]:
+    """Name ``where`` as the shared folder of this process too, for the duration (the run's
+    own process computing a table its workers will read); nothing when None."""
+    if where is None:
+        yield
+        return
+    before = os.environ.get(ENV)
+    os.environ[ENV] = str(where)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = before
+
+
 def folder() -> Path | None:
     """The run's shared folder, when this process belongs to a batch run that has one."""
     name = os.environ.get(ENV)
