@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -42,6 +43,8 @@ from cchc_analysis.core import run_shared
 MAX_RESULTS = 32
 _FILES = (store.CUBE_FILE, store.DATASET_FILE, store.PERIOD_REPORTS_FILE, store.SURVEY_FILE)
 _results: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()
+# A run's own process asks from more than one thread (batch.prefetch, the index's counting).
+_results_lock = threading.Lock()
 
 State = tuple[str, tuple[tuple[str, int, int], ...]]
 # Held states by folder, while ``hold_states`` is on (a batch kernel, one report at a time).
@@ -107,7 +110,10 @@ def shared_frame(
     of a file every process reads anyway)."""
     state = data_state(data_dir)
     full_key = (state, key)
-    frame = _results.get(full_key)
+    with _results_lock:
+        frame = _results.get(full_key)
+        if frame is not None:
+            _results.move_to_end(full_key)
     if frame is None:
         where = run_shared.folder() if across_run else None
         text = _key_text(state, key) if where is not None else None
@@ -115,11 +121,10 @@ def shared_frame(
             frame = compute()
         else:
             frame = run_shared.computed_once(where, text, compute)
-        _results[full_key] = frame
-        while len(_results) > MAX_RESULTS:
-            _results.popitem(last=False)
-    else:
-        _results.move_to_end(full_key)
+        with _results_lock:
+            _results[full_key] = frame
+            while len(_results) > MAX_RESULTS:
+                _results.popitem(last=False)
     return (select(frame) if select is not None else frame).copy()
 
 
