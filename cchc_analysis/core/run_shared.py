@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from cchc_analysis.core.environ import variable_set
+
 ENV = "CCHC_RUN_SHARED_DIR"
 # How long a process waits for another to compute a result before computing it itself (a
 # stuck process must not stop the run; a dead one releases its lock at once).
@@ -58,15 +60,8 @@ def named(where: Path | None) -> Iterator[None]:
     if where is None:
         yield
         return
-    before = os.environ.get(ENV)
-    os.environ[ENV] = str(where)
-    try:
+    with variable_set(ENV, str(where)):
         yield
-    finally:
-        if before is None:
-            os.environ.pop(ENV, None)
-        else:
-            os.environ[ENV] = before
 
 
 def folder() -> Path | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from cchc_analysis.core.environ import variable_set
 from cchc_analysis.core.resources import TARGETS_FILE
 
 DEFAULT_TARGETS_FILE = TARGETS_FILE
@@ -94,15 +95,8 @@ def counting_waiting_as_on_time(enabled: bool | None) -> Iterator[None]:
     if enabled is None:
         yield
         return
-    previous = os.environ.get(COUNT_WAITING_ENV)
-    os.environ[COUNT_WAITING_ENV] = "1" if enabled else "0"
-    try:
+    with variable_set(COUNT_WAITING_ENV, "1" if enabled else "0"):
         yield
-    finally:
-        if previous is None:
-            os.environ.pop(COUNT_WAITING_ENV, None)
-        else:
-            os.environ[COUNT_WAITING_ENV] = previous
 
 
 @cache
