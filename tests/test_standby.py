@@ -22,7 +22,9 @@ from test_runner import FILES, by_file, manifest, render, report, setup  # noqa:
 
 from cchc_analysis.batch import standby
 from cchc_analysis.batch.execute import CELL_TIMEOUT_S
+from cchc_analysis.batch.runner import render_reports
 from cchc_analysis.core import run_shared
+from cchc_analysis.core.periods import parse_period
 
 # A cell each stand-in report runs: the run's own shared folder, told to a taken-over kernel.
 SHARED_CHECK = (
@@ -80,11 +82,11 @@ def warm(request, monkeypatch):
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _pages(out: Path) -> dict[str, str]:
+def _pages(out: Path, names: tuple[str, ...] = FILES) -> dict[str, str]:
     """The pages, apart from the injected parameters cell's id (papermill draws it anew)."""
     return {
         name: re.sub(r'id="cell-id=[0-9a-f]+"', "", (out / name).read_text(encoding="utf-8"))
-        for name in FILES
+        for name in names
     }
 
 
@@ -211,3 +213,43 @@ def test_two_runs_starting_at_once_never_share_a_warm_worker(warm):
     assert [a.pid for a in taken] == [pid], "one run takes it, the other starts its own"
     taken[0].conn.close()  # that run ends: the worker ends with it
     assert _all_gone([pid], within_s=15)
+
+
+def test_a_warm_kernel_sees_new_data_in_the_same_folder(
+    prepared_dir, missing_columns_dir, tmp_path, monkeypatch
+):
+    """The real reports: a warm worker's kernel keeps its caches between runs, keyed by the
+    folder's state, so another export put in the same folder gives the pages a fresh run
+    gives, not the last run's figures."""
+    folder = Path(tempfile.mkdtemp(prefix="sb", dir="/tmp"))
+    monkeypatch.setenv(standby.FOLDER_ENV, str(folder))
+    data = tmp_path / "data"
+    shutil.copytree(prepared_dir, data)
+    try:
+        options = {"unit_codes": ["314"], "workers": 1}
+        render_reports(
+            data,
+            parse_period("2024-Q3"),
+            tmp_path / "before",
+            **options,
+            quiet=True,
+            keep_warm_s=60,
+        )
+        assert len(_waiting(folder)) == 1
+        shutil.rmtree(data)
+        shutil.copytree(missing_columns_dir, data)  # the next export, optional columns missing
+        warm = tmp_path / "warm"
+        render_reports(data, parse_period("2024-Q3"), warm, **options, quiet=True)
+        assert "took over 1 warm worker(s)" in _run_log(warm)
+        fresh = tmp_path / "fresh"
+        render_reports(data, parse_period("2024-Q3"), fresh, **options, quiet=True)
+        assert "took over" not in _run_log(fresh)
+        names = ("314-kien-thuy.html", "province-31-hai-phong.html")
+        assert _pages(warm, names) == _pages(fresh, names)
+        assert _pages(warm, names) != _pages(tmp_path / "before", names)
+    finally:
+        for pid in _waiting(folder):
+            with contextlib.suppress(psutil.Error, OSError):
+                for member in _tree(pid):
+                    os.kill(member, signal.SIGKILL)
+        shutil.rmtree(folder, ignore_errors=True)
