@@ -427,7 +427,7 @@ class LocalPool:
         """Wait for a worker left warm to answer where it waits (it no longer dies with this
         run once it has answered); one that does not answer is stopped."""
         answer = None
-        deadline = time.monotonic() + max(timeout_s, standby.HANDSHAKE_TIMEOUT_S * 6)
+        deadline = time.monotonic() + standby.LEAVE_ANSWER_S
         with contextlib.suppress(EOFError, OSError):
             while answer is None and worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 message = worker.conn.recv()

@@ -70,6 +70,9 @@ VOLATILE_ENV = frozenset(
     }
 )
 HANDSHAKE_TIMEOUT_S = 5.0
+# How long a run waits for a worker it leaves warm to say where it waits (one still starting
+# its kernel answers once the kernel is up).
+LEAVE_ANSWER_S = 30.0
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to about 107 bytes
 _PEERCRED = struct.Struct("3i")  # pid, uid, gid
 
